@@ -1,0 +1,79 @@
+# sleuth — build, test and benchmark on every supported CPython.
+#
+#   make demo        set up everything and debug examples/buggy.py
+#   make test        set up everything and run the whole suite on 3.11, 3.12, 3.13
+#   make test-asan   the suite under AddressSanitizer + UBSan (one Python)
+#   make bench       the benchmarks (plain vs sleuth vs the tools it replaces)
+#
+# Interpreters are found by path under pyenv's root, so no `pyenv global` is needed.
+
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
+VERSIONS   ?= 3.11.7 3.12.1 3.13.0
+ASAN_VERSION ?= 3.12.1
+VENV       := .venv
+PYTEST_ARGS ?=
+TEST_DEPS  := pytest setuptools wheel
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+short = $(word 1,$(subst ., ,$(1))).$(word 2,$(subst ., ,$(1)))
+py    = $(VENV)/$(call short,$(1))/bin/python
+
+.PHONY: all demo test test-asan bench venvs build clean $(addprefix test-,$(VERSIONS))
+
+all: build
+
+# --- environments -----------------------------------------------------------
+
+$(VENV)/%/.ready: requirements-test.txt
+	@base=$$(ls -d $(PYENV_ROOT)/versions/$*.* 2>/dev/null | sort -V | tail -1); \
+	  test -n "$$base" || { echo "no CPython $* under $(PYENV_ROOT)/versions" >&2; exit 2; }; \
+	  echo "== venv $* from $$base"; \
+	  $$base/bin/python -m venv --clear $(VENV)/$* && \
+	  $(VENV)/$*/bin/python -m pip install -q $(TEST_DEPS) -r requirements-test.txt
+	@touch $@
+
+venvs: $(foreach v,$(VERSIONS),$(VENV)/$(call short,$(v))/.ready)
+
+# Non-editable install: the tests import exactly what a user would get.
+build: venvs
+	@for v in $(VERSIONS); do \
+	  s=$$(echo $$v | cut -d. -f1,2); \
+	  echo "== build sleuth for $$s"; \
+	  $(VENV)/$$s/bin/python -m pip install -q --no-build-isolation --no-deps --force-reinstall . || exit 1; \
+	done
+
+# --- tests ------------------------------------------------------------------
+
+test: build
+	@rc=0; for v in $(VERSIONS); do \
+	  s=$$(echo $$v | cut -d. -f1,2); \
+	  echo "== pytest on $$s"; \
+	  (cd tests && ../$(VENV)/$$s/bin/python -m pytest -q -rs $(PYTEST_ARGS) .) || rc=1; \
+	done; exit $$rc
+
+ASAN_PY := $(call py,$(ASAN_VERSION))
+test-asan: $(VENV)/$(call short,$(ASAN_VERSION))/.ready
+	@echo "== build sleuth with ASan+UBSan for $(call short,$(ASAN_VERSION))"
+	SLEUTH_SANITIZE=1 $(ASAN_PY) -m pip install -q --no-build-isolation --no-deps --force-reinstall .
+	cd tests && SLEUTH_SANITIZED=1 \
+	  LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
+	  ASAN_OPTIONS=detect_leaks=0:allow_user_segv_handler=1:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ../$(ASAN_PY) -m pytest -q -rs $(PYTEST_ARGS) .
+	@echo "== restore the regular build"
+	$(ASAN_PY) -m pip install -q --no-build-isolation --no-deps --force-reinstall .
+
+# --- demo and benchmarks ----------------------------------------------------
+
+DEMO_PY := $(call py,3.12.1)
+demo: $(VENV)/3.12/.ready
+	@$(DEMO_PY) -m pip install -q --no-build-isolation --no-deps --force-reinstall .
+	@$(DEMO_PY) examples/demo.py
+
+bench: build
+	@$(VENV)/3.11/bin/python -m pip install -q -r bench/requirements.txt
+	@for v in $(VERSIONS); do s=$$(echo $$v | cut -d. -f1,2); \
+	  $(VENV)/$$s/bin/python bench/bench_debugger.py || exit 1; done
+
+clean:
+	rm -rf build dist src/*.egg-info $(VENV) src/sleuth/*.so

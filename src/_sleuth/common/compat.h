@@ -1,0 +1,84 @@
+/* compat.h — every PY_VERSION_HEX difference lives here, nowhere else.
+ *
+ * sleuth supports CPython 3.11, 3.12 and 3.13. Files include this header
+ * instead of Python.h so that version shims are in one place.
+ */
+#ifndef SLEUTH_COMPAT_H
+#define SLEUTH_COMPAT_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#if PY_VERSION_HEX < 0x030B0000
+#  error "sleuth needs CPython 3.11 or newer"
+#endif
+
+#define SLEUTH_PY311 (PY_VERSION_HEX < 0x030C0000)
+#define SLEUTH_PY312 (PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030D0000)
+#define SLEUTH_PY313 (PY_VERSION_HEX >= 0x030D0000)
+/* sys.monitoring exists from 3.12 on. */
+#define SLEUTH_HAVE_MONITORING (PY_VERSION_HEX >= 0x030C0000)
+
+#if PY_VERSION_HEX < 0x030D0000
+/* 3.13 names for calls that 3.11/3.12 spell differently. */
+static inline int
+PyDict_GetItemRef(PyObject *d, PyObject *k, PyObject **out)
+{
+    PyObject *v = PyDict_GetItemWithError(d, k);
+    if (v) { *out = Py_NewRef(v); return 1; }
+    *out = NULL;
+    return PyErr_Occurred() ? -1 : 0;
+}
+static inline int
+PyDict_GetItemStringRef(PyObject *d, const char *k, PyObject **out)
+{
+    PyObject *ks = PyUnicode_FromString(k);
+    if (!ks) { *out = NULL; return -1; }
+    int r = PyDict_GetItemRef(d, ks, out);
+    Py_DECREF(ks);
+    return r;
+}
+static inline int
+PyObject_GetOptionalAttr(PyObject *o, PyObject *name, PyObject **out)
+{
+    *out = PyObject_GetAttr(o, name);
+    if (*out) return 1;
+    if (PyErr_ExceptionMatches(PyExc_AttributeError)) { PyErr_Clear(); return 0; }
+    return -1;
+}
+static inline int
+PyObject_GetOptionalAttrString(PyObject *o, const char *name, PyObject **out)
+{
+    *out = PyObject_GetAttrString(o, name);
+    if (*out) return 1;
+    if (PyErr_ExceptionMatches(PyExc_AttributeError)) { PyErr_Clear(); return 0; }
+    return -1;
+}
+#endif
+
+#if PY_VERSION_HEX < 0x030C0000
+/* 3.12's single-object exception API, emulated on 3.11. */
+static inline PyObject *
+PyErr_GetRaisedException(void)
+{
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    if (!t) return NULL;
+    PyErr_NormalizeException(&t, &v, &tb);
+    if (tb) PyException_SetTraceback(v, tb);
+    Py_XDECREF(t);
+    Py_XDECREF(tb);
+    return v;
+}
+static inline void
+PyErr_SetRaisedException(PyObject *exc)
+{
+    if (!exc) { PyErr_Clear(); return; }
+    PyObject *tb = PyException_GetTraceback(exc);
+    PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(exc)), exc, tb);
+}
+#endif
+
+#define SLEUTH_UNUSED(x) ((void)(x))
+
+#endif /* SLEUTH_COMPAT_H */

@@ -1,0 +1,9 @@
+/* cli_debug.h — the pdb-compatible command line (`sleuth [-c cmd] script`). */
+#ifndef SLEUTH_CLI_DEBUG_H
+#define SLEUTH_CLI_DEBUG_H
+#include "compat.h"
+
+PyObject *CliDebug_main_py(PyObject *argv);   /* sleuth [-c cmd]... (-m mod | script) args */
+PyObject *CliDebug_run_py(PyObject *argv);    /* sleuth run [--evidence DIR] [--faults] script args */
+
+#endif
