@@ -7,7 +7,7 @@ def test_version_matches_metadata():
     assert sleuth.__version__ == version("sleuth")
 
 
-def test_unknown_tool_build_reports(py):
+def test_no_arguments_prints_usage(py):
     r = py(["-m", "sleuth"])
     assert r.returncode == 2
-    assert "usage: " in r.stderr
+    assert "usage: sleuth" in r.stdout

@@ -8,6 +8,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <frameobject.h>   /* PyFrame_LocalsToFast (3.11/3.12) */
 
 #if PY_VERSION_HEX < 0x030B0000
 #  error "sleuth needs CPython 3.11 or newer"

@@ -1,20 +1,129 @@
 /* module.c — sleuth._sleuth: registers types and functions, nothing else. */
-#include "compat.h"
+#include "state.h"
 #include "cli.h"
+#include "pdb.h"
+#include "api.h"
+#include "breakpoints.h"
+#include "engine.h"
+
+PyObject *Sleuth_module = NULL;
 
 PyDoc_STRVAR(main_doc, "main(argv, /)\n--\n\nRun the sleuth command line; returns the exit status.");
 
 static PyMethodDef module_methods[] = {
     {"main", (PyCFunction)Cli_main_py, METH_O, main_doc},
+    {"set_trace", (PyCFunction)(void (*)(void))Api_set_trace_py, METH_VARARGS | METH_KEYWORDS,
+     "set_trace(*, header=None, commands=None)\n--\n\nEnter the debugger at the calling frame."},
+    {"post_mortem", (PyCFunction)Api_post_mortem_py, METH_VARARGS,
+     "post_mortem(t=None)\n--\n\nDebug a traceback or exception (default: the one being handled)."},
+    {"pm", (PyCFunction)Api_pm_py, METH_NOARGS,
+     "pm()\n--\n\nDebug the last uncaught exception (sys.last_exc)."},
+    {"run", (PyCFunction)(void (*)(void))Api_run_py, METH_VARARGS | METH_KEYWORDS,
+     "run(statement, globals=None, locals=None)\n--\n\nExecute a statement under the debugger."},
+    {"runeval", (PyCFunction)(void (*)(void))Api_runeval_py, METH_VARARGS | METH_KEYWORDS,
+     "runeval(expression, globals=None, locals=None)\n--\n\nEvaluate an expression under the debugger."},
+    {"runcall", (PyCFunction)(void (*)(void))Api_runcall_py, METH_VARARGS | METH_KEYWORDS,
+     "runcall(function, *args, **kwds)\n--\n\nCall a function under the debugger."},
     {NULL, NULL, 0, NULL},
 };
 
 static int
+intern(PyObject **slot, const char *s)
+{
+    *slot = PyUnicode_InternFromString(s);
+    return *slot ? 0 : -1;
+}
+
+static int
 module_exec(PyObject *m)
 {
+    ModState *st = (ModState *)PyModule_GetState(m);
+    Sleuth_module = m;
+    st->tool_id = -1;
     if (PyModule_AddStringConstant(m, "__version__", "0.1.0") < 0)
         return -1;
+    st->BdbQuit = PyErr_NewExceptionWithDoc("sleuth.BdbQuit", "Exception to give up completely.",
+                                            PyExc_Exception, NULL);
+    if (!st->BdbQuit || PyModule_AddObjectRef(m, "BdbQuit", st->BdbQuit) < 0)
+        return -1;
+    st->Restart = PyErr_NewExceptionWithDoc("sleuth.Restart", "Causes a debugger to be restarted for the debugged python program.",
+                                            PyExc_Exception, NULL);
+    if (!st->Restart || PyModule_AddObjectRef(m, "Restart", st->Restart) < 0)
+        return -1;
+    st->fncache = PyDict_New();
+    st->armed = PyDict_New();
+    if (!st->fncache || !st->armed)
+        return -1;
+    if (intern(&st->str_f_locals, "f_locals") < 0 || intern(&st->str_f_globals, "f_globals") < 0 ||
+        intern(&st->str_f_back, "f_back") < 0 || intern(&st->str_f_code, "f_code") < 0 ||
+        intern(&st->str_f_lineno, "f_lineno") < 0 || intern(&st->str___return__, "__return__") < 0 ||
+        intern(&st->str___exception__, "__exception__") < 0 || intern(&st->str___name__, "__name__") < 0)
+        return -1;
+    if (Breakpoint_init_type(m, st) < 0)
+        return -1;
+    if (Pdb_init_type(m, st) < 0)
+        return -1;
     return 0;
+}
+
+static int
+module_traverse(PyObject *m, visitproc visit, void *arg)
+{
+    ModState *st = (ModState *)PyModule_GetState(m);
+    if (!st)
+        return 0;
+    Py_VISIT(st->PdbType);
+    Py_VISIT(st->BreakpointType);
+    Py_VISIT(st->BdbQuit);
+    Py_VISIT(st->Restart);
+    Py_VISIT(st->bpbynumber);
+    Py_VISIT(st->bplist);
+    Py_VISIT(st->breaks);
+    Py_VISIT(st->active);
+    Py_VISIT(st->fncache);
+    Py_VISIT(st->armed);
+    Py_VISIT(st->monitoring);
+    Py_VISIT(st->DISABLE);
+    Py_VISIT(st->cb_list);
+    return 0;
+}
+
+static int
+module_clear(PyObject *m)
+{
+    ModState *st = (ModState *)PyModule_GetState(m);
+    if (!st)
+        return 0;
+    Py_CLEAR(st->PdbType);
+    Py_CLEAR(st->BreakpointType);
+    Py_CLEAR(st->BdbQuit);
+    Py_CLEAR(st->Restart);
+    Py_CLEAR(st->bpbynumber);
+    Py_CLEAR(st->bplist);
+    Py_CLEAR(st->breaks);
+    Py_CLEAR(st->active);
+    Py_CLEAR(st->fncache);
+    Py_CLEAR(st->armed);
+    Py_CLEAR(st->monitoring);
+    Py_CLEAR(st->DISABLE);
+    Py_CLEAR(st->cb_list);
+    Py_CLEAR(st->str_f_locals);
+    Py_CLEAR(st->str_f_globals);
+    Py_CLEAR(st->str_f_back);
+    Py_CLEAR(st->str_f_code);
+    Py_CLEAR(st->str_f_lineno);
+    Py_CLEAR(st->str___return__);
+    Py_CLEAR(st->str___exception__);
+    Py_CLEAR(st->str___name__);
+    return 0;
+}
+
+static void
+module_free(void *m)
+{
+    module_clear((PyObject *)m);
+    if (Sleuth_module == m)
+        Sleuth_module = NULL;
 }
 
 static PyModuleDef_Slot module_slots[] = {
@@ -26,9 +135,12 @@ static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
     .m_name = "sleuth._sleuth",
     .m_doc = "sleuth's debugger engine, session and frontends.",
-    .m_size = 0,
+    .m_size = sizeof(ModState),
     .m_methods = module_methods,
     .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+    .m_free = module_free,
 };
 
 PyMODINIT_FUNC

@@ -1,0 +1,348 @@
+/* api.c — the ways into a debugging session: Pdb.set_trace/run/runeval/
+ * runcall and the module functions set_trace, post_mortem, pm, run, runeval,
+ * runcall (pdb's API). */
+#include "api.h"
+#include "commands.h"
+#include "engine.h"
+
+static PyObject *
+outermost(PyObject *frame)
+{
+    PyObject *f = Py_NewRef(frame);
+    for (;;) {
+        PyObject *back = PyObject_GetAttrString(f, "f_back");
+        if (!back) {
+            Py_DECREF(f);
+            return NULL;
+        }
+        if (back == Py_None) {
+            Py_DECREF(back);
+            return f;
+        }
+        Py_SETREF(f, back);
+    }
+}
+
+int
+Api_set_trace(PdbObject *self, PyObject *frame)
+{
+    PyObject *r = PyObject_CallMethod((PyObject *)self, "reset", NULL);
+    if (!r)
+        return -1;
+    Py_DECREF(r);
+    PyObject *bot = outermost(frame);
+    if (!bot)
+        return -1;
+    Py_XSETREF(self->botframe, bot);
+    Engine_set_step(self);
+#if SLEUTH_PY313
+    /* 3.13 stops on the line that called set_trace()/breakpoint() itself. */
+    if (Pdb_user_line(self, frame) < 0)
+        return -1;
+    if (self->quitting) {
+        /* `q` at this prompt: pdb raises BdbQuit into the program. */
+        PyErr_SetNone(Sleuth_state()->BdbQuit);
+        return -1;
+    }
+    return 0;
+#else
+    return Engine_attach(self);
+#endif
+}
+
+static PyObject *
+Pdb_set_trace(PdbObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"frame", "commands", NULL};
+    PyObject *frame = Py_None, *commands = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O$O:set_trace", kwlist, &frame, &commands))
+        return NULL;
+    if (frame == Py_None) {
+        frame = (PyObject *)PyEval_GetFrame();
+        if (!frame) {
+            PyErr_SetString(PyExc_RuntimeError, "set_trace() needs a Python frame");
+            return NULL;
+        }
+    }
+    if (commands != Py_None) {
+        PyObject *ext = PyObject_CallMethod(self->cmdqueue, "extend", "O", commands);
+        if (!ext)
+            return NULL;
+        Py_DECREF(ext);
+    }
+    if (Api_set_trace(self, frame) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* bdb.run/runeval: execute `cmd` under the debugger, stepping from its start. */
+static PyObject *
+run_common(PdbObject *self, PyObject *cmd, PyObject *globals, PyObject *locals, int mode)
+{
+    /* Owned */
+    PyObject *code = NULL, *res = NULL, *r = NULL;
+
+    if (!globals || globals == Py_None) {
+        PyObject *main = PyImport_AddModule("__main__");   /* borrowed */
+        if (!main)
+            return NULL;
+        globals = PyModule_GetDict(main);
+    }
+    if (!locals || locals == Py_None)
+        locals = globals;
+    if (!PyDict_Check(globals)) {
+        PyErr_SetString(PyExc_TypeError, "globals must be a dict");
+        return NULL;
+    }
+    r = PyObject_CallMethod((PyObject *)self, "reset", NULL);
+    if (!r)
+        return NULL;
+    Py_CLEAR(r);
+    if (PyUnicode_Check(cmd)) {
+        PyObject *compile = PyDict_GetItemString(PyEval_GetBuiltins(), "compile");
+        code = PyObject_CallFunction(compile, "Oss", cmd, "<string>", mode == Py_eval_input ? "eval" : "exec");
+        if (!code)
+            return NULL;
+    } else {
+        code = Py_NewRef(cmd);
+    }
+    if (PyDict_GetItemString(globals, "__builtins__") == NULL &&
+        PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0)
+        goto done;
+    if (Engine_attach(self) < 0)
+        goto done;
+    res = PyEval_EvalCode(code, globals, locals);
+    if (!res && PyErr_ExceptionMatches(Sleuth_state()->BdbQuit)) {
+        PyErr_Clear();
+        res = Py_NewRef(Py_None);
+    }
+done:
+    self->quitting = 1;
+    if (Engine_is_active(self)) {
+        PyObject *exc = PyErr_GetRaisedException();
+        Engine_detach();
+        PyErr_SetRaisedException(exc);
+    }
+    Py_XDECREF(code);
+    return res;
+}
+
+static PyObject *
+Pdb_run(PdbObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"cmd", "globals", "locals", NULL};
+    PyObject *cmd, *g = Py_None, *l = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OO:run", kwlist, &cmd, &g, &l))
+        return NULL;
+    PyObject *r = run_common(self, cmd, g, l, Py_file_input);
+    if (!r)
+        return NULL;
+    Py_DECREF(r);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Pdb_runeval(PdbObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"expr", "globals", "locals", NULL};
+    PyObject *cmd, *g = Py_None, *l = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OO:runeval", kwlist, &cmd, &g, &l))
+        return NULL;
+    return run_common(self, cmd, g, l, Py_eval_input);
+}
+
+static PyObject *
+Pdb_runcall(PdbObject *self, PyObject *args, PyObject *kwds)
+{
+    if (PyTuple_GET_SIZE(args) < 1) {
+        PyErr_SetString(PyExc_TypeError, "runcall() missing the function to call");
+        return NULL;
+    }
+    PyObject *r = PyObject_CallMethod((PyObject *)self, "reset", NULL);
+    if (!r)
+        return NULL;
+    Py_DECREF(r);
+    PyObject *func = PyTuple_GET_ITEM(args, 0);
+    PyObject *rest = PyTuple_GetSlice(args, 1, PY_SSIZE_T_MAX);
+    if (!rest)
+        return NULL;
+    PyObject *res = NULL;
+    if (Engine_attach(self) == 0) {
+        res = PyObject_Call(func, rest, kwds);
+        if (!res && PyErr_ExceptionMatches(Sleuth_state()->BdbQuit)) {
+            PyErr_Clear();
+            res = Py_NewRef(Py_None);
+        }
+    }
+    Py_DECREF(rest);
+    self->quitting = 1;
+    if (Engine_is_active(self)) {
+        PyObject *exc = PyErr_GetRaisedException();
+        Engine_detach();
+        PyErr_SetRaisedException(exc);
+    }
+    return res;
+}
+
+PyMethodDef PdbApi_methods[] = {
+    {"set_trace", (PyCFunction)(void (*)(void))Pdb_set_trace, METH_VARARGS | METH_KEYWORDS,
+     "set_trace(frame=None)\n--\n\nStart debugging from `frame` (default: the caller)."},
+    {"run", (PyCFunction)(void (*)(void))Pdb_run, METH_VARARGS | METH_KEYWORDS, NULL},
+    {"runeval", (PyCFunction)(void (*)(void))Pdb_runeval, METH_VARARGS | METH_KEYWORDS, NULL},
+    {"runcall", (PyCFunction)(void (*)(void))Pdb_runcall, METH_VARARGS | METH_KEYWORDS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+/* --- module functions ------------------------------------------------------ */
+
+static PyObject *
+new_pdb(void)
+{
+    return PyObject_CallNoArgs((PyObject *)Sleuth_state()->PdbType);
+}
+
+PyObject *
+Api_set_trace_py(PyObject *module, PyObject *args, PyObject *kwds)
+{
+    SLEUTH_UNUSED(module);
+    static char *kwlist[] = {"header", "commands", NULL};
+    PyObject *header = Py_None, *commands = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OO:set_trace", kwlist, &header, &commands))
+        return NULL;
+    PyObject *frame = (PyObject *)PyEval_GetFrame();
+    if (!frame) {
+        PyErr_SetString(PyExc_RuntimeError, "set_trace() needs a Python frame");
+        return NULL;
+    }
+    PyObject *p = new_pdb();
+    if (!p)
+        return NULL;
+    if (header != Py_None && Pdb_message((PdbObject *)p, header) < 0)
+        goto error;
+    if (commands != Py_None) {
+        PyObject *ext = PyObject_CallMethod(((PdbObject *)p)->cmdqueue, "extend", "O", commands);
+        if (!ext)
+            goto error;
+        Py_DECREF(ext);
+    }
+    if (Api_set_trace((PdbObject *)p, frame) < 0)
+        goto error;
+    Py_DECREF(p);
+    Py_RETURN_NONE;
+error:
+    Py_DECREF(p);
+    return NULL;
+}
+
+int
+Api_post_mortem(PdbObject *p, PyObject *t)
+{
+    PyObject *r = PyObject_CallMethod((PyObject *)p, "reset", NULL);
+    if (!r)
+        return -1;
+    Py_DECREF(r);
+    r = PyObject_CallMethod((PyObject *)p, "interaction", "OO", Py_None, t);
+    if (!r)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+PyObject *
+Api_post_mortem_py(PyObject *module, PyObject *args)
+{
+    SLEUTH_UNUSED(module);
+    PyObject *t = Py_None;
+    if (!PyArg_ParseTuple(args, "|O:post_mortem", &t))
+        return NULL;
+    Py_INCREF(t);
+    if (t == Py_None) {
+        PyObject *exc = PyErr_GetHandledException();
+        if (exc && exc != Py_None) {
+            Py_SETREF(t, exc);
+        } else {
+            Py_XDECREF(exc);
+        }
+    }
+    int bad = t == Py_None;
+    if (!bad && PyExceptionInstance_Check(t)) {
+        PyObject *tb = PyException_GetTraceback(t);
+        bad = tb == NULL;
+        Py_XDECREF(tb);
+    } else if (!bad && !PyTraceBack_Check(t)) {
+        /* Duck-typed tracebacks (evidence snapshots) need tb_frame. */
+        bad = !PyObject_HasAttrString(t, "tb_frame");
+    }
+    if (bad) {
+        Py_DECREF(t);
+        PyErr_SetString(PyExc_ValueError,
+                        "A valid traceback must be passed if no exception is being handled");
+        return NULL;
+    }
+    PyObject *p = new_pdb();
+    if (!p) {
+        Py_DECREF(t);
+        return NULL;
+    }
+    int r = Api_post_mortem((PdbObject *)p, t);
+    Py_DECREF(t);
+    Py_DECREF(p);
+    if (r < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+PyObject *
+Api_pm_py(PyObject *module, PyObject *unused)
+{
+    SLEUTH_UNUSED(unused);
+    PyObject *t = PySys_GetObject("last_exc");
+    if (!t || t == Py_None)
+        t = PySys_GetObject("last_value");
+    if (!t || t == Py_None)
+        t = PySys_GetObject("last_traceback");
+    if (!t || t == Py_None) {
+        PyErr_SetString(PyExc_ValueError, "A valid traceback must be passed if no exception is being handled");
+        return NULL;
+    }
+    PyObject *args = PyTuple_Pack(1, t);
+    if (!args)
+        return NULL;
+    PyObject *r = Api_post_mortem_py(module, args);
+    Py_DECREF(args);
+    return r;
+}
+
+static PyObject *
+call_new(const char *meth, PyObject *args, PyObject *kwds)
+{
+    PyObject *p = new_pdb();
+    if (!p)
+        return NULL;
+    PyObject *m = PyObject_GetAttrString(p, meth);
+    PyObject *r = m ? PyObject_Call(m, args, kwds) : NULL;
+    Py_XDECREF(m);
+    Py_DECREF(p);
+    return r;
+}
+
+PyObject *
+Api_run_py(PyObject *module, PyObject *args, PyObject *kwds)
+{
+    SLEUTH_UNUSED(module);
+    return call_new("run", args, kwds);
+}
+
+PyObject *
+Api_runeval_py(PyObject *module, PyObject *args, PyObject *kwds)
+{
+    SLEUTH_UNUSED(module);
+    return call_new("runeval", args, kwds);
+}
+
+PyObject *
+Api_runcall_py(PyObject *module, PyObject *args, PyObject *kwds)
+{
+    SLEUTH_UNUSED(module);
+    return call_new("runcall", args, kwds);
+}

@@ -1,0 +1,1311 @@
+/* commands.c — pdb's commands except the breakpoint family (cmd_break.c) and
+ * help (help.c). Messages are pdb's, per version where pdb changed them. */
+#include "commands.h"
+#include "engine.h"
+#include "render.h"
+#include "breakpoints.h"
+
+#define MAX_OUTPUT_CHARS 1000000   /* bound for p/pp/display output */
+
+#define RESUME() Py_RETURN_TRUE
+#define NOTHING() Py_RETURN_NONE
+
+static int
+parse_int(PyObject *arg, long *out)
+{
+    /* int(arg): Python's rules (whitespace, underscores, sign). */
+    PyObject *v = PyLong_FromUnicodeObject(arg, 10);
+    if (!v) {
+        PyErr_Clear();
+        return -1;
+    }
+    *out = PyLong_AsLong(v);
+    Py_DECREF(v);
+    if (*out == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return -1;
+    }
+    return 0;
+}
+
+static int
+starts_with(PyObject *s, const char *prefix)
+{
+    Py_ssize_t n = (Py_ssize_t)strlen(prefix);
+    if (!PyUnicode_Check(s) || PyUnicode_GET_LENGTH(s) < n)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (PyUnicode_READ_CHAR(s, i) != (Py_UCS4)(unsigned char)prefix[i])
+            return 0;
+    return 1;
+}
+
+static int
+require_live(PdbObject *self)
+{
+    if (self->readonly) {
+        Pdb_errorf(self, "The program is not running: this session shows a saved evidence file.");
+        return 0;
+    }
+    return 1;
+}
+
+static PyObject *
+curglobals(PdbObject *self)
+{
+    return PyObject_GetAttrString(self->curframe, "f_globals");
+}
+
+PyObject *
+Cmd_getval(PdbObject *self, PyObject *expr, int *failed)
+{
+    *failed = 0;
+    PyObject *globals = curglobals(self);
+    PyObject *res = NULL;
+    if (globals) {
+        PyObject *builtins = PyEval_GetBuiltins();
+        PyObject *eval = PyDict_GetItemString(builtins, "eval");
+        res = eval ? PyObject_CallFunctionObjArgs(eval, expr, globals,
+                                                  self->curframe_locals ? self->curframe_locals : Py_None,
+                                                  NULL)
+                   : NULL;
+        Py_DECREF(globals);
+    }
+    if (!res) {
+        if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+            return NULL;
+        *failed = 1;
+        if (Pdb_error_current_exc(self) < 0)
+            return NULL;
+    }
+    return res;
+}
+
+static PyObject *
+bounded(PyObject *text)
+{
+    if (!text || !PyUnicode_Check(text) || PyUnicode_GET_LENGTH(text) <= MAX_OUTPUT_CHARS)
+        return text;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *head = PyUnicode_Substring(text, 0, MAX_OUTPUT_CHARS);
+    PyObject *res = head ? PyUnicode_FromFormat("%U... [sleuth: %zd more characters not shown]",
+                                                head, n - MAX_OUTPUT_CHARS) : NULL;
+    Py_XDECREF(head);
+    Py_DECREF(text);
+    return res;
+}
+
+PyObject *
+Cmd_safe_repr(PdbObject *self, PyObject *obj, PyObject *expr)
+{
+    SLEUTH_UNUSED(self);
+    PyObject *r = PyObject_Repr(obj);
+    if (r)
+        return bounded(r);
+    if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+        return NULL;
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *text = Pdb_format_exc(exc);
+    Py_DECREF(exc);
+    if (!text)
+        return NULL;
+    PyObject *res = PyUnicode_FromFormat("*** repr(%U) failed: %U ***", expr, text);
+    Py_DECREF(text);
+    return res;
+}
+
+/* _getval_except: the value, or a "** raised ... **" marker object. */
+static PyObject *
+getval_except(PdbObject *self, PyObject *expr, PyObject *frame)
+{
+    PyObject *globals = PyObject_GetAttrString(frame ? frame : self->curframe, "f_globals");
+    PyObject *locals = NULL, *res = NULL;
+    if (globals) {
+        locals = frame ? PyObject_GetAttrString(frame, "f_locals") : Py_NewRef(self->curframe_locals);
+        PyObject *eval = PyDict_GetItemString(PyEval_GetBuiltins(), "eval");
+        if (locals && eval)
+            res = PyObject_CallFunctionObjArgs(eval, expr, globals, locals, NULL);
+    }
+    Py_XDECREF(globals);
+    Py_XDECREF(locals);
+    if (res || PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+        return res;
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *text = Pdb_format_exc(exc);
+    Py_XDECREF(exc);
+    if (!text)
+        return NULL;
+    /* pdb's _rstr: a str whose repr is itself */
+    res = PyUnicode_FromFormat("** raised %U **", text);
+    Py_DECREF(text);
+    if (!res)
+        return NULL;
+    PyObject *tuple = PyTuple_Pack(1, res);   /* marker: 1-tuple = raised text */
+    Py_DECREF(res);
+    return tuple;
+}
+
+static PyObject *
+display_repr(PdbObject *self, PyObject *val, PyObject *expr)
+{
+    if (PyTuple_CheckExact(val) && PyTuple_GET_SIZE(val) == 1 &&
+        PyUnicode_Check(PyTuple_GET_ITEM(val, 0)))
+        return Py_NewRef(PyTuple_GET_ITEM(val, 0));
+#if SLEUTH_PY311
+    SLEUTH_UNUSED(self);
+    SLEUTH_UNUSED(expr);
+    return bounded(PyObject_Repr(val));
+#else
+    return Cmd_safe_repr(self, val, expr);
+#endif
+}
+
+int
+Pdb_show_display(PdbObject *self)
+{
+    if (!self->curframe)
+        return 0;
+    PyObject *disp = PyDict_GetItemWithError(self->displaying, self->curframe);
+    if (!disp)
+        return PyErr_Occurred() ? -1 : 0;
+    PyObject *items = PyDict_Items(disp);
+    if (!items)
+        return -1;
+    int rc = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items) && rc == 0; i++) {
+        PyObject *expr = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 0);
+        PyObject *oldv = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 1);
+        PyObject *newv = getval_except(self, expr, NULL);
+        if (!newv) {
+            rc = -1;
+            break;
+        }
+        int changed = newv != oldv;
+        if (changed) {
+            int eq = PyObject_RichCompareBool(newv, oldv, Py_EQ);
+            if (eq < 0) {
+                PyErr_Clear();
+                eq = 0;
+            }
+            changed = !eq;
+        }
+        if (changed) {
+            if (PyDict_SetItem(disp, expr, newv) < 0) {
+                rc = -1;
+            } else {
+                PyObject *a = display_repr(self, newv, expr);
+                PyObject *b = a ? display_repr(self, oldv, expr) : NULL;
+                if (!b || Pdb_messagef(self, "display %U: %U  [old: %U]", expr, a, b) < 0)
+                    rc = -1;
+                Py_XDECREF(a);
+                Py_XDECREF(b);
+            }
+        }
+        Py_DECREF(newv);
+    }
+    Py_DECREF(items);
+    return rc;
+}
+
+/* --- execution control ---------------------------------------------------- */
+
+static PyObject *
+do_step(PdbObject *self, PyObject *arg)
+{
+    SLEUTH_UNUSED(arg);
+    if (!require_live(self))
+        NOTHING();
+    Engine_set_step(self);
+    RESUME();
+}
+
+static PyObject *
+do_next(PdbObject *self, PyObject *arg)
+{
+    SLEUTH_UNUSED(arg);
+    if (!require_live(self))
+        NOTHING();
+    Engine_set_next(self, self->curframe);
+    RESUME();
+}
+
+static PyObject *
+do_return(PdbObject *self, PyObject *arg)
+{
+    SLEUTH_UNUSED(arg);
+    if (!require_live(self))
+        NOTHING();
+    if (Engine_set_return(self, self->curframe) < 0)
+        return NULL;
+    RESUME();
+}
+
+static PyObject *
+do_until(PdbObject *self, PyObject *arg)
+{
+    if (!require_live(self))
+        NOTHING();
+    long lineno = 0;
+    if (PyUnicode_GET_LENGTH(arg) > 0) {
+        if (parse_int(arg, &lineno) < 0) {
+            Pdb_errorf(self, "Error in argument: %R", arg);
+            NOTHING();
+        }
+        if (lineno <= Pdb_frame_lineno(self->curframe)) {
+            Pdb_errorf(self, "\"until\" line number is smaller than current line number");
+            NOTHING();
+        }
+    }
+    Engine_set_until(self, self->curframe, (int)lineno);
+    RESUME();
+}
+
+static PyObject *
+sigint_handler(PyObject *module, PyObject *args)
+{
+    SLEUTH_UNUSED(args);
+    SLEUTH_UNUSED(module);
+    ModState *st = Sleuth_state();
+    PdbObject *d = st->active;
+    if (!d || d->allow_kbdint) {
+        PyErr_SetNone(PyExc_KeyboardInterrupt);
+        return NULL;
+    }
+    if (Pdb_messagef(d, "\nProgram interrupted. (Use 'cont' to resume).") < 0)
+        return NULL;
+    /* Stop at the next line of whatever runs now, in this (main) thread. */
+    Engine_set_step(d);
+    if (Engine_attach(d) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef sigint_def = {"_sleuth_sigint", sigint_handler, METH_VARARGS, NULL};
+
+static PyObject *
+do_continue(PdbObject *self, PyObject *arg)
+{
+    SLEUTH_UNUSED(arg);
+    if (!require_live(self))
+        NOTHING();
+    if (!self->nosigint) {
+        /* Ctrl-C while running drops back into the prompt, as in pdb. */
+        PyObject *signal = PyImport_ImportModule("signal");
+        PyObject *handler = PyCFunction_New(&sigint_def, NULL);
+        if (signal && handler) {
+            PyObject *prev = PyObject_CallMethod(signal, "signal", "iO", 2, handler);
+            if (!prev)
+                PyErr_Clear();   /* not the main thread: continue without it */
+            else {
+                PyObject *d = PyObject_GetAttrString((PyObject *)Py_TYPE(self), "_previous_sigint_handler");
+                if (!d || d == Py_None)
+                    PyObject_SetAttrString((PyObject *)self->ob_base.ob_type, "_previous_sigint_handler", prev);
+                Py_XDECREF(d);
+                PyErr_Clear();
+                Py_DECREF(prev);
+            }
+        }
+        Py_XDECREF(signal);
+        Py_XDECREF(handler);
+        PyErr_Clear();
+    }
+    Engine_set_continue(self);
+    RESUME();
+}
+
+static PyObject *
+do_jump(PdbObject *self, PyObject *arg)
+{
+    if (!require_live(self))
+        NOTHING();
+    if (self->curindex + 1 != PyList_GET_SIZE(self->stack)) {
+        Pdb_errorf(self, "You can only jump within the bottom frame");
+        NOTHING();
+    }
+    long lineno;
+    if (parse_int(arg, &lineno) < 0) {
+        Pdb_errorf(self, "The 'jump' command requires a line number");
+        NOTHING();
+    }
+    PyObject *lo = PyLong_FromLong(lineno);
+    if (!lo)
+        return NULL;
+    if (PyObject_SetAttrString(self->curframe, "f_lineno", lo) < 0) {
+        Py_DECREF(lo);
+        if (!PyErr_ExceptionMatches(PyExc_ValueError))
+            return NULL;
+        PyObject *exc = PyErr_GetRaisedException();
+        PyObject *s = PyObject_Str(exc);
+        Py_DECREF(exc);
+        if (!s)
+            return NULL;
+        Pdb_errorf(self, "Jump failed: %U", s);
+        Py_DECREF(s);
+        NOTHING();
+    }
+    PyObject *entry = PyTuple_Pack(2, self->curframe, lo);
+    Py_DECREF(lo);
+    if (!entry || PyList_SetItem(self->stack, self->curindex, entry) < 0)
+        return NULL;
+    if (Pdb_print_stack_entry(self, entry, NULL) < 0)
+        return NULL;
+    NOTHING();
+}
+
+static PyObject *
+do_quit(PdbObject *self, PyObject *arg)
+{
+    SLEUTH_UNUSED(arg);
+    self->user_requested_quit = 1;
+    Engine_set_quit(self);
+    RESUME();
+}
+
+static PyObject *
+do_EOF(PdbObject *self, PyObject *arg)
+{
+    SLEUTH_UNUSED(arg);
+    if (Pdb_messagef(self, "") < 0)
+        return NULL;
+    self->user_requested_quit = 1;
+    Engine_set_quit(self);
+    RESUME();
+}
+
+static PyObject *
+do_run(PdbObject *self, PyObject *arg)
+{
+    if (self->readonly) {
+        require_live(self);
+        NOTHING();
+    }
+    if (PyUnicode_GET_LENGTH(arg) > 0) {
+        PyObject *shlex = PyImport_ImportModule("shlex");
+        if (!shlex)
+            return NULL;
+        PyObject *argv = PyObject_CallMethod(shlex, "split", "O", arg);
+        Py_DECREF(shlex);
+        if (!argv) {
+            if (!PyErr_ExceptionMatches(PyExc_ValueError))
+                return NULL;
+            PyObject *exc = PyErr_GetRaisedException();
+            Pdb_errorf(self, "Cannot run %U: %S", arg, exc);
+            Py_DECREF(exc);
+            NOTHING();
+        }
+        PyObject *old = PySys_GetObject("argv");
+        if (old && PyList_Check(old) && PyList_GET_SIZE(old) > 0) {
+            if (PyList_Insert(argv, 0, PyList_GET_ITEM(old, 0)) < 0) {
+                Py_DECREF(argv);
+                return NULL;
+            }
+        }
+        int r = PySys_SetObject("argv", argv);
+        Py_DECREF(argv);
+        if (r < 0)
+            return NULL;
+    }
+    /* Caught by the main loop of `sleuth script.py`. */
+    PyErr_SetNone(Sleuth_state()->Restart);
+    return NULL;
+}
+
+static PyObject *
+do_debug(PdbObject *self, PyObject *arg)
+{
+    if (!require_live(self))
+        NOTHING();
+    /* A nested debugger on `arg`, evaluated in the current frame; the outer
+     * session's engine state is saved and restored around it. */
+    ModState *st = Sleuth_state();
+    PyObject *globals = curglobals(self);
+    if (!globals)
+        return NULL;
+    PyObject *p = PyObject_CallFunction((PyObject *)st->PdbType, "OOO", self->completekey,
+                                        self->stdin_obj, self->stdout_obj);
+    if (!p) {
+        Py_DECREF(globals);
+        return NULL;
+    }
+    PyObject *pr = PyObject_Str(self->prompt);
+    PyObject *stripped = pr ? PyObject_CallMethod(pr, "strip", NULL) : NULL;
+    Py_XDECREF(pr);
+    if (!stripped) {
+        Py_DECREF(p);
+        Py_DECREF(globals);
+        return NULL;
+    }
+    Py_XSETREF(((PdbObject *)p)->prompt, PyUnicode_FromFormat("(%U) ", stripped));
+    Py_DECREF(stripped);
+    ((PdbObject *)p)->use_rawinput = self->use_rawinput;
+    Pdb_messagef(self, "ENTERING RECURSIVE DEBUGGER");
+    PdbObject *outer = (PdbObject *)Py_XNewRef(st->active);
+    int was_in = self->in_interaction;
+    self->in_interaction = 0;
+    PyObject *r = PyObject_CallMethod(p, "run", "OOO", arg, globals, self->curframe_locals);
+    self->in_interaction = was_in;
+    if (!r) {
+        if (PyErr_ExceptionMatches(PyExc_Exception))
+            Pdb_error_current_exc(self);
+    }
+    Py_XDECREF(r);
+    /* Back to the outer session. */
+    if (outer) {
+        Py_XSETREF(st->active, outer);
+    }
+    Pdb_messagef(self, "LEAVING RECURSIVE DEBUGGER");
+    Py_DECREF(p);
+    Py_DECREF(globals);
+    if (PyErr_Occurred())
+        return NULL;
+    NOTHING();
+}
+
+/* --- stack ---------------------------------------------------------------- */
+
+static PyObject *
+do_where(PdbObject *self, PyObject *arg)
+{
+    Py_ssize_t count = -1;
+#if SLEUTH_PY313
+    if (PyUnicode_GET_LENGTH(arg) > 0) {
+        long c;
+        if (parse_int(arg, &c) < 0) {
+            Pdb_errorf(self, "Invalid count (%U)", arg);
+            NOTHING();
+        }
+        count = c;
+    }
+#else
+    SLEUTH_UNUSED(arg);
+#endif
+    if (count == 0)
+        NOTHING();
+    if (Render_stack_trace(self, count) < 0)
+        return NULL;
+    NOTHING();
+}
+
+static PyObject *
+select_frame(PdbObject *self, Py_ssize_t n)
+{
+    if (Pdb_set_convenience(self, self->curframe, "_frame", self->curframe) < 0)
+        PyErr_Clear();
+    if (Pdb_select_frame(self, n) < 0)
+        return NULL;
+    if (Pdb_set_convenience(self, self->curframe, "_frame", self->curframe) < 0)
+        PyErr_Clear();
+    if (Pdb_print_stack_entry(self, PyList_GET_ITEM(self->stack, self->curindex), NULL) < 0)
+        return NULL;
+    NOTHING();
+}
+
+static PyObject *
+do_up(PdbObject *self, PyObject *arg)
+{
+    if (self->curindex == 0) {
+        Pdb_errorf(self, "Oldest frame");
+        NOTHING();
+    }
+    long count = 1;
+    if (PyUnicode_GET_LENGTH(arg) > 0 && parse_int(arg, &count) < 0) {
+        Pdb_errorf(self, "Invalid frame count (%U)", arg);
+        NOTHING();
+    }
+    Py_ssize_t nf = count < 0 ? 0 : self->curindex - count;
+    if (nf < 0)
+        nf = 0;
+    return select_frame(self, nf);
+}
+
+static PyObject *
+do_down(PdbObject *self, PyObject *arg)
+{
+    Py_ssize_t n = PyList_GET_SIZE(self->stack);
+    if (self->curindex + 1 == n) {
+        Pdb_errorf(self, "Newest frame");
+        NOTHING();
+    }
+    long count = 1;
+    if (PyUnicode_GET_LENGTH(arg) > 0 && parse_int(arg, &count) < 0) {
+        Pdb_errorf(self, "Invalid frame count (%U)", arg);
+        NOTHING();
+    }
+    Py_ssize_t nf = count < 0 ? n - 1 : self->curindex + count;
+    if (nf > n - 1)
+        nf = n - 1;
+    return select_frame(self, nf);
+}
+
+/* --- inspection ------------------------------------------------------------- */
+
+static PyObject *
+do_args(PdbObject *self, PyObject *arg)
+{
+    SLEUTH_UNUSED(arg);
+    PyObject *co = PyObject_GetAttrString(self->curframe, "f_code");
+    if (!co)
+        return NULL;
+    PyObject *argc = PyObject_GetAttrString(co, "co_argcount");
+    PyObject *kwc = PyObject_GetAttrString(co, "co_kwonlyargcount");
+    PyObject *flags = PyObject_GetAttrString(co, "co_flags");
+    PyObject *names = PyObject_GetAttrString(co, "co_varnames");
+    Py_DECREF(co);
+    PyObject *res = NULL;
+    if (!argc || !kwc || !flags || !names)
+        goto done;
+    long n = PyLong_AsLong(argc) + PyLong_AsLong(kwc);
+    long fl = PyLong_AsLong(flags);
+    if (fl & CO_VARARGS)
+        n++;
+    if (fl & CO_VARKEYWORDS)
+        n++;
+    for (long i = 0; i < n && i < PySequence_Size(names); i++) {
+        PyObject *name = PySequence_GetItem(names, i);
+        if (!name)
+            goto done;
+        PyObject *v = PyObject_GetItem(self->curframe_locals, name);
+        int r;
+        if (v) {
+#if SLEUTH_PY311
+            PyObject *rep = bounded(PyObject_Repr(v));
+            if (!rep && PyErr_ExceptionMatches(PyExc_Exception)) {
+                Py_DECREF(v);
+                Py_DECREF(name);
+                Pdb_error_current_exc(self);
+                break;
+            }
+#else
+            PyObject *rep = Cmd_safe_repr(self, v, name);
+#endif
+            Py_DECREF(v);
+            r = rep ? Pdb_messagef(self, "%U = %U", name, rep) : -1;
+            Py_XDECREF(rep);
+        } else {
+            PyErr_Clear();
+            r = Pdb_messagef(self, "%U = *** undefined ***", name);
+        }
+        Py_DECREF(name);
+        if (r < 0)
+            goto done;
+    }
+    res = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(argc);
+    Py_XDECREF(kwc);
+    Py_XDECREF(flags);
+    Py_XDECREF(names);
+    return res;
+}
+
+static PyObject *
+do_retval(PdbObject *self, PyObject *arg)
+{
+    SLEUTH_UNUSED(arg);
+    PyObject *v = PyObject_GetItem(self->curframe_locals, Sleuth_state()->str___return__);
+    if (!v) {
+        PyErr_Clear();
+        Pdb_errorf(self, "Not yet returned!");
+        NOTHING();
+    }
+    PyObject *rv = PyUnicode_FromString("retval");
+    PyObject *rep = rv ? Cmd_safe_repr(self, v, rv) : NULL;
+    Py_XDECREF(rv);
+    Py_DECREF(v);
+    if (!rep)
+        return NULL;
+    int r = Pdb_message(self, rep);
+    Py_DECREF(rep);
+    if (r < 0)
+        return NULL;
+    NOTHING();
+}
+
+static PyObject *
+msg_val(PdbObject *self, PyObject *arg, int pretty)
+{
+    int failed;
+    PyObject *val = Cmd_getval(self, arg, &failed);
+    if (!val)
+        return failed ? Py_NewRef(Py_None) : NULL;
+    PyObject *text;
+    if (pretty) {
+        PyObject *pprint = PyImport_ImportModule("pprint");
+        text = pprint ? PyObject_CallMethod(pprint, "pformat", "O", val) : NULL;
+        Py_XDECREF(pprint);
+        text = bounded(text);
+    } else {
+        text = bounded(PyObject_Repr(val));
+    }
+    Py_DECREF(val);
+    if (!text) {
+        if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+            return NULL;
+        /* 3.12+: "*** ValueError: ..." ; 3.11 printed nothing, sleuth says why. */
+        if (Pdb_error_current_exc(self) < 0)
+            return NULL;
+        NOTHING();
+    }
+    int r = Pdb_message(self, text);
+    Py_DECREF(text);
+    if (r < 0)
+        return NULL;
+    NOTHING();
+}
+
+static PyObject *
+do_p(PdbObject *self, PyObject *arg)
+{
+    return msg_val(self, arg, 0);
+}
+
+static PyObject *
+do_pp(PdbObject *self, PyObject *arg)
+{
+    return msg_val(self, arg, 1);
+}
+
+static PyObject *
+do_whatis(PdbObject *self, PyObject *arg)
+{
+    int failed;
+    PyObject *value = Cmd_getval(self, arg, &failed);
+    if (!value)
+        return failed ? Py_NewRef(Py_None) : NULL;
+    PyObject *code = NULL, *res = NULL;
+    PyObject *func = PyObject_GetAttrString(value, "__func__");
+    if (func) {
+        code = PyObject_GetAttrString(func, "__code__");
+        Py_DECREF(func);
+    }
+    PyErr_Clear();
+    if (code) {
+        PyObject *name = PyObject_GetAttrString(code, "co_name");
+        if (name)
+            Pdb_messagef(self, "Method %U", name);
+        Py_XDECREF(name);
+        goto done;
+    }
+    code = PyObject_GetAttrString(value, "__code__");
+    PyErr_Clear();
+    if (code) {
+        PyObject *name = PyObject_GetAttrString(code, "co_name");
+        if (name)
+            Pdb_messagef(self, "Function %U", name);
+        Py_XDECREF(name);
+        goto done;
+    }
+    if ((PyObject *)Py_TYPE(value) == (PyObject *)&PyType_Type) {
+        PyObject *mod = PyObject_GetAttrString(value, "__module__");
+        PyObject *qn = mod ? PyObject_GetAttrString(value, "__qualname__") : NULL;
+        if (qn)
+            Pdb_messagef(self, "Class %S.%S", mod, qn);
+        Py_XDECREF(mod);
+        Py_XDECREF(qn);
+        goto done;
+    }
+    Pdb_message(self, (PyObject *)Py_TYPE(value));
+done:
+    Py_XDECREF(code);
+    Py_DECREF(value);
+    if (PyErr_Occurred())
+        return NULL;
+    res = Py_NewRef(Py_None);
+    return res;
+}
+
+static PyObject *
+current_filename(PdbObject *self)
+{
+    PyObject *co = PyObject_GetAttrString(self->curframe, "f_code");
+    PyObject *fn = co ? PyObject_GetAttrString(co, "co_filename") : NULL;
+    Py_XDECREF(co);
+    if (!fn)
+        return NULL;
+    /* gh-93696: frozen stdlib modules have a useful __file__ */
+    if (starts_with(fn, "<frozen")) {
+        PyObject *g = curglobals(self);
+        if (g && PyDict_Check(g)) {
+            PyObject *f = PyDict_GetItemString(g, "__file__");
+            if (f && PyUnicode_Check(f))
+                Py_SETREF(fn, Py_NewRef(f));
+        }
+        Py_XDECREF(g);
+    }
+    PyErr_Clear();
+    return fn;
+}
+
+static PyObject *
+do_list(PdbObject *self, PyObject *arg)
+{
+    Py_XSETREF(self->lastcmd, PyUnicode_FromString("list"));
+    long first = 0, last = -1;
+    int has_last = 0;
+    int dot = PyUnicode_CompareWithASCIIString(arg, ".") == 0;
+    if (PyUnicode_GET_LENGTH(arg) > 0 && !dot) {
+        PyObject *comma = PyUnicode_FromString(",");
+        int has_comma = PyUnicode_Contains(arg, comma);
+        int bad = 0;
+        if (has_comma > 0) {
+            PyObject *parts = PyUnicode_Split(arg, comma, -1);
+            if (!parts || PyList_GET_SIZE(parts) != 2 ||
+                parse_int(PyList_GET_ITEM(parts, 0), &first) < 0 ||
+                parse_int(PyList_GET_ITEM(parts, 1), &last) < 0)
+                bad = 1;
+            Py_XDECREF(parts);
+            PyErr_Clear();
+            if (!bad) {
+                has_last = 1;
+                if (last < first)
+                    last = first + last;   /* assume it's a count */
+            }
+        } else {
+            if (parse_int(arg, &first) < 0)
+                bad = 1;
+            else
+                first = first - 5 > 1 ? first - 5 : 1;
+        }
+        Py_DECREF(comma);
+        if (bad) {
+            Pdb_errorf(self, "Error in argument: %R", arg);
+            NOTHING();
+        }
+    } else if (self->lineno == Py_None || dot) {
+        int cur = Pdb_frame_lineno(self->curframe);
+        first = cur - 5 > 1 ? cur - 5 : 1;
+    } else {
+        first = PyLong_AsLong(self->lineno) + 1;
+    }
+    if (!has_last)
+        last = first + 10;
+    PyObject *filename = current_filename(self);
+    if (!filename)
+        return NULL;
+    PyObject *breaks = Render_file_breaks(self, filename);
+    PyObject *globals = breaks ? curglobals(self) : NULL;
+    PyObject *lines = globals ? Render_getlines(filename, globals) : NULL;
+    PyObject *res = NULL;
+    if (lines) {
+        Py_ssize_t n = PyList_GET_SIZE(lines);
+        PyObject *slice = PyList_GetSlice(lines, first - 1 < 0 ? 0 : first - 1, last < 0 ? 0 : last);
+        if (slice && Render_print_lines(self, slice, first, breaks, self->curframe) == 0) {
+            Py_XSETREF(self->lineno, PyLong_FromLong(last < n ? last : (long)n));
+            if (n < last)
+                Pdb_messagef(self, "[EOF]");
+            if (!PyErr_Occurred())
+                res = Py_NewRef(Py_None);
+        }
+        Py_XDECREF(slice);
+    }
+    Py_XDECREF(filename);
+    Py_XDECREF(breaks);
+    Py_XDECREF(globals);
+    Py_XDECREF(lines);
+    if (!res && PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+        PyErr_Clear();
+        NOTHING();
+    }
+    return res;
+}
+
+/* inspect.getsourcelines(obj) with pdb's lineno = max(1, lineno); reports
+ * OSError/TypeError as one `***` line (returns 0 with *lines NULL). */
+static int
+getsourcelines(PdbObject *self, PyObject *obj, PyObject **lines, long *lineno)
+{
+    *lines = NULL;
+    PyObject *inspect = PyImport_ImportModule("inspect");
+    if (!inspect)
+        return -1;
+    PyObject *r = PyObject_CallMethod(inspect, "getsourcelines", "O", obj);
+    Py_DECREF(inspect);
+    if (!r) {
+        if (PyErr_ExceptionMatches(PyExc_OSError) || PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyObject *exc = PyErr_GetRaisedException();
+            Pdb_error_obj(self, exc);
+            Py_DECREF(exc);
+            return 0;
+        }
+        return -1;
+    }
+    *lines = Py_NewRef(PyTuple_GET_ITEM(r, 0));
+    *lineno = PyLong_AsLong(PyTuple_GET_ITEM(r, 1));
+    if (*lineno < 1)
+        *lineno = 1;
+    Py_DECREF(r);
+    return 0;
+}
+
+static PyObject *
+do_longlist(PdbObject *self, PyObject *arg)
+{
+    SLEUTH_UNUSED(arg);
+    PyObject *filename = current_filename(self);
+    if (!filename)
+        return NULL;
+    PyObject *breaks = Render_file_breaks(self, filename);
+    Py_DECREF(filename);
+    if (!breaks)
+        return NULL;
+    PyObject *lines;
+    long lineno;
+    int r = getsourcelines(self, self->curframe, &lines, &lineno);
+    if (r == 0 && lines)
+        r = Render_print_lines(self, lines, lineno, breaks, self->curframe);
+    Py_XDECREF(lines);
+    Py_DECREF(breaks);
+    if (r < 0)
+        return NULL;
+    NOTHING();
+}
+
+static PyObject *
+do_source(PdbObject *self, PyObject *arg)
+{
+    int failed;
+    PyObject *obj = Cmd_getval(self, arg, &failed);
+    if (!obj)
+        return failed ? Py_NewRef(Py_None) : NULL;
+    PyObject *lines;
+    long lineno;
+    int r = getsourcelines(self, obj, &lines, &lineno);
+    Py_DECREF(obj);
+    if (r == 0 && lines) {
+        PyObject *empty = PyTuple_New(0);
+        r = empty ? Render_print_lines(self, lines, lineno, empty, NULL) : -1;
+        Py_XDECREF(empty);
+    }
+    Py_XDECREF(lines);
+    if (r < 0)
+        return NULL;
+    NOTHING();
+}
+
+static PyObject *
+do_display(PdbObject *self, PyObject *arg)
+{
+    if (PyUnicode_GET_LENGTH(arg) == 0) {
+#if SLEUTH_PY311
+        Pdb_messagef(self, "Currently displaying:");
+#else
+        if (PyDict_GET_SIZE(self->displaying) == 0) {
+            Pdb_messagef(self, "No expression is being displayed");
+            NOTHING();
+        }
+        Pdb_messagef(self, "Currently displaying:");
+#endif
+        PyObject *disp = PyDict_GetItemWithError(self->displaying, self->curframe);
+        if (disp) {
+            PyObject *items = PyDict_Items(disp);
+            for (Py_ssize_t i = 0; items && i < PyList_GET_SIZE(items); i++) {
+                PyObject *k = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 0);
+                PyObject *v = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 1);
+                PyObject *rep = display_repr(self, v, k);
+                if (rep)
+                    Pdb_messagef(self, "%U: %U", k, rep);
+                Py_XDECREF(rep);
+            }
+            Py_XDECREF(items);
+        }
+        if (PyErr_Occurred())
+            return NULL;
+        NOTHING();
+    }
+#if !SLEUTH_PY311
+    PyObject *err = Breakpoint_compile_error(arg);
+    if (err) {
+        Pdb_errorf(self, "Unable to display %U: %R", arg, err);
+        Py_DECREF(err);
+        NOTHING();
+    }
+#endif
+    PyObject *val = getval_except(self, arg, NULL);
+    if (!val)
+        return NULL;
+    PyObject *disp = PyDict_GetItemWithError(self->displaying, self->curframe);
+    if (!disp) {
+        if (PyErr_Occurred()) {
+            Py_DECREF(val);
+            return NULL;
+        }
+        disp = PyDict_New();
+        if (!disp || PyDict_SetItem(self->displaying, self->curframe, disp) < 0) {
+            Py_XDECREF(disp);
+            Py_DECREF(val);
+            return NULL;
+        }
+        Py_DECREF(disp);
+    }
+    if (PyDict_SetItem(disp, arg, val) < 0) {
+        Py_DECREF(val);
+        return NULL;
+    }
+    PyObject *rep = display_repr(self, val, arg);
+    Py_DECREF(val);
+    if (!rep)
+        return NULL;
+    Pdb_messagef(self, "display %U: %U", arg, rep);
+    Py_DECREF(rep);
+    if (PyErr_Occurred())
+        return NULL;
+    NOTHING();
+}
+
+static PyObject *
+do_undisplay(PdbObject *self, PyObject *arg)
+{
+    PyObject *disp = PyDict_GetItemWithError(self->displaying, self->curframe);
+    if (PyUnicode_GET_LENGTH(arg) > 0) {
+        if (!disp || PyDict_DelItem(disp, arg) < 0) {
+            PyErr_Clear();
+            Pdb_errorf(self, "not displaying %U", arg);
+        }
+    } else if (disp) {
+        if (PyDict_DelItem(self->displaying, self->curframe) < 0)
+            return NULL;
+    }
+    PyErr_Clear();
+    NOTHING();
+}
+
+static PyObject *
+do_interact(PdbObject *self, PyObject *arg)
+{
+    SLEUTH_UNUSED(arg);
+    PyObject *g = curglobals(self);
+    if (!g)
+        return NULL;
+    PyObject *ns = PyDict_Copy(g);
+    Py_DECREF(g);
+    if (!ns || PyDict_Update(ns, self->curframe_locals) < 0) {
+        Py_XDECREF(ns);
+        return NULL;
+    }
+    PyObject *code = PyImport_ImportModule("code");
+    PyObject *r = NULL;
+    if (code) {
+        PyObject *kw = Py_BuildValue("{s:O}", "local", ns);
+        PyObject *f = PyObject_GetAttrString(code, "interact");
+        PyObject *a = Py_BuildValue("(s)", "*interactive*");
+        if (kw && f && a)
+            r = PyObject_Call(f, a, kw);
+        Py_XDECREF(kw);
+        Py_XDECREF(f);
+        Py_XDECREF(a);
+        Py_DECREF(code);
+    }
+    Py_DECREF(ns);
+    if (!r) {
+        if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
+            PyErr_Clear();
+            NOTHING();
+        }
+        return NULL;
+    }
+    Py_DECREF(r);
+    NOTHING();
+}
+
+static PyObject *
+do_alias(PdbObject *self, PyObject *arg)
+{
+    PyObject *args = PyUnicode_Split(arg, NULL, -1);
+    if (!args)
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(args);
+    PyObject *res = NULL;
+    if (n == 0) {
+        PyObject *keys = PyDict_Keys(self->aliases);
+        if (!keys || PyList_Sort(keys) < 0) {
+            Py_XDECREF(keys);
+            goto done;
+        }
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
+            PyObject *k = PyList_GET_ITEM(keys, i);
+            Pdb_messagef(self, "%U = %U", k, PyDict_GetItem(self->aliases, k));
+        }
+        Py_DECREF(keys);
+    } else if (n == 1) {
+        PyObject *v = PyDict_GetItemWithError(self->aliases, PyList_GET_ITEM(args, 0));
+        if (v)
+            Pdb_messagef(self, "%U = %U", PyList_GET_ITEM(args, 0), v);
+        else if (!PyErr_Occurred()) {
+#if SLEUTH_PY311
+            /* 3.11 prints nothing for an unknown alias */
+#else
+            Pdb_errorf(self, "Unknown alias '%U'", PyList_GET_ITEM(args, 0));
+#endif
+        }
+    } else {
+#if SLEUTH_PY313
+        /* 3.13 refuses names that are not identifiers */
+        PyObject *name = PyList_GET_ITEM(args, 0);
+        PyObject *re = PyImport_ImportModule("re");
+        PyObject *m = re ? PyObject_CallMethod(re, "match", "sO", "^[a-zA-Z_][a-zA-Z0-9_]*$", name) : NULL;
+        Py_XDECREF(re);
+        if (!m)
+            goto done;
+        int ok = m != Py_None;
+        Py_DECREF(m);
+        if (!ok) {
+            Pdb_errorf(self, "Invalid alias name '%U'", name);
+            res = Py_NewRef(Py_None);
+            goto done;
+        }
+#endif
+        PyObject *rest = PyList_GetSlice(args, 1, n);
+        PyObject *sp = PyUnicode_FromString(" ");
+        PyObject *joined = rest && sp ? PyUnicode_Join(sp, rest) : NULL;
+        Py_XDECREF(rest);
+        Py_XDECREF(sp);
+        if (!joined || PyDict_SetItem(self->aliases, PyList_GET_ITEM(args, 0), joined) < 0) {
+            Py_XDECREF(joined);
+            goto done;
+        }
+        Py_DECREF(joined);
+    }
+    if (!PyErr_Occurred())
+        res = Py_NewRef(Py_None);
+done:
+    Py_DECREF(args);
+    return res;
+}
+
+static PyObject *
+do_unalias(PdbObject *self, PyObject *arg)
+{
+    PyObject *args = PyUnicode_Split(arg, NULL, -1);
+    if (!args)
+        return NULL;
+    if (PyList_GET_SIZE(args) > 0) {
+        PyObject *k = PyList_GET_ITEM(args, 0);
+        if (PyDict_Contains(self->aliases, k) == 1)
+            PyDict_DelItem(self->aliases, k);
+#if SLEUTH_PY313
+        else
+            Pdb_errorf(self, "Unknown alias '%U'", k);
+#endif
+    }
+    Py_DECREF(args);
+    if (PyErr_Occurred())
+        return NULL;
+    NOTHING();
+}
+
+/* exceptions [number]: walk a chained exception (3.13's command, offered on
+ * every version). */
+static PyObject *
+do_exceptions(PdbObject *self, PyObject *arg)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(self->chained_exceptions);
+    if (n == 0) {
+        Pdb_messagef(self, "Did not find chained exceptions. To move between exceptions, pdb/post_mortem must be given an exception object rather than a traceback.");
+        NOTHING();
+    }
+    if (PyUnicode_GET_LENGTH(arg) == 0) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *exc = PyTuple_GET_ITEM(self->chained_exceptions, i);
+            PyObject *rep = PyObject_Repr(exc);
+            if (!rep) {
+                PyErr_Clear();
+                rep = PyUnicode_FromString("<repr failed>");
+                if (!rep)
+                    return NULL;
+            }
+            const char *prompt = i == self->chained_exception_index ? ">" : " ";
+            Pdb_messagef(self, "%s %zd %U", prompt, i, rep);
+            Py_DECREF(rep);
+        }
+        NOTHING();
+    }
+    long number;
+    if (parse_int(arg, &number) < 0) {
+        Pdb_errorf(self, "Argument must be an integer");
+        NOTHING();
+    }
+    if (number < 0 || number >= n) {
+        Pdb_errorf(self, "No exception with that number");
+        NOTHING();
+    }
+    self->chained_exception_index = number;
+    PyObject *exc = PyTuple_GET_ITEM(self->chained_exceptions, number);
+    PyObject *tb = PyException_GetTraceback(exc);
+    if (!tb) {
+        Pdb_errorf(self, "This exception does not have a traceback, cannot jump to it");
+        NOTHING();
+    }
+    PyObject *r = PyObject_CallMethod((PyObject *)self, "setup", "OO", Py_None, tb);
+    Py_DECREF(tb);
+    if (!r)
+        return NULL;
+    Py_DECREF(r);
+    if (Pdb_set_convenience(self, self->curframe, "_exception", exc) < 0)
+        PyErr_Clear();
+    if (Pdb_print_stack_entry(self, PyList_GET_ITEM(self->stack, self->curindex), NULL) < 0)
+        return NULL;
+    NOTHING();
+}
+
+/* `env`: sleuth's own command for evidence sessions — the environment the
+ * file recorded. */
+static PyObject *
+do_env(PdbObject *self, PyObject *arg)
+{
+    SLEUTH_UNUSED(arg);
+    if (!self->snapshot_env) {
+        Pdb_errorf(self, "No recorded environment: this is a live session (see os.environ, sys.version).");
+        NOTHING();
+    }
+    PyObject *pprint = PyImport_ImportModule("pprint");
+    PyObject *text = pprint ? PyObject_CallMethod(pprint, "pformat", "O", self->snapshot_env) : NULL;
+    Py_XDECREF(pprint);
+    if (!text)
+        return NULL;
+    Pdb_message(self, text);
+    Py_DECREF(text);
+    if (PyErr_Occurred())
+        return NULL;
+    NOTHING();
+}
+
+/* --- statements ------------------------------------------------------------- */
+
+static PyObject *
+displayhook(PyObject *pdb, PyObject *obj)
+{
+    if (obj != Py_None) {
+        PyObject *r = bounded(PyObject_Repr(obj));
+        if (!r)
+            return NULL;
+        int rc = Pdb_message((PdbObject *)pdb, r);
+        Py_DECREF(r);
+        if (rc < 0)
+            return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef displayhook_def = {"displayhook", (PyCFunction)displayhook, METH_O, NULL};
+
+PyObject *
+Pdb_default(PdbObject *self, PyObject *line)
+{
+    /* Owned */
+    PyObject *stmt = NULL, *src = NULL, *code = NULL, *globals = NULL, *hook = NULL;
+    PyObject *save_out = NULL, *save_in = NULL, *save_hook = NULL, *r = NULL;
+
+    if (PyUnicode_GET_LENGTH(line) > 0 && PyUnicode_READ_CHAR(line, 0) == '!') {
+        PyObject *rest = PyUnicode_Substring(line, 1, PY_SSIZE_T_MAX);
+        stmt = rest ? PyObject_CallMethod(rest, "strip", NULL) : NULL;
+        Py_XDECREF(rest);
+    } else {
+        stmt = Py_NewRef(line);
+    }
+    if (!stmt)
+        return NULL;
+    if (self->readonly) {
+        /* Evidence sessions: expressions may be shown, nothing is executed
+         * that could assign; evaluate as an expression only. */
+        int failed;
+        PyObject *v = Cmd_getval(self, stmt, &failed);
+        Py_DECREF(stmt);
+        if (!v)
+            return failed ? Py_NewRef(Py_None) : NULL;
+        PyObject *res = displayhook((PyObject *)self, v);
+        Py_DECREF(v);
+        return res;
+    }
+    src = PyUnicode_FromFormat("%U\n", stmt);
+    if (!src)
+        goto error;
+    PyObject *builtins = PyEval_GetBuiltins();
+    PyObject *compile = PyDict_GetItemString(builtins, "compile");
+    code = PyObject_CallFunction(compile, "Oss", src, "<stdin>", "single");
+    if (!code)
+        goto report;
+    globals = curglobals(self);
+    if (!globals)
+        goto report;
+    hook = PyCFunction_New(&displayhook_def, (PyObject *)self);
+    if (!hook)
+        goto error;
+    save_out = Py_XNewRef(PySys_GetObject("stdout"));
+    save_in = Py_XNewRef(PySys_GetObject("stdin"));
+    save_hook = Py_XNewRef(PySys_GetObject("displayhook"));
+    PySys_SetObject("stdin", self->stdin_obj);
+    PySys_SetObject("stdout", self->stdout_obj);
+    PySys_SetObject("displayhook", hook);
+    r = PyEval_EvalCode(code, globals, self->curframe_locals ? self->curframe_locals : globals);
+    {
+        PyObject *exc = PyErr_GetRaisedException();
+        PySys_SetObject("stdout", save_out);
+        PySys_SetObject("stdin", save_in);
+        PySys_SetObject("displayhook", save_hook);
+        PyErr_SetRaisedException(exc);
+    }
+    if (!r)
+        goto report;
+    Py_DECREF(r);
+    r = Py_NewRef(Py_None);
+    goto done;
+report:
+    if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+        goto error;
+    if (Pdb_error_current_exc(self) < 0)
+        goto error;
+    r = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(stmt);
+    Py_XDECREF(src);
+    Py_XDECREF(code);
+    Py_XDECREF(globals);
+    Py_XDECREF(hook);
+    Py_XDECREF(save_out);
+    Py_XDECREF(save_in);
+    Py_XDECREF(save_hook);
+    return r;
+error:
+    r = NULL;
+    goto done;
+}
+
+/* --- the table ---------------------------------------------------------------- */
+
+#define CMD(name, fn) {"do_" name, (PyCFunction)(fn), METH_O, NULL}
+
+PyMethodDef Commands_methods[] = {
+    CMD("help", Cmd_do_help), CMD("h", Cmd_do_help),
+    CMD("where", do_where), CMD("w", do_where), CMD("bt", do_where),
+    CMD("up", do_up), CMD("u", do_up),
+    CMD("down", do_down), CMD("d", do_down),
+    CMD("break", Cmd_do_break), CMD("b", Cmd_do_break),
+    CMD("tbreak", Cmd_do_tbreak),
+    CMD("clear", Cmd_do_clear), CMD("cl", Cmd_do_clear),
+    CMD("enable", Cmd_do_enable), CMD("disable", Cmd_do_disable),
+    CMD("condition", Cmd_do_condition), CMD("ignore", Cmd_do_ignore),
+    CMD("commands", Cmd_do_commands),
+    CMD("step", do_step), CMD("s", do_step),
+    CMD("next", do_next), CMD("n", do_next),
+    CMD("until", do_until), CMD("unt", do_until),
+    CMD("return", do_return), CMD("r", do_return),
+    CMD("continue", do_continue), CMD("cont", do_continue), CMD("c", do_continue),
+    CMD("jump", do_jump), CMD("j", do_jump),
+    CMD("run", do_run), CMD("restart", do_run),
+    CMD("debug", do_debug),
+    CMD("quit", do_quit), CMD("q", do_quit), CMD("exit", do_quit),
+    CMD("EOF", do_EOF),
+    CMD("args", do_args), CMD("a", do_args),
+    CMD("retval", do_retval), CMD("rv", do_retval),
+    CMD("p", do_p), CMD("pp", do_pp),
+    CMD("whatis", do_whatis),
+    CMD("list", do_list), CMD("l", do_list),
+    CMD("longlist", do_longlist), CMD("ll", do_longlist),
+    CMD("source", do_source),
+    CMD("display", do_display), CMD("undisplay", do_undisplay),
+    CMD("interact", do_interact),
+    CMD("alias", do_alias), CMD("unalias", do_unalias),
+    CMD("exceptions", do_exceptions),
+    CMD("env", do_env),
+    {NULL, NULL, 0, NULL},
+};

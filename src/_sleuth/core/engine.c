@@ -1,0 +1,499 @@
+/* engine.c — bdb's stop decisions, in C.
+ *
+ * The logic is bdb's, event for event, so that sleuth stops exactly where
+ * pdb stops; what differs is which events reach it (see the backends).
+ *
+ *   stepping command   stopframe      returnframe  stoplineno   events needed
+ *   step               NULL           NULL         0            all, this thread
+ *   next               frame          NULL         0            frame's code
+ *   return             frame.f_back   frame        0            both codes
+ *   until [line]       frame          frame        line         frame's code
+ *   continue           botframe       NULL         -1           breakpoints only
+ */
+#include "engine.h"
+#include "breakpoints.h"
+#include "pythread.h"
+
+#define GEN_FLAGS (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)
+
+PyObject *
+Pdb_frame_code(PyObject *frame)
+{
+    if (PyFrame_Check(frame))
+        return (PyObject *)PyFrame_GetCode((PyFrameObject *)frame);
+    return PyObject_GetAttrString(frame, "f_code");
+}
+
+int
+Pdb_frame_lineno(PyObject *frame)
+{
+    if (PyFrame_Check(frame))
+        return PyFrame_GetLineNumber((PyFrameObject *)frame);
+    PyObject *v = PyObject_GetAttrString(frame, "f_lineno");
+    if (!v) {
+        PyErr_Clear();
+        return 0;
+    }
+    int n = (int)PyLong_AsLong(v);
+    Py_DECREF(v);
+    if (n == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    return n;
+}
+
+int
+Engine_is_generator_code(PyObject *code)
+{
+    return PyCode_Check(code) && (((PyCodeObject *)code)->co_flags & GEN_FLAGS);
+}
+
+static int
+frame_is_generator(PyObject *frame)
+{
+    PyObject *code = Pdb_frame_code(frame);
+    if (!code) {
+        PyErr_Clear();
+        return 0;
+    }
+    int r = Engine_is_generator_code(code);
+    Py_DECREF(code);
+    return r;
+}
+
+PyObject *
+Engine_canonic(ModState *st, PyObject *filename)
+{
+    /* bdb.canonic: "<...>" unchanged, else abspath+normcase, cached. */
+    PyObject *res = PyDict_GetItemWithError(st->fncache, filename);
+    if (res)
+        return Py_NewRef(res);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(filename);
+    if (n >= 2 && PyUnicode_READ_CHAR(filename, 0) == '<' &&
+        PyUnicode_READ_CHAR(filename, n - 1) == '>') {
+        res = Py_NewRef(filename);
+    } else {
+        PyObject *osp = PyImport_ImportModule("os.path");
+        if (!osp)
+            return NULL;
+        PyObject *abs = PyObject_CallMethod(osp, "abspath", "O", filename);
+        if (abs) {
+            res = PyObject_CallMethod(osp, "normcase", "O", abs);
+            Py_DECREF(abs);
+        }
+        Py_DECREF(osp);
+        if (!res)
+            return NULL;
+    }
+    if (PyDict_SetItem(st->fncache, filename, res) < 0) {
+        Py_DECREF(res);
+        return NULL;
+    }
+    return res;
+}
+
+int
+Engine_file_has_breaks(ModState *st, PyObject *canonical)
+{
+    PyObject *lines = PyDict_GetItemWithError(st->breaks, canonical);
+    if (!lines)
+        return PyErr_Occurred() ? -1 : 0;
+    return PyList_GET_SIZE(lines) > 0;
+}
+
+int
+Engine_line_has_break(ModState *st, PyObject *canonical, int line)
+{
+    PyObject *lines = PyDict_GetItemWithError(st->breaks, canonical);
+    if (!lines)
+        return PyErr_Occurred() ? -1 : 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
+        long v = PyLong_AsLong(PyList_GET_ITEM(lines, i));
+        if (v == line)
+            return 1;
+    }
+    return 0;
+}
+
+int
+Engine_code_may_break(ModState *st, PyObject *code)
+{
+    if (PyDict_GET_SIZE(st->breaks) == 0)
+        return 0;
+    PyObject *canon = Engine_canonic(st, ((PyCodeObject *)code)->co_filename);
+    if (!canon)
+        return -1;
+    int r = Engine_file_has_breaks(st, canon);
+    Py_DECREF(canon);
+    return r;
+}
+
+/* --- bdb predicates ------------------------------------------------------- */
+
+static int
+is_skipped_module(PdbObject *d, PyObject *frame)
+{
+    if (!d->skip || d->skip == Py_None || PySet_GET_SIZE(d->skip) == 0)
+        return 0;
+    ModState *st = Sleuth_state();
+    PyObject *globals = PyObject_GetAttr(frame, st->str_f_globals);
+    if (!globals)
+        return -1;
+    PyObject *name = NULL;
+    int r = 0;
+    if (PyDict_Check(globals)) {
+        name = PyDict_GetItemWithError(globals, st->str___name__);
+        Py_XINCREF(name);
+    }
+    Py_DECREF(globals);
+    if (!name || !PyUnicode_Check(name)) {
+        Py_XDECREF(name);
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    PyObject *fnmatch = PyImport_ImportModule("fnmatch");
+    if (!fnmatch) {
+        Py_DECREF(name);
+        return -1;
+    }
+    PyObject *it = PyObject_GetIter(d->skip), *pat;
+    while (it && (pat = PyIter_Next(it))) {
+        PyObject *m = PyObject_CallMethod(fnmatch, "fnmatch", "OO", name, pat);
+        Py_DECREF(pat);
+        if (!m) { r = -1; break; }
+        r = PyObject_IsTrue(m);
+        Py_DECREF(m);
+        if (r)
+            break;
+    }
+    if (!it || PyErr_Occurred())
+        r = -1;
+    Py_XDECREF(it);
+    Py_DECREF(fnmatch);
+    Py_DECREF(name);
+    return r;
+}
+
+static int
+stop_here(PdbObject *d, PyObject *frame)
+{
+    int skipped = is_skipped_module(d, frame);
+    if (skipped)
+        return skipped < 0 ? -1 : 0;
+    if (frame == d->stopframe) {
+        if (d->stoplineno == -1)
+            return 0;
+        return Pdb_frame_lineno(frame) >= d->stoplineno;
+    }
+    return d->stopframe == NULL || d->stopframe == Py_None;
+}
+
+/* Returns 1 if the calling thread is the one the stepping state is for:
+ * stepping never stops other threads; breakpoints stop any thread. */
+static inline int
+stepping_thread(PdbObject *d)
+{
+    return d->step_thread == 0 || d->step_thread == PyThread_get_thread_ident();
+}
+
+static int
+break_here(PdbObject *d, PyObject *frame)
+{
+    /* Owned */
+    PyObject *code = NULL, *canon = NULL;
+    ModState *st = Sleuth_state();
+    int rc = 0;
+
+    if (PyDict_GET_SIZE(st->breaks) == 0)
+        return 0;
+    code = Pdb_frame_code(frame);
+    if (!code)
+        return -1;
+    canon = Engine_canonic(st, ((PyCodeObject *)code)->co_filename);
+    if (!canon)
+        goto error;
+    int lineno = Pdb_frame_lineno(frame);
+    int has = Engine_line_has_break(st, canon, lineno);
+    if (has < 0)
+        goto error;
+    if (!has) {
+        lineno = ((PyCodeObject *)code)->co_firstlineno;
+        has = Engine_line_has_break(st, canon, lineno);
+        if (has <= 0) {
+            rc = has;
+            goto done;
+        }
+    }
+    BreakpointObject *bp;
+    int flag;
+    has = Breakpoint_effective(st, canon, lineno, frame, &bp, &flag);
+    if (has < 0)
+        goto error;
+    if (has && bp) {
+        d->currentbp = bp->number;
+        if (flag && bp->temporary) {
+            /* bdb calls self.do_clear(str(number)): a subclass may override. */
+            PyObject *r = PyObject_CallMethod((PyObject *)d, "do_clear", "N",
+                                              PyUnicode_FromFormat("%ld", bp->number));
+            if (!r)
+                goto error;
+            Py_DECREF(r);
+        }
+        rc = 1;
+    }
+done:
+    Py_XDECREF(code);
+    Py_XDECREF(canon);
+    return rc;
+error:
+    rc = -1;
+    goto done;
+}
+
+static int
+check_quit(PdbObject *d)
+{
+    if (d->quitting) {
+        PyErr_SetNone(Sleuth_state()->BdbQuit);
+        return -1;
+    }
+    return 0;
+}
+
+/* --- dispatch ------------------------------------------------------------- */
+
+int
+Engine_dispatch_line(PdbObject *d, PyObject *frame)
+{
+    if (d->quitting)
+        return 0;
+    int stop = stepping_thread(d) ? stop_here(d, frame) : 0;
+    if (stop < 0)
+        return -1;
+    if (!stop) {
+        stop = break_here(d, frame);
+        if (stop < 0)
+            return -1;
+    }
+    if (stop) {
+        if (Pdb_user_line(d, frame) < 0)
+            return -1;
+        return check_quit(d);
+    }
+    return 0;
+}
+
+int
+Engine_dispatch_call(PdbObject *d, PyObject *frame)
+{
+    if (d->quitting || !stepping_thread(d))
+        return 0;
+    if (d->botframe == NULL) {
+        /* bdb: the first call event names the bottom of the stack. sleuth's
+         * script runner makes it the script's own frame, so that no
+         * debugger frames show in `where`. */
+        if (d->bot_is_first) {
+            d->botframe = Py_NewRef(frame);
+        } else {
+            PyObject *back = PyObject_GetAttrString(frame, "f_back");
+            if (!back)
+                return -1;
+            d->botframe = back;
+        }
+        return 0;
+    }
+    int stop = stop_here(d, frame);
+    if (stop <= 0)
+        return stop;
+    if (d->stopframe && d->stopframe != Py_None && frame_is_generator(frame))
+        return 0;
+    if (Pdb_user_call(d, frame) < 0)
+        return -1;
+    return check_quit(d);
+}
+
+int
+Engine_dispatch_return(PdbObject *d, PyObject *frame, PyObject *retval)
+{
+    if (d->quitting || !stepping_thread(d))
+        return 0;
+    int stop = stop_here(d, frame);
+    if (stop < 0)
+        return -1;
+    if (!stop && frame != d->returnframe)
+        return 0;
+    if (d->stopframe && d->stopframe != Py_None && frame_is_generator(frame))
+        return 0;
+    Py_XSETREF(d->frame_returning, Py_NewRef(frame));
+    int r = Pdb_user_return(d, frame, retval);
+    Py_CLEAR(d->frame_returning);
+    if (r < 0)
+        return -1;
+    if (check_quit(d) < 0)
+        return -1;
+    if (d->stopframe == frame && d->stoplineno != -1) {
+        /* bdb: after the return of the frame being stepped, stop at the
+         * next event anywhere (the caller's next line). */
+        Engine_set_stopinfo(d, NULL, NULL, 0);
+        return Engine_resume(d);
+    }
+    return 0;
+}
+
+int
+Engine_dispatch_exception(PdbObject *d, PyObject *frame, PyObject *exc)
+{
+    if (d->quitting || !stepping_thread(d))
+        return 0;
+    int stop = stop_here(d, frame);
+    if (stop < 0)
+        return -1;
+    int is_stopiter = PyErr_GivenExceptionMatches((PyObject *)Py_TYPE(exc), PyExc_StopIteration) &&
+                      Py_TYPE(exc) == (PyTypeObject *)PyExc_StopIteration;
+    if (stop) {
+        /* A generator's StopIteration without a traceback is internal. */
+        PyObject *tb = PyException_GetTraceback(exc);
+        int internal = frame_is_generator(frame) && is_stopiter && tb == NULL;
+        Py_XDECREF(tb);
+        if (internal)
+            return 0;
+    } else {
+        int gen_case = d->stopframe && d->stopframe != Py_None && frame != d->stopframe &&
+                       frame_is_generator(d->stopframe) &&
+                       (Py_TYPE(exc) == (PyTypeObject *)PyExc_StopIteration ||
+                        Py_TYPE(exc) == (PyTypeObject *)PyExc_GeneratorExit);
+        if (!gen_case)
+            return 0;
+    }
+    if (Pdb_user_exception(d, frame, exc) < 0)
+        return -1;
+    return check_quit(d);
+}
+
+/* --- stepping state ------------------------------------------------------- */
+
+void
+Engine_set_stopinfo(PdbObject *d, PyObject *stopframe, PyObject *returnframe, int stoplineno)
+{
+    Py_XSETREF(d->stopframe, Py_XNewRef(stopframe));
+    Py_XSETREF(d->returnframe, Py_XNewRef(returnframe));
+    d->quitting = 0;
+    d->stoplineno = stoplineno;
+    d->step_thread = PyThread_get_thread_ident();
+}
+
+void
+Engine_set_step(PdbObject *d)
+{
+    Engine_set_stopinfo(d, NULL, NULL, 0);
+}
+
+void
+Engine_set_next(PdbObject *d, PyObject *frame)
+{
+    Engine_set_stopinfo(d, frame, NULL, 0);
+}
+
+int
+Engine_set_return(PdbObject *d, PyObject *frame)
+{
+    if (frame_is_generator(frame)) {
+        Engine_set_stopinfo(d, frame, NULL, -1);
+        return 0;
+    }
+    PyObject *back = PyObject_GetAttrString(frame, "f_back");
+    if (!back)
+        return -1;
+    Engine_set_stopinfo(d, back == Py_None ? NULL : back, frame, 0);
+    Py_DECREF(back);
+    return 0;
+}
+
+void
+Engine_set_until(PdbObject *d, PyObject *frame, int lineno)
+{
+    if (lineno <= 0)
+        lineno = Pdb_frame_lineno(frame) + 1;
+    Engine_set_stopinfo(d, frame, frame, lineno);
+}
+
+void
+Engine_set_continue(PdbObject *d)
+{
+    /* Don't stop except at breakpoints or when finished. */
+    Engine_set_stopinfo(d, d->botframe, NULL, -1);
+}
+
+void
+Engine_set_quit(PdbObject *d)
+{
+    Py_XSETREF(d->stopframe, Py_XNewRef(d->botframe));
+    Py_CLEAR(d->returnframe);
+    d->quitting = 1;
+}
+
+/* --- attaching the backend ------------------------------------------------ */
+
+int
+Engine_is_active(PdbObject *d)
+{
+    return Sleuth_state()->active == d;
+}
+
+int
+Engine_attach(PdbObject *d)
+{
+    ModState *st = Sleuth_state();
+    if (!st->backend_attached) {
+        /* Nothing may report while hooks go in (installing can import). */
+        Py_CLEAR(st->active);
+        if (Backend_install(st) < 0)
+            return -1;
+        st->backend_attached = 1;
+    }
+    if (st->active != d)
+        Py_XSETREF(st->active, (PdbObject *)Py_NewRef(d));
+    return Backend_update(st, d);
+}
+
+int
+Engine_resume(PdbObject *d)
+{
+    ModState *st = Sleuth_state();
+    if (st->active != d)
+        return 0;
+    /* bdb.set_continue: with no breakpoints and nothing to step, tracing is
+     * removed altogether, so the rest of the program runs at full speed. */
+    if (!d->quitting && d->stoplineno == -1 && d->returnframe == NULL &&
+        PyDict_GET_SIZE(st->breaks) == 0) {
+        return Engine_detach();
+    }
+    if (d->quitting) {
+        /* The unwinding BdbQuit needs no more events. */
+        return Engine_detach();
+    }
+    return Engine_attach(d);
+}
+
+int
+Engine_detach(void)
+{
+    ModState *st = Sleuth_state();
+    int rc = 0;
+    if (st->backend_attached) {
+        rc = Backend_uninstall(st);
+        st->backend_attached = 0;
+    }
+    Py_CLEAR(st->active);
+    return rc;
+}
+
+int
+Engine_breaks_changed(void)
+{
+    ModState *st = Sleuth_state();
+    st->bp_generation++;
+    return 0;
+}

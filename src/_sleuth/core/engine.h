@@ -1,0 +1,53 @@
+/* engine.h — "should we stop here?": bdb's stepping state machine in C.
+ *
+ * The engine never prints. Backends (sys.monitoring on 3.12+, a C trace
+ * function plus a PEP 523 frame-evaluation hook on 3.11) translate
+ * interpreter events into the four dispatch calls below, and only deliver
+ * events that could make the debugger stop: code that holds no breakpoint
+ * and is not being stepped runs without callbacks.
+ */
+#ifndef SLEUTH_ENGINE_H
+#define SLEUTH_ENGINE_H
+#include "pdb.h"
+
+/* Dispatch: 0 to go on, -1 with an exception set (BdbQuit to abandon). */
+int Engine_dispatch_line(PdbObject *d, PyObject *frame);
+int Engine_dispatch_call(PdbObject *d, PyObject *frame);
+int Engine_dispatch_return(PdbObject *d, PyObject *frame, PyObject *retval);
+int Engine_dispatch_exception(PdbObject *d, PyObject *frame, PyObject *exc);
+
+/* Stepping commands (bdb's set_*). They only change state; the backend
+ * re-arms events when the prompt is left (Engine_resume). */
+void Engine_set_stopinfo(PdbObject *d, PyObject *stopframe, PyObject *returnframe, int stoplineno);
+void Engine_set_step(PdbObject *d);
+void Engine_set_next(PdbObject *d, PyObject *frame);
+int  Engine_set_return(PdbObject *d, PyObject *frame);
+void Engine_set_until(PdbObject *d, PyObject *frame, int lineno);
+void Engine_set_continue(PdbObject *d);
+void Engine_set_quit(PdbObject *d);
+
+/* Make `d` the debugger the engine reports to and arm the backend for its
+ * current state; called when a session starts and each time the prompt is
+ * left. Engine_detach removes every hook (zero cost afterwards). */
+int Engine_attach(PdbObject *d);
+int Engine_resume(PdbObject *d);
+int Engine_detach(void);
+int Engine_is_active(PdbObject *d);
+
+/* Breakpoint table queries used by the backends. */
+int Engine_file_has_breaks(ModState *st, PyObject *canonical);
+int Engine_line_has_break(ModState *st, PyObject *canonical, int line);
+PyObject *Engine_canonic(ModState *st, PyObject *filename);   /* new ref */
+int Engine_code_may_break(ModState *st, PyObject *code);       /* file has breaks */
+int Engine_is_generator_code(PyObject *code);
+
+/* Breakpoints changed: re-arm code that is running or will run. */
+int Engine_breaks_changed(void);
+
+/* Backend interface (backend_monitoring.c or backend_trace.c). */
+int Backend_install(ModState *st);
+int Backend_update(ModState *st, PdbObject *d);
+int Backend_uninstall(ModState *st);
+int Backend_arm_code(ModState *st, PyObject *code, int events);
+
+#endif

@@ -1,0 +1,1556 @@
+/* pdb.c — the debugger object: lifecycle, output, the stack of a stop, the
+ * command loop, and the engine's user_* hooks.
+ *
+ * The command handlers (do_*) live in cmd_*.c; this file only dispatches to
+ * them through getattr(self, "do_" + name) so that a Python subclass (pytest
+ * wraps the class given to --pdbcls) can override or add commands.
+ */
+#include "pdb.h"
+#include "engine.h"
+#include "breakpoints.h"
+#include "commands.h"
+#include "render.h"
+#include "pythread.h"
+#include <structmember.h>
+
+/* --- output ------------------------------------------------------------- */
+
+static int
+write_text(PdbObject *self, PyObject *text)
+{
+    PyObject *out = self->stdout_obj;
+    PyObject *r = PyObject_CallMethod(out, "write", "O", text);
+    if (!r)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+int
+Pdb_message(PdbObject *self, PyObject *text)
+{
+    /* print(msg, file=self.stdout) */
+    PyObject *s = PyObject_Str(text);
+    if (!s)
+        return -1;
+    PyObject *line = PyUnicode_FromFormat("%U\n", s);
+    Py_DECREF(s);
+    if (!line)
+        return -1;
+    int r = write_text(self, line);
+    Py_DECREF(line);
+    return r;
+}
+
+int
+Pdb_messagef(PdbObject *self, const char *fmt, ...)
+{
+    va_list va;
+    va_start(va, fmt);
+    PyObject *s = PyUnicode_FromFormatV(fmt, va);
+    va_end(va);
+    if (!s)
+        return -1;
+    int r = Pdb_message(self, s);
+    Py_DECREF(s);
+    return r;
+}
+
+int
+Pdb_error_obj(PdbObject *self, PyObject *text)
+{
+    PyObject *s = PyObject_Str(text);
+    if (!s)
+        return -1;
+    PyObject *line = PyUnicode_FromFormat("*** %U\n", s);
+    Py_DECREF(s);
+    if (!line)
+        return -1;
+    int r = write_text(self, line);
+    Py_DECREF(line);
+    return r;
+}
+
+int
+Pdb_errorf(PdbObject *self, const char *fmt, ...)
+{
+    va_list va;
+    va_start(va, fmt);
+    PyObject *s = PyUnicode_FromFormatV(fmt, va);
+    va_end(va);
+    if (!s)
+        return -1;
+    int r = Pdb_error_obj(self, s);
+    Py_DECREF(s);
+    return r;
+}
+
+PyObject *
+Pdb_format_exc(PyObject *exc)
+{
+    /* traceback.format_exception_only(exc)[-1].strip() */
+    PyObject *res = NULL;
+    PyObject *tbmod = PyImport_ImportModule("traceback");
+    if (!tbmod)
+        return NULL;
+    PyObject *lines = PyObject_CallMethod(tbmod, "format_exception_only", "OO",
+                                          (PyObject *)Py_TYPE(exc), exc);
+    Py_DECREF(tbmod);
+    if (!lines)
+        return NULL;
+    if (PyList_Check(lines) && PyList_GET_SIZE(lines) > 0)
+        res = PyObject_CallMethod(PyList_GET_ITEM(lines, PyList_GET_SIZE(lines) - 1), "strip", NULL);
+    else
+        res = PyUnicode_FromString("");
+    Py_DECREF(lines);
+    return res;
+}
+
+int
+Pdb_error_current_exc(PdbObject *self)
+{
+    PyObject *exc = PyErr_GetRaisedException();
+    if (!exc)
+        return 0;
+    PyObject *text = Pdb_format_exc(exc);
+    if (!text) {
+        /* Formatting itself failed: still one line, never a traceback. */
+        PyErr_Clear();
+        text = PyUnicode_FromFormat("%s", Py_TYPE(exc)->tp_name);
+    }
+    Py_DECREF(exc);
+    if (!text)
+        return -1;
+    int r = Pdb_error_obj(self, text);
+    Py_DECREF(text);
+    return r;
+}
+
+/* --- lifecycle ------------------------------------------------------------ */
+
+static int
+read_rc(PdbObject *self, PyObject *path)
+{
+    PyObject *io = PyImport_ImportModule("io");
+    if (!io)
+        return -1;
+    PyObject *f = PyObject_CallMethod(io, "open", "Os", path, "r");
+    Py_DECREF(io);
+    if (!f) {
+        if (PyErr_ExceptionMatches(PyExc_OSError)) {
+            PyErr_Clear();
+            return 0;
+        }
+        return -1;
+    }
+    PyObject *lines = PyObject_CallMethod(f, "readlines", NULL);
+    PyObject *r = PyObject_CallMethod(f, "close", NULL);
+    Py_XDECREF(r);
+    Py_DECREF(f);
+    if (!lines) {
+        PyErr_Clear();
+        return 0;
+    }
+    PyObject *ext = PyObject_CallMethod(self->rcLines, "extend", "O", lines);
+    Py_DECREF(lines);
+    if (!ext)
+        return -1;
+    Py_DECREF(ext);
+    return 0;
+}
+
+static int
+Pdb_tp_init(PdbObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"completekey", "stdin", "stdout", "skip", "nosigint", "readrc", NULL};
+    PyObject *completekey = NULL, *in = Py_None, *out = Py_None, *skip = Py_None;
+    int nosigint = 0, readrc = 1;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOOpp:Pdb", kwlist, &completekey, &in, &out,
+                                     &skip, &nosigint, &readrc))
+        return -1;
+    if (PySys_Audit("pdb.Pdb", NULL) < 0)
+        return -1;
+    Py_XSETREF(self->completekey, completekey ? Py_NewRef(completekey) : PyUnicode_FromString("tab"));
+    if (in == Py_None)
+        in = PySys_GetObject("stdin");
+    if (out == Py_None) {
+        self->use_rawinput = 1;
+        out = PySys_GetObject("stdout");
+    } else {
+        self->use_rawinput = 0;
+    }
+    if (!in || !out) {
+        PyErr_SetString(PyExc_RuntimeError, "sleuth: sys.stdin/sys.stdout are not set");
+        return -1;
+    }
+    Py_XSETREF(self->stdin_obj, Py_NewRef(in));
+    Py_XSETREF(self->stdout_obj, Py_NewRef(out));
+    if (skip != Py_None) {
+        Py_XSETREF(self->skip, PySet_New(skip));
+        if (!self->skip)
+            return -1;
+    } else {
+        Py_XSETREF(self->skip, NULL);
+    }
+    self->nosigint = nosigint;
+    Py_XSETREF(self->prompt, PyUnicode_FromString("(Pdb) "));
+    Py_XSETREF(self->lastcmd, PyUnicode_FromString(""));
+    Py_XSETREF(self->cmdqueue, PyList_New(0));
+    Py_XSETREF(self->aliases, PyDict_New());
+    Py_XSETREF(self->displaying, PyDict_New());
+    Py_XSETREF(self->mainpyfile, PyUnicode_FromString(""));
+    Py_XSETREF(self->tb_lineno, PyDict_New());
+    Py_XSETREF(self->rcLines, PyList_New(0));
+    Py_XSETREF(self->commands, PyDict_New());
+    Py_XSETREF(self->commands_doprompt, PyDict_New());
+    Py_XSETREF(self->commands_silent, PyDict_New());
+    Py_XSETREF(self->stack, PyList_New(0));
+    Py_XSETREF(self->chained_exceptions, PyTuple_New(0));
+    Py_XSETREF(self->lineno, Py_NewRef(Py_None));
+    if (!self->prompt || !self->lastcmd || !self->cmdqueue || !self->aliases ||
+        !self->displaying || !self->mainpyfile || !self->tb_lineno || !self->rcLines ||
+        !self->commands || !self->commands_doprompt || !self->commands_silent || !self->stack ||
+        !self->chained_exceptions)
+        return -1;
+    self->stoplineno = 0;
+    self->list_count_default = 11;
+    if (readrc) {
+        PyObject *osp = PyImport_ImportModule("os.path");
+        if (!osp)
+            return -1;
+        PyObject *home = PyObject_CallMethod(osp, "expanduser", "s", "~/.pdbrc");
+        Py_DECREF(osp);
+        if (!home)
+            return -1;
+        int r = read_rc(self, home);
+        Py_DECREF(home);
+        if (r < 0)
+            return -1;
+        PyObject *local = PyUnicode_FromString(".pdbrc");
+        if (!local)
+            return -1;
+        r = read_rc(self, local);
+        Py_DECREF(local);
+        if (r < 0)
+            return -1;
+    }
+    /* pdb: remove some common file name delimiters from readline's set. */
+    PyObject *rl = PyImport_ImportModule("readline");
+    if (rl) {
+        PyObject *r = PyObject_CallMethod(rl, "set_completer_delims", "s",
+                                          " \t\n`@#%^&*()=+[{]}\\|;:'\",<>?");
+        Py_XDECREF(r);
+        Py_DECREF(rl);
+    }
+    PyErr_Clear();
+    return 0;
+}
+
+static int
+Pdb_tp_traverse(PdbObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->dict);
+    Py_VISIT(self->stdin_obj);
+    Py_VISIT(self->stdout_obj);
+    Py_VISIT(self->completekey);
+    Py_VISIT(self->prompt);
+    Py_VISIT(self->lastcmd);
+    Py_VISIT(self->cmdqueue);
+    Py_VISIT(self->skip);
+    Py_VISIT(self->botframe);
+    Py_VISIT(self->stopframe);
+    Py_VISIT(self->returnframe);
+    Py_VISIT(self->frame_returning);
+    Py_VISIT(self->stack);
+    Py_VISIT(self->curframe);
+    Py_VISIT(self->curframe_locals);
+    Py_VISIT(self->tb_lineno);
+    Py_VISIT(self->displaying);
+    Py_VISIT(self->aliases);
+    Py_VISIT(self->rcLines);
+    Py_VISIT(self->commands);
+    Py_VISIT(self->commands_doprompt);
+    Py_VISIT(self->commands_silent);
+    Py_VISIT(self->mainpyfile);
+    Py_VISIT(self->chained_exceptions);
+    Py_VISIT(self->lineno);
+    Py_VISIT(self->snapshot_env);
+    return 0;
+}
+
+static int
+Pdb_tp_clear(PdbObject *self)
+{
+    Py_CLEAR(self->dict);
+    Py_CLEAR(self->stdin_obj);
+    Py_CLEAR(self->stdout_obj);
+    Py_CLEAR(self->completekey);
+    Py_CLEAR(self->prompt);
+    Py_CLEAR(self->lastcmd);
+    Py_CLEAR(self->cmdqueue);
+    Py_CLEAR(self->skip);
+    Py_CLEAR(self->botframe);
+    Py_CLEAR(self->stopframe);
+    Py_CLEAR(self->returnframe);
+    Py_CLEAR(self->frame_returning);
+    Py_CLEAR(self->stack);
+    Py_CLEAR(self->curframe);
+    Py_CLEAR(self->curframe_locals);
+    Py_CLEAR(self->tb_lineno);
+    Py_CLEAR(self->displaying);
+    Py_CLEAR(self->aliases);
+    Py_CLEAR(self->rcLines);
+    Py_CLEAR(self->commands);
+    Py_CLEAR(self->commands_doprompt);
+    Py_CLEAR(self->commands_silent);
+    Py_CLEAR(self->mainpyfile);
+    Py_CLEAR(self->chained_exceptions);
+    Py_CLEAR(self->lineno);
+    Py_CLEAR(self->snapshot_env);
+    return 0;
+}
+
+static void
+Pdb_tp_dealloc(PdbObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    if (self->weakreflist)
+        PyObject_ClearWeakRefs((PyObject *)self);
+    Pdb_tp_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+/* --- the stack of a stop -------------------------------------------------- */
+
+PyObject *
+Pdb_canonic(PdbObject *self, PyObject *filename)
+{
+    SLEUTH_UNUSED(self);
+    if (!PyUnicode_Check(filename)) {
+        PyErr_SetString(PyExc_TypeError, "filename must be str");
+        return NULL;
+    }
+    return Engine_canonic(Sleuth_state(), filename);
+}
+
+static PyObject *
+frame_back(PyObject *f)
+{
+    if (PyFrame_Check(f))
+        return (PyObject *)PyFrame_GetBack((PyFrameObject *)f);   /* new ref or NULL */
+    PyObject *b = PyObject_GetAttrString(f, "f_back");
+    if (!b) {
+        PyErr_Clear();
+        return NULL;
+    }
+    if (b == Py_None) {
+        Py_DECREF(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* bdb.get_stack(f, t) -> (stack, index) */
+static PyObject *
+Pdb_get_stack_impl(PdbObject *self, PyObject *f, PyObject *t)
+{
+    /* Owned */
+    PyObject *stack = PyList_New(0), *cur = NULL, *tb = NULL;
+
+    if (!stack)
+        return NULL;
+    tb = Py_NewRef(t);
+    if (tb != Py_None && f != Py_None) {
+        PyObject *tf = PyObject_GetAttrString(tb, "tb_frame");
+        if (!tf)
+            goto error;
+        if (tf == f) {
+            PyObject *next = PyObject_GetAttrString(tb, "tb_next");
+            if (!next) {
+                Py_DECREF(tf);
+                goto error;
+            }
+            Py_SETREF(tb, next);
+        }
+        Py_DECREF(tf);
+    }
+    cur = f == Py_None ? NULL : Py_NewRef(f);
+    while (cur) {
+        PyObject *entry = Py_BuildValue("(Oi)", cur, Pdb_frame_lineno(cur));
+        if (!entry || PyList_Append(stack, entry) < 0) {
+            Py_XDECREF(entry);
+            goto error;
+        }
+        Py_DECREF(entry);
+        if (cur == self->botframe)
+            break;
+        PyObject *back = frame_back(cur);
+        Py_SETREF(cur, back);
+    }
+    if (PyList_Reverse(stack) < 0)
+        goto error;
+    Py_ssize_t i = PyList_GET_SIZE(stack) - 1;
+    if (i < 0)
+        i = 0;
+    while (tb != Py_None) {
+        PyObject *tf = PyObject_GetAttrString(tb, "tb_frame");
+        PyObject *tl = tf ? PyObject_GetAttrString(tb, "tb_lineno") : NULL;
+        PyObject *entry = tl ? PyTuple_Pack(2, tf, tl) : NULL;
+        Py_XDECREF(tf);
+        Py_XDECREF(tl);
+        if (!entry || PyList_Append(stack, entry) < 0) {
+            Py_XDECREF(entry);
+            goto error;
+        }
+        Py_DECREF(entry);
+        PyObject *next = PyObject_GetAttrString(tb, "tb_next");
+        if (!next)
+            goto error;
+        Py_SETREF(tb, next);
+    }
+    if (f == Py_None) {
+        i = PyList_GET_SIZE(stack) - 1;
+        if (i < 0)
+            i = 0;
+    }
+    Py_XDECREF(cur);
+    Py_DECREF(tb);
+    return Py_BuildValue("(Nn)", stack, i);
+error:
+    Py_XDECREF(cur);
+    Py_XDECREF(tb);
+    Py_DECREF(stack);
+    return NULL;
+}
+
+static PyObject *
+Pdb_get_stack(PdbObject *self, PyObject *args)
+{
+    PyObject *f, *t;
+    if (!PyArg_ParseTuple(args, "OO:get_stack", &f, &t))
+        return NULL;
+    return Pdb_get_stack_impl(self, f, t);
+}
+
+int
+Pdb_set_convenience(PdbObject *self, PyObject *frame, const char *name, PyObject *value)
+{
+#if SLEUTH_PY311
+    /* 3.11's pdb has no convenience variables; sleuth offers them anyway. */
+#endif
+    SLEUTH_UNUSED(self);
+    PyObject *globals = PyObject_GetAttrString(frame, "f_globals");
+    if (!globals)
+        return -1;
+    int rc = -1;
+    if (!PyDict_Check(globals)) {
+        rc = 0;
+        goto done;
+    }
+    PyObject *vars = PyDict_GetItemString(globals, "__pdb_convenience_variables");
+    if (!vars) {
+        vars = PyDict_New();
+        if (!vars || PyDict_SetItemString(globals, "__pdb_convenience_variables", vars) < 0) {
+            Py_XDECREF(vars);
+            goto done;
+        }
+        Py_DECREF(vars);
+    }
+    rc = PyDict_SetItemString(vars, name, value);
+done:
+    Py_DECREF(globals);
+    return rc;
+}
+
+static PyObject *
+Pdb_forget(PdbObject *self, PyObject *unused)
+{
+    SLEUTH_UNUSED(unused);
+    Py_XSETREF(self->lineno, Py_NewRef(Py_None));
+    Py_XSETREF(self->stack, PyList_New(0));
+    self->curindex = 0;
+    if (self->curframe && self->curframe != Py_None) {
+        PyObject *g = PyObject_GetAttrString(self->curframe, "f_globals");
+        if (g && PyDict_Check(g)) {
+            if (PyDict_DelItemString(g, "__pdb_convenience_variables") < 0)
+                PyErr_Clear();
+        }
+        Py_XDECREF(g);
+        PyErr_Clear();
+    }
+    Py_CLEAR(self->curframe);
+    Py_CLEAR(self->curframe_locals);
+    if (self->tb_lineno)
+        PyDict_Clear(self->tb_lineno);
+    if (!self->stack)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* Point the session at stack[index]. */
+int
+Pdb_select_frame(PdbObject *self, Py_ssize_t index)
+{
+    PyObject *entry = PyList_GET_ITEM(self->stack, index);
+    self->curindex = index;
+    Py_XSETREF(self->curframe, Py_NewRef(PyTuple_GET_ITEM(entry, 0)));
+    /* Cache f_locals: on 3.11/3.12 each access re-syncs the dict from the
+     * fast locals, which would lose assignments made at the prompt. */
+    Py_XSETREF(self->curframe_locals, PyObject_GetAttrString(self->curframe, "f_locals"));
+    if (!self->curframe_locals)
+        return -1;
+    Py_XSETREF(self->lineno, Py_NewRef(Py_None));
+    return 0;
+}
+
+int Pdb_exec_rc_lines(PdbObject *self);
+
+static PyObject *
+Pdb_setup(PdbObject *self, PyObject *args)
+{
+    PyObject *f, *tb;
+    if (!PyArg_ParseTuple(args, "OO:setup", &f, &tb))
+        return NULL;
+    PyObject *r = Pdb_forget(self, NULL);
+    if (!r)
+        return NULL;
+    Py_DECREF(r);
+    PyObject *si = PyObject_CallMethod((PyObject *)self, "get_stack", "OO", f, tb);
+    if (!si)
+        return NULL;
+    if (!PyTuple_Check(si) || PyTuple_GET_SIZE(si) != 2 || !PyList_Check(PyTuple_GET_ITEM(si, 0))) {
+        Py_DECREF(si);
+        PyErr_SetString(PyExc_TypeError, "get_stack() must return (list, int)");
+        return NULL;
+    }
+    Py_XSETREF(self->stack, Py_NewRef(PyTuple_GET_ITEM(si, 0)));
+    Py_ssize_t idx = PyLong_AsSsize_t(PyTuple_GET_ITEM(si, 1));
+    Py_DECREF(si);
+    if (idx == -1 && PyErr_Occurred())
+        return NULL;
+    /* Post-mortem: remember the traceback's line numbers (finally blocks can
+     * move a frame's current line). */
+    PyObject *t = Py_NewRef(tb);
+    while (t != Py_None) {
+        PyObject *tf = PyObject_GetAttrString(t, "tb_frame");
+        PyObject *tl = tf ? PyObject_GetAttrString(t, "tb_lineno") : NULL;
+        int ok = tl && PyDict_SetItem(self->tb_lineno, tf, tl) == 0;
+        Py_XDECREF(tf);
+        Py_XDECREF(tl);
+        PyObject *next = ok ? PyObject_GetAttrString(t, "tb_next") : NULL;
+        Py_DECREF(t);
+        if (!next)
+            return NULL;
+        t = next;
+    }
+    Py_DECREF(t);
+    if (PyList_GET_SIZE(self->stack) == 0) {
+        PyErr_SetString(PyExc_ValueError, "sleuth: nothing to debug (empty stack)");
+        return NULL;
+    }
+    if (idx < 0 || idx >= PyList_GET_SIZE(self->stack))
+        idx = PyList_GET_SIZE(self->stack) - 1;
+    if (Pdb_select_frame(self, idx) < 0)
+        return NULL;
+    if (Pdb_set_convenience(self, self->curframe, "_frame", self->curframe) < 0)
+        PyErr_Clear();
+    if (PyTuple_GET_SIZE(self->chained_exceptions) > 0) {
+        PyObject *exc = PyTuple_GET_ITEM(self->chained_exceptions, self->chained_exception_index);
+        if (Pdb_set_convenience(self, self->curframe, "_exception", exc) < 0)
+            PyErr_Clear();
+    }
+    int r2 = Pdb_exec_rc_lines(self);
+    if (r2 < 0)
+        return NULL;
+    return PyBool_FromLong(r2);
+}
+
+/* --- command loop ----------------------------------------------------------- */
+
+static int
+is_identchar(Py_UCS4 c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* pdb.precmd: alias expansion, ';;' splitting, $convenience variables. */
+static PyObject *
+Pdb_precmd_impl(PdbObject *self, PyObject *line)
+{
+    /* Owned */
+    PyObject *args = NULL;
+    PyObject *cur = Py_NewRef(line);
+    int guard = 0;
+
+    PyObject *stripped = PyObject_CallMethod(cur, "strip", NULL);
+    if (!stripped)
+        goto error;
+    int empty = PyUnicode_GET_LENGTH(stripped) == 0;
+    Py_DECREF(stripped);
+    if (empty)
+        return cur;
+    args = PyUnicode_Split(cur, NULL, -1);
+    if (!args)
+        goto error;
+    while (PyList_GET_SIZE(args) > 0 && guard++ < 100) {
+        PyObject *alias = PyDict_GetItemWithError(self->aliases, PyList_GET_ITEM(args, 0));
+        if (!alias) {
+            if (PyErr_Occurred())
+                goto error;
+            break;
+        }
+        PyObject *nl = Py_NewRef(alias);
+        for (int idx = 1; idx < 10; idx++) {
+            char pat[4];
+            snprintf(pat, sizeof pat, "%%%d", idx);
+            PyObject *p = PyUnicode_FromString(pat);
+            if (!p) {
+                Py_DECREF(nl);
+                goto error;
+            }
+            int has = PyUnicode_Contains(nl, p);
+            if (has > 0) {
+                if (idx >= PyList_GET_SIZE(args)) {
+#if SLEUTH_PY313
+                    Pdb_errorf(self, "Not enough arguments for alias '%U'", PyList_GET_ITEM(args, 0));
+                    Py_DECREF(p);
+                    Py_DECREF(nl);
+                    Py_DECREF(args);
+                    Py_DECREF(cur);
+                    return PyUnicode_FromString("");
+#else
+                    Py_DECREF(p);
+                    continue;
+#endif
+                }
+                PyObject *rep = PyUnicode_Replace(nl, p, PyList_GET_ITEM(args, idx), -1);
+                Py_SETREF(nl, rep);
+            }
+            Py_DECREF(p);
+            if (!nl || has < 0) {
+                Py_XDECREF(nl);
+                goto error;
+            }
+        }
+        /* %* : all the arguments */
+        PyObject *rest = PyList_GetSlice(args, 1, PY_SSIZE_T_MAX);
+        PyObject *sp = PyUnicode_FromString(" ");
+        PyObject *joined = (rest && sp) ? PyUnicode_Join(sp, rest) : NULL;
+        PyObject *star = PyUnicode_FromString("%*");
+        PyObject *rep = joined && star ? PyUnicode_Replace(nl, star, joined, -1) : NULL;
+        Py_XDECREF(rest);
+        Py_XDECREF(sp);
+        Py_XDECREF(joined);
+        Py_XDECREF(star);
+        Py_DECREF(nl);
+        if (!rep)
+            goto error;
+        Py_SETREF(cur, rep);
+        Py_SETREF(args, PyUnicode_Split(cur, NULL, -1));
+        if (!args)
+            goto error;
+        /* An alias whose expansion starts with its own name stops here. */
+        if (PyList_GET_SIZE(args) > 0 && PyDict_Contains(self->aliases, PyList_GET_ITEM(args, 0)) == 1) {
+            PyObject *again = PyDict_GetItem(self->aliases, PyList_GET_ITEM(args, 0));
+            if (again == alias)
+                break;
+        }
+    }
+    if (PyList_GET_SIZE(args) > 0 &&
+        PyUnicode_CompareWithASCIIString(PyList_GET_ITEM(args, 0), "alias") != 0) {
+        PyObject *sep = PyUnicode_FromString(";;");
+        if (!sep)
+            goto error;
+        Py_ssize_t marker = PyUnicode_Find(cur, sep, 0, PY_SSIZE_T_MAX, 1);
+        Py_DECREF(sep);
+        if (marker == -2)
+            goto error;
+        if (marker >= 0) {
+            PyObject *next = PyUnicode_Substring(cur, marker + 2, PY_SSIZE_T_MAX);
+            PyObject *nexts = next ? PyObject_CallMethod(next, "lstrip", NULL) : NULL;
+            Py_XDECREF(next);
+            if (!nexts)
+                goto error;
+#if SLEUTH_PY313
+            int r = PyList_Insert(self->cmdqueue, 0, nexts);
+#else
+            int r = PyList_Insert(self->cmdqueue, 0, nexts);
+#endif
+            Py_DECREF(nexts);
+            if (r < 0)
+                goto error;
+            PyObject *head = PyUnicode_Substring(cur, 0, marker);
+            PyObject *heads = head ? PyObject_CallMethod(head, "rstrip", NULL) : NULL;
+            Py_XDECREF(head);
+            if (!heads)
+                goto error;
+            Py_SETREF(cur, heads);
+        }
+    }
+#if !SLEUTH_PY311
+    /* $name -> __pdb_convenience_variables["name"] */
+    {
+        PyObject *re = PyImport_ImportModule("re");
+        if (!re)
+            goto error;
+        PyObject *res = PyObject_CallMethod(re, "sub", "ssO", "\\$([a-zA-Z_][a-zA-Z0-9_]*)",
+                                  "__pdb_convenience_variables[\"\\1\"]", cur);
+        Py_DECREF(re);
+        if (!res)
+            goto error;
+        Py_SETREF(cur, res);
+    }
+#endif
+    Py_DECREF(args);
+    return cur;
+error:
+    Py_XDECREF(args);
+    Py_XDECREF(cur);
+    return NULL;
+}
+
+static PyObject *
+Pdb_precmd(PdbObject *self, PyObject *line)
+{
+    if (!PyUnicode_Check(line)) {
+        PyErr_SetString(PyExc_TypeError, "precmd() expects a str");
+        return NULL;
+    }
+    return Pdb_precmd_impl(self, line);
+}
+
+/* cmd.Cmd.parseline -> (cmd, arg, line) with cmd NULL for "no command". */
+static int
+parseline(PyObject *line_in, PyObject **cmd, PyObject **arg, PyObject **line_out)
+{
+    *cmd = *arg = NULL;
+    PyObject *line = PyObject_CallMethod(line_in, "strip", NULL);
+    if (!line)
+        return -1;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(line);
+    if (n == 0) {
+        *line_out = line;
+        return 0;
+    }
+    Py_UCS4 c0 = PyUnicode_READ_CHAR(line, 0);
+    if (c0 == '?' || c0 == '!') {
+        /* '?' is help; '!' has no do_shell in pdb, so it goes to default(). */
+        if (c0 == '!') {
+            *line_out = line;
+            return 0;
+        }
+        PyObject *rest = PyUnicode_Substring(line, 1, n);
+        PyObject *nl = rest ? PyUnicode_FromFormat("help %U", rest) : NULL;
+        Py_XDECREF(rest);
+        Py_DECREF(line);
+        if (!nl)
+            return -1;
+        line = nl;
+        n = PyUnicode_GET_LENGTH(line);
+    }
+    Py_ssize_t i = 0;
+    while (i < n && is_identchar(PyUnicode_READ_CHAR(line, i)))
+        i++;
+    *cmd = PyUnicode_Substring(line, 0, i);
+    PyObject *a = PyUnicode_Substring(line, i, n);
+    *arg = a ? PyObject_CallMethod(a, "strip", NULL) : NULL;
+    Py_XDECREF(a);
+    *line_out = line;
+    if (!*cmd || !*arg) {
+        Py_CLEAR(*cmd);
+        Py_CLEAR(*arg);
+        Py_CLEAR(*line_out);
+        return -1;
+    }
+    return 0;
+}
+
+PyObject *Pdb_default(PdbObject *self, PyObject *line);
+
+/* cmd.Cmd.onecmd (+ pdb's commands-definition mode). Returns a new ref to
+ * the "stop" value. Errors inside a command never escape as tracebacks:
+ * they are reported as one `***` line, except BdbQuit/KeyboardInterrupt/
+ * SystemExit which must propagate. */
+static PyObject *
+Pdb_onecmd_impl(PdbObject *self, PyObject *line_in)
+{
+    /* Owned */
+    PyObject *cmd = NULL, *arg = NULL, *line = NULL, *func = NULL, *res = NULL;
+
+    if (self->commands_defining)
+        return Pdb_handle_command_def(self, line_in);
+    if (parseline(line_in, &cmd, &arg, &line) < 0)
+        return NULL;
+    if (PyUnicode_GET_LENGTH(line) == 0) {
+        /* emptyline(): repeat the last command */
+        if (PyUnicode_GET_LENGTH(self->lastcmd) > 0) {
+            PyObject *last = Py_NewRef(self->lastcmd);
+            res = Pdb_onecmd_impl(self, last);
+            Py_DECREF(last);
+        } else {
+            res = Py_NewRef(Py_None);
+        }
+        goto done;
+    }
+    if (!cmd) {
+        res = PyObject_CallMethod((PyObject *)self, "default", "O", line);
+        goto done;
+    }
+    Py_XSETREF(self->lastcmd, Py_NewRef(line));
+    if (PyUnicode_CompareWithASCIIString(line, "EOF") == 0)
+        Py_XSETREF(self->lastcmd, PyUnicode_FromString(""));
+    if (PyUnicode_GET_LENGTH(cmd) == 0) {
+        res = PyObject_CallMethod((PyObject *)self, "default", "O", line);
+        goto done;
+    }
+    PyObject *name = PyUnicode_FromFormat("do_%U", cmd);
+    if (!name)
+        goto done;
+    func = PyObject_GetAttr((PyObject *)self, name);
+    Py_DECREF(name);
+    if (!func) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            goto done;
+        PyErr_Clear();
+        res = PyObject_CallMethod((PyObject *)self, "default", "O", line);
+        goto done;
+    }
+    res = PyObject_CallOneArg(func, arg);
+done:
+    if (!res) {
+        ModState *st = Sleuth_state();
+        if (!PyErr_ExceptionMatches(st->BdbQuit) && !PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) &&
+            !PyErr_ExceptionMatches(PyExc_SystemExit) && !PyErr_ExceptionMatches(st->Restart) &&
+            !PyErr_ExceptionMatches(PyExc_MemoryError)) {
+            /* A bug in a command must not take the debuggee down. */
+            if (Pdb_error_current_exc(self) == 0)
+                res = Py_NewRef(Py_None);
+        }
+    }
+    Py_XDECREF(cmd);
+    Py_XDECREF(arg);
+    Py_XDECREF(line);
+    Py_XDECREF(func);
+    return res;
+}
+
+static PyObject *
+Pdb_onecmd(PdbObject *self, PyObject *line)
+{
+    if (!PyUnicode_Check(line)) {
+        PyErr_SetString(PyExc_TypeError, "onecmd() expects a str");
+        return NULL;
+    }
+    return Pdb_onecmd_impl(self, line);
+}
+
+int
+Pdb_exec_rc_lines(PdbObject *self)
+{
+    if (!self->rcLines || PyList_GET_SIZE(self->rcLines) == 0)
+        return 0;
+    PyObject *lines = self->rcLines;      /* take it: execute each line once */
+    self->rcLines = PyList_New(0);
+    if (!self->rcLines) {
+        self->rcLines = lines;
+        return -1;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(lines);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *l = PyObject_CallMethod(PyList_GET_ITEM(lines, i), "strip", NULL);
+        if (!l) {
+            Py_DECREF(lines);
+            return -1;
+        }
+        if (PyUnicode_GET_LENGTH(l) == 0 || PyUnicode_READ_CHAR(l, 0) == '#') {
+            Py_DECREF(l);
+            continue;
+        }
+        PyObject *stop = PyObject_CallMethod((PyObject *)self, "onecmd", "O", l);
+        Py_DECREF(l);
+        if (!stop) {
+            Py_DECREF(lines);
+            return -1;
+        }
+        int truth = PyObject_IsTrue(stop);
+        Py_DECREF(stop);
+        if (truth) {
+            /* Save the leftover lines for the next interaction. */
+            PyObject *left = PyList_GetSlice(lines, i + 1, n);
+            if (left) {
+                PyObject *ext = PyObject_CallMethod(self->rcLines, "extend", "O", left);
+                Py_XDECREF(ext);
+                Py_DECREF(left);
+            }
+            Py_DECREF(lines);
+            return 1;
+        }
+    }
+    Py_DECREF(lines);
+    return 0;
+}
+
+/* Read one line: input() on a terminal-like rawinput setup, else stdin. */
+static PyObject *
+read_command(PdbObject *self, PyObject *prompt)
+{
+    if (self->use_rawinput) {
+        PyObject *builtins = PyEval_GetBuiltins();
+        PyObject *input = PyDict_GetItemString(builtins, "input");
+        if (!input) {
+            PyErr_SetString(PyExc_RuntimeError, "input() is missing");
+            return NULL;
+        }
+        PyObject *line = PyObject_CallOneArg(input, prompt);
+        if (!line && PyErr_ExceptionMatches(PyExc_EOFError)) {
+            PyErr_Clear();
+            return PyUnicode_FromString("EOF");
+        }
+        return line;
+    }
+    if (write_text(self, prompt) < 0)
+        return NULL;
+    PyObject *r = PyObject_CallMethod(self->stdout_obj, "flush", NULL);
+    if (!r)
+        return NULL;
+    Py_DECREF(r);
+    PyObject *line = PyObject_CallMethod(self->stdin_obj, "readline", NULL);
+    if (!line)
+        return NULL;
+    if (!PyUnicode_Check(line)) {
+        Py_DECREF(line);
+        PyErr_SetString(PyExc_TypeError, "stdin.readline() must return str");
+        return NULL;
+    }
+    if (PyUnicode_GET_LENGTH(line) == 0) {
+        Py_DECREF(line);
+        return PyUnicode_FromString("EOF");
+    }
+    PyObject *s = PyObject_CallMethod(line, "rstrip", "s", "\r\n");
+    Py_DECREF(line);
+    return s;
+}
+
+int Pdb_show_display(PdbObject *self);
+
+/* cmd.Cmd.cmdloop */
+static int
+cmdloop(PdbObject *self)
+{
+    if (Pdb_show_display(self) < 0)   /* pdb's preloop */
+        return -1;
+    for (;;) {
+        PyObject *line;
+        if (PyList_GET_SIZE(self->cmdqueue) > 0) {
+            line = Py_NewRef(PyList_GET_ITEM(self->cmdqueue, 0));
+            if (PySequence_DelItem(self->cmdqueue, 0) < 0) {
+                Py_DECREF(line);
+                return -1;
+            }
+        } else {
+            PyObject *prompt = PyObject_Str(self->prompt);
+            if (!prompt)
+                return -1;
+            line = read_command(self, prompt);
+            Py_DECREF(prompt);
+            if (!line)
+                return -1;
+        }
+        PyObject *pre = PyObject_CallMethod((PyObject *)self, "precmd", "O", line);
+        Py_DECREF(line);
+        if (!pre)
+            return -1;
+        PyObject *stop = PyObject_CallMethod((PyObject *)self, "onecmd", "O", pre);
+        if (!stop) {
+            Py_DECREF(pre);
+            return -1;
+        }
+        PyObject *post = PyObject_CallMethod((PyObject *)self, "postcmd", "OO", stop, pre);
+        Py_DECREF(stop);
+        Py_DECREF(pre);
+        if (!post)
+            return -1;
+        int truth = PyObject_IsTrue(post);
+        Py_DECREF(post);
+        if (truth)
+            return 0;
+    }
+}
+
+/* pdb._cmdloop: Ctrl-C at the prompt cancels the command, not the session. */
+static int
+Pdb_cmdloop_outer(PdbObject *self)
+{
+    for (;;) {
+        self->allow_kbdint = 1;
+        int r = cmdloop(self);
+        self->allow_kbdint = 0;
+        if (r == 0)
+            return 0;
+        if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+            PyErr_Clear();
+            if (Pdb_messagef(self, "--KeyboardInterrupt--") < 0)
+                return -1;
+            continue;
+        }
+        return -1;
+    }
+}
+
+static PyObject *
+get_tb_and_exceptions(PdbObject *self, PyObject *tb_or_exc, PyObject **chain_out)
+{
+    /* Returns the traceback (new ref) and sets *chain_out to a tuple of the
+     * chained exceptions, oldest first (3.13's pdb; offered on every
+     * version). */
+    *chain_out = NULL;
+    if (!PyExceptionInstance_Check(tb_or_exc)) {
+        *chain_out = PyTuple_New(0);
+        return *chain_out ? Py_NewRef(tb_or_exc) : NULL;
+    }
+    PyObject *list = PyList_New(0);
+    if (!list)
+        return NULL;
+    PyObject *cur = tb_or_exc;
+    while (cur && cur != Py_None) {
+        int seen = PySequence_Contains(list, cur);
+        if (seen != 0)
+            break;
+        if (PyList_Append(list, cur) < 0) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyObject *cause = PyException_GetCause(cur);
+        PyObject *ctx = PyException_GetContext(cur);
+        PyObject *next = NULL;
+        if (cause && cause != Py_None)
+            next = cause;
+        else if (ctx && ctx != Py_None && !((PyBaseExceptionObject *)cur)->suppress_context)
+            next = ctx;
+        Py_XDECREF(cause);
+        Py_XDECREF(ctx);
+        cur = next;    /* borrowed through the chain held in `list` */
+        if (PyList_GET_SIZE(list) >= 999) {
+            Pdb_messagef(self, "More than 999 chained exceptions found, not all exceptionswill be browsable with `exceptions`.");
+            break;
+        }
+    }
+    if (PyList_Reverse(list) < 0) {
+        Py_DECREF(list);
+        return NULL;
+    }
+    *chain_out = PyList_AsTuple(list);
+    Py_DECREF(list);
+    if (!*chain_out)
+        return NULL;
+    PyObject *tb = PyException_GetTraceback(tb_or_exc);
+    return tb ? tb : Py_NewRef(Py_None);
+}
+
+int
+Pdb_interaction(PdbObject *self, PyObject *frame, PyObject *tb_or_exc)
+{
+    /* Owned */
+    PyObject *chain = NULL, *tb = NULL, *r = NULL;
+    int rc = -1;
+    int was_in = self->in_interaction;
+
+    tb = get_tb_and_exceptions(self, tb_or_exc ? tb_or_exc : Py_None, &chain);
+    if (!tb)
+        goto done;
+    Py_XSETREF(self->chained_exceptions, Py_NewRef(chain));
+    self->chained_exception_index = PyTuple_GET_SIZE(chain) - 1;
+    if (self->chained_exception_index < 0)
+        self->chained_exception_index = 0;
+    self->in_interaction = 1;
+    r = PyObject_CallMethod((PyObject *)self, "setup", "OO", frame ? frame : Py_None, tb);
+    if (!r)
+        goto done;
+    int skip = PyObject_IsTrue(r);
+    Py_CLEAR(r);
+    if (!skip) {
+        if (Pdb_print_stack_entry(self, PyList_GET_ITEM(self->stack, self->curindex), NULL) < 0)
+            goto done;
+        if (Pdb_cmdloop_outer(self) < 0)
+            goto done;
+    }
+    r = Pdb_forget(self, NULL);
+    if (!r)
+        goto done;
+    rc = 0;
+done:
+    self->in_interaction = was_in;
+    if (self->chained_exceptions)
+        Py_XSETREF(self->chained_exceptions, PyTuple_New(0));
+    self->chained_exception_index = 0;
+    Py_XDECREF(chain);
+    Py_XDECREF(tb);
+    Py_XDECREF(r);
+    return rc;
+}
+
+static PyObject *
+Pdb_interaction_py(PdbObject *self, PyObject *args)
+{
+    PyObject *frame, *tb;
+    if (!PyArg_ParseTuple(args, "OO:interaction", &frame, &tb))
+        return NULL;
+    int standalone = !Engine_is_active(self);
+    if (Pdb_interaction(self, frame, tb) < 0)
+        return NULL;
+    if (!standalone && Engine_resume(self) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* --- engine hooks (pdb.user_*) ------------------------------------------- */
+
+static int
+wait_for_main(PdbObject *self, PyObject *frame, int is_line)
+{
+    if (!self->wait_for_mainpyfile)
+        return 0;
+    if (!is_line)
+        return 1;
+    PyObject *code = Pdb_frame_code(frame);
+    if (!code)
+        return -1;
+    PyObject *canon = Pdb_canonic(self, ((PyCodeObject *)code)->co_filename);
+    Py_DECREF(code);
+    if (!canon)
+        return -1;
+    int same = PyObject_RichCompareBool(canon, self->mainpyfile, Py_EQ);
+    Py_DECREF(canon);
+    if (same < 0)
+        return -1;
+    if (!same || Pdb_frame_lineno(frame) <= 0)
+        return 1;
+    self->wait_for_mainpyfile = 0;
+    return 0;
+}
+
+/* After the prompt is left, re-arm the engine for the new stepping state. */
+static int
+interact_and_resume(PdbObject *self, PyObject *frame, PyObject *tb)
+{
+    if (Pdb_interaction(self, frame, tb) < 0)
+        return -1;
+#if !SLEUTH_PY313
+    /* 3.11/3.12: write assignments made at the prompt back into the frame. */
+    if (PyFrame_Check(frame)) {
+        PyFrame_LocalsToFast((PyFrameObject *)frame, 1);
+        if (PyErr_Occurred())
+            return -1;
+    }
+#endif
+    return Engine_resume(self);
+}
+
+static int bp_commands(PdbObject *self, PyObject *frame);
+
+int
+Pdb_user_line(PdbObject *self, PyObject *frame)
+{
+    int w = wait_for_main(self, frame, 1);
+    if (w)
+        return w < 0 ? -1 : 0;
+    int r = bp_commands(self, frame);
+    if (r <= 0)
+        return r;
+    return interact_and_resume(self, frame, Py_None);
+}
+
+int
+Pdb_user_call(PdbObject *self, PyObject *frame)
+{
+    if (self->wait_for_mainpyfile)
+        return 0;
+    if (Pdb_messagef(self, "--Call--") < 0)
+        return -1;
+    return interact_and_resume(self, frame, Py_None);
+}
+
+static int
+set_frame_local(PyObject *frame, PyObject *name, PyObject *value)
+{
+    PyObject *locals = PyObject_GetAttrString(frame, "f_locals");
+    if (!locals)
+        return -1;
+    int r = PyObject_SetItem(locals, name, value);
+    Py_DECREF(locals);
+    return r;
+}
+
+int
+Pdb_user_return(PdbObject *self, PyObject *frame, PyObject *retval)
+{
+    if (self->wait_for_mainpyfile)
+        return 0;
+    ModState *st = Sleuth_state();
+    if (set_frame_local(frame, st->str___return__, retval) < 0)
+        return -1;
+#if !SLEUTH_PY311
+    if (Pdb_set_convenience(self, frame, "_retval", retval) < 0)
+        return -1;
+#endif
+    if (Pdb_messagef(self, "--Return--") < 0)
+        return -1;
+    return interact_and_resume(self, frame, Py_None);
+}
+
+int
+Pdb_user_exception(PdbObject *self, PyObject *frame, PyObject *exc)
+{
+    if (self->wait_for_mainpyfile)
+        return 0;
+    ModState *st = Sleuth_state();
+    PyObject *pair = PyTuple_Pack(2, (PyObject *)Py_TYPE(exc), exc);
+    if (!pair)
+        return -1;
+    int r = set_frame_local(frame, st->str___exception__, pair);
+    Py_DECREF(pair);
+    if (r < 0)
+        return -1;
+#if !SLEUTH_PY311
+    if (Pdb_set_convenience(self, frame, "_exception", exc) < 0)
+        return -1;
+#endif
+    PyObject *tb = PyException_GetTraceback(exc);
+    int internal = (!tb || tb == Py_None) && Py_TYPE(exc) == (PyTypeObject *)PyExc_StopIteration;
+    PyObject *text = Pdb_format_exc(exc);
+    if (!text) {
+        Py_XDECREF(tb);
+        return -1;
+    }
+    r = Pdb_messagef(self, "%s%U", internal ? "Internal " : "", text);
+    Py_DECREF(text);
+    if (r == 0)
+        r = interact_and_resume(self, frame, tb ? tb : Py_None);
+    Py_XDECREF(tb);
+    return r;
+}
+
+/* pdb.bp_commands: run the commands attached to the breakpoint just hit.
+ * Returns 1 if the normal interaction must follow. */
+static int
+bp_commands(PdbObject *self, PyObject *frame)
+{
+    if (!self->currentbp)
+        return 1;
+    PyObject *key = PyLong_FromLong(self->currentbp);
+    if (!key)
+        return -1;
+    PyObject *cmds = PyDict_GetItemWithError(self->commands, key);
+    if (!cmds) {
+        Py_DECREF(key);
+        return PyErr_Occurred() ? -1 : 1;
+    }
+    Py_INCREF(cmds);
+    self->currentbp = 0;
+    PyObject *lastcmd_back = Py_NewRef(self->lastcmd);
+    int rc = -1;
+    int was_in = self->in_interaction;
+    self->in_interaction = 1;
+    PyObject *r = PyObject_CallMethod((PyObject *)self, "setup", "OO", frame, Py_None);
+    if (!r)
+        goto done;
+    Py_DECREF(r);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(cmds); i++) {
+        r = PyObject_CallMethod((PyObject *)self, "onecmd", "O", PyList_GET_ITEM(cmds, i));
+        if (!r)
+            goto done;
+        Py_DECREF(r);
+    }
+    Py_XSETREF(self->lastcmd, Py_NewRef(lastcmd_back));
+    PyObject *silent = PyDict_GetItem(self->commands_silent, key);
+    if (!(silent && PyObject_IsTrue(silent)))
+        if (Pdb_print_stack_entry(self, PyList_GET_ITEM(self->stack, self->curindex), NULL) < 0)
+            goto done;
+    PyObject *doprompt = PyDict_GetItem(self->commands_doprompt, key);
+    if (doprompt && PyObject_IsTrue(doprompt))
+        if (Pdb_cmdloop_outer(self) < 0)
+            goto done;
+    r = Pdb_forget(self, NULL);
+    if (!r)
+        goto done;
+    Py_DECREF(r);
+    rc = 0;
+done:
+    self->in_interaction = was_in;
+    Py_DECREF(lastcmd_back);
+    Py_DECREF(cmds);
+    Py_DECREF(key);
+    if (rc == 0 && Engine_resume(self) < 0)
+        rc = -1;
+    return rc;
+}
+
+/* --- Python-visible methods ------------------------------------------------- */
+
+static PyObject *
+Pdb_message_py(PdbObject *self, PyObject *msg)
+{
+    if (Pdb_message(self, msg) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Pdb_error_py(PdbObject *self, PyObject *msg)
+{
+    if (Pdb_error_obj(self, msg) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Pdb_canonic_py(PdbObject *self, PyObject *filename)
+{
+    return Pdb_canonic(self, filename);
+}
+
+static PyObject *
+Pdb_reset(PdbObject *self, PyObject *unused)
+{
+    SLEUTH_UNUSED(unused);
+    PyObject *lc = PyImport_ImportModule("linecache");
+    if (!lc)
+        return NULL;
+    PyObject *r = PyObject_CallMethod(lc, "checkcache", NULL);
+    Py_DECREF(lc);
+    if (!r)
+        return NULL;
+    Py_DECREF(r);
+    Py_CLEAR(self->botframe);
+    Engine_set_stopinfo(self, NULL, NULL, 0);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Pdb_postcmd(PdbObject *self, PyObject *args)
+{
+    SLEUTH_UNUSED(self);
+    PyObject *stop, *line;
+    if (!PyArg_ParseTuple(args, "OO:postcmd", &stop, &line))
+        return NULL;
+    return Py_NewRef(stop);
+}
+
+static PyObject *
+Pdb_print_stack_entry_py(PdbObject *self, PyObject *args)
+{
+    PyObject *entry;
+    const char *prefix = NULL;
+    if (!PyArg_ParseTuple(args, "O|s:print_stack_entry", &entry, &prefix))
+        return NULL;
+    if (Pdb_print_stack_entry(self, entry, prefix) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Pdb_format_stack_entry_py(PdbObject *self, PyObject *args)
+{
+    PyObject *entry;
+    const char *prefix = ": ";
+    if (!PyArg_ParseTuple(args, "O|s:format_stack_entry", &entry, &prefix))
+        return NULL;
+    return Render_stack_entry(self, entry, prefix);
+}
+
+static PyObject *
+Pdb_print_stack_trace_py(PdbObject *self, PyObject *unused)
+{
+    SLEUTH_UNUSED(unused);
+    if (Render_stack_trace(self, -1) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Pdb_set_step_py(PdbObject *self, PyObject *unused)
+{
+    SLEUTH_UNUSED(unused);
+    Engine_set_step(self);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Pdb_set_next_py(PdbObject *self, PyObject *frame)
+{
+    Engine_set_next(self, frame);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Pdb_set_return_py(PdbObject *self, PyObject *frame)
+{
+    if (Engine_set_return(self, frame) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Pdb_set_until_py(PdbObject *self, PyObject *args)
+{
+    PyObject *frame;
+    int lineno = 0;
+    if (!PyArg_ParseTuple(args, "O|i:set_until", &frame, &lineno))
+        return NULL;
+    Engine_set_until(self, frame, lineno);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Pdb_set_continue_py(PdbObject *self, PyObject *unused)
+{
+    SLEUTH_UNUSED(unused);
+    Engine_set_continue(self);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Pdb_set_quit_py(PdbObject *self, PyObject *unused)
+{
+    SLEUTH_UNUSED(unused);
+    Engine_set_quit(self);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Pdb_get_breaks(PdbObject *self, void *c)
+{
+    SLEUTH_UNUSED(self);
+    SLEUTH_UNUSED(c);
+    return Py_NewRef(Sleuth_state()->breaks);
+}
+
+static PyObject *
+Pdb_get_curframe_locals(PdbObject *self, void *c)
+{
+    SLEUTH_UNUSED(c);
+    return Py_NewRef(self->curframe_locals ? self->curframe_locals : Py_None);
+}
+
+static PyObject *
+Pdb_get_chained(PdbObject *self, void *c)
+{
+    SLEUTH_UNUSED(c);
+    return Py_NewRef(self->chained_exceptions);
+}
+
+static PyGetSetDef Pdb_getset[] = {
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
+    {"breaks", (getter)Pdb_get_breaks, NULL, "breakpoint lines by canonical file", NULL},
+    {"curframe_locals", (getter)Pdb_get_curframe_locals, NULL, NULL, NULL},
+    {"_chained_exceptions", (getter)Pdb_get_chained, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMemberDef Pdb_members[] = {
+    {"stdin", T_OBJECT, offsetof(PdbObject, stdin_obj), 0, NULL},
+    {"stdout", T_OBJECT, offsetof(PdbObject, stdout_obj), 0, NULL},
+    {"use_rawinput", T_INT, offsetof(PdbObject, use_rawinput), 0, NULL},
+    {"completekey", T_OBJECT, offsetof(PdbObject, completekey), 0, NULL},
+    {"prompt", T_OBJECT, offsetof(PdbObject, prompt), 0, NULL},
+    {"lastcmd", T_OBJECT, offsetof(PdbObject, lastcmd), 0, NULL},
+    {"cmdqueue", T_OBJECT, offsetof(PdbObject, cmdqueue), 0, NULL},
+    {"nosigint", T_BOOL, offsetof(PdbObject, nosigint), 0, NULL},
+    {"allow_kbdint", T_BOOL, offsetof(PdbObject, allow_kbdint), 0, NULL},
+    {"skip", T_OBJECT, offsetof(PdbObject, skip), 0, NULL},
+    {"botframe", T_OBJECT, offsetof(PdbObject, botframe), 0, NULL},
+    {"stopframe", T_OBJECT, offsetof(PdbObject, stopframe), READONLY, NULL},
+    {"returnframe", T_OBJECT, offsetof(PdbObject, returnframe), READONLY, NULL},
+    {"stoplineno", T_INT, offsetof(PdbObject, stoplineno), READONLY, NULL},
+    {"quitting", T_BOOL, offsetof(PdbObject, quitting), 0, NULL},
+    {"stack", T_OBJECT, offsetof(PdbObject, stack), 0, NULL},
+    {"curindex", T_PYSSIZET, offsetof(PdbObject, curindex), 0, NULL},
+    {"curframe", T_OBJECT, offsetof(PdbObject, curframe), 0, NULL},
+    {"tb_lineno", T_OBJECT, offsetof(PdbObject, tb_lineno), READONLY, NULL},
+    {"displaying", T_OBJECT, offsetof(PdbObject, displaying), READONLY, NULL},
+    {"aliases", T_OBJECT, offsetof(PdbObject, aliases), READONLY, NULL},
+    {"rcLines", T_OBJECT, offsetof(PdbObject, rcLines), 0, NULL},
+    {"commands", T_OBJECT, offsetof(PdbObject, commands), READONLY, NULL},
+    {"mainpyfile", T_OBJECT, offsetof(PdbObject, mainpyfile), 0, NULL},
+    {"_wait_for_mainpyfile", T_BOOL, offsetof(PdbObject, wait_for_mainpyfile), 0, NULL},
+    {"_user_requested_quit", T_BOOL, offsetof(PdbObject, user_requested_quit), 0, NULL},
+    {"currentbp", T_LONG, offsetof(PdbObject, currentbp), 0, NULL},
+    {"lineno", T_OBJECT, offsetof(PdbObject, lineno), 0, NULL},
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(PdbObject, weakreflist), READONLY, NULL},
+    {"__dictoffset__", T_PYSSIZET, offsetof(PdbObject, dict), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyMethodDef Pdb_core_methods[] = {
+    {"message", (PyCFunction)Pdb_message_py, METH_O, NULL},
+    {"error", (PyCFunction)Pdb_error_py, METH_O, NULL},
+    {"canonic", (PyCFunction)Pdb_canonic_py, METH_O, NULL},
+    {"reset", (PyCFunction)Pdb_reset, METH_NOARGS, NULL},
+    {"forget", (PyCFunction)Pdb_forget, METH_NOARGS, NULL},
+    {"setup", (PyCFunction)Pdb_setup, METH_VARARGS, NULL},
+    {"get_stack", (PyCFunction)Pdb_get_stack, METH_VARARGS, NULL},
+    {"interaction", (PyCFunction)Pdb_interaction_py, METH_VARARGS, NULL},
+    {"precmd", (PyCFunction)Pdb_precmd, METH_O, NULL},
+    {"onecmd", (PyCFunction)Pdb_onecmd, METH_O, NULL},
+    {"postcmd", (PyCFunction)Pdb_postcmd, METH_VARARGS, NULL},
+    {"default", (PyCFunction)Pdb_default, METH_O, NULL},
+    {"print_stack_entry", (PyCFunction)Pdb_print_stack_entry_py, METH_VARARGS, NULL},
+    {"format_stack_entry", (PyCFunction)Pdb_format_stack_entry_py, METH_VARARGS, NULL},
+    {"print_stack_trace", (PyCFunction)Pdb_print_stack_trace_py, METH_NOARGS, NULL},
+    {"set_step", (PyCFunction)Pdb_set_step_py, METH_NOARGS, NULL},
+    {"set_next", (PyCFunction)Pdb_set_next_py, METH_O, NULL},
+    {"set_return", (PyCFunction)Pdb_set_return_py, METH_O, NULL},
+    {"set_until", (PyCFunction)Pdb_set_until_py, METH_VARARGS, NULL},
+    {"set_continue", (PyCFunction)Pdb_set_continue_py, METH_NOARGS, NULL},
+    {"set_quit", (PyCFunction)Pdb_set_quit_py, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+int
+Pdb_init_type(PyObject *module, ModState *st)
+{
+    /* Methods: the core ones above, the entry points (api.c) and every do_*
+     * command (commands.c), joined into one table kept for the process. */
+    size_t n_core = sizeof Pdb_core_methods / sizeof Pdb_core_methods[0] - 1;
+    size_t n_cmd = 0, n_api = 0;
+    while (Commands_methods[n_cmd].ml_name)
+        n_cmd++;
+    while (PdbApi_methods[n_api].ml_name)
+        n_api++;
+    PyMethodDef *all = PyMem_RawCalloc(n_core + n_cmd + n_api + 1, sizeof(PyMethodDef));
+    if (!all) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(all, Pdb_core_methods, n_core * sizeof(PyMethodDef));
+    memcpy(all + n_core, Commands_methods, n_cmd * sizeof(PyMethodDef));
+    memcpy(all + n_core + n_cmd, PdbApi_methods, n_api * sizeof(PyMethodDef));
+
+    PyType_Slot slots[] = {
+        {Py_tp_doc, "Pdb(completekey='tab', stdin=None, stdout=None, skip=None, nosigint=False, readrc=True)\n--\n\n"
+                    "sleuth's debugger: pdb's commands, output and API on a C engine."},
+        {Py_tp_init, Pdb_tp_init},
+        {Py_tp_new, PyType_GenericNew},
+        {Py_tp_traverse, Pdb_tp_traverse},
+        {Py_tp_clear, Pdb_tp_clear},
+        {Py_tp_dealloc, Pdb_tp_dealloc},
+        {Py_tp_members, Pdb_members},
+        {Py_tp_getset, Pdb_getset},
+        {Py_tp_methods, all},
+        {0, NULL},
+    };
+    PyType_Spec spec = {
+        .name = "sleuth.Pdb",
+        .basicsize = sizeof(PdbObject),
+        .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+        .slots = slots,
+    };
+    st->PdbType = (PyTypeObject *)PyType_FromModuleAndSpec(module, &spec, NULL);
+    if (!st->PdbType)
+        return -1;
+    return PyModule_AddObjectRef(module, "Pdb", (PyObject *)st->PdbType);
+}

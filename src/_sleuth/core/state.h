@@ -1,0 +1,52 @@
+/* state.h — module state of sleuth._sleuth and the debugger object layout.
+ *
+ * Everything the engine needs across calls lives in module state (visible to
+ * the GC through m_traverse), never in C globals. The one exception is
+ * `Sleuth_module`, a borrowed pointer used to find that state from callbacks
+ * that receive no module argument; it is set in exec and cleared in m_free.
+ */
+#ifndef SLEUTH_STATE_H
+#define SLEUTH_STATE_H
+#include "compat.h"
+
+typedef struct PdbObject PdbObject;
+
+typedef struct {
+    PyTypeObject *PdbType;
+    PyTypeObject *BreakpointType;
+    PyObject *BdbQuit;          /* sleuth.BdbQuit (subclass of Exception) */
+    PyObject *Restart;          /* sleuth.Restart */
+
+    /* Breakpoints: the same three indexes bdb keeps (process-wide, like
+     * bdb.Breakpoint's class attributes). */
+    PyObject *bpbynumber;       /* list: [None, bp1, bp2, ...] */
+    PyObject *bplist;           /* dict: (file, line) -> [bp, ...] */
+    PyObject *breaks;           /* dict: canonical file -> {line: None} */
+    long bp_next;               /* next breakpoint number */
+    uint64_t bp_generation;     /* bumped on every change of the table */
+
+    /* Engine */
+    PdbObject *active;          /* debugger the engine reports to (strong) */
+    PyObject *fncache;          /* raw co_filename -> canonical filename */
+    PyObject *armed;            /* set of code objects with local events on */
+    int backend_attached;
+    int tool_id;                /* sys.monitoring tool id, -1 if none */
+    PyObject *monitoring;       /* sys.monitoring module (3.12+) */
+    PyObject *DISABLE;          /* sys.monitoring.DISABLE */
+    PyObject *cb_list;          /* callback function objects we registered */
+    int events_global;          /* global event set currently requested */
+
+    /* Interned names used on hot paths */
+    PyObject *str_f_locals, *str_f_globals, *str_f_back, *str_f_code, *str_f_lineno;
+    PyObject *str___return__, *str___exception__, *str___name__;
+} ModState;
+
+extern PyObject *Sleuth_module;   /* borrowed; see above */
+
+static inline ModState *
+Sleuth_state(void)
+{
+    return (ModState *)PyModule_GetState(Sleuth_module);
+}
+
+#endif
