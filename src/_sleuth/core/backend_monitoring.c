@@ -123,6 +123,18 @@ line_may_break(ModState *st, PyObject *code, int line)
     return r;
 }
 
+/* A callback that fails (BdbQuit, Restart, an error) ends tracing, as an
+ * exception in a settrace function does: the exception then propagates
+ * through the program with no more events. */
+static PyObject *
+failed(void)
+{
+    PyObject *exc = PyErr_GetRaisedException();
+    Engine_detach();
+    PyErr_SetRaisedException(exc);
+    return NULL;
+}
+
 static PyObject *
 on_line_at(ModState *st, PdbObject *d, PyObject *code, int line)
 {
@@ -130,12 +142,12 @@ on_line_at(ModState *st, PdbObject *d, PyObject *code, int line)
     if (!relevant) {
         relevant = line_may_break(st, code, line);
         if (relevant < 0)
-            return NULL;
+            return failed();
         if (!relevant)
             return Py_NewRef(st->DISABLE);
     }
     if (Engine_dispatch_line(d, frame_now()) < 0)
-        return NULL;
+        return failed();
     Py_RETURN_NONE;
 }
 
@@ -190,11 +202,11 @@ cb_call(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     if (!d)
         return st->active ? Py_NewRef(Py_None) : Py_NewRef(st->DISABLE);
     if (maybe_arm(st, args[0]) < 0)
-        return NULL;
+        return failed();
     if (!step_all(d))
         return Py_NewRef(st->DISABLE);
     if (Engine_dispatch_call(d, frame_now()) < 0)
-        return NULL;
+        return failed();
     Py_RETURN_NONE;
 }
 
@@ -210,7 +222,7 @@ cb_return(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     if (!(step_all(d) || code == step_code1 || code == step_code2))
         return Py_NewRef(st->DISABLE);
     if (Engine_dispatch_return(d, frame_now(), args[2]) < 0)
-        return NULL;
+        return failed();
     Py_RETURN_NONE;
 }
 
@@ -225,7 +237,7 @@ cb_unwind(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         /* An unwinding frame reports 'return' with None, as settrace does. The
          * exception being propagated must survive the callback. */
         if (Engine_dispatch_return(d, frame_now(), Py_None) < 0)
-            return NULL;
+            return failed();
     }
     Py_RETURN_NONE;
 }
@@ -240,7 +252,7 @@ cb_raise(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         (step_all(d) || args[0] == step_code1 ||
          (d->stopframe && d->stopframe != Py_None))) {
         if (Engine_dispatch_exception(d, frame_now(), args[2]) < 0)
-            return NULL;
+            return failed();
     }
     Py_RETURN_NONE;
 }

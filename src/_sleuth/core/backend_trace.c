@@ -102,8 +102,24 @@ eval_hook(PyThreadState *ts, struct _PyInterpreterFrame *frame, int throwflag)
     return res;
 }
 
+static int trace_dispatch(PyObject *mod, PyFrameObject *frame, int what, PyObject *arg);
+
+/* A failing callback (BdbQuit, Restart, an error) ends tracing, as with a
+ * settrace function; the exception then propagates without more events. */
 static int
 trace_cb(PyObject *mod, PyFrameObject *frame, int what, PyObject *arg)
+{
+    int r = trace_dispatch(mod, frame, what, arg);
+    if (r < 0) {
+        PyObject *exc = PyErr_GetRaisedException();
+        Engine_detach();
+        PyErr_SetRaisedException(exc);
+    }
+    return r;
+}
+
+static int
+trace_dispatch(PyObject *mod, PyFrameObject *frame, int what, PyObject *arg)
 {
     ModState *st = (ModState *)PyModule_GetState(mod);
     PdbObject *d = active(st);

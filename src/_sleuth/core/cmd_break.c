@@ -481,7 +481,7 @@ do_break_impl(PdbObject *self, PyObject *arg, int temporary)
             goto error;
         PyObject *err = Breakpoint_compile_error(cond);
         if (err) {
-            Pdb_errorf(self, "Invalid condition %U: %R", cond, err);
+            Pdb_errorf(self, "Invalid condition %U: %U", cond, err);
             Py_DECREF(err);
             goto ok;
         }
@@ -715,7 +715,7 @@ Cmd_do_condition(PdbObject *self, PyObject *arg)
         cond = PyList_GET_ITEM(args, 1);
         PyObject *err = Breakpoint_compile_error(cond);
         if (err) {
-            Pdb_errorf(self, "Invalid condition %U: %R", cond, err);
+            Pdb_errorf(self, "Invalid condition %U: %U", cond, err);
             Py_DECREF(err);
             Py_DECREF(args);
             Py_RETURN_NONE;

@@ -915,7 +915,7 @@ do_display(PdbObject *self, PyObject *arg)
 #if !SLEUTH_PY311
     PyObject *err = Breakpoint_compile_error(arg);
     if (err) {
-        Pdb_errorf(self, "Unable to display %U: %R", arg, err);
+        Pdb_errorf(self, "Unable to display %U: %U", arg, err);
         Py_DECREF(err);
         NOTHING();
     }

@@ -347,6 +347,12 @@ Engine_dispatch_exception(PdbObject *d, PyObject *frame, PyObject *exc)
 {
     if (d->quitting || !stepping_thread(d))
         return 0;
+    /* The debugger's own control exceptions (raised by `run`/`restart` or
+     * `quit` out of a callback) are not the program's. */
+    ModState *st = Sleuth_state();
+    if (PyObject_TypeCheck(exc, (PyTypeObject *)st->Restart) ||
+        PyObject_TypeCheck(exc, (PyTypeObject *)st->BdbQuit))
+        return 0;
     int stop = stop_here(d, frame);
     if (stop < 0)
         return -1;

@@ -21,21 +21,26 @@ Help_text(const char *command)
     return NULL;
 }
 
+/* cmd.Cmd.columnize: as few rows as fit in `width`, columns padded with
+ * ljust (trailing spaces included, as cmd prints them). */
 static int
 print_columns(PdbObject *self, PyObject *words, Py_ssize_t width)
 {
-    /* cmd.Cmd.columnize(words, 79) -> rows, left-justified, two spaces apart */
     Py_ssize_t size = PyList_GET_SIZE(words);
     if (size == 0)
         return Pdb_messagef(self, "<empty>");
-    Py_ssize_t nrows, ncols = 0;
-    Py_ssize_t colwidths[256];
+    if (size == 1)
+        return Pdb_message(self, PyList_GET_ITEM(words, 0));
+    Py_ssize_t nrows = 0, ncols = 1;
+    Py_ssize_t *colwidths = PyMem_Calloc((size_t)size + 1, sizeof(Py_ssize_t));
+    if (!colwidths) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    int found = 0;
     for (nrows = 1; nrows < size; nrows++) {
         ncols = (size + nrows - 1) / nrows;
-        if (ncols > 256)
-            continue;
         Py_ssize_t totwidth = -2;
-        int fits = 1;
         for (Py_ssize_t col = 0; col < ncols; col++) {
             Py_ssize_t cw = 0;
             for (Py_ssize_t row = 0; row < nrows; row++) {
@@ -48,53 +53,55 @@ print_columns(PdbObject *self, PyObject *words, Py_ssize_t width)
             }
             colwidths[col] = cw;
             totwidth += cw + 2;
-            if (totwidth > width) {
-                fits = 0;
+            if (totwidth > width)
                 break;
-            }
         }
-        if (fits)
+        if (totwidth <= width) {
+            found = 1;
             break;
+        }
     }
-    if (nrows >= size) {
+    if (!found) {
         nrows = size;
         ncols = 1;
         colwidths[0] = 0;
     }
-    for (Py_ssize_t row = 0; row < nrows; row++) {
+    int rc = 0;
+    for (Py_ssize_t row = 0; row < nrows && rc == 0; row++) {
+        Py_ssize_t ntexts = 0;
+        for (Py_ssize_t col = 0; col < ncols; col++)
+            if (row + nrows * col < size)
+                ntexts = col + 1;
         PyObject *line = PyUnicode_FromString("");
-        int last = -1;
-        Py_ssize_t texts = 0;
-        for (Py_ssize_t col = 0; col < ncols; col++) {
+        for (Py_ssize_t col = 0; col < ntexts && line; col++) {
             Py_ssize_t i = row + nrows * col;
-            if (i < size)
-                texts = col + 1;
-        }
-        for (Py_ssize_t col = 0; col < texts && line; col++) {
-            Py_ssize_t i = row + nrows * col;
-            PyObject *w = i < size ? PyList_GET_ITEM(words, i) : NULL;
-            PyObject *piece;
-            if (col + 1 < texts)
-                piece = PyUnicode_FromFormat("%-*U  ", (int)colwidths[col], w ? w : Py_None);
-            else
-                piece = PyUnicode_FromFormat("%U", w);
+            /* i < size here: only trailing cells can be empty, and those
+             * were cut by ntexts. */
+            PyObject *w = PyList_GET_ITEM(words, i);
+            Py_ssize_t len = PyUnicode_GET_LENGTH(w);
+            Py_ssize_t pad = colwidths[col] > len ? colwidths[col] - len : 0;
+            PyObject *piece = PyUnicode_FromFormat("%s%U%*s", col ? "  " : "", w, (int)pad, "");
             PyObject *nl = piece ? PyUnicode_Concat(line, piece) : NULL;
             Py_XDECREF(piece);
             Py_SETREF(line, nl);
-            last = (int)col;
         }
-        SLEUTH_UNUSED(last);
-        if (!line)
-            return -1;
-        PyObject *stripped = PyObject_CallMethod(line, "rstrip", NULL);
-        Py_DECREF(line);
-        if (!stripped)
-            return -1;
-        int r = Pdb_message(self, stripped);
-        Py_DECREF(stripped);
-        if (r < 0)
-            return -1;
+        rc = line ? Pdb_message(self, line) : -1;
+        Py_XDECREF(line);
     }
+    PyMem_Free(colwidths);
+    return rc;
+}
+
+/* Commands sleuth adds; pdb's help listing does not show them. */
+static int
+sleuth_only(const char *cmd)
+{
+    if (strcmp(cmd, "env") == 0)
+        return 1;
+#if !SLEUTH_PY313
+    if (strcmp(cmd, "exceptions") == 0)
+        return 1;
+#endif
     return 0;
 }
 
@@ -109,30 +116,42 @@ Cmd_do_help(PdbObject *self, PyObject *arg)
         PyObject *cmds = PyList_New(0);
         for (Py_ssize_t i = 0; cmds && i < PyList_GET_SIZE(names); i++) {
             PyObject *n = PyList_GET_ITEM(names, i);
-            if (PyUnicode_Check(n) && PyUnicode_GET_LENGTH(n) > 3 &&
-                PyUnicode_READ_CHAR(n, 0) == 'd' && PyUnicode_READ_CHAR(n, 1) == 'o' &&
-                PyUnicode_READ_CHAR(n, 2) == '_') {
-                PyObject *c = PyUnicode_Substring(n, 3, PY_SSIZE_T_MAX);
-                const char *cs = c ? PyUnicode_AsUTF8(c) : NULL;
-                if (cs && Help_text(cs) && PyList_Append(cmds, c) < 0) {
-                    Py_DECREF(c);
-                    Py_CLEAR(cmds);
-                    break;
-                }
+            if (!PyUnicode_Check(n) || PyUnicode_GET_LENGTH(n) <= 3 || PyUnicode_READ_CHAR(n, 0) != 'd' ||
+                PyUnicode_READ_CHAR(n, 1) != 'o' || PyUnicode_READ_CHAR(n, 2) != '_')
+                continue;
+            PyObject *c = PyUnicode_Substring(n, 3, PY_SSIZE_T_MAX);
+            const char *cs = c ? PyUnicode_AsUTF8(c) : NULL;
+            if (!cs || (!sleuth_only(cs) && PyList_Append(cmds, c) < 0)) {
                 Py_XDECREF(c);
+                Py_CLEAR(cmds);
+                break;
             }
+            Py_DECREF(c);
         }
         Py_DECREF(names);
         if (!cmds)
             return NULL;
-        PyErr_Clear();
-        Pdb_messagef(self, "");
-        Pdb_messagef(self, "Documented commands (type help <topic>):");
-        Pdb_messagef(self, "========================================");
-        print_columns(self, cmds, 79);
-        Pdb_messagef(self, "");
+        int rc = PyList_Sort(cmds);
+        if (rc == 0)
+            rc = Pdb_messagef(self, "");
+        if (rc == 0)
+            rc = Pdb_messagef(self, "Documented commands (type help <topic>):");
+        if (rc == 0)
+            rc = Pdb_messagef(self, "========================================");
+        if (rc == 0)
+            rc = print_columns(self, cmds, 79);
+        if (rc == 0)
+            rc = Pdb_messagef(self, "");
         Py_DECREF(cmds);
-        if (PyErr_Occurred())
+        if (rc == 0)
+            rc = Pdb_messagef(self, "Miscellaneous help topics:");
+        if (rc == 0)
+            rc = Pdb_messagef(self, "==========================");
+        if (rc == 0)
+            rc = Pdb_messagef(self, "exec  pdb");
+        if (rc == 0)
+            rc = Pdb_messagef(self, "");
+        if (rc < 0)
             return NULL;
         Py_RETURN_NONE;
     }

@@ -1,0 +1,9 @@
+import sys
+
+
+def main():
+    x = 41
+    sys.exit(x + 1)
+
+
+main()

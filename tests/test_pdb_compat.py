@@ -1,0 +1,113 @@
+"""Transcript compatibility: the same command script through pdb and sleuth.
+
+Each scenario runs `python -m pdb PROGRAM` and `python -m sleuth PROGRAM` with
+the same commands on stdin, on the running interpreter, and compares stdout.
+Only two things are normalized: the directory the programs live in, and the
+debugger's own bootstrap frames (pdb shows `bdb.py(N)run()` and
+`<string>(1)<module>()` above the program; sleuth shows none of its own
+frames). Everything else must be byte-identical.
+"""
+import os
+import re
+import shutil
+import sys
+
+import pytest
+
+from conftest import run_python
+
+PROGRAMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs")
+PY = sys.version_info[:2]
+
+# Lines of a stack entry that belong to the debugger, not the program.
+_BOOT = re.compile(
+    r"(?P<prompt>\(Pdb\) |\(com\) )?(?P<mark>[> ] )[^\n]*"
+    r"(?:/(?:bdb|pdb|runpy)\.py\(\d+\)\w+\(\)|<frozen runpy>\(\d+\)\w+\(\)|<string>\(1\)<module>\(\))"
+    r"(?:\n-> [^\n]*)?\n")
+
+
+def normalize(text, tmp):
+    text = text.replace(tmp, "<DIR>")
+    prev = None
+    while prev != text:
+        prev = text
+        text = _BOOT.sub(lambda m: m.group("prompt") or "", text)
+    return text
+
+
+def transcript(tool, prog, commands, tmp, args=()):
+    r = run_python(["-m", tool, prog, *args], input="\n".join(commands) + "\n", cwd=tmp,
+                   env={"HOME": tmp, "COLUMNS": "80"})
+    return normalize(r.stdout, tmp), r.returncode
+
+
+@pytest.fixture
+def progdir(tmp_path):
+    for name in os.listdir(PROGRAMS):
+        shutil.copy(os.path.join(PROGRAMS, name), tmp_path / name)
+    return str(tmp_path)
+
+
+SCENARIOS = {
+    # name: (program, commands, [versions it applies to] or None for all)
+    "where_first_line": ("basic.py", ["w", "q"], None),
+    "step_into_and_return": ("basic.py", ["b 34", "c", "s", "s", "w", "r", "n", "r", "q"], None),
+    "step_to_module_end": ("basic.py", ["n", "n", "n", "n", "n", "n", "n", "n", "q"], None),
+    "break_line_continue": ("basic.py", ["b 17", "c", "p acc, v", "c", "p acc", "w", "q"], None),
+    "break_function": ("basic.py", ["b compute", "c", "a", "ll", "q"], None),
+    "break_method_qualified": ("basic.py", ["b basic.py:10", "c", "p self.total", "n", "p self.total", "q"], None),
+    "break_list_and_hits": ("basic.py", ["b 17", "b 24", "tbreak 34", "c", "c", "b", "q"], None),
+    "conditional_break": ("basic.py", ["b 17, v == 3", "c", "p v", "b", "q"], None),
+    "condition_command": ("basic.py", ["b 17", "condition 1 v == 2", "c", "p v", "condition 1", "b", "q"], None),
+    "ignore_command": ("basic.py", ["b 17", "ignore 1 2", "c", "p v", "b", "ignore 1", "q"], None),
+    "disable_enable": ("basic.py", ["b 17", "b 24", "disable 1", "c", "enable 1", "b", "q"], None),
+    "clear_by_number_and_line": ("basic.py", ["b 17", "b 24", "b 26", "cl 1", "cl basic.py:24", "b", "c", "q"], None),
+    "tbreak_deleted": ("basic.py", ["tbreak 24", "c", "b", "c", "q"], None),
+    "bad_breaks": ("basic.py", ["b 2", "b 1000", "b nosuchfunc", "b nosuch.py:3", "b 17, )(", "b x:y", "q"], None),
+    "bad_bpnumbers": ("basic.py", ["disable 9", "enable x", "cl 7", "condition", "ignore", "ignore 5", "commands 9", "q"], None),
+    "up_down": ("basic.py", ["b 24", "c", "c", "w", "u", "u", "d", "d 20", "d", "u x", "d x", "u 2", "q"], None),
+    "list_variants": ("basic.py", ["l", "l", "l 10", "l 4, 8", "l 20, 3", "l .", "l x", "q"], None),
+    "longlist_and_source": ("basic.py", ["b fib", "c", "ll", "source Order", "source Order.add", "source 3", "q"], None),
+    "args_retval": ("basic.py", ["b 19", "c", "a", "rv", "r", "rv", "q"], None),
+    "p_pp_whatis": ("basic.py", ["b 33", "c", "p order.items", "pp order.__dict__", "whatis order", "whatis main",
+                                  "whatis Order.add", "whatis order.add", "whatis 3", "whatis Order", "p 1/0",
+                                  "p nosuch", "pp [1,", "q"], None),
+    "exec_statements": ("basic.py", ["b 33", "c", "!x = 5", "p x", "x + 1", "order.total = 100", "p order.total",
+                                     "import os", "1/0", "print('hi')", "q"], None),
+    "display_undisplay": ("basic.py", ["b 17", "c", "display acc", "display v * 2", "display", "c", "c",
+                                       "undisplay acc", "c", "undisplay nosuch", "undisplay", "display", "q"], None),
+    "alias_unalias": ("basic.py", ["alias pv p %1", "alias", "alias pv", "b 17", "c", "pv v", "unalias pv", "alias",
+                                   "q"], None),
+    "semicolons": ("basic.py", ["b 17;; c", "p v;; p acc", "q"], None),
+    "empty_line_repeats": ("basic.py", ["n", "", "", "q"], None),
+    "until_and_next_loop": ("basic.py", ["b 17", "c", "until", "until", "n", "until 19", "q"], None),
+    "commands_on_break": ("basic.py", ["b 17", "commands 1", "silent", "p v", "c", "end", "b 24",
+                                       "commands", "p n", "end", "c", "q"], None),
+    "jump": ("basic.py", ["b 34", "c", "j 36", "n", "p total", "j 1", "j x", "q"], None),
+    "help_texts": ("basic.py", ["help", "help break", "help n", "help where", "help nosuch", "h exec", "q"], None),
+    "unknown_command": ("basic.py", ["foo", "nosuch_variable", "q"], None),
+    "eof_quits": ("basic.py", ["n"], None),
+    "program_finishes_restarts": ("basic.py", ["c", "w", "q"], None),
+    "sys_exit_reported": ("exits.py", ["c", "q"], None),
+    "post_mortem": ("raises.py", ["c", "p value", "u", "p row", "a", "d", "d", "q"], None),
+    "post_mortem_cont_restarts": ("raises.py", ["c", "c", "q"], None),
+    "generator_stepping": ("gen.py", ["b numbers", "c", "n", "n", "n", "n", "n", "n", "n", "q"], None),
+    "exception_stepping": ("gen.py", ["b raising", "c", "n", "n", "n", "n", "n", "q"], None),
+    "return_from_generator_loop": ("gen.py", ["b 10", "c", "r", "q"], None),
+    "one_line_loop_break": ("loop.py", ["b 3", "c", "p x", "c", "p x", "c", "p x", "cl 1", "c", "q"], None),
+    "restart_with_args": ("basic.py", ["restart a b", "p __import__('sys').argv", "q"], None),
+    "chained_exceptions": ("chain.py", ["c", "exceptions", "exceptions 0", "w", "exceptions 5", "exceptions x", "q"],
+                           [(3, 13)]),
+    "recursion_next_stays": ("basic.py", ["b 25", "c", "n", "n", "w", "q"], None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_transcript_matches_pdb(name, progdir):
+    prog, commands, versions = SCENARIOS[name]
+    if versions is not None and PY not in versions:
+        pytest.skip("pdb of this version does not have this behaviour")
+    expected, rc_pdb = transcript("pdb", prog, commands, progdir)
+    got, rc_sleuth = transcript("sleuth", prog, commands, progdir)
+    assert got == expected
+    assert rc_sleuth == rc_pdb
