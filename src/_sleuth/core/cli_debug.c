@@ -221,6 +221,21 @@ run_once(PdbObject *p, Target *t)
     return 0;
 }
 
+static int
+print_restart(Target *t)
+{
+    PyObject *args = PyList_GetSlice(PySys_GetObject("argv"), 1, PY_SSIZE_T_MAX);
+    PyObject *sp = PyUnicode_FromString(" ");
+    PyObject *joined = args && sp ? PyUnicode_Join(sp, args) : NULL;
+    Py_XDECREF(args);
+    Py_XDECREF(sp);
+    if (!joined)
+        return -1;
+    int r = print_stdout("Restarting %U with arguments:\n\t%U\n", t->is_module ? t->name : t->filename, joined);
+    Py_DECREF(joined);
+    return r;
+}
+
 PyObject *
 CliDebug_main_py(PyObject *argv)
 {
@@ -304,78 +319,77 @@ CliDebug_main_py(PyObject *argv)
     Py_DECREF(ext);
     ModState *st = Sleuth_state();
     for (;;) {
+        /* pdb.main's loop, as each version words it. */
+        int restarted_in_pm = 0;
         if (run_once(p, &t) == 0) {
+#if !SLEUTH_PY313
             if (p->user_requested_quit)
                 break;
             print_stdout("The program finished and will be restarted\n");
             continue;
-        }
-        if (PyErr_ExceptionMatches(st->Restart)) {
+#endif
+        } else if (PyErr_ExceptionMatches(st->Restart)) {
             PyErr_Clear();
-            PyObject *args = PyList_GetSlice(PySys_GetObject("argv"), 1, PY_SSIZE_T_MAX);
-            PyObject *sp = PyUnicode_FromString(" ");
-            PyObject *joined = args && sp ? PyUnicode_Join(sp, args) : NULL;
-            Py_XDECREF(args);
-            Py_XDECREF(sp);
-            if (!joined)
+            if (print_restart(&t) < 0)
                 goto error;
-            print_stdout("Restarting %U with arguments:\n\t%U\n", t.is_module ? t.name : t.filename, joined);
-            Py_DECREF(joined);
+#if !SLEUTH_PY313
             continue;
-        }
-        if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
+#endif
+        } else if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
             PyObject *exc = PyErr_GetRaisedException();
-            PyObject *code = PyObject_GetAttrString(exc, "code");
-            PyObject *s = code && code != Py_None ? PyObject_Str(code) : PyUnicode_FromString("None");
-            if (code && code != Py_None && !PyLong_Check(code)) {
-                Py_XDECREF(s);
-                s = PyObject_Str(exc);
-            }
-            Py_XDECREF(code);
+            PyObject *s = PyObject_Str(exc);
             Py_DECREF(exc);
             if (!s)
                 goto error;
             print_stdout("The program exited via sys.exit(). Exit status: %U\n", s);
             Py_DECREF(s);
+#if !SLEUTH_PY313
             continue;
-        }
-        if (PyErr_ExceptionMatches(PyExc_SyntaxError)) {
+#endif
+        } else if (!SLEUTH_PY313 && PyErr_ExceptionMatches(PyExc_SyntaxError)) {
             PyErr_Print();
             status = 1;
             goto done;
-        }
-        /* Uncaught exception: post-mortem, then restart. */
-        PyObject *exc = PyErr_GetRaisedException();
-        PyObject *r = call_mod("traceback", "print_exception", "(O)", exc);
-        Py_XDECREF(r);
-        PyErr_Clear();
-        print_stdout("Uncaught exception. Entering post mortem debugging\n");
-        print_stdout("Running 'cont' or 'step' will restart the program\n");
-#if SLEUTH_PY313
-        PyObject *what = Py_NewRef(exc);
-#else
-        PyObject *what = PyException_GetTraceback(exc);
-        if (!what)
-            what = Py_NewRef(Py_None);
-#endif
-        p->quitting = 0;
-        r = PyObject_CallMethod((PyObject *)p, "interaction", "OO", Py_None, what);
-        Py_DECREF(what);
-        Py_DECREF(exc);
-        if (!r) {
-            if (PyErr_ExceptionMatches(st->Restart)) {
-                PyErr_Clear();
-            } else {
-                goto error;
-            }
         } else {
-            Py_DECREF(r);
+            /* Uncaught exception: post-mortem, then restart. */
+            PyObject *exc = PyErr_GetRaisedException();
+            PyObject *r = call_mod("traceback", "print_exception", "(O)", exc);
+            Py_XDECREF(r);
+            PyErr_Clear();
+            print_stdout("Uncaught exception. Entering post mortem debugging\n");
+            print_stdout("Running 'cont' or 'step' will restart the program\n");
+#if SLEUTH_PY313
+            PyObject *what = Py_NewRef(exc);
+#else
+            PyObject *what = PyException_GetTraceback(exc);
+            if (!what)
+                what = Py_NewRef(Py_None);
+#endif
+            p->quitting = 0;
+            r = PyObject_CallMethod((PyObject *)p, "interaction", "OO", Py_None, what);
+            Py_DECREF(what);
+            Py_DECREF(exc);
+            if (!r) {
+                if (!PyErr_ExceptionMatches(st->Restart))
+                    goto error;
+                PyErr_Clear();
+                if (print_restart(&t) < 0)
+                    goto error;
+                restarted_in_pm = 1;
+            } else {
+                Py_DECREF(r);
+            }
+#if !SLEUTH_PY313
+            print_stdout("Post mortem debugger finished. The %U will be restarted\n",
+                         t.is_module ? t.name : t.filename);
+            continue;
+#endif
         }
-        if (p->user_requested_quit && PyErr_Occurred() == NULL) {
-            /* pdb restarts even after `q` here; quitting twice ends it. */
-        }
-        print_stdout("Post mortem debugger finished. The %U will be restarted\n",
-                     t.is_module ? t.name : t.filename);
+        if (restarted_in_pm)
+            continue;
+        if (p->user_requested_quit)
+            break;
+        print_stdout("The program finished and will be restarted\n");
     }
 done:
     Py_XDECREF(commands);

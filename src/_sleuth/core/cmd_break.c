@@ -479,12 +479,14 @@ do_break_impl(PdbObject *self, PyObject *arg, int temporary)
         Py_XDECREF(c);
         if (!cond)
             goto error;
+#if !SLEUTH_PY311
         PyObject *err = Breakpoint_compile_error(cond);
         if (err) {
             Pdb_errorf(self, "Invalid condition %U: %U", cond, err);
             Py_DECREF(err);
             goto ok;
         }
+#endif
         PyObject *h = PyUnicode_Substring(a, 0, comma);
         PyObject *hs = h ? PyObject_CallMethod(h, "rstrip", NULL) : NULL;
         Py_XDECREF(h);
@@ -713,6 +715,7 @@ Cmd_do_condition(PdbObject *self, PyObject *arg)
     PyObject *cond = NULL;
     if (PyList_GET_SIZE(args) > 1) {
         cond = PyList_GET_ITEM(args, 1);
+#if !SLEUTH_PY311
         PyObject *err = Breakpoint_compile_error(cond);
         if (err) {
             Pdb_errorf(self, "Invalid condition %U: %U", cond, err);
@@ -720,6 +723,7 @@ Cmd_do_condition(PdbObject *self, PyObject *arg)
             Py_DECREF(args);
             Py_RETURN_NONE;
         }
+#endif
     }
     PyObject *num = PyObject_CallMethod(PyList_GET_ITEM(args, 0), "strip", NULL);
     PyObject *err = NULL;

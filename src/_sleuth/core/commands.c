@@ -151,13 +151,7 @@ display_repr(PdbObject *self, PyObject *val, PyObject *expr)
     if (PyTuple_CheckExact(val) && PyTuple_GET_SIZE(val) == 1 &&
         PyUnicode_Check(PyTuple_GET_ITEM(val, 0)))
         return Py_NewRef(PyTuple_GET_ITEM(val, 0));
-#if SLEUTH_PY311
-    SLEUTH_UNUSED(self);
-    SLEUTH_UNUSED(expr);
-    return bounded(PyObject_Repr(val));
-#else
     return Cmd_safe_repr(self, val, expr);
-#endif
 }
 
 int
@@ -330,7 +324,25 @@ do_jump(PdbObject *self, PyObject *arg)
     PyObject *lo = PyLong_FromLong(lineno);
     if (!lo)
         return NULL;
+#if SLEUTH_PY311
+    /* 3.11 only lets a frame with f_trace set jump; sleuth's tracer is a C
+     * function, so lend the frame a marker for the assignment. */
+    PyObject *old_trace = PyObject_GetAttrString(self->curframe, "f_trace");
+    if (!old_trace || PyObject_SetAttrString(self->curframe, "f_trace", Py_True) < 0) {
+        Py_XDECREF(old_trace);
+        Py_DECREF(lo);
+        return NULL;
+    }
+    int jr = PyObject_SetAttrString(self->curframe, "f_lineno", lo);
+    PyObject *jexc = PyErr_GetRaisedException();
+    PyObject_SetAttrString(self->curframe, "f_trace", old_trace);
+    Py_DECREF(old_trace);
+    PyErr_Clear();
+    PyErr_SetRaisedException(jexc);
+    if (jr < 0) {
+#else
     if (PyObject_SetAttrString(self->curframe, "f_lineno", lo) < 0) {
+#endif
         Py_DECREF(lo);
         if (!PyErr_ExceptionMatches(PyExc_ValueError))
             return NULL;
@@ -567,17 +579,7 @@ do_args(PdbObject *self, PyObject *arg)
         PyObject *v = PyObject_GetItem(self->curframe_locals, name);
         int r;
         if (v) {
-#if SLEUTH_PY311
-            PyObject *rep = bounded(PyObject_Repr(v));
-            if (!rep && PyErr_ExceptionMatches(PyExc_Exception)) {
-                Py_DECREF(v);
-                Py_DECREF(name);
-                Pdb_error_current_exc(self);
-                break;
-            }
-#else
             PyObject *rep = Cmd_safe_repr(self, v, name);
-#endif
             Py_DECREF(v);
             r = rep ? Pdb_messagef(self, "%U = %U", name, rep) : -1;
             Py_XDECREF(rep);
@@ -1109,13 +1111,29 @@ do_exceptions(PdbObject *self, PyObject *arg)
             PyObject *rep = PyObject_Repr(exc);
             if (!rep) {
                 PyErr_Clear();
-                rep = PyUnicode_FromString("<repr failed>");
+                rep = PyUnicode_FromFormat("<%s object (repr failed)>", Py_TYPE(exc)->tp_name);
                 if (!rep)
                     return NULL;
             }
+            if (PyUnicode_GET_LENGTH(rep) > 80) {
+                PyObject *head = PyUnicode_Substring(rep, 0, 77);
+                Py_SETREF(rep, head ? PyUnicode_FromFormat("%U...", head) : NULL);
+                Py_XDECREF(head);
+                if (!rep)
+                    return NULL;
+            }
+            PyObject *tb = PyException_GetTraceback(exc);
+            char indicator[32];
+            if (tb)
+                snprintf(indicator, sizeof indicator, "%3zd", i);
+            else
+                snprintf(indicator, sizeof indicator, "  -");
+            Py_XDECREF(tb);
             const char *prompt = i == self->chained_exception_index ? ">" : " ";
-            Pdb_messagef(self, "%s %zd %U", prompt, i, rep);
+            int r = Pdb_messagef(self, "%s %s %U", prompt, indicator, rep);
             Py_DECREF(rep);
+            if (r < 0)
+                return NULL;
         }
         NOTHING();
     }

@@ -80,7 +80,13 @@ print_columns(PdbObject *self, PyObject *words, Py_ssize_t width)
             PyObject *w = PyList_GET_ITEM(words, i);
             Py_ssize_t len = PyUnicode_GET_LENGTH(w);
             Py_ssize_t pad = colwidths[col] > len ? colwidths[col] - len : 0;
-            PyObject *piece = PyUnicode_FromFormat("%s%U%*s", col ? "  " : "", w, (int)pad, "");
+            PyObject *spaces = PyUnicode_New(pad, 127);
+            if (spaces) {
+                for (Py_ssize_t k = 0; k < pad; k++)
+                    PyUnicode_WRITE(PyUnicode_1BYTE_KIND, PyUnicode_DATA(spaces), k, ' ');
+            }
+            PyObject *piece = spaces ? PyUnicode_FromFormat("%s%U%U", col ? "  " : "", w, spaces) : NULL;
+            Py_XDECREF(spaces);
             PyObject *nl = piece ? PyUnicode_Concat(line, piece) : NULL;
             Py_XDECREF(piece);
             Py_SETREF(line, nl);
