@@ -29,6 +29,11 @@
 static Py_ssize_t extra_index = -1;
 static PyObject *step_code1, *step_code2;   /* borrowed: kept alive by the debugger's frames */
 static int hook_installed;
+static int g_on;                   /* engine attached (hot-path copy) */
+static int g_step_all;             /* `step`: every frame of g_step_thread */
+static unsigned long g_step_thread;
+
+static int trace_cb(PyObject *mod, PyFrameObject *frame, int what, PyObject *arg);
 
 static inline PdbObject *
 active(ModState *st)
@@ -46,58 +51,72 @@ step_all(PdbObject *d)
            (d->step_thread == 0 || d->step_thread == PyThread_get_thread_ident());
 }
 
-/* Does `code` need events? -1 on error. Cached per code object. */
+/* Can a breakpoint fire in `code`? Cached per code object in co_extra as
+ * (generation << 1 | armed); the generation changes with the breakpoints. */
 static int
-code_armed(ModState *st, PyObject *code)
+code_armed(PyObject *code)
 {
     void *extra = NULL;
-    uintptr_t gen = (uintptr_t)st->bp_generation;
-    if (extra_index >= 0 && _PyCode_GetExtra(code, extra_index, &extra) == 0 && extra &&
-        ((uintptr_t)extra >> 1) == (gen & (UINTPTR_MAX >> 1)))
+    ModState *st = Sleuth_state();
+    uintptr_t gen = ((uintptr_t)st->bp_generation) & (UINTPTR_MAX >> 1);
+    if (_PyCode_GetExtra(code, extra_index, &extra) == 0 && extra && ((uintptr_t)extra >> 1) == gen)
         return (int)((uintptr_t)extra & 1);
+    /* Slow path (once per code and generation): keep any pending exception. */
+    PyObject *exc = PyErr_GetRaisedException();
     int may = Engine_code_may_break(st, code);
-    if (may < 0)
-        return -1;
-    if (extra_index >= 0)
-        _PyCode_SetExtra(code, extra_index, (void *)(((gen & (UINTPTR_MAX >> 1)) << 1) | (uintptr_t)may));
+    if (may < 0) {
+        PyErr_Clear();
+        may = 1;            /* when unsure, trace: correctness over speed */
+    }
+    _PyCode_SetExtra(code, extra_index, (void *)((gen << 1) | (uintptr_t)may));
+    PyErr_SetRaisedException(exc);
     return may;
 }
 
-static int
-wants_tracing(ModState *st, PyObject *code)
+static inline int
+wants(PyObject *code)
 {
-    PdbObject *d = st->active;
-    if (!d || d->quitting)
+    if (!g_on)
         return 0;
-    if (step_all(d) || code == step_code1 || code == step_code2)
+    if (g_step_all && g_step_thread == PyThread_get_thread_ident())
         return 1;
-    int a = code_armed(st, code);
-    if (a < 0) {
-        PyErr_Clear();
+    if (code == step_code1 || code == step_code2)
         return 1;
+    return code_armed(code);
+}
+
+/* Turn this thread's tracing on or off for the frame about to run. The
+ * trace object reference is owned while installed. */
+static inline void
+set_tracing(PyThreadState *ts, int on)
+{
+    if (on) {
+        if (ts->c_tracefunc != trace_cb) {
+            ts->c_traceobj = Py_NewRef(Sleuth_module);
+            ts->c_tracefunc = trace_cb;
+        }
+        ts->cframe->use_tracing = 255;
+    } else {
+        if (ts->c_tracefunc == trace_cb) {
+            PyObject *o = ts->c_traceobj;
+            ts->c_tracefunc = NULL;
+            ts->c_traceobj = NULL;
+            Py_XDECREF(o);
+        }
+        ts->cframe->use_tracing = ts->c_profilefunc ? 255 : 0;
     }
-    return a;
 }
 
 static PyObject *
 eval_hook(PyThreadState *ts, struct _PyInterpreterFrame *frame, int throwflag)
 {
-    ModState *st = Sleuth_module ? Sleuth_state() : NULL;
-    int ours = st && ts->c_tracefunc != NULL && ts->c_traceobj == Sleuth_module;
-    if (ours) {
-        PyObject *exc = PyErr_Occurred() ? PyErr_GetRaisedException() : NULL;
-        ts->cframe->use_tracing = wants_tracing(st, (PyObject *)frame->f_code) ? 255 : 0;
-        if (exc)
-            PyErr_SetRaisedException(exc);
-    }
+    if (ts->c_tracefunc != NULL && ts->c_tracefunc != trace_cb)
+        return _PyEval_EvalFrameDefault(ts, frame, throwflag);   /* a foreign tracer owns it */
+    set_tracing(ts, wants((PyObject *)frame->f_code));
     PyObject *res = _PyEval_EvalFrameDefault(ts, frame, throwflag);
-    if (ours && ts->c_tracefunc != NULL && ts->c_traceobj == Sleuth_module) {
+    if (ts->c_tracefunc == NULL || ts->c_tracefunc == trace_cb) {
         struct _PyInterpreterFrame *caller = ts->cframe->current_frame;
-        if (caller) {
-            PyObject *exc = PyErr_GetRaisedException();
-            ts->cframe->use_tracing = wants_tracing(st, (PyObject *)caller->f_code) ? 255 : 0;
-            PyErr_SetRaisedException(exc);
-        }
+        set_tracing(ts, caller != NULL && wants((PyObject *)caller->f_code));
     }
     return res;
 }
@@ -165,74 +184,35 @@ trace_dispatch(PyObject *mod, PyFrameObject *frame, int what, PyObject *arg)
     }
 }
 
-/* threading.settrace hook: new threads install the C tracer themselves. */
-static PyObject *
-thread_start_hook(PyObject *mod, PyObject *args)
-{
-    SLEUTH_UNUSED(args);
-    ModState *st = (ModState *)PyModule_GetState(mod);
-    if (st->active) {
-        PyEval_SetTrace(trace_cb, mod);
-        PyThreadState_Get()->cframe->use_tracing = 0;
-    }
-    Py_RETURN_NONE;   /* no Python-level tracing for this frame */
-}
-
-static PyMethodDef thread_hook_def = {"_sleuth_thread_trace", thread_start_hook, METH_VARARGS, NULL};
-
-static int
-set_threading_hook(PyObject *value)
-{
-    PyObject *threading = PyImport_ImportModule("threading");
-    if (!threading)
-        return -1;
-    PyObject *r = PyObject_CallMethod(threading, "settrace", "O", value);
-    Py_DECREF(threading);
-    if (!r)
-        return -1;
-    Py_DECREF(r);
-    return 0;
-}
-
 int
 Backend_install(ModState *st)
 {
+    SLEUTH_UNUSED(st);
     if (extra_index < 0) {
         extra_index = _PyEval_RequestCodeExtraIndex(NULL);
         if (extra_index < 0)
             return -1;
     }
     PyThreadState *me = PyThreadState_Get();
-    for (PyThreadState *t = PyInterpreterState_ThreadHead(me->interp); t; t = PyThreadState_Next(t)) {
-        if (_PyEval_SetTrace(t, trace_cb, Sleuth_module) < 0)
-            return -1;
-        t->cframe->use_tracing = 0;
-    }
-    PyObject *hook = PyCFunction_New(&thread_hook_def, Sleuth_module);
-    if (!hook)
-        return -1;
-    int r = set_threading_hook(hook);
-    Py_DECREF(hook);
-    if (r < 0)
-        PyErr_Clear();   /* threading not importable: main thread only */
     _PyInterpreterState_SetEvalFrameFunc(me->interp, eval_hook);
     hook_installed = 1;
-    SLEUTH_UNUSED(st);
+    g_on = 1;
     return 0;
 }
 
-/* Re-decide use_tracing for frames already running in this thread. */
+/* Re-decide tracing for the frames already running in this thread: the
+ * innermost decides the thread's trace function, each C frame its flag. */
 static void
-retune_running(ModState *st, PyThreadState *ts)
+retune_running(PyThreadState *ts)
 {
-    for (_PyCFrame *cf = ts->cframe; cf; cf = cf->previous) {
-        struct _PyInterpreterFrame *f = cf->current_frame;
-        if (!f)
-            continue;
-        /* Any frame of this C frame that wants events turns it on. */
+    if (ts->c_tracefunc != NULL && ts->c_tracefunc != trace_cb)
+        return;
+    struct _PyInterpreterFrame *cur = ts->cframe->current_frame;
+    set_tracing(ts, cur && wants((PyObject *)cur->f_code));
+    for (_PyCFrame *cf = ts->cframe->previous; cf; cf = cf->previous) {
         int want = 0;
-        for (struct _PyInterpreterFrame *g = f; g && !want; g = g->previous) {
-            want = wants_tracing(st, (PyObject *)g->f_code);
+        for (struct _PyInterpreterFrame *g = cf->current_frame; g && !want; g = g->previous) {
+            want = wants((PyObject *)g->f_code);
             if (cf->previous && g == cf->previous->current_frame)
                 break;
         }
@@ -243,6 +223,7 @@ retune_running(ModState *st, PyThreadState *ts)
 int
 Backend_update(ModState *st, PdbObject *d)
 {
+    SLEUTH_UNUSED(st);
     int stepping_frame = d->stopframe && d->stopframe != Py_None && d->stoplineno != -1;
     step_code1 = NULL;
     step_code2 = NULL;
@@ -254,8 +235,9 @@ Backend_update(ModState *st, PdbObject *d)
         step_code2 = (PyObject *)PyFrame_GetCode((PyFrameObject *)d->returnframe);
         Py_DECREF(step_code2);
     }
-    st->bp_generation++;   /* stepping state changed: re-decide cached codes */
-    retune_running(st, PyThreadState_Get());
+    g_step_all = (d->stopframe == NULL || d->stopframe == Py_None) && !d->quitting;
+    g_step_thread = d->step_thread ? d->step_thread : PyThread_get_thread_ident();
+    retune_running(PyThreadState_Get());
     return 0;
 }
 
@@ -274,17 +256,23 @@ Backend_uninstall(ModState *st)
     SLEUTH_UNUSED(st);
     PyObject *exc = PyErr_GetRaisedException();
     step_code1 = step_code2 = NULL;
+    g_on = 0;
+    g_step_all = 0;
     PyThreadState *me = PyThreadState_Get();
     if (hook_installed) {
         _PyInterpreterState_SetEvalFrameFunc(me->interp, NULL);
         hook_installed = 0;
     }
     for (PyThreadState *t = PyInterpreterState_ThreadHead(me->interp); t; t = PyThreadState_Next(t)) {
-        if (t->c_traceobj == Sleuth_module)
-            _PyEval_SetTrace(t, NULL, NULL);
+        if (t->c_tracefunc == trace_cb) {
+            PyObject *o = t->c_traceobj;
+            t->c_tracefunc = NULL;
+            t->c_traceobj = NULL;
+            Py_XDECREF(o);
+        }
+        for (_PyCFrame *cf = t->cframe; cf; cf = cf->previous)
+            cf->use_tracing = (t->c_tracefunc || t->c_profilefunc) ? 255 : 0;
     }
-    if (set_threading_hook(Py_None) < 0)
-        PyErr_Clear();
     PyErr_SetRaisedException(exc);
     return 0;
 }

@@ -118,6 +118,33 @@ Engine_line_has_break(ModState *st, PyObject *canonical, int line)
     return 0;
 }
 
+/* Last line number any instruction of `code` maps to. */
+static int
+code_last_line(PyObject *code)
+{
+    int last = ((PyCodeObject *)code)->co_firstlineno;
+    PyObject *it = PyObject_CallMethod(code, "co_lines", NULL);
+    PyObject *iter = it ? PyObject_GetIter(it) : NULL;
+    Py_XDECREF(it);
+    if (!iter)
+        return -1;
+    PyObject *item;
+    while ((item = PyIter_Next(iter))) {
+        PyObject *ln = PyTuple_Check(item) && PyTuple_GET_SIZE(item) == 3 ? PyTuple_GET_ITEM(item, 2) : Py_None;
+        if (ln != Py_None) {
+            long v = PyLong_AsLong(ln);
+            if (v > last)
+                last = (int)v;
+        }
+        Py_DECREF(item);
+    }
+    Py_DECREF(iter);
+    return PyErr_Occurred() ? -1 : last;
+}
+
+/* Can a breakpoint fire in `code`? Its file must hold a breakpoint on a
+ * line within the code's own span (nested functions make this a superset,
+ * which only costs a few extra events). */
 int
 Engine_code_may_break(ModState *st, PyObject *code)
 {
@@ -126,9 +153,24 @@ Engine_code_may_break(ModState *st, PyObject *code)
     PyObject *canon = Engine_canonic(st, ((PyCodeObject *)code)->co_filename);
     if (!canon)
         return -1;
-    int r = Engine_file_has_breaks(st, canon);
+    PyObject *lines = PyDict_GetItemWithError(st->breaks, canon);
     Py_DECREF(canon);
-    return r;
+    if (!lines)
+        return PyErr_Occurred() ? -1 : 0;
+    int first = ((PyCodeObject *)code)->co_firstlineno, last = -2;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
+        long v = PyLong_AsLong(PyList_GET_ITEM(lines, i));
+        if (v < first)
+            continue;
+        if (last == -2) {
+            last = code_last_line(code);
+            if (last < 0)
+                return -1;
+        }
+        if (v <= last)
+            return 1;
+    }
+    return 0;
 }
 
 /* --- bdb predicates ------------------------------------------------------- */

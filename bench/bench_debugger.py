@@ -1,0 +1,119 @@
+"""plain vs pdb vs sleuth, side by side in one run, on the running Python.
+
+    python bench/bench_debugger.py [--reps N] [--quick]
+
+Each cell is the median CPU time (time.process_time inside the program, so
+interpreter and debugger start-up are excluded) over N runs, shown as a ratio
+to the plain run. The machine is shared: read +-10% as noise.
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORK = os.path.join(HERE, "workloads.py")
+OTHER = os.path.join(HERE, "bench_other.py")
+
+
+def line_of(path, marker):
+    with open(path) as f:
+        for i, line in enumerate(f, 1):
+            if marker in line:
+                return i
+    raise SystemExit("marker %s not found" % marker)
+
+
+NEVER = line_of(WORK, "# NEVER_LINE")
+FIB_BODY = line_of(WORK, "# FIB_BODY_LINE")
+NEXT_LINE = line_of(WORK, "# NEXT_LINE")
+OTHER_LINE = line_of(OTHER, "# OTHER_LINE")
+
+
+def run(tool, workload, commands=(), stdin="", scale=0):
+    env = dict(os.environ, PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.pop("PYTHONBREAKPOINT", None)
+    if tool == "plain":
+        cmd = [sys.executable, WORK, workload, str(scale)]
+    else:
+        cmd = [sys.executable, "-m", tool]
+        for c in commands:
+            cmd += ["-c", c]
+        cmd += [WORK, workload, str(scale)]
+    r = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env, timeout=3600)
+    m = re.search(r"CPU ([0-9.]+)", r.stderr)
+    if not m:
+        raise SystemExit("no timing from %s %s:\n%s\n%s" % (tool, workload, r.stdout[-2000:], r.stderr[-2000:]))
+    return float(m.group(1))
+
+
+def median_time(reps, *args, **kw):
+    return statistics.median(run(*args, **kw) for _ in range(reps))
+
+
+def time_to_prompt(tool, reps):
+    """Wall time from spawn to the end of a session that quits at the first prompt."""
+    samples = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", tool, os.path.join(HERE, "bench_other.py")],
+                       input="q\n", capture_output=True, text=True)
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--tools", default="pdb,sleuth")
+    args = ap.parse_args()
+    tools = args.tools.split(",")
+    v = "%d.%d" % sys.version_info[:2]
+    rows = []
+    cases = [
+        ("bp in same file, never hit", ["b %s:%d" % (WORK, NEVER), "c"]),
+        ("bp in other file, never hit", ["b %s:%d" % (OTHER, OTHER_LINE), "c"]),
+    ]
+    for wl in ("fib", "nbody", "strdict", "raise"):
+        plain = median_time(args.reps, "plain", wl)
+        for label, cmds in cases:
+            row = [v, wl, label, "%.3fs" % plain]
+            for tool in tools:
+                t = median_time(args.reps, tool, wl, cmds)
+                row.append("%.2fx" % (t / plain))
+            rows.append(row)
+            print(" | ".join(row), flush=True)
+    # A false condition on fib's hottest line.
+    plain = median_time(args.reps, "plain", "fib", scale=-6)
+    row = [v, "fib(24)", "false condition on hot line", "%.3fs" % plain]
+    for tool in tools:
+        t = median_time(args.reps, tool, "fib", ["b %s:%d, n == -1" % (WORK, FIB_BODY), "c"], scale=-6)
+        row.append("%.1fx" % (t / plain))
+    rows.append(row)
+    print(" | ".join(row), flush=True)
+    # `next` over a CPU-heavy call: CPU of the whole `heavy()` line.
+    plain = median_time(args.reps, "plain", "next")
+    row = [v, "heavy()", "`next` over the call", "%.3fs" % plain]
+    for tool in tools:
+        t = median_time(args.reps, tool, "next", ["b %s:%d" % (WORK, NEXT_LINE), "c"], stdin="n\nc\n")
+        row.append("%.2fx" % (t / plain))
+    rows.append(row)
+    print(" | ".join(row), flush=True)
+    # Time to first prompt (wall, includes interpreter start-up).
+    row = [v, "-", "start to first prompt (wall)", "-"]
+    for tool in tools:
+        row.append("%.0f ms" % (1000 * time_to_prompt(tool, max(args.reps, 5))))
+    rows.append(row)
+    print(" | ".join(row), flush=True)
+    print()
+    print("| Python | workload | case | plain CPU | " + " | ".join(tools) + " |")
+    print("|---|---|---|---|" + "---|" * len(tools))
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+
+
+if __name__ == "__main__":
+    main()
