@@ -37,6 +37,8 @@ Api_set_trace(PdbObject *self, PyObject *frame)
     Engine_set_step(self);
 #if SLEUTH_PY313
     /* 3.13 stops on the line that called set_trace()/breakpoint() itself. */
+    if (Engine_attach(self) < 0)
+        return -1;
     if (Pdb_user_line(self, frame) < 0)
         return -1;
     if (self->quitting) {

@@ -1,0 +1,273 @@
+"""pdb's API on sleuth: set_trace, breakpoint(), post_mortem, pm, run, runeval,
+runcall, the Pdb class (stdin/stdout, subclassing) and the pytest integration.
+Where pdb can run the same thing, the output is compared with pdb's."""
+import io
+import os
+import sys
+import textwrap
+
+import pytest
+
+import sleuth
+from conftest import run_python
+
+PY = sys.version_info[:2]
+
+
+def write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(text))
+    return str(p)
+
+
+def both(args, stdin, tmp_path, env_for=None):
+    out = {}
+    for tool in ("pdb", "sleuth"):
+        env = {"HOME": str(tmp_path)}
+        if env_for:
+            env.update(env_for(tool))
+        r = run_python(args(tool), input=stdin, cwd=str(tmp_path), env=env)
+        out[tool] = (r.stdout.replace(tool, "DBG"), r.returncode)
+    return out
+
+
+BREAKPOINT_PROG = """\
+    def inner(x):
+        y = x * 2
+        breakpoint()
+        z = y + 1
+        return z
+
+    def outer():
+        return inner(20)
+
+    print("result", outer())
+    """
+
+
+def test_breakpoint_builtin_stops_where_pdb_stops(tmp_path):
+    prog = write(tmp_path, "bp.py", BREAKPOINT_PROG)
+    out = both(lambda tool: [prog], "w\np y\nn\np z\nc\n", tmp_path,
+               env_for=lambda tool: {"PYTHONBREAKPOINT": tool + ".set_trace"})
+    assert out["sleuth"] == out["pdb"]
+    assert "result 41" in out["sleuth"][0]
+
+
+def test_set_trace_from_code(tmp_path):
+    prog = write(tmp_path, "st.py", """\
+        import sys
+        mod = __import__(sys.argv[1])
+        def f():
+            a = 1
+            mod.set_trace()
+            b = a + 1
+            return b
+        f()
+        print("end")
+        """)
+    out = both(lambda tool: [prog, tool], "p a\nn\nn\nn\nc\n", tmp_path)
+    assert out["sleuth"] == out["pdb"]
+
+
+def test_set_trace_header(tmp_path):
+    prog = write(tmp_path, "h.py", """\
+        import sys
+        mod = __import__(sys.argv[1])
+        mod.set_trace(header="look here")
+        x = 1
+        """)
+    out = both(lambda tool: [prog, tool], "c\n", tmp_path)
+    assert out["sleuth"] == out["pdb"]
+    assert out["sleuth"][0].startswith("look here\n")
+
+
+def test_post_mortem_traceback_and_exception(tmp_path):
+    prog = write(tmp_path, "pm.py", """\
+        import sys
+        mod = __import__(sys.argv[1])
+        def boom(v):
+            w = v + 1
+            raise KeyError(w)
+        try:
+            boom(1)
+        except KeyError as e:
+            mod.post_mortem(e.__traceback__)
+            mod.post_mortem()
+        print("after")
+        """)
+    out = both(lambda tool: [prog, tool], "p w\nu\nw\nc\np v\nc\n", tmp_path)
+    assert out["sleuth"] == out["pdb"]
+    assert "after" in out["sleuth"][0]
+
+
+def test_post_mortem_exception_object_walks_chain():
+    out = io.StringIO()
+    try:
+        try:
+            {}["k"]
+        except KeyError as e:
+            raise ValueError("wrapped") from e
+    except ValueError as e:
+        exc = e
+    p = sleuth.Pdb(stdin=io.StringIO("exceptions\nexceptions 0\np 1\nq\n"), stdout=out)
+    p.reset()
+    p.interaction(None, exc)
+    text = out.getvalue()
+    assert "    0 KeyError('k')" in text
+    assert ">   1 ValueError('wrapped')" in text
+    assert "{}[\"k\"]" in text
+    assert p.quitting
+
+
+def test_post_mortem_without_exception_raises():
+    with pytest.raises(ValueError, match="A valid traceback must be passed"):
+        sleuth.post_mortem()
+
+
+def test_pm_uses_last_exception(tmp_path):
+    prog = write(tmp_path, "lastexc.py", """\
+        import sys
+        mod = __import__(sys.argv[1])
+        def f():
+            q = 7
+            return 1 / 0
+        try:
+            f()
+        except ZeroDivisionError as e:
+            sys.last_exc = e
+            sys.last_type, sys.last_value, sys.last_traceback = type(e), e, e.__traceback__
+        mod.pm()
+        """)
+    out = both(lambda tool: [prog, tool], "p q\nc\n", tmp_path)
+    assert out["sleuth"] == out["pdb"]
+    assert "7" in out["sleuth"][0]
+
+
+def run_with_io(func, commands):
+    out = io.StringIO()
+    p = sleuth.Pdb(stdin=io.StringIO(commands), stdout=out, readrc=False)
+    result = func(p)
+    return out.getvalue(), result
+
+
+def test_run_runeval_runcall_match_pdb():
+    import pdb
+
+    def square(n):
+        m = n * n
+        return m
+
+    for tool in (pdb, sleuth):
+        outs = []
+        for method, args in (("run", ("z = 3 * 4\n", {})), ("runeval", ("square(5)", {"square": square})), ("runcall", (square, 6))):
+            out = io.StringIO()
+            p = tool.Pdb(stdin=io.StringIO("s\nn\nn\nn\nc\n"), stdout=out, readrc=False)
+            res = getattr(p, method)(*args)
+            outs.append((out.getvalue(), res))
+        if tool is pdb:
+            expected = outs
+        else:
+            got = outs
+    # pdb's run() starts in bdb's own frames; compare the program's lines.
+    for (e_text, e_res), (g_text, g_res) in zip(expected, got):
+        assert g_res == e_res
+        assert stops(g_text) == stops(e_text)
+
+
+def stops(text):
+    """The program's stop locations and source lines, without bdb's frames."""
+    out, skip = [], False
+    for line in text.replace("(Pdb) ", "\n").splitlines():
+        if line.startswith(("> ", "  ")):
+            skip = "bdb.py" in line
+            if not skip:
+                out.append(line)
+        elif line.startswith("-> "):
+            if not skip:
+                out.append(line)
+        elif line.strip():
+            out.append(line)
+    # pdb may stop once more in bdb's own frame after the program; sleuth has none.
+    return out
+
+
+def test_module_level_run_functions():
+    code = ("import sleuth\n"
+            "print('runcall', sleuth.runcall(lambda a, b: a + b, 2, 3))\n"
+            "print('runeval', sleuth.runeval('1 + 2'))\n"
+            "sleuth.run('x = 1')\n"
+            "print('done')\n")
+    r = run_python(["-c", code], input="c\nc\nc\n")
+    assert "runcall 5" in r.stdout
+    assert "runeval 3" in r.stdout
+    assert "done" in r.stdout
+    assert r.stdout.count("(Pdb) ") == 3
+
+
+def test_subclass_overrides_and_adds_commands():
+    class MyPdb(sleuth.Pdb):
+        def do_p(self, arg):
+            self.message("custom p: " + arg)
+
+        def do_hello(self, arg):
+            self.message("hello " + arg)
+            return None
+
+    def f():
+        secret = 42
+        return secret
+
+    out = io.StringIO()
+    p = MyPdb(stdin=io.StringIO("p secret\nhello world\npp 1+1\nc\n"), stdout=out, readrc=False)
+    p.runcall(f)
+    text = out.getvalue()
+    assert "custom p: secret" in text
+    assert "hello world" in text
+    assert "(Pdb) 2\n" in text
+
+
+def test_pdb_attributes_like_pdb():
+    p = sleuth.Pdb(stdin=io.StringIO(""), stdout=io.StringIO(), readrc=False)
+    assert p.prompt == "(Pdb) "
+    p.prompt = "(x) "
+    assert p.prompt == "(x) "
+    assert p.use_rawinput == 0
+    assert p.aliases == {} and p.displaying == {}
+    p.custom = 5
+    assert p.custom == 5
+    assert sleuth.Pdb(readrc=False).use_rawinput == 1
+
+
+PYTEST_TEST = """\
+    def helper(v):
+        return v * 3
+
+    def test_fails():
+        value = helper(14)
+        assert value == 41
+    """
+
+
+@pytest.mark.parametrize("flag", ["--sleuth", "--pdbcls=sleuth:Pdb"])
+def test_pytest_integration(tmp_path, flag):
+    write(tmp_path, "test_target.py", PYTEST_TEST)
+    args = ["-m", "pytest", "-p", "no:cacheprovider", "test_target.py"]
+    if flag != "--sleuth":
+        args.append("--pdb")
+    r = run_python(args + [flag], input="p value\nw\nc\n", cwd=str(tmp_path))
+    assert "(Pdb) 42" in r.stdout, r.stdout + r.stderr
+    assert "test_target.py(6)test_fails()" in r.stdout
+    assert "1 failed" in r.stdout
+    # The same session under pytest's own --pdb prints the same debugger text.
+    ref = run_python(["-m", "pytest", "-p", "no:cacheprovider", "test_target.py", "--pdb"],
+                     input="p value\nw\nc\n", cwd=str(tmp_path))
+    pick = lambda t: [l for l in t.splitlines() if l.startswith(("(Pdb)", ">", "->"))]
+    assert pick(r.stdout) == pick(ref.stdout)
+
+
+def test_pytest_quit_stops_session(tmp_path):
+    write(tmp_path, "test_two.py", PYTEST_TEST + "\n\ndef test_second():\n    assert 0\n")
+    r = run_python(["-m", "pytest", "-p", "no:cacheprovider", "test_two.py", "--sleuth"],
+                   input="q\n", cwd=str(tmp_path))
+    assert "Quitting debugger" in r.stdout + r.stderr
+    assert "test_second" not in r.stdout.split("Quitting debugger")[-1] or "1 failed" in r.stdout
