@@ -48,8 +48,9 @@ active(ModState *st)
     PdbObject *d = st->active;
     if (!d || d->quitting)
         return NULL;
-    /* Code run from the prompt (p f(), !stmt) must not stop again. */
-    if (d->in_interaction)
+    /* Code run from the prompt (p f(), !stmt) must not stop again; other
+     * threads still reach their breakpoints (and wait for the prompt). */
+    if (d->in_interaction && d->interaction_thread == PyThread_get_thread_ident())
         return NULL;
     return d;
 }
@@ -59,6 +60,16 @@ step_all(PdbObject *d)
 {
     return (d->stopframe == NULL || d->stopframe == Py_None) &&
            (d->step_thread == 0 || d->step_thread == PyThread_get_thread_ident());
+}
+
+/* DISABLE is per code location for every thread: while one thread steps
+ * everywhere, no other thread may switch a location off. */
+static inline PyObject *
+disable_or_none(ModState *st, PdbObject *d)
+{
+    if (d->stopframe == NULL || d->stopframe == Py_None)
+        return Py_NewRef(Py_None);
+    return Py_NewRef(st->DISABLE);
 }
 
 static PyObject *
@@ -144,7 +155,7 @@ on_line_at(ModState *st, PdbObject *d, PyObject *code, int line)
         if (relevant < 0)
             return failed();
         if (!relevant)
-            return Py_NewRef(st->DISABLE);
+            return disable_or_none(st, d);
     }
     if (Engine_dispatch_line(d, frame_now()) < 0)
         return failed();
@@ -204,7 +215,7 @@ cb_call(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     if (maybe_arm(st, args[0]) < 0)
         return failed();
     if (!step_all(d))
-        return Py_NewRef(st->DISABLE);
+        return disable_or_none(st, d);
     if (Engine_dispatch_call(d, frame_now()) < 0)
         return failed();
     Py_RETURN_NONE;
@@ -220,7 +231,7 @@ cb_return(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         return st->active ? Py_NewRef(Py_None) : Py_NewRef(st->DISABLE);
     PyObject *code = args[0];
     if (!(step_all(d) || code == step_code1 || code == step_code2))
-        return Py_NewRef(st->DISABLE);
+        return disable_or_none(st, d);
     if (Engine_dispatch_return(d, frame_now(), args[2]) < 0)
         return failed();
     Py_RETURN_NONE;

@@ -39,7 +39,9 @@ static inline PdbObject *
 active(ModState *st)
 {
     PdbObject *d = st->active;
-    if (!d || d->quitting || d->in_interaction)
+    if (!d || d->quitting)
+        return NULL;
+    if (d->in_interaction && d->interaction_thread == PyThread_get_thread_ident())
         return NULL;
     return d;
 }

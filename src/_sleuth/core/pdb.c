@@ -12,6 +12,7 @@
 #include "render.h"
 #include "pythread.h"
 #include <structmember.h>
+#include <unistd.h>
 
 /* --- output ------------------------------------------------------------- */
 
@@ -1059,6 +1060,19 @@ Pdb_interaction(PdbObject *self, PyObject *frame, PyObject *tb_or_exc)
     int rc = -1;
     int was_in = self->in_interaction;
 
+    /* One prompt at a time: a thread that stops while another thread is at
+     * the prompt waits for it (the GIL is released while waiting). */
+    unsigned long me = PyThread_get_thread_ident();
+    unsigned long was_thread = self->interaction_thread;
+    while (self->in_interaction && self->interaction_thread != me) {
+        Py_BEGIN_ALLOW_THREADS
+        usleep(2000);
+        Py_END_ALLOW_THREADS
+        if (PyErr_CheckSignals() < 0)
+            return -1;
+        was_in = self->in_interaction;
+    }
+    self->interaction_thread = me;
     tb = get_tb_and_exceptions(self, tb_or_exc ? tb_or_exc : Py_None, &chain);
     if (!tb)
         goto done;
@@ -1084,6 +1098,7 @@ Pdb_interaction(PdbObject *self, PyObject *frame, PyObject *tb_or_exc)
     rc = 0;
 done:
     self->in_interaction = was_in;
+    self->interaction_thread = was_in ? was_thread : 0;
     if (self->chained_exceptions)
         Py_XSETREF(self->chained_exceptions, PyTuple_New(0));
     self->chained_exception_index = 0;

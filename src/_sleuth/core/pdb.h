@@ -51,6 +51,7 @@ struct PdbObject {
     int readonly;               /* post-mortem on a snapshot: no execution */
     PyObject *snapshot_env;     /* environment of an evidence file, or NULL */
     int in_interaction;
+    unsigned long interaction_thread;  /* thread at the prompt */
     int bot_is_first;           /* botframe = first frame called (script runs) */
     int list_count_default;
 };
