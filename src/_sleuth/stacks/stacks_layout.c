@@ -162,8 +162,18 @@ load_313(stacks_layout *out, stacks_mem *mem, uint64_t runtime, unsigned long he
     out->is_threads_head = d.interpreter_state.threads_head;
     out->is_modules = d.interpreter_state.imports_modules;
     out->is_gil_ptr = d.interpreter_state.ceval_gil;
-    out->gil_locked = d.interpreter_state.gil_runtime_state_locked;
-    out->gil_last_holder = d.interpreter_state.gil_runtime_state_holder;
+    /* The published locked/holder offsets are from the interpreter state to
+     * its embedded _gil; ceval.gil may point at another interpreter's _gil
+     * (a shared GIL), so keep them relative to the struct instead. */
+    if (d.interpreter_state.gil_runtime_state_locked < d.interpreter_state.gil_runtime_state ||
+        d.interpreter_state.gil_runtime_state_holder < d.interpreter_state.gil_runtime_state) {
+        snprintf(errmsg, errlen, "implausible GIL offsets in the debug offsets");
+        return -1;
+    }
+    out->gil_locked = d.interpreter_state.gil_runtime_state_locked -
+                      d.interpreter_state.gil_runtime_state;
+    out->gil_last_holder = d.interpreter_state.gil_runtime_state_holder -
+                           d.interpreter_state.gil_runtime_state;
     out->ts_next = d.thread_state.next;
     out->ts_interp = d.thread_state.interp;
     out->ts_current_frame = d.thread_state.current_frame;

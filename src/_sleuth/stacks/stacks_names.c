@@ -231,6 +231,15 @@ names_from_threading(stacks_snapshot *s, uint64_t interp)
         uint64_t name = dict_lookup_str(s, &iv, "_name");
         int truncated;
         char *str = name ? stacks_walk_read_str(s, name, 200, &truncated) : NULL;
+        if (str && truncated) {
+            /* Show that the name was cut. */
+            size_t len = strlen(str);
+            char *longer = realloc(str, len + 4);
+            if (longer) {
+                memcpy(longer + len, "...", 4);
+                str = longer;
+            }
+        }
         if (str) {
             free(t->name);
             t->name = str;

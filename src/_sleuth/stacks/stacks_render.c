@@ -164,7 +164,8 @@ stacks_render_text(const stacks_snapshot *s, stacks_buf *b)
         for (size_t j = 0; j < t->nframes; j++) {
             const stacks_frame *f = &t->frames[j];
             buf_puts(b, "    ");
-            put_text(b, f->code->name);
+            /* The qualified name, as py-spy shows for 3.11+ ("Thread.run"). */
+            put_text(b, f->code->qualname ? f->code->qualname : f->code->name);
             buf_puts(b, " (");
             put_text(b, f->code->filename);
             if (f->line >= 0)
