@@ -503,3 +503,26 @@ def test_five_hundred_threads(tmp_path, capsys):
         assert len(doc["threads"]) == 100 and doc["threads_cut"] == 401
     finally:
         stop(p)
+
+
+def test_interpreter_linked_into_the_executable(tmp_path, capsys):
+    """A python binary with libpython linked in (Debian's /usr/bin/python3.11,
+    non-PIE, stripped .symtab): the runtime is found in the executable's .dynsym."""
+    exe = "/usr/bin/python3.11"
+    if not os.path.exists(exe):
+        pytest.skip("no system python3.11")
+    r = subprocess.run(["ldd", exe], capture_output=True, text=True)
+    if "libpython" in r.stdout:
+        pytest.skip("this python3.11 uses a shared libpython")
+    path = tmp_path / "target.py"
+    path.write_text(TARGET_SCRIPT)
+    p = spawn(exe, str(path))
+    try:
+        doc = dump_json(capsys, p.pid)
+    finally:
+        stop(p)
+    assert doc["python"]["runtime_file"] == exe
+    assert doc["python"]["version"].startswith("3.11.")
+    t = thread_named(doc, "worker-blocked")
+    assert [fr["line"] for fr in t["frames"][2:6]] == \
+        [marker_line("blocked")] + [marker_line("recurse")] * 3
