@@ -52,6 +52,8 @@ TARGET_SCRIPT = textwrap.dedent('''
         huge = 10 ** 200
         long_text = "x" * 5000
         obj = [1, 2]
+        captured = 5
+        closure = lambda: captured
         ev.wait()  # MARK:blocked
 
     def sleeper():
@@ -62,6 +64,9 @@ TARGET_SCRIPT = textwrap.dedent('''
         if n:
             return deep(n - 1)  # MARK:deep
         time.sleep(1000)  # MARK:deepbottom
+
+    exec("def " + "f" * 5000 + "():\\n    time.sleep(1000)\\n")
+    long_named = globals()["f" * 5000]
 
     class Holder:
         def method(self):
@@ -74,6 +79,7 @@ TARGET_SCRIPT = textwrap.dedent('''
     threading.Thread(target=deep, args=(10000,), name="deep", daemon=True).start()
     threading.Thread(target=Holder().method, name="odd\\x1b[31m\\u00e9" + "y" * 300,
                      daemon=True).start()
+    threading.Thread(target=long_named, name="long-function", daemon=True).start()
     time.sleep(0.3)   # let every thread reach its blocking call
     print("ready", flush=True)
 
@@ -98,6 +104,13 @@ def spawn(python, script_path, *, ready=True):
         if line.strip() != "ready":
             p.kill()
             raise AssertionError(f"target did not start: {line!r} {p.stderr.read()}")
+        # Give the main thread the moment from print() to its blocking call:
+        # wait (up to 2 s) for the kernel to see it asleep.
+        for _ in range(200):
+            with open(f"/proc/{p.pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "S":
+                    break
+            time.sleep(0.01)
     return p
 
 
@@ -211,6 +224,8 @@ def test_locals_are_simple_bounded_and_redacted(target, capsys):
     assert loc["huge"]["repr"].startswith("<int of about ")
     assert loc["long_text"]["repr"] == repr("x" * 200) + "..."
     assert loc["obj"]["repr"].startswith("<list object at 0x")
+    assert loc["captured"]["repr"] == "5"          # a cell variable, looked through
+    assert loc["closure"]["repr"].startswith("<function object at 0x")
     assert "hunter2" not in json.dumps(doc)
     status, out, err = run_main(capsys, "--locals", target.pid)
     assert status == 0, err
@@ -235,9 +250,9 @@ def test_deep_stack_is_cut_with_a_note(target, capsys):
 def test_thread_limit_is_reported(target, capsys):
     doc = dump_json(capsys, target.pid, "--max-threads", "2")
     assert len(doc["threads"]) == 2
-    assert doc["threads_cut"] == 4
+    assert doc["threads_cut"] == 5
     status, out, err = run_main(capsys, "--max-threads", "2", target.pid)
-    assert "\n... 4 more threads not shown (--max-threads 2)\n" in out
+    assert "\n... 5 more threads not shown (--max-threads 2)\n" in out
 
 
 def test_odd_thread_names_are_escaped(target, capsys):
@@ -250,6 +265,28 @@ def test_odd_thread_names_are_escaped(target, capsys):
     odd = [n for n in names if n.startswith("odd")]
     # thread names are kept to 200 characters, and the cut shows
     assert odd == ["odd\x1b[31m\u00e9" + "y" * 191 + "..."]
+    # function names to 1024
+    frames = thread_named(doc, "long-function")["frames"]
+    assert frames[0]["function"] == "f" * 1024 + "..."
+    assert frames[0]["qualname"] == "f" * 1024 + "..."
+
+
+def test_non_utf8_file_names(tmp_path, capsys):
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    path = os.path.join(os.fsencode(tmp_path), b"bad\xff\xfename.py")
+    with open(path, "w") as f:
+        f.write("import time\nprint('ready', flush=True)\ntime.sleep(1000)\n")
+    p = spawn(target_python(version), os.fsdecode(path))
+    try:
+        for _ in range(200):   # until it has gone from print() to sleep()
+            frame = dump_json(capsys, p.pid)["threads"][0]["frames"][0]
+            if frame["line"] == 3:
+                break
+            time.sleep(0.01)
+    finally:
+        stop(p)
+    assert frame["file"].endswith("bad\ufffd\ufffdname.py")
+    assert frame["line"] == 3
 
 
 def test_pause_reads_a_stopped_process_and_resumes_it(target, capsys):
@@ -459,8 +496,8 @@ def test_threads_starting_and_ending_during_reads(version, tmp_path, capsys):
 def test_process_exiting_while_read(tmp_path, capsys):
     """Dump a process again and again while it exits: status 0 or a clean 2."""
     script = "import threading, time\n" \
-             "ts = [threading.Thread(target=time.sleep, args=(0.05,)) for _ in range(20)]\n" \
-             "[t.start() for t in ts]\nprint('ready', flush=True)\ntime.sleep(0.1)\n"
+             "ts = [threading.Thread(target=time.sleep, args=(0.3,)) for _ in range(20)]\n" \
+             "[t.start() for t in ts]\nprint('ready', flush=True)\ntime.sleep(0.5)\n"
     path = tmp_path / "exiting.py"
     path.write_text(script)
     for version in sorted(TARGETS):
