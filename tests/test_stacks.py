@@ -563,3 +563,21 @@ def test_interpreter_linked_into_the_executable(tmp_path, capsys):
     t = thread_named(doc, "worker-blocked")
     assert [fr["line"] for fr in t["frames"][2:6]] == \
         [marker_line("blocked")] + [marker_line("recurse")] * 3
+
+
+def test_pause_when_another_tracer_holds_the_process(tmp_path, capsys):
+    """--pause on a process some debugger already traces: a clear error, and
+    reading without --pause still works."""
+    script = tmp_path / "traced.py"
+    script.write_text("import ctypes, sys\n"
+                      "ctypes.CDLL(None).ptrace(0, 0, 0, 0)  # PTRACE_TRACEME: parent traces\n"
+                      "print('ready', flush=True)\nsys.stdin.readline()\n")
+    p = spawn(sys.executable, str(script))
+    try:
+        status, out, err = run_main(capsys, "--pause", p.pid)
+        assert status == 2
+        assert f"it is already being traced by process {os.getpid()}" in err
+        status, out, err = run_main(capsys, p.pid)
+        assert status == 0, err
+    finally:
+        stop(p)

@@ -87,6 +87,25 @@ denied_message(pid_t pid, const char *detail, char *out, size_t len)
              (int)pid, detail, scope[0] ? " (it is " : "", scope, scope[0] ? ")" : "");
 }
 
+/* TracerPid from /proc/PID/status: another debugger holds the process. */
+static long
+tracer_of(pid_t pid)
+{
+    char path[64], line[256];
+    long tracer = 0;
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, "TracerPid:", 10) == 0) {
+            tracer = strtol(line + 10, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return tracer;
+}
+
 static int
 parse_int(const char *s, long lo, long hi, long *out)
 {
@@ -203,7 +222,13 @@ StacksCli_main_py(PyObject *Py_UNUSED(module), PyObject *args)
             int e = pause->err;
             PyMem_RawFree(pause);
             pause = NULL;
-            if (e == EPERM || e == EACCES) {
+            long tracer = tracer_of((pid_t)pid);
+            if (e == EPERM && tracer > 0) {
+                snprintf(err, sizeof(err), "cannot pause process %ld: it is already being "
+                         "traced by process %ld (a debugger?); run without --pause", pid, tracer);
+                rc = STACKS_ERR_READ;
+            }
+            else if (e == EPERM || e == EACCES) {
                 snprintf(err, sizeof(err), "cannot pause process %ld: %s", pid, strerror(e));
                 rc = STACKS_ERR_DENIED;
             }

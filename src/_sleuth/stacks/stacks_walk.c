@@ -99,7 +99,9 @@ stacks_walk_read_str(stacks_snapshot *s, uint64_t addr, size_t maxchars, int *tr
     *truncated = 0;
     if (!addr || L->uni_compact_size > sizeof(head))
         goto done;
-    if (stacks_mem_read(&s->mem, addr, head, L->uni_compact_size) < 0)
+    /* Only the PyASCIIObject part first: a short ASCII string may end
+     * right before an unmapped page. */
+    if (stacks_mem_read(&s->mem, addr, head, L->uni_ascii_size) < 0)
         goto done;
     if (u64_at(head, L->ob_type) != s->syms.addr[STACKS_SYM_UNICODE_TYPE])
         goto done;
