@@ -44,6 +44,11 @@ seize_new(stacks_pause *p, pid_t pid)
         if (ptrace(PTRACE_SEIZE, (pid_t)tid, NULL, NULL) < 0) {
             if (errno == ESRCH)
                 continue;   /* the thread ended between readdir and seize */
+            /* The kernel refuses a thread that is exiting with EPERM. The
+             * permission check is the same for every thread of a process, so
+             * once one thread was seized, EPERM means "exiting": skip it. */
+            if (errno == EPERM && p->n > 0)
+                continue;
             p->err = errno;
             closedir(d);
             return -1;
