@@ -422,7 +422,6 @@ def test_permission_denied_explains_ptrace(tmp_path):
     (["1", "2"], "only one PID may be given"),
     (["--max-depth", "0", "1"], "--max-depth needs a number"),
     (["--max-threads"], "--max-threads needs a number"),
-    (["--native", "1"], "--native is not supported yet"),
 ])
 def test_usage_errors(capsys, args, message):
     status, out, err = run_main(capsys, *args)
@@ -581,3 +580,41 @@ def test_pause_when_another_tracer_holds_the_process(tmp_path, capsys):
         assert status == 0, err
     finally:
         stop(p)
+
+
+# --- native frames ------------------------------------------------------------------
+
+def test_native_frames_interleaved(target, capsys):
+    doc = dump_json(capsys, target.pid, "--native")
+    plain = dump_json(capsys, target.pid)
+    assert doc["paused"] is True
+    for name in ("MainThread", "worker-blocked"):
+        t = thread_named(doc, name)
+        assert t["native_frames"] > 0
+        frames = t["frames"]
+        kinds = [fr["kind"] for fr in frames]
+        assert kinds[0] == "native"                 # the thread sits in a syscall
+        assert frames[0]["module"].startswith("libc")
+        # The Python frames are exactly those of a plain dump, in order ...
+        py = [(fr["function"], fr["line"]) for fr in frames if fr["kind"] == "python"]
+        assert py == [(fr["function"], fr["line"]) for fr in thread_named(plain, name)["frames"]]
+        # ... and every run of the interpreter loop was replaced by them.
+        symbols = [fr["symbol"] for fr in frames if fr["kind"] == "native"]
+        assert "_PyEval_EvalFrameDefault" not in symbols
+    main = thread_named(doc, "MainThread")["frames"]
+    index = {(fr.get("symbol") or fr.get("function")): i for i, fr in enumerate(main)}
+    assert index["main"] < index["<module>"] < index["Py_BytesMain"]
+    sleeper = thread_named(doc, "sleeper-0")["frames"]
+    index = {(fr.get("symbol") or fr.get("function")): i for i, fr in enumerate(sleeper)}
+    assert index["time_sleep"] < index["sleeper"] < index["_bootstrap"]
+    worker = thread_named(doc, "worker-blocked")["frames"]
+    index = {(fr.get("symbol") or fr.get("qualname")): i for i, fr in enumerate(worker)}
+    assert index["lock_PyThread_acquire_lock"] < index["Condition.wait"]
+    status, out, err = run_main(capsys, "--native", target.pid)
+    assert status == 0, err
+    assert "    time_sleep+0x" in out and "(libpython" in out
+    # Only where Python frames were cut (the 10,000-deep thread) does the
+    # interpreter loop itself show.
+    assert out.count("_PyEval_EvalFrameDefault") == \
+        sum(fr.get("symbol") == "_PyEval_EvalFrameDefault"
+            for fr in thread_named(doc, "deep")["frames"])

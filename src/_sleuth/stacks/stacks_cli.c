@@ -18,7 +18,7 @@
 #define DEFAULT_MAX_THREADS 1000
 
 static const char USAGE[] =
-    "usage: %s [-h] [--json] [--locals] [--pause] [--max-depth N] [--max-threads N] PID\n";
+    "usage: %s [-h] [--json] [--locals] [--pause] [--native] [--max-depth N] [--max-threads N] PID\n";
 
 static const char HELP[] =
     "\nPrint the Python stack of every thread of a running CPython 3.11-3.13 process.\n\n"
@@ -28,7 +28,7 @@ static const char HELP[] =
     "  --pause          stop the process while reading it (a consistent picture)\n"
     "  --max-depth N    frames shown per thread (default 1000)\n"
     "  --max-threads N  threads shown (default 1000)\n"
-    "  --native         native frames: not supported yet\n";
+    "  --native         native (C) frames too, interleaved (implies --pause; x86-64)\n";
 
 /* Write `text` (UTF-8) to sys.<stream>; -1 with an exception set on failure. */
 static int
@@ -129,7 +129,7 @@ StacksCli_main_py(PyObject *Py_UNUSED(module), PyObject *args)
     stacks_pause *pause = NULL;
     char msg[1536], err[1024];
     int status = 2, opened = 0;
-    int json = 0, locals = 0, want_pause = 0;
+    int json = 0, locals = 0, want_pause = 0, native = 0;
     long pid = -1, max_depth = DEFAULT_MAX_DEPTH, max_threads = DEFAULT_MAX_THREADS;
 
     memset(&snap, 0, sizeof(snap));
@@ -164,10 +164,8 @@ StacksCli_main_py(PyObject *Py_UNUSED(module), PyObject *args)
             locals = 1;
         else if (strcmp(a, "--pause") == 0)
             want_pause = 1;
-        else if (strcmp(a, "--native") == 0) {
-            status = fail(prog, "--native is not supported yet (Python frames only)");
-            goto done;
-        }
+        else if (strcmp(a, "--native") == 0)
+            native = 1;
         else if (strcmp(a, "--max-depth") == 0 || strcmp(a, "--max-threads") == 0) {
             long v;
             const char *val = i + 1 < argc ? PyUnicode_AsUTF8(PyList_GET_ITEM(args, i + 1)) : NULL;
@@ -208,6 +206,10 @@ StacksCli_main_py(PyObject *Py_UNUSED(module), PyObject *args)
     snap.max_depth = (int)max_depth;
     snap.max_threads = (int)max_threads;
     snap.want_locals = locals;
+    /* Registers can only be read from a stopped thread: --native pauses. */
+    snap.want_native = native;
+    if (native)
+        want_pause = 1;
     int rc = stacks_walk_open(&snap, (pid_t)pid, err, sizeof(err));
     opened = 1;
     if (rc == STACKS_OK && want_pause) {

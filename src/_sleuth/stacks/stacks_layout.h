@@ -29,6 +29,7 @@ typedef struct {
     int has_cframe;
     /* _PyInterpreterFrame */
     uint64_t fr_code, fr_previous, fr_instr, fr_owner, fr_localsplus;
+    int64_t fr_is_entry;       /* 3.11: bool is_entry; -1 where shim frames mark entries */
     int owner_generator;       /* FRAME_OWNED_BY_GENERATOR */
     int owner_cstack;          /* FRAME_OWNED_BY_CSTACK, -1 when absent (3.11) */
     /* PyCodeObject */

@@ -131,6 +131,123 @@ thread_status(const stacks_thread *t)
     return t->has_gil ? "idle+gil" : "idle";
 }
 
+/* One frame in display order: a Python frame (py) or a native one (nat). */
+typedef void (*frame_visitor)(const stacks_snapshot *s, stacks_buf *b, const stacks_frame *py,
+                              const stacks_native_frame *nat, size_t index);
+
+/* Visit a thread's frames innermost first: its Python frames, or with
+ * --native its native frames with each run of the interpreter loop
+ * (_PyEval_EvalFrameDefault) replaced by the Python frames that run
+ * executes (up to and including the frame marked `entry`). Python frames
+ * left over when native unwinding stopped early come last. */
+static void
+visit_frames(const stacks_snapshot *s, const stacks_thread *t, stacks_buf *b, frame_visitor v)
+{
+    size_t j = 0, index = 0;
+    if (s->want_native && t->nnative > 0) {
+        for (int k = 0; k < t->nnative; k++) {
+            const stacks_native_frame *nf = &t->native[k];
+            if (stacks_native_is_eval(nf) && j < t->nframes) {
+                int entry;
+                do {
+                    entry = t->frames[j].entry;
+                    v(s, b, &t->frames[j++], NULL, index++);
+                } while (!entry && j < t->nframes);
+                continue;
+            }
+            v(s, b, NULL, nf, index++);
+        }
+    }
+    while (j < t->nframes)
+        v(s, b, &t->frames[j++], NULL, index++);
+}
+
+static void
+text_frame(const stacks_snapshot *s, stacks_buf *b, const stacks_frame *f,
+           const stacks_native_frame *nf, size_t index)
+{
+    (void)s;
+    (void)index;
+    buf_puts(b, "    ");
+    if (nf) {
+        if (nf->symbol) {
+            put_text(b, nf->symbol);
+            stacks_buf_printf(b, "+0x%llx", (unsigned long long)nf->offset);
+        }
+        else
+            stacks_buf_printf(b, "0x%llx", (unsigned long long)nf->pc);
+        buf_puts(b, " (");
+        put_text(b, nf->module ? nf->module : "?");
+        if (!nf->symbol && nf->module)
+            stacks_buf_printf(b, "+0x%llx", (unsigned long long)nf->modoff);
+        buf_puts(b, ")\n");
+        return;
+    }
+    /* The qualified name, as py-spy shows for 3.11+ ("Thread.run"). */
+    put_text(b, f->code->qualname ? f->code->qualname : f->code->name);
+    buf_puts(b, " (");
+    put_text(b, f->code->filename);
+    if (f->line >= 0)
+        stacks_buf_printf(b, ":%d)\n", f->line);
+    else
+        buf_puts(b, ")\n");
+    if (f->nlocals) {
+        buf_puts(b, "        Locals:\n");
+        for (int k = 0; k < f->nlocals; k++) {
+            buf_puts(b, "            ");
+            put_text(b, f->locals[k].name);
+            buf_puts(b, ": ");
+            put_text(b, f->locals[k].redacted ? "[redacted]" : f->locals[k].repr);
+            buf_puts(b, "\n");
+        }
+    }
+}
+
+static void
+json_frame(const stacks_snapshot *s, stacks_buf *b, const stacks_frame *f,
+           const stacks_native_frame *nf, size_t index)
+{
+    buf_puts(b, index ? ",\n    {" : "\n    {");
+    if (nf) {
+        stacks_buf_printf(b, "\"kind\": \"native\", \"address\": %llu, \"symbol\": ",
+                          (unsigned long long)nf->pc);
+        put_json_str(b, nf->symbol);
+        stacks_buf_printf(b, ", \"offset\": %llu, \"module\": ", (unsigned long long)nf->offset);
+        put_json_str(b, nf->module);
+        stacks_buf_printf(b, ", \"module_offset\": %llu", (unsigned long long)nf->modoff);
+        buf_puts(b, "}");
+        return;
+    }
+    if (s->want_native)
+        buf_puts(b, "\"kind\": \"python\", ");
+    buf_puts(b, "\"function\": ");
+    put_json_str(b, f->code->name);
+    buf_puts(b, ", \"qualname\": ");
+    put_json_str(b, f->code->qualname);
+    buf_puts(b, ", \"file\": ");
+    put_json_str(b, f->code->filename);
+    if (f->line >= 0)
+        stacks_buf_printf(b, ", \"line\": %d", f->line);
+    else
+        buf_puts(b, ", \"line\": null");
+    if (s->want_locals) {
+        buf_puts(b, ", \"locals\": [");
+        for (int k = 0; k < f->nlocals; k++) {
+            buf_puts(b, k ? ", {\"name\": " : "{\"name\": ");
+            put_json_str(b, f->locals[k].name);
+            if (f->locals[k].redacted)
+                buf_puts(b, ", \"redacted\": true}");
+            else {
+                buf_puts(b, ", \"repr\": ");
+                put_json_str(b, f->locals[k].repr);
+                buf_puts(b, "}");
+            }
+        }
+        buf_puts(b, "]");
+    }
+    buf_puts(b, "}");
+}
+
 void
 stacks_render_text(const stacks_snapshot *s, stacks_buf *b)
 {
@@ -161,28 +278,9 @@ stacks_render_text(const stacks_snapshot *s, stacks_buf *b)
         if (t->interp_id != 0)
             stacks_buf_printf(b, " [interpreter %ld]", t->interp_id);
         buf_puts(b, "\n");
-        for (size_t j = 0; j < t->nframes; j++) {
-            const stacks_frame *f = &t->frames[j];
-            buf_puts(b, "    ");
-            /* The qualified name, as py-spy shows for 3.11+ ("Thread.run"). */
-            put_text(b, f->code->qualname ? f->code->qualname : f->code->name);
-            buf_puts(b, " (");
-            put_text(b, f->code->filename);
-            if (f->line >= 0)
-                stacks_buf_printf(b, ":%d)\n", f->line);
-            else
-                buf_puts(b, ")\n");
-            if (f->nlocals) {
-                buf_puts(b, "        Locals:\n");
-                for (int k = 0; k < f->nlocals; k++) {
-                    buf_puts(b, "            ");
-                    put_text(b, f->locals[k].name);
-                    buf_puts(b, ": ");
-                    put_text(b, f->locals[k].redacted ? "[redacted]" : f->locals[k].repr);
-                    buf_puts(b, "\n");
-                }
-            }
-        }
+        visit_frames(s, t, b, text_frame);
+        if (t->nnative < 0 && s->want_native)
+            buf_puts(b, "    note: native frames unavailable (registers could not be read)\n");
         if (t->frames_cut)
             stacks_buf_printf(b, "    ... %s%zu more frames not shown (--max-depth %d)\n",
                               t->cut_count_exact ? "" : "at least ", t->frames_cut, s->max_depth);
@@ -227,36 +325,12 @@ stacks_render_json(const stacks_snapshot *s, stacks_buf *b)
                           t->name ? (t->name_from_threading ? "\"threading\"" : "\"comm\"") : "null",
                           t->interp_id, t->has_gil ? "true" : "false", t->state,
                           t->state == 'R' ? "true" : "false");
-        for (size_t j = 0; j < t->nframes; j++) {
-            const stacks_frame *f = &t->frames[j];
-            buf_puts(b, j ? ",\n    {\"function\": " : "\n    {\"function\": ");
-            put_json_str(b, f->code->name);
-            buf_puts(b, ", \"qualname\": ");
-            put_json_str(b, f->code->qualname);
-            buf_puts(b, ", \"file\": ");
-            put_json_str(b, f->code->filename);
-            if (f->line >= 0)
-                stacks_buf_printf(b, ", \"line\": %d", f->line);
-            else
-                buf_puts(b, ", \"line\": null");
-            if (s->want_locals) {
-                buf_puts(b, ", \"locals\": [");
-                for (int k = 0; k < f->nlocals; k++) {
-                    buf_puts(b, k ? ", {\"name\": " : "{\"name\": ");
-                    put_json_str(b, f->locals[k].name);
-                    if (f->locals[k].redacted)
-                        buf_puts(b, ", \"redacted\": true}");
-                    else {
-                        buf_puts(b, ", \"repr\": ");
-                        put_json_str(b, f->locals[k].repr);
-                        buf_puts(b, "}");
-                    }
-                }
-                buf_puts(b, "]");
-            }
-            buf_puts(b, "}");
-        }
-        stacks_buf_printf(b, "], \"frames_cut\": %zu, \"note\": ", t->frames_cut);
+        visit_frames(s, t, b, json_frame);
+        if (s->want_native)
+            stacks_buf_printf(b, "], \"native_frames\": %d", t->nnative);
+        else
+            buf_puts(b, "]");
+        stacks_buf_printf(b, ", \"frames_cut\": %zu, \"note\": ", t->frames_cut);
         put_json_str(b, t->note);
         buf_puts(b, "}");
     }

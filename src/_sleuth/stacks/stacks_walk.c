@@ -490,8 +490,11 @@ thread_walk(stacks_snapshot *s, stacks_thread *t, uint64_t first)
         uint64_t code = u64_at(fb, L->fr_code), prev = u64_at(fb, L->fr_previous);
         uint64_t instr = u64_at(fb, L->fr_instr);
         int owner = fb[L->fr_owner];
-        /* A shim frame the interpreter pushes when C calls into Python. */
+        /* A shim frame the interpreter pushes when C calls into Python: the
+         * frame shown before it ends one run of the interpreter loop. */
         if (L->owner_cstack >= 0 && owner == L->owner_cstack) {
+            if (t->nframes && t->nframes <= (size_t)s->max_depth)
+                t->frames[t->nframes - 1].entry = 1;
             frame = prev;
             continue;
         }
@@ -515,6 +518,7 @@ thread_walk(stacks_snapshot *s, stacks_thread *t, uint64_t first)
         }
         stacks_frame f = {0};
         f.code = c;
+        f.entry = L->fr_is_entry >= 0 && fb[L->fr_is_entry] != 0;
         int64_t lasti = (int64_t)(instr - base);
         f.line = (lasti > (int64_t)1 << 30) ? -1 : stacks_walk_addr2line(c, (long)lasti);
         if (s->want_locals)
@@ -606,6 +610,22 @@ snapshot_push_thread(stacks_snapshot *s, stacks_thread **out)
     return 0;
 }
 
+/* Native frames of a ptrace-stopped thread (--native). */
+static void
+thread_native(stacks_snapshot *s, stacks_thread *t)
+{
+    t->nnative = -1;
+    if (t->native_id <= 0)
+        return;
+    if (!s->native_cache && !(s->native_cache = stacks_native_new(s->pid)))
+        return;
+    t->native = calloc(STACKS_NATIVE_MAX_FRAMES, sizeof(*t->native));
+    if (!t->native)
+        return;
+    t->nnative = stacks_native_unwind(s->native_cache, &s->mem, (pid_t)t->native_id,
+                                      t->native, STACKS_NATIVE_MAX_FRAMES);
+}
+
 /* The GIL holder of one interpreter (3.12+) or of the runtime (3.11):
  * the last holder counts only while the lock is taken. */
 static uint64_t
@@ -692,6 +712,8 @@ stacks_walk_collect(stacks_snapshot *s, char *errmsg, size_t errlen)
                 }
             }
             thread_proc_state(s, t);
+            if (s->want_native && s->paused)
+                thread_native(s, t);
             ts = next;
         }
         /* The list is newest first; show threads in creation order. */
@@ -814,6 +836,7 @@ stacks_walk_free(stacks_snapshot *s)
         }
         free(t->frames);
         free(t->name);
+        free(t->native);
     }
     free(s->threads);
     s->threads = NULL;
@@ -824,6 +847,8 @@ stacks_walk_free(stacks_snapshot *s)
     s->codes = NULL;
     free(s->prestates);
     s->prestates = NULL;
+    stacks_native_free(s->native_cache);
+    s->native_cache = NULL;
     s->nprestates = 0;
     s->codes_cap = s->ncodes = 0;
     stacks_mem_close(&s->mem);

@@ -17,6 +17,7 @@
 #include "stacks_elf.h"
 #include "stacks_layout.h"
 #include "stacks_mem.h"
+#include "stacks_native.h"
 
 #define STACKS_MAX_STR 1024      /* characters kept of a file or function name */
 #define STACKS_MAX_LOCALS 64     /* locals shown per frame */
@@ -45,6 +46,8 @@ typedef struct {
     int line;                   /* -1 when the location table has none */
     stacks_local *locals;
     int nlocals;
+    int entry;                  /* the outermost Python frame of one run of the
+                                   interpreter loop (_PyEval_EvalFrameDefault) */
 } stacks_frame;
 
 typedef struct {
@@ -61,6 +64,8 @@ typedef struct {
     size_t frames_cut;          /* frames beyond max_depth, not shown */
     int cut_count_exact;        /* 0 when counting the cut frames stopped early */
     const char *note;           /* static text: why the stack ended early */
+    stacks_native_frame *native; /* --native: innermost first */
+    int nnative;                /* -1: registers could not be read */
 } stacks_thread;
 
 typedef struct stacks_snapshot {
@@ -69,7 +74,8 @@ typedef struct stacks_snapshot {
     stacks_syms syms;
     stacks_layout L;
     unsigned long hexversion;
-    int max_depth, max_threads, want_locals, paused;
+    int max_depth, max_threads, want_locals, want_native, paused;
+    stacks_native *native_cache;
     stacks_thread *threads;
     size_t nthreads, threads_cap, threads_cut;
     stacks_code **codes;        /* open-addressing cache keyed by address */
