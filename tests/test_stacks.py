@@ -618,3 +618,25 @@ def test_native_frames_interleaved(target, capsys):
     assert out.count("_PyEval_EvalFrameDefault") == \
         sum(fr.get("symbol") == "_PyEval_EvalFrameDefault"
             for fr in thread_named(doc, "deep")["frames"])
+
+
+def test_reading_itself(capsys):
+    """The reader's own process: this test function is on the stack, in the
+    thread that calls main(), at the line of that call."""
+    here = test_reading_itself.__code__
+    status = _stacks.main(["sleuth stacks", "--json", str(os.getpid())])  # MARK:self
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    doc = json.loads(out)
+    me = [t for t in doc["threads"] if t["native_id"] == threading_native_id()][0]
+    top = me["frames"][0]
+    assert (top["function"], top["file"]) == ("test_reading_itself", here.co_filename)
+    with open(here.co_filename) as f:
+        assert top["line"] == marker_line("self", f.read())
+    status, out, err = run_main(capsys, "--pause", os.getpid())
+    assert status == 2 and "it is sleuth itself" in err
+
+
+def threading_native_id():
+    import threading
+    return threading.get_native_id()

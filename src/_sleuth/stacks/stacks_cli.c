@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_MAX_DEPTH 1000
 #define DEFAULT_MAX_THREADS 1000
@@ -212,6 +213,12 @@ StacksCli_main_py(PyObject *Py_UNUSED(module), PyObject *args)
         want_pause = 1;
     int rc = stacks_walk_open(&snap, (pid_t)pid, err, sizeof(err));
     opened = 1;
+    if (rc == STACKS_OK && want_pause && (pid_t)pid == getpid()) {
+        /* ptrace cannot stop the caller's own thread group. */
+        snprintf(err, sizeof(err), "cannot pause process %ld: it is sleuth itself "
+                 "(--pause and --native read other processes)", pid);
+        rc = STACKS_ERR_READ;
+    }
     if (rc == STACKS_OK && want_pause) {
         stacks_walk_read_states(&snap);
         pause = PyMem_RawMalloc(sizeof(*pause));
