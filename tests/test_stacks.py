@@ -640,3 +640,42 @@ def test_reading_itself(capsys):
 def threading_native_id():
     import threading
     return threading.get_native_id()
+
+
+SUBINTERP_SCRIPT = textwrap.dedent('''
+    import threading, time
+    try:
+        import _interpreters as interpreters          # 3.13
+    except ImportError:
+        import _xxsubinterpreters as interpreters     # 3.11, 3.12
+    iid = interpreters.create()
+    def run():
+        interpreters.run_string(iid, "import time\\ndef sub_sleep():\\n    time.sleep(1000)\\n"
+                                     "sub_sleep()\\n")
+    threading.Thread(target=run, name="host", daemon=True).start()
+    time.sleep(0.5)
+    print("ready", flush=True)
+    time.sleep(1000)
+''')
+
+
+@pytest.mark.parametrize("version", sorted(TARGETS))
+def test_subinterpreter_threads(version, tmp_path, capsys):
+    path = tmp_path / "sub.py"
+    path.write_text(SUBINTERP_SCRIPT)
+    p = spawn(target_python(version), str(path))
+    try:
+        doc = dump_json(capsys, p.pid)
+        status, out, err = run_main(capsys, p.pid)
+    finally:
+        stop(p)
+    interps = [t["interpreter"] for t in doc["threads"]]
+    assert interps[0] == 0 and interps == sorted(interps)   # the main interpreter first
+    sub = [t for t in doc["threads"] if t["interpreter"] != 0]
+    assert len(sub) == 1
+    assert [(f["function"], f["file"], f["line"]) for f in sub[0]["frames"]] == [
+        ("sub_sleep", "<string>", 3), ("<module>", "<string>", 4)]
+    host = thread_named(doc, "host") if version != "3.13" else \
+        [t for t in doc["threads"] if t["name"] == "host" and t["interpreter"] == 0][0]
+    assert host["frames"][0]["function"] == "run"
+    assert f" [interpreter {sub[0]['interpreter']}]\n    sub_sleep (<string>:3)\n" in out

@@ -219,11 +219,10 @@ names_from_threading(stacks_snapshot *s, uint64_t interp)
         entry_kv(&e, i, &k, &val);
         if (!k || !val || read_ident(s, k, &ident) < 0)
             continue;
-        stacks_thread *t = NULL;
-        for (size_t j = 0; j < s->nthreads; j++)
-            if (s->threads[j].thread_id == ident && !s->threads[j].name_from_threading)
-                t = &s->threads[j];
-        if (!t)
+        int wanted = 0;
+        for (size_t j = 0; j < s->nthreads && !wanted; j++)
+            wanted = s->threads[j].thread_id == ident && !s->threads[j].name_from_threading;
+        if (!wanted)
             continue;
         dict_view iv;
         if (instance_view(s, val, &iv) < 0)
@@ -240,11 +239,21 @@ names_from_threading(stacks_snapshot *s, uint64_t interp)
                 str = longer;
             }
         }
-        if (str) {
+        if (!str)
+            continue;
+        /* One OS thread can have a thread state in several interpreters. */
+        for (size_t j = 0; j < s->nthreads; j++) {
+            stacks_thread *t = &s->threads[j];
+            if (t->thread_id != ident || t->name_from_threading)
+                continue;
+            char *copy = strdup(str);
+            if (!copy)
+                break;
             free(t->name);
-            t->name = str;
+            t->name = copy;
             t->name_from_threading = 1;
         }
+        free(str);
     }
     free(e.entries);
     free(e.vals);
@@ -276,13 +285,10 @@ void stacks_names_fill(stacks_snapshot *s);
 void
 stacks_names_fill(stacks_snapshot *s)
 {
-    uint64_t interp;
-    /* Names from the main interpreter's threading module (subinterpreters
-     * have their own; their threads keep the kernel name). */
-    if (s->nthreads &&
-        stacks_mem_read_u64(&s->mem, s->syms.addr[STACKS_SYM_RUNTIME] + s->L.rt_interpreters_head,
-                            &interp) == 0 && interp)
-        names_from_threading(s, interp);
+    /* Each interpreter has its own threading module; the main one's first.
+     * A thread ident names one OS thread whichever interpreter it runs. */
+    for (int i = 0; i < s->ninterps && s->nthreads; i++)
+        names_from_threading(s, s->interps[i]);
     for (size_t i = 0; i < s->nthreads; i++)
         if (!s->threads[i].name)
             name_from_comm(s, &s->threads[i]);

@@ -22,7 +22,7 @@
 /* Hard limits that hold whatever the options say. */
 #define WALK_MAX_STEPS 1000000   /* frames followed per thread, shown or counted */
 #define WALK_MAX_THREAD_STEPS 100000
-#define WALK_MAX_INTERPS 256
+#define WALK_MAX_INTERPS 256     /* = the size of stacks_snapshot.interps */
 #define WALK_MAX_LINETABLE (1u << 20)
 #define WALK_MAX_NAMES 256       /* localsplus names read per code object */
 
@@ -664,8 +664,22 @@ stacks_walk_collect(stacks_snapshot *s, char *errmsg, size_t errlen)
     }
     if (!interp)
         stacks_walk_add_note(s, "the interpreter is not initialised (starting up or shutting down)");
-    for (int ni = 0; interp && ni < WALK_MAX_INTERPS; ni++) {
+    /* The list is newest first; show the main interpreter's threads first. */
+    while (interp && s->ninterps < WALK_MAX_INTERPS) {
+        s->interps[s->ninterps++] = interp;
+        if (stacks_mem_read_u64(&s->mem, interp + L->is_next, &interp) < 0) {
+            stacks_walk_add_note(s, "the interpreter list could not be read to its end");
+            break;
+        }
+    }
+    for (int a = 0, b = s->ninterps - 1; a < b; a++, b--) {
+        uint64_t tmp = s->interps[a];
+        s->interps[a] = s->interps[b];
+        s->interps[b] = tmp;
+    }
+    for (int ni = 0; ni < s->ninterps; ni++) {
         int64_t interp_id = 0;
+        interp = s->interps[ni];
         uint64_t ts = 0, holder = gil_holder(s, interp);
         size_t first_index = s->nthreads;
         if (stacks_mem_read(&s->mem, interp + L->is_id, &interp_id, sizeof(interp_id)) < 0 ||
@@ -722,8 +736,6 @@ stacks_walk_collect(stacks_snapshot *s, char *errmsg, size_t errlen)
             s->threads[a] = s->threads[b - 1];
             s->threads[b - 1] = tmp;
         }
-        if (stacks_mem_read_u64(&s->mem, interp + L->is_next, &interp) < 0)
-            break;
     }
     (void)seen_total;
     stacks_names_fill(s);

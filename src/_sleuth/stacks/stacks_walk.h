@@ -83,6 +83,8 @@ typedef struct stacks_snapshot {
     const char *notes[STACKS_MAX_NOTES];
     int nnotes;
     int changed;                /* some stack changed while it was read */
+    uint64_t interps[256];      /* interpreter states, main (oldest) first */
+    int ninterps;
     char cmdline[256];
     /* Kernel thread states taken before --pause stopped the threads (while
      * stopped every thread reads 't'). */
