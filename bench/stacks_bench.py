@@ -13,7 +13,7 @@ child, from getrusage) and their ratios to py-spy. Also shown:
 Before timing, the frames and lines of both tools are compared: the numbers
 only count if the two tools print the same stacks.
 
-    python bench/stacks_bench.py [--repeat N] [--versions 3.11,3.12,3.13]
+    python bench/stacks_bench.py [--repeat N] [--versions 3.11,3.12,3.13] [--native]
 
 The machine has 2 cores shared with other jobs: numbers are noisy, hence
 medians and alternation.
@@ -112,6 +112,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--versions", default="3.11,3.12,3.13")
+    ap.add_argument("--native", action="store_true",
+                    help="also time --native of both tools (ratios to py-spy --native)")
     args = ap.parse_args()
     bindir = os.path.dirname(sys.executable)
     pyspy = shutil.which("py-spy") or os.path.join(bindir, "py-spy")
@@ -149,11 +151,15 @@ def main():
             cmd_base = [sys.executable, "-c", "pass"]
             res = {"py-spy dump": [], "sleuth stacks": [], "python -c pass": [],
                    "_stacks.main() in-process": []}
+            native = {"py-spy dump --native": [], "sleuth stacks --native": []}
             for _ in range(args.repeat):
                 res["py-spy dump"].append(timed(cmd_spy))
                 res["sleuth stacks"].append(timed(cmd_sleuth))
                 res["python -c pass"].append(timed(cmd_base))
                 res["_stacks.main() in-process"].append(timed_inprocess(p.pid))
+                if args.native:
+                    native["py-spy dump --native"].append(timed(cmd_spy + ["--native"]))
+                    native["sleuth stacks --native"].append(timed(cmd_sleuth + ["--native"]))
             med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v))
                    for k, v in res.items()}
             sw, sc = med["py-spy dump"]
@@ -162,6 +168,13 @@ def main():
                       f"{w / sw:.2f} | {c / sc:.2f} |")
             print(f"| {short} | same frames and lines as py-spy | {'yes' if same else 'NO'} "
                   f"| | | |")
+            if args.native:
+                nmed = {k: (statistics.median(w for w, _ in v),
+                            statistics.median(c for _, c in v)) for k, v in native.items()}
+                nw, nc = nmed["py-spy dump --native"]
+                for k, (w, c) in nmed.items():
+                    print(f"| {short} | {k} | {w * 1000:.1f} | {c * 1000:.1f} | "
+                          f"{w / nw:.2f} | {c / nc:.2f} |")
             if not same:
                 print(f"depths seen: {sorted(depths)}; threads: {len(ours)} vs {len(theirs)}")
         finally:
