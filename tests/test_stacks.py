@@ -679,3 +679,43 @@ def test_subinterpreter_threads(version, tmp_path, capsys):
         [t for t in doc["threads"] if t["name"] == "host" and t["interpreter"] == 0][0]
     assert host["frames"][0]["function"] == "run"
     assert f" [interpreter {sub[0]['interpreter']}]\n    sub_sleep (<string>:3)\n" in out
+
+
+GARBAGE_SCRIPT = textwrap.dedent('''
+    import random, threading, time
+    rng = random.Random(1234)
+    ev = threading.Event()
+    def victim():
+        ev.wait()
+    started = []
+    for i in range(40):
+        table = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 300)))
+        code = victim.__code__.replace(co_linetable=table,
+                                       co_firstlineno=rng.choice([1, 2**31 - 1, 5]))
+        f = type(victim)(code, globals(), f"garbage{i}")
+        threading.Thread(target=f, name=f"g{i}", daemon=True).start()
+    time.sleep(0.3)
+    print("ready", flush=True)
+    ev.wait()
+''')
+
+
+@pytest.mark.parametrize("version", sorted(TARGETS))
+def test_garbage_location_tables(version, tmp_path, capsys):
+    """Code objects whose co_linetable is random bytes: the decoder stays in
+    bounds, and each line is a number or null, never a crash."""
+    path = tmp_path / "garbage.py"
+    path.write_text(GARBAGE_SCRIPT)
+    p = spawn(target_python(version), str(path))
+    try:
+        doc = dump_json(capsys, p.pid, "--locals")
+        status, out, err = run_main(capsys, p.pid)
+        assert status == 0, err
+    finally:
+        stop(p)
+    victims = [t for t in doc["threads"] if t["name"].startswith("g")]
+    assert len(victims) == 40
+    for t in victims:
+        fr = [f for f in t["frames"] if f["function"] == "victim"]
+        assert len(fr) == 1
+        assert fr[0]["line"] is None or isinstance(fr[0]["line"], int)
