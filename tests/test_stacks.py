@@ -719,3 +719,35 @@ def test_garbage_location_tables(version, tmp_path, capsys):
         fr = [f for f in t["frames"] if f["function"] == "victim"]
         assert len(fr) == 1
         assert fr[0]["line"] is None or isinstance(fr[0]["line"], int)
+
+
+SIGNAL_SCRIPT = textwrap.dedent('''
+    import os, signal, threading, time
+    signal.signal(signal.SIGUSR1, lambda *a: os.write(1, b"sig\\n"))
+    ev = threading.Event()
+    for i in range(4):
+        threading.Thread(target=ev.wait, daemon=True).start()
+    print("ready", flush=True)
+    while True:
+        time.sleep(0.001)
+''')
+
+
+def test_signals_arriving_around_a_pause_are_delivered(tmp_path, capsys):
+    import select
+    path = tmp_path / "sig.py"
+    path.write_text(SIGNAL_SCRIPT)
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    p = spawn(target_python(version), str(path))
+    try:
+        for _ in range(10):
+            os.kill(p.pid, signal.SIGUSR1)
+            status, out, err = run_main(capsys, "--pause", p.pid)
+            assert status == 0, err
+            ready, _, _ = select.select([p.stdout], [], [], 20)
+            assert ready, "the signal was lost"
+            assert p.stdout.readline() == "sig\n"
+        with open(f"/proc/{p.pid}/status") as f:
+            assert "(stopped)" not in f.read()
+    finally:
+        stop(p)

@@ -54,22 +54,25 @@ seize_new(stacks_pause *p, pid_t pid)
             return -1;
         }
         p->tids[p->n] = (pid_t)tid;
-        p->sigs[p->n] = 0;
         p->n++;
         added++;
         if (ptrace(PTRACE_INTERRUPT, (pid_t)tid, NULL, NULL) < 0)
             continue;
         /* Wait for this thread's stop. A signal-delivery stop comes first if
-         * a signal was pending: keep it for detach and wait for ours. */
-        for (int tries = 0; tries < 16; tries++) {
+         * a signal was pending: deliver it at once (so no signal is lost or
+         * reordered) and wait for our interrupt. A thread in uninterruptible
+         * sleep stops when it leaves it; we wait rather than leave a seized
+         * thread behind. */
+        for (int tries = 0; tries < 64; tries++) {
             int st;
             pid_t r = waitpid((pid_t)tid, &st, __WALL);
+            if (r < 0 && errno == EINTR)
+                continue;
             if (r < 0 || !WIFSTOPPED(st))
                 break;   /* gone */
             if ((st >> 16) == PTRACE_EVENT_STOP)
                 break;
-            p->sigs[p->n - 1] = WSTOPSIG(st);
-            if (ptrace(PTRACE_CONT, (pid_t)tid, NULL, NULL) < 0)
+            if (ptrace(PTRACE_CONT, (pid_t)tid, NULL, (void *)(long)WSTOPSIG(st)) < 0)
                 break;
             ptrace(PTRACE_INTERRUPT, (pid_t)tid, NULL, NULL);
         }
@@ -101,6 +104,6 @@ void
 stacks_pause_resume(stacks_pause *p)
 {
     for (int i = 0; i < p->n; i++)
-        ptrace(PTRACE_DETACH, p->tids[i], NULL, (void *)(long)p->sigs[i]);
+        ptrace(PTRACE_DETACH, p->tids[i], NULL, NULL);
     p->n = 0;
 }

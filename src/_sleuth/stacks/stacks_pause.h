@@ -3,7 +3,7 @@
  * PTRACE_SEIZE + PTRACE_INTERRUPT per thread, rather than SIGSTOP: the
  * target's parent sees no stop, a process that was already stopped stays
  * stopped, and detaching resumes exactly what we stopped. A signal that
- * arrived while we held a thread is handed back on detach.
+ * arrives while a thread is being stopped is delivered at once.
  */
 #ifndef SLEUTH_STACKS_PAUSE_H
 #define SLEUTH_STACKS_PAUSE_H
@@ -14,7 +14,6 @@
 
 typedef struct {
     pid_t tids[STACKS_PAUSE_MAX_TASKS];
-    int sigs[STACKS_PAUSE_MAX_TASKS];   /* signal to re-deliver on detach */
     int n;
     int err;                            /* errno of the first failed seize */
 } stacks_pause;
