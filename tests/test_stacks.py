@@ -485,7 +485,8 @@ def test_threads_starting_and_ending_during_reads(version, tmp_path, capsys):
                     assert isinstance(fr["function"], str) and isinstance(fr["file"], str)
                     assert fr["line"] is None or fr["line"] > 0
                     if fr["file"] == str(path):
-                        assert fr["function"] in ("work", "churn", "recurse", "<module>"), fr
+                        assert fr["function"] in ("work", "churn", "recurse", "<module>",
+                                                  "<listcomp>"), fr  # 3.11: own frame
             if i % 3 == 0:
                 assert doc["changed_during_read"] is False
     finally:
