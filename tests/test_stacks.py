@@ -752,3 +752,33 @@ def test_signals_arriving_around_a_pause_are_delivered(tmp_path, capsys):
             assert "(stopped)" not in f.read()
     finally:
         stop(p)
+
+
+CTYPES_SCRIPT = textwrap.dedent('''
+    import ctypes, threading, time
+    libc = ctypes.CDLL(None)
+    def call_c():
+        libc.pause()  # MARK:pause
+    threading.Thread(target=call_c, name="in-c", daemon=True).start()
+    time.sleep(0.3)
+    print("ready", flush=True)
+    time.sleep(1000)
+''')
+
+
+@pytest.mark.parametrize("version", sorted(TARGETS))
+def test_native_frames_through_an_extension_and_libffi(version, tmp_path, capsys):
+    path = tmp_path / "inc.py"
+    path.write_text(CTYPES_SCRIPT)
+    p = spawn(target_python(version), str(path))
+    try:
+        doc = dump_json(capsys, p.pid, "--native")
+    finally:
+        stop(p)
+    frames = thread_named(doc, "in-c")["frames"]
+    assert frames[0]["kind"] == "native" and frames[0]["symbol"] == "pause"
+    names = [fr.get("symbol") or fr.get("qualname") for fr in frames]
+    assert names.index("_ctypes_callproc") < names.index("call_c") < names.index("Thread.run")
+    call = frames[names.index("call_c")]
+    assert call["line"] == marker_line("pause", CTYPES_SCRIPT)
+    assert frames[names.index("_ctypes_callproc")]["module"].startswith("_ctypes.")
