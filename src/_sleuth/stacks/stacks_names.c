@@ -280,8 +280,6 @@ name_from_comm(stacks_snapshot *s, stacks_thread *t)
     t->name = strdup(buf);
 }
 
-void stacks_names_fill(stacks_snapshot *s);
-
 void
 stacks_names_fill(stacks_snapshot *s)
 {

@@ -646,14 +646,11 @@ gil_holder(stacks_snapshot *s, uint64_t interp)
     return holder;
 }
 
-void stacks_names_fill(stacks_snapshot *s);
-
 int
 stacks_walk_collect(stacks_snapshot *s, char *errmsg, size_t errlen)
 {
     const stacks_layout *L = &s->L;
     uint64_t interp;
-    size_t seen_total = 0;
 
     if (stacks_mem_read_u64(&s->mem, s->syms.addr[STACKS_SYM_RUNTIME] + L->rt_interpreters_head,
                             &interp) < 0) {
@@ -696,7 +693,6 @@ stacks_walk_collect(stacks_snapshot *s, char *errmsg, size_t errlen)
                 break;
             }
             uint64_t next = u64_at(tb, L->ts_next);
-            seen_total++;
             if (s->nthreads >= (size_t)s->max_threads) {
                 s->threads_cut++;
                 ts = next;
@@ -737,7 +733,6 @@ stacks_walk_collect(stacks_snapshot *s, char *errmsg, size_t errlen)
             s->threads[b - 1] = tmp;
         }
     }
-    (void)seen_total;
     stacks_names_fill(s);
     return STACKS_OK;
 }

@@ -108,6 +108,8 @@ int stacks_walk_open(stacks_snapshot *s, pid_t pid, char *errmsg, size_t errlen)
 /* Read every thread's stack. */
 int stacks_walk_collect(stacks_snapshot *s, char *errmsg, size_t errlen);
 void stacks_walk_free(stacks_snapshot *s);
+/* Name the collected threads (stacks_names.c): threading names, else comm. */
+void stacks_names_fill(stacks_snapshot *s);
 /* Remember every thread's run state now (call before pausing). */
 void stacks_walk_read_states(stacks_snapshot *s);
 /* Read a remote str (bounded to maxchars) into a new UTF-8 string; NULL if
