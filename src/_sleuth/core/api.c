@@ -348,3 +348,39 @@ Api_runcall_py(PyObject *module, PyObject *args, PyObject *kwds)
     SLEUTH_UNUSED(module);
     return call_new("runcall", args, kwds);
 }
+
+/* open_snapshot(exc, tb, environment, threads): the terminal frontend on a
+ * saved failure (sleuth open FILE). Frames, tracebacks and exceptions are
+ * duck-typed objects from the evidence loader; nothing can be executed:
+ * commands that need a running program answer one line saying so. */
+PyObject *
+Api_open_snapshot_py(PyObject *module, PyObject *args, PyObject *kwds)
+{
+    SLEUTH_UNUSED(module);
+    static char *kwlist[] = {"exc", "tb", "environment", "threads", "stdin", "stdout", NULL};
+    PyObject *exc = Py_None, *tb = Py_None, *env = Py_None, *threads = Py_None;
+    PyObject *in = Py_None, *out = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|OOOO:open_snapshot", kwlist, &exc, &tb, &env,
+                                     &threads, &in, &out))
+        return NULL;
+    SLEUTH_UNUSED(threads);
+    PyObject *p = PyObject_CallFunction((PyObject *)Sleuth_state()->PdbType, "sOOOii", "tab", in, out,
+                                        Py_None, 1, 0);
+    if (!p)
+        return NULL;
+    PdbObject *d = (PdbObject *)p;
+    d->readonly = 1;
+    if (env != Py_None)
+        d->snapshot_env = Py_NewRef(env);
+    PyObject *target = exc != Py_None ? exc : tb;
+    if (target == Py_None) {
+        Py_DECREF(p);
+        PyErr_SetString(PyExc_ValueError, "open_snapshot() needs an exception or a traceback");
+        return NULL;
+    }
+    int r = Api_post_mortem(d, target);
+    Py_DECREF(p);
+    if (r < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}

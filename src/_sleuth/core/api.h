@@ -11,6 +11,7 @@ PyObject *Api_post_mortem_py(PyObject *module, PyObject *args);
 PyObject *Api_pm_py(PyObject *module, PyObject *unused);
 PyObject *Api_run_py(PyObject *module, PyObject *args, PyObject *kwds);
 PyObject *Api_runeval_py(PyObject *module, PyObject *args, PyObject *kwds);
+PyObject *Api_open_snapshot_py(PyObject *module, PyObject *args, PyObject *kwds);
 PyObject *Api_runcall_py(PyObject *module, PyObject *args, PyObject *kwds);
 
 #endif

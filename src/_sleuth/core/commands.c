@@ -839,6 +839,59 @@ getsourcelines(PdbObject *self, PyObject *obj, PyObject **lines, long *lineno)
     return 0;
 }
 
+/* A saved frame has no live code object: its source comes from linecache
+ * (where the evidence loader put the stored lines), cut to the block that
+ * starts at the code's first line, as inspect does. */
+static int
+snapshot_sourcelines(PdbObject *self, PyObject **lines, long *lineno)
+{
+    *lines = NULL;
+    PyObject *code = PyObject_GetAttrString(self->curframe, "f_code");
+    PyObject *fn = code ? PyObject_GetAttrString(code, "co_filename") : NULL;
+    PyObject *first = code ? PyObject_GetAttrString(code, "co_firstlineno") : NULL;
+    PyObject *name = code ? PyObject_GetAttrString(code, "co_name") : NULL;
+    PyObject *globals = PyObject_GetAttrString(self->curframe, "f_globals");
+    PyObject *all = fn && globals ? Render_getlines(fn, globals) : NULL;
+    int rc = -1;
+    if (!all || !first || !name)
+        goto done;
+    if (PyList_GET_SIZE(all) == 0) {
+        Pdb_errorf(self, "could not get source code");
+        rc = 0;
+        goto done;
+    }
+    long f = PyLong_AsLong(first);
+    if (f < 1 || PyUnicode_CompareWithASCIIString(name, "<module>") == 0) {
+        *lines = Py_NewRef(all);
+        *lineno = 1;
+        rc = 0;
+        goto done;
+    }
+    PyObject *tail = PyList_GetSlice(all, f - 1, PY_SSIZE_T_MAX);
+    PyObject *inspect = tail ? PyImport_ImportModule("inspect") : NULL;
+    *lines = inspect ? PyObject_CallMethod(inspect, "getblock", "O", tail) : NULL;
+    Py_XDECREF(inspect);
+    Py_XDECREF(tail);
+    if (!*lines) {
+        PyErr_Clear();
+        Pdb_errorf(self, "could not get source code");
+    }
+    *lineno = f;
+    rc = 0;
+done:
+    if (rc < 0 && PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+        Pdb_error_current_exc(self);
+        rc = 0;
+    }
+    Py_XDECREF(code);
+    Py_XDECREF(fn);
+    Py_XDECREF(first);
+    Py_XDECREF(name);
+    Py_XDECREF(globals);
+    Py_XDECREF(all);
+    return rc;
+}
+
 static PyObject *
 do_longlist(PdbObject *self, PyObject *arg)
 {
@@ -852,7 +905,11 @@ do_longlist(PdbObject *self, PyObject *arg)
         return NULL;
     PyObject *lines;
     long lineno;
-    int r = getsourcelines(self, self->curframe, &lines, &lineno);
+    int r;
+    if (PyFrame_Check(self->curframe))
+        r = getsourcelines(self, self->curframe, &lines, &lineno);
+    else
+        r = snapshot_sourcelines(self, &lines, &lineno);
     if (r == 0 && lines)
         r = Render_print_lines(self, lines, lineno, breaks, self->curframe);
     Py_XDECREF(lines);
@@ -1122,7 +1179,11 @@ do_exceptions(PdbObject *self, PyObject *arg)
                 if (!rep)
                     return NULL;
             }
-            PyObject *tb = PyException_GetTraceback(exc);
+            PyObject *tb = PyObject_GetAttrString(exc, "__traceback__");
+            if (!tb)
+                PyErr_Clear();
+            else if (tb == Py_None)
+                Py_CLEAR(tb);
             char indicator[32];
             if (tb)
                 snprintf(indicator, sizeof indicator, "%3zd", i);
@@ -1148,7 +1209,11 @@ do_exceptions(PdbObject *self, PyObject *arg)
     }
     self->chained_exception_index = number;
     PyObject *exc = PyTuple_GET_ITEM(self->chained_exceptions, number);
-    PyObject *tb = PyException_GetTraceback(exc);
+    PyObject *tb = PyObject_GetAttrString(exc, "__traceback__");
+    if (!tb)
+        PyErr_Clear();
+    else if (tb == Py_None)
+        Py_CLEAR(tb);
     if (!tb) {
         Pdb_errorf(self, "This exception does not have a traceback, cannot jump to it");
         NOTHING();
@@ -1223,8 +1288,25 @@ Pdb_default(PdbObject *self, PyObject *line)
     if (!stmt)
         return NULL;
     if (self->readonly) {
-        /* Evidence sessions: expressions may be shown, nothing is executed
-         * that could assign; evaluate as an expression only. */
+        /* Evidence sessions: expressions are evaluated on the saved values;
+         * statements (assignments, imports...) need a running program. */
+        PyObject *compile = PyDict_GetItemString(PyEval_GetBuiltins(), "compile");
+        PyObject *as_expr = PyObject_CallFunction(compile, "Oss", stmt, "<stdin>", "eval");
+        if (!as_expr) {
+            PyErr_Clear();
+            PyObject *as_stmt = PyObject_CallFunction(compile, "Oss", stmt, "<stdin>", "single");
+            if (as_stmt) {
+                Py_DECREF(as_stmt);
+                Py_DECREF(stmt);
+                require_live(self);
+                Py_RETURN_NONE;
+            }
+            Py_DECREF(stmt);
+            if (Pdb_error_current_exc(self) < 0)
+                return NULL;
+            Py_RETURN_NONE;
+        }
+        Py_DECREF(as_expr);
         int failed;
         PyObject *v = Cmd_getval(self, stmt, &failed);
         Py_DECREF(stmt);

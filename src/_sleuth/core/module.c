@@ -24,6 +24,9 @@ static PyMethodDef module_methods[] = {
      "runeval(expression, globals=None, locals=None)\n--\n\nEvaluate an expression under the debugger."},
     {"runcall", (PyCFunction)(void (*)(void))Api_runcall_py, METH_VARARGS | METH_KEYWORDS,
      "runcall(function, *args, **kwds)\n--\n\nCall a function under the debugger."},
+    {"open_snapshot", (PyCFunction)(void (*)(void))Api_open_snapshot_py, METH_VARARGS | METH_KEYWORDS,
+     "open_snapshot(exc, tb, environment=None, threads=None, stdin=None, stdout=None)\n--\n\n"
+     "Debug a saved failure (duck-typed frames from an evidence file), read-only."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1002,6 +1002,33 @@ Pdb_cmdloop_outer(PdbObject *self)
     }
 }
 
+/* Exceptions may be real or duck-typed (evidence snapshots): read their
+ * chain through attributes. Each returns a new reference or NULL (no error). */
+static PyObject *
+exc_attr(PyObject *exc, const char *name)
+{
+    PyObject *v = PyObject_GetAttrString(exc, name);
+    if (!v) {
+        PyErr_Clear();
+        return NULL;
+    }
+    if (v == Py_None) {
+        Py_DECREF(v);
+        return NULL;
+    }
+    return v;
+}
+
+static int
+is_exception_like(PyObject *obj)
+{
+    if (PyExceptionInstance_Check(obj))
+        return 1;
+    if (obj == Py_None || PyTraceBack_Check(obj) || PyObject_HasAttrString(obj, "tb_frame"))
+        return 0;
+    return PyObject_HasAttrString(obj, "__traceback__");
+}
+
 static PyObject *
 get_tb_and_exceptions(PdbObject *self, PyObject *tb_or_exc, PyObject **chain_out)
 {
@@ -1009,33 +1036,36 @@ get_tb_and_exceptions(PdbObject *self, PyObject *tb_or_exc, PyObject **chain_out
      * chained exceptions, oldest first (3.13's pdb; offered on every
      * version). */
     *chain_out = NULL;
-    if (!PyExceptionInstance_Check(tb_or_exc)) {
+    if (!is_exception_like(tb_or_exc)) {
         *chain_out = PyTuple_New(0);
         return *chain_out ? Py_NewRef(tb_or_exc) : NULL;
     }
     PyObject *list = PyList_New(0);
     if (!list)
         return NULL;
-    PyObject *cur = tb_or_exc;
-    while (cur && cur != Py_None) {
+    PyObject *cur = Py_NewRef(tb_or_exc);
+    while (cur) {
         int seen = PySequence_Contains(list, cur);
-        if (seen != 0)
+        if (seen != 0 || PyList_Append(list, cur) < 0) {
+            Py_DECREF(cur);
+            if (seen < 0) {
+                Py_DECREF(list);
+                return NULL;
+            }
             break;
-        if (PyList_Append(list, cur) < 0) {
-            Py_DECREF(list);
-            return NULL;
         }
-        PyObject *cause = PyException_GetCause(cur);
-        PyObject *ctx = PyException_GetContext(cur);
-        PyObject *next = NULL;
-        if (cause && cause != Py_None)
-            next = cause;
-        else if (ctx && ctx != Py_None && !((PyBaseExceptionObject *)cur)->suppress_context)
-            next = ctx;
-        Py_XDECREF(cause);
-        Py_XDECREF(ctx);
-        cur = next;    /* borrowed through the chain held in `list` */
+        PyObject *next = exc_attr(cur, "__cause__");
+        if (!next) {
+            PyObject *suppress = exc_attr(cur, "__suppress_context__");
+            int sup = suppress ? PyObject_IsTrue(suppress) : 0;
+            Py_XDECREF(suppress);
+            if (sup <= 0)
+                next = exc_attr(cur, "__context__");
+        }
+        Py_DECREF(cur);
+        cur = next;
         if (PyList_GET_SIZE(list) >= 999) {
+            Py_XDECREF(cur);
             Pdb_messagef(self, "More than 999 chained exceptions found, not all exceptionswill be browsable with `exceptions`.");
             break;
         }
@@ -1048,7 +1078,7 @@ get_tb_and_exceptions(PdbObject *self, PyObject *tb_or_exc, PyObject **chain_out
     Py_DECREF(list);
     if (!*chain_out)
         return NULL;
-    PyObject *tb = PyException_GetTraceback(tb_or_exc);
+    PyObject *tb = exc_attr(tb_or_exc, "__traceback__");
     return tb ? tb : Py_NewRef(Py_None);
 }
 
