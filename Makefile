@@ -66,9 +66,17 @@ test-asan: $(VENV)/$(call short,$(ASAN_VERSION))/.ready
 # --- demo and benchmarks ----------------------------------------------------
 
 DEMO_PY := $(call py,3.12.1)
+# Interactive on a terminal; otherwise the scripted session in
+# examples/demo-commands.txt is typed in (and echoed) for you.
 demo: $(VENV)/3.12/.ready
 	@$(DEMO_PY) -m pip install -q --no-build-isolation --no-deps --force-reinstall .
-	@$(DEMO_PY) examples/demo.py
+	@if [ -t 0 ]; then \
+	  echo "== sleuth examples/buggy.py  (try: b apply_discount, c, a, n, p total, c ...)"; \
+	  $(DEMO_PY) -m sleuth examples/buggy.py; \
+	else \
+	  echo "== sleuth examples/buggy.py, scripted (commands from examples/demo-commands.txt)"; \
+	  $(DEMO_PY) -m sleuth examples/buggy.py < examples/demo-commands.txt; \
+	fi
 
 bench: build
 	@$(VENV)/3.11/bin/python -m pip install -q -r bench/requirements.txt
