@@ -4,6 +4,7 @@
 #include "engine.h"
 #include "render.h"
 #include "breakpoints.h"
+#include "api.h"
 
 #define MAX_OUTPUT_CHARS 1000000   /* bound for p/pp/display output */
 
@@ -254,27 +255,52 @@ do_until(PdbObject *self, PyObject *arg)
     RESUME();
 }
 
+/* pdb.sigint_handler: Ctrl-C while the program runs stops it at the next
+ * line, as a set_trace() there would. */
 static PyObject *
 sigint_handler(PyObject *module, PyObject *args)
 {
-    SLEUTH_UNUSED(args);
     SLEUTH_UNUSED(module);
+    PyObject *signum, *frame;
+    if (!PyArg_ParseTuple(args, "OO", &signum, &frame))
+        return NULL;
     ModState *st = Sleuth_state();
-    PdbObject *d = st->active;
+    PdbObject *d = (PdbObject *)st->sigint_pdb;
     if (!d || d->allow_kbdint) {
         PyErr_SetNone(PyExc_KeyboardInterrupt);
         return NULL;
     }
-    if (Pdb_messagef(d, "\nProgram interrupted. (Use 'cont' to resume).") < 0)
-        return NULL;
-    /* Stop at the next line of whatever runs now, in this (main) thread. */
-    Engine_set_step(d);
-    if (Engine_attach(d) < 0)
+    Py_INCREF(d);
+    int r = Pdb_messagef(d, "\nProgram interrupted. (Use 'cont' to resume).");
+    if (r == 0 && frame != Py_None) {
+        Engine_set_step(d);
+        r = Api_set_trace(d, frame);
+    }
+    Py_DECREF(d);
+    if (r < 0)
         return NULL;
     Py_RETURN_NONE;
 }
 
 static PyMethodDef sigint_def = {"_sleuth_sigint", sigint_handler, METH_VARARGS, NULL};
+
+/* Put the previous SIGINT handler back (at the prompt, and when done). */
+int
+Cmd_restore_sigint(void)
+{
+    ModState *st = Sleuth_state();
+    if (!st->prev_sigint)
+        return 0;
+    PyObject *signal = PyImport_ImportModule("signal");
+    PyObject *r = signal ? PyObject_CallMethod(signal, "signal", "iO", 2, st->prev_sigint) : NULL;
+    Py_XDECREF(signal);
+    if (!r)
+        PyErr_Clear();    /* not the main thread: leave it */
+    else
+        Py_CLEAR(st->prev_sigint);
+    Py_XDECREF(r);
+    return 0;
+}
 
 static PyObject *
 do_continue(PdbObject *self, PyObject *arg)
@@ -283,25 +309,19 @@ do_continue(PdbObject *self, PyObject *arg)
     if (!require_live(self))
         NOTHING();
     if (!self->nosigint) {
-        /* Ctrl-C while running drops back into the prompt, as in pdb. */
+        ModState *st = Sleuth_state();
         PyObject *signal = PyImport_ImportModule("signal");
         PyObject *handler = PyCFunction_New(&sigint_def, NULL);
-        if (signal && handler) {
-            PyObject *prev = PyObject_CallMethod(signal, "signal", "iO", 2, handler);
-            if (!prev)
-                PyErr_Clear();   /* not the main thread: continue without it */
-            else {
-                PyObject *d = PyObject_GetAttrString((PyObject *)Py_TYPE(self), "_previous_sigint_handler");
-                if (!d || d == Py_None)
-                    PyObject_SetAttrString((PyObject *)self->ob_base.ob_type, "_previous_sigint_handler", prev);
-                Py_XDECREF(d);
-                PyErr_Clear();
-                Py_DECREF(prev);
-            }
+        PyObject *prev = signal && handler ? PyObject_CallMethod(signal, "signal", "iO", 2, handler) : NULL;
+        if (prev) {
+            if (!st->prev_sigint)
+                st->prev_sigint = Py_NewRef(prev);
+            Py_XSETREF(st->sigint_pdb, Py_NewRef((PyObject *)self));
         }
+        PyErr_Clear();   /* ValueError outside the main thread: go on without it */
+        Py_XDECREF(prev);
         Py_XDECREF(signal);
         Py_XDECREF(handler);
-        PyErr_Clear();
     }
     Engine_set_continue(self);
     RESUME();

@@ -21,6 +21,8 @@ PyObject *Cmd_getval(PdbObject *self, PyObject *expr, int *failed);
 /* repr() bounded to a sane size, never raising: "*** repr(x) failed" text. */
 PyObject *Cmd_safe_repr(PdbObject *self, PyObject *obj, PyObject *expr);
 
+int Cmd_restore_sigint(void);
+
 /* cmd_break.c */
 PyObject *Cmd_do_break(PdbObject *self, PyObject *arg);
 PyObject *Cmd_do_tbreak(PdbObject *self, PyObject *arg);

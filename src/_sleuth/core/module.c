@@ -88,6 +88,8 @@ module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->monitoring);
     Py_VISIT(st->DISABLE);
     Py_VISIT(st->cb_list);
+    Py_VISIT(st->sigint_pdb);
+    Py_VISIT(st->prev_sigint);
     return 0;
 }
 
@@ -110,6 +112,8 @@ module_clear(PyObject *m)
     Py_CLEAR(st->monitoring);
     Py_CLEAR(st->DISABLE);
     Py_CLEAR(st->cb_list);
+    Py_CLEAR(st->sigint_pdb);
+    Py_CLEAR(st->prev_sigint);
     Py_CLEAR(st->str_f_locals);
     Py_CLEAR(st->str_f_globals);
     Py_CLEAR(st->str_f_back);

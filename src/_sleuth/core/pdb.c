@@ -1103,6 +1103,7 @@ Pdb_interaction(PdbObject *self, PyObject *frame, PyObject *tb_or_exc)
         was_in = self->in_interaction;
     }
     self->interaction_thread = me;
+    Cmd_restore_sigint();   /* pdb: the previous handler is back at the prompt */
     tb = get_tb_and_exceptions(self, tb_or_exc ? tb_or_exc : Py_None, &chain);
     if (!tb)
         goto done;

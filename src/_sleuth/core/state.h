@@ -35,6 +35,8 @@ typedef struct {
     PyObject *DISABLE;          /* sys.monitoring.DISABLE */
     PyObject *cb_list;          /* callback function objects we registered */
     int events_global;          /* global event set currently requested */
+    PyObject *sigint_pdb;       /* debugger that Ctrl-C drops into (strong) */
+    PyObject *prev_sigint;      /* handler to restore at the prompt (strong) */
 
     /* Interned names used on hot paths */
     PyObject *str_f_locals, *str_f_globals, *str_f_back, *str_f_code, *str_f_lineno;
