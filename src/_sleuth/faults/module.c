@@ -381,6 +381,7 @@ module_free(void *m)
     (void)Faults_watchdog_cancel();
     (void)Faults_fatal_disable();
     Faults_usersig_unregister_all();
+    Faults_names_fini();
     (void)module_clear((PyObject *)m);
 }
 

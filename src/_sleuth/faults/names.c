@@ -16,7 +16,7 @@ typedef struct {
 } name_slot;
 
 typedef struct {
-    int count;
+    atomic_int count;
     name_slot slot[NAMES_SLOTS];
 } name_table;
 
@@ -35,19 +35,138 @@ copy_name(char *dst, const char *src, size_t n)
     dst[n] = '\0';
 }
 
+/* Append (ident, name) to the published table, or update the entry for
+ * ident. GIL held: writers never race each other; a reader sees the old
+ * count or the new one, and an entry is complete before the count grows. */
+static void
+names_put(unsigned long ident, PyObject *name)
+{
+    name_table *t = &tables[atomic_load(&published)];
+    const char *utf8;
+    Py_ssize_t n;
+    int i;
+
+    if (name == NULL || !PyUnicode_Check(name))
+        return;
+    utf8 = PyUnicode_AsUTF8AndSize(name, &n);
+    if (utf8 == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    for (i = 0; i < t->count; i++)
+        if (t->slot[i].ident == ident)
+            break;
+    if (i == t->count) {
+        /* Reuse the slot of a thread that ended, if any. */
+        for (i = 0; i < t->count; i++)
+            if (t->slot[i].ident == 0)
+                break;
+    }
+    if (i == NAMES_SLOTS)
+        return;
+    t->slot[i].ident = ident;
+    copy_name(t->slot[i].name, utf8, (size_t)n);
+    if (i == t->count)
+        atomic_store(&t->count, i + 1);
+}
+
+#if PY_VERSION_HEX >= 0x030C0000
+/* 3.12+: a dict watcher on threading._active hears about every thread that
+ * starts (threading inserts it there before calling run()), so threads
+ * started after the last refresh are named too, at no cost to anything else. */
+static int watcher_id = -1;
+static PyObject *watched = NULL;    /* borrowed on purpose: identity only */
+
+static int
+active_watcher(PyDict_WatchEvent event, PyObject *dict, PyObject *key, PyObject *value)
+{
+    /* owned */
+    PyObject *name = NULL, *exc;
+    unsigned long ident;
+
+    if (dict != watched || key == NULL || !PyLong_Check(key))
+        return 0;
+    if (event == PyDict_EVENT_DELETED) {
+        /* The thread ended: free its slot (ident 0 never names a thread). */
+        name_table *t = &tables[atomic_load(&published)];
+        ident = PyLong_AsUnsignedLong(key);
+        PyErr_Clear();
+        for (int i = 0; i < t->count; i++)
+            if (t->slot[i].ident == ident)
+                t->slot[i].ident = 0;
+        return 0;
+    }
+    if ((event != PyDict_EVENT_ADDED && event != PyDict_EVENT_MODIFIED) || value == NULL)
+        return 0;
+    exc = PyErr_GetRaisedException();
+    ident = PyLong_AsUnsignedLong(key);
+    if (!PyErr_Occurred()) {
+        name = PyObject_GetAttrString(value, "_name");
+        names_put(ident, name);
+        Py_XDECREF(name);
+    }
+    PyErr_Clear();
+    PyErr_SetRaisedException(exc);
+    return 0;
+}
+
+static void
+watch_active(PyObject *active)
+{
+    if (active == watched)
+        return;
+    if (watcher_id < 0) {
+        watcher_id = PyDict_AddWatcher(active_watcher);
+        if (watcher_id < 0) {
+            PyErr_Clear();
+            return;
+        }
+    }
+    if (PyDict_Watch(watcher_id, active) < 0) {
+        PyErr_Clear();
+        return;
+    }
+    watched = active;
+}
+void
+Faults_names_fini(void)
+{
+    if (watcher_id >= 0) {
+        /* Also stops callbacks for dicts still marked as watched. */
+        if (PyDict_ClearWatcher(watcher_id) < 0)
+            PyErr_Clear();
+        watcher_id = -1;
+    }
+    watched = NULL;
+}
+#else
+void
+Faults_names_fini(void)
+{
+}
+
+/* 3.11 has no dict watchers: threads started after the last refresh show
+ * their kernel name only (see names.h). */
+static void
+watch_active(PyObject *active)
+{
+    (void)active;
+}
+#endif
+
 void
 Faults_names_refresh(void)
 {
     /* borrowed */
-    PyObject *modules, *active, *key, *thread;
+    PyObject *modules, *key, *thread;
     /* owned */
-    PyObject *threading = NULL, *name = NULL, *exc = NULL;
+    PyObject *threading = NULL, *active = NULL, *name = NULL, *exc = NULL;
     Py_ssize_t pos = 0;
     int target = 1 - atomic_load(&published);
     name_table *t = &tables[target];
+    int count = 0;
 
     exc = PyErr_GetRaisedException();
-    t->count = 0;
     modules = PySys_GetObject("modules");
     if (modules == NULL || !PyDict_Check(modules))
         goto done;
@@ -55,11 +174,9 @@ Faults_names_refresh(void)
     if (PyDict_GetItemStringRef(modules, "threading", &threading) <= 0)
         goto done;
     active = PyObject_GetAttrString(threading, "_active");
-    if (active == NULL || !PyDict_Check(active)) {
-        Py_XDECREF(active);
+    if (active == NULL || !PyDict_Check(active))
         goto done;
-    }
-    while (t->count < NAMES_SLOTS && PyDict_Next(active, &pos, &key, &thread)) {
+    while (count < NAMES_SLOTS && PyDict_Next(active, &pos, &key, &thread)) {
         const char *utf8;
         Py_ssize_t n;
         unsigned long ident = PyLong_AsUnsignedLong(key);
@@ -79,15 +196,17 @@ Faults_names_refresh(void)
             Py_CLEAR(name);
             continue;
         }
-        t->slot[t->count].ident = ident;
-        copy_name(t->slot[t->count].name, utf8, (size_t)n);
-        t->count++;
+        t->slot[count].ident = ident;
+        copy_name(t->slot[count].name, utf8, (size_t)n);
+        count++;
         Py_CLEAR(name);
     }
-    Py_DECREF(active);
+    watch_active(active);
 done:
     PyErr_Clear();
+    atomic_store(&t->count, count);
     atomic_store(&published, target);
+    Py_XDECREF(active);
     Py_XDECREF(threading);
     PyErr_SetRaisedException(exc);
 }
@@ -130,8 +249,8 @@ read_comm(unsigned long tid, char *buf)
 int
 Faults_names_lookup(unsigned long ident, unsigned long native_id, char *buf)
 {
-    const name_table *t = &tables[atomic_load(&published)];
-    int count = t->count;
+    name_table *t = &tables[atomic_load(&published)];
+    int count = atomic_load(&t->count);
     if (count > NAMES_SLOTS)
         count = NAMES_SLOTS;
     for (int i = 0; i < count; i++) {

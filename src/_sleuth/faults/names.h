@@ -3,8 +3,9 @@
  * Python thread names (threading.Thread.name) live in Python dicts that a
  * signal handler must not touch. So the names are copied, with the GIL held,
  * into a fixed table of plain bytes whenever sleuth.faults is called (enable,
- * dump, dump_later, register) and the handler only reads that table. Threads
- * started after the last copy have no Python name yet; for them the handler
+ * dump, dump_later, register) and the handler only reads that table. On 3.12+
+ * a dict watcher on threading._active adds each thread as it starts. On 3.11,
+ * threads started after the last copy have no Python name; for them the handler
  * falls back to the kernel's thread name (/proc/self/task/TID/comm, read with
  * open/read/close), shown only when it differs from the process's own name,
  * since CPython 3.11-3.13 never set it and every thread would say "python3".
@@ -18,6 +19,8 @@
 
 /* Copy the names of threading's live threads (GIL held; never raises). */
 void Faults_names_refresh(void);
+/* Stop following thread starts (module teardown, GIL held). */
+void Faults_names_fini(void);
 /* Signal-safe: the name for a thread, as NUL-terminated bytes in buf (size
  * FAULTS_NAME_MAX). Returns 1 if a name was found, 0 if not. */
 int Faults_names_lookup(unsigned long ident, unsigned long native_id, char *buf);
