@@ -35,6 +35,7 @@ copy_name(char *dst, const char *src, size_t n)
     dst[n] = '\0';
 }
 
+#if PY_VERSION_HEX >= 0x030C0000
 /* Append (ident, name) to the published table, or update the entry for
  * ident. GIL held: writers never race each other; a reader sees the old
  * count or the new one, and an entry is complete before the count grows. */
@@ -70,7 +71,6 @@ names_put(unsigned long ident, PyObject *name)
         atomic_store(&t->count, i + 1);
 }
 
-#if PY_VERSION_HEX >= 0x030C0000
 /* 3.12+: a dict watcher on threading._active hears about every thread that
  * starts (threading inserts it there before calling run()), so threads
  * started after the last refresh are named too, at no cost to anything else. */
