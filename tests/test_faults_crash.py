@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from conftest import SANITIZED, run_python
+from conftest import run_python
 
 HEX = re.compile(r"0x[0-9a-f]{16}")
 NATIVE = "\nCurrent thread's native stack (most recent call first):\n"
@@ -112,8 +112,6 @@ def test_abort(tmp_path):
     assert re.search(r"^  #\d+ +0x[0-9a-f]+ in abort\+0x[0-9a-f]+ from \S*libc\.so", native, re.M), native
 
 
-@pytest.mark.skipif(SANITIZED, reason="ASan's instrumented stack frames change how deep the "
-                    "overflow goes and ASan itself reports stack overflows")
 def test_stack_overflow_is_reported(tmp_path):
     # Nested map() objects recurse in C (map_next -> map_next ...) with no
     # recursion check on any of 3.11-3.13: a reliable C stack overflow.
