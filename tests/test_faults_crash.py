@@ -45,7 +45,9 @@ def libpython_has_symbol(name):
     for p in paths:
         try:
             with open(os.path.realpath(p), "rb") as f:
-                if b"\0" + name.encode() + b"\0" in f.read():
+                # No leading NUL: the linker may store a name as the tail
+                # of a longer one in the string table.
+                if name.encode() + b"\0" in f.read():
                     return True
         except OSError:
             pass
@@ -351,3 +353,33 @@ def test_autostart_off(tmp_path, value):
     r = run_python(["-c", "import sleuth._faults as f; print(f._autostart(), f.is_enabled())"],
                    env=env)
     assert r.stdout == "False False\n", r.stderr
+
+
+def test_threads_crashing_together_give_one_report(tmp_path):
+    """Re-entry guard: four threads fault at once; one complete report."""
+    path, r = run_script(tmp_path, """\
+        import ctypes, threading
+        import sleuth.faults
+        sleuth.faults.enable()
+        libc = ctypes.CDLL(None)
+        libc.strlen.argtypes = [ctypes.c_void_p]
+        barrier = threading.Barrier(4)
+
+        def worker():
+            barrier.wait()
+            libc.strlen(None)
+
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        """)
+    assert r.returncode == -signal.SIGSEGV, r.stderr
+    assert r.stderr.count("Fatal Python error") == 1, r.stderr
+    assert r.stderr.count(NATIVE) == 1
+    # The report was finished: the native section runs to the bottom frame.
+    # (a thread's outermost frame is libc's clone, not exported: "??").
+    last = r.stderr.rstrip("\n").rsplit("\n", 1)[1]
+    assert re.match(r"  #\d+ +0x[0-9a-f]+ in .* from \S*libc\.so\.6$", last), r.stderr[-600:]
+    assert r.stderr.count(f'  File "{path}", line 10 in worker\n') >= 1

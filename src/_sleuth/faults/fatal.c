@@ -106,8 +106,11 @@ fatal_handler(int signum, siginfo_t *info, void *ucontext)
     if (!atomic_compare_exchange_strong(&reporting, &expected, me)) {
         if (expected == me) {
             /* A fault inside our own report: stop reporting, let the
-             * previous handler have the signal. */
-            restore_previous(s);
+             * previous handlers have the signals. */
+            static const char msg[] = "\n<sleuth: fault while writing the report>\n";
+            (void)!write(config.fd, msg, sizeof(msg) - 1);
+            for (int i = 0; i < NSIGNALS; i++)
+                restore_previous(&signals[i]);
             goto reraise;
         }
         /* Another thread is writing its report: let it finish (it ends the
@@ -120,10 +123,10 @@ fatal_handler(int signum, siginfo_t *info, void *ucontext)
         goto reraise;
     }
 
-    /* The previous handler goes back first: if the report itself faults on
-     * this signal, the process still dies the way it would have. */
-    restore_previous(s);
-
+    /* Our handler stays installed while we write: another thread crashing
+     * meanwhile waits above instead of killing the process mid-report, and
+     * a fault inside the report re-enters here as `expected == me`, which
+     * hands the signal to the previous handler. */
     Faults_out_init(&out, config.fd);
     Faults_out_puts(&out, "Fatal Python error: ");
     Faults_out_puts(&out, s->name);
@@ -148,6 +151,7 @@ fatal_handler(int signum, siginfo_t *info, void *ucontext)
     if (config.native)
         Faults_dump_native(&out, ucontext);
     Faults_out_flush(&out);
+    restore_previous(s);
     atomic_store(&reporting, 0);
 
 reraise:

@@ -8,8 +8,8 @@
  *  - errno saved and restored;
  *  - an alternate signal stack, so a stack overflow is reported too;
  *  - a re-entry guard: the first thread to crash writes the report; a second
- *    crashing thread waits for it; a fault inside the handler itself falls
- *    straight through to the previous handler;
+ *    crashing thread waits for it (up to 5 s); a fault inside the report
+ *    itself ends it and falls through to the previous handlers;
  *  - bounded frame and thread counts;
  *  - afterwards the previous handler is restored and the signal raised again,
  *    so core dumps, exit statuses and other handlers see the original crash.
