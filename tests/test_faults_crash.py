@@ -71,8 +71,8 @@ def test_segfault_through_ctypes(tmp_path):
         """)
     assert r.returncode == -signal.SIGSEGV, r.stderr
     assert r.stderr.startswith("Fatal Python error: Segmentation fault\n\n"), r.stderr
-    # threading was never imported: one thread, no Python name to show.
-    assert re.search(r'^Current thread 0x[0-9a-f]{16} \(most recent call first\):$',
+    # enable() imported threading to follow thread starts: names are known.
+    assert re.search(r'^Current thread 0x[0-9a-f]{16} \(most recent call first\): "MainThread"$',
                      r.stderr, re.M), r.stderr
     assert frame_line(path, 6, "crash_here") + frame_line(path, 8, "<module>") in r.stderr
     native = native_part(r.stderr)
@@ -154,6 +154,53 @@ def test_stack_overflow_is_reported(tmp_path):
     assert native.rstrip("\n").endswith("  ...")
 
 
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="3.11 has no dict watchers: sleuth "
+                    "cannot hook thread start to give threads an alternate signal stack")
+def test_stack_overflow_in_a_thread_is_reported(tmp_path):
+    path, r = run_script(tmp_path, """\
+        import threading
+        import sleuth.faults
+        sleuth.faults.enable()
+
+        def deep():
+            it = iter([1])
+            for _ in range(1_000_000):
+                it = map(abs, it)
+            next(it)
+
+        t = threading.Thread(target=deep, name="deep-one")
+        t.start()
+        t.join()
+        """)
+    assert r.returncode == -signal.SIGSEGV, r.stderr
+    assert re.search(r'^Current thread 0x[0-9a-f]{16} \(most recent call first\): "deep-one"\n'
+                     + re.escape(frame_line(path, 9, "deep")), r.stderr, re.M), r.stderr
+    assert len(re.findall(r"^  #\d+ ", native_part(r.stderr), re.M)) == 64
+
+
+def test_thread_altstacks_come_and_go(tmp_path):
+    """Many short threads: each gets an alternate stack and gives it back
+    (the mappings do not pile up)."""
+    path, r = run_script(tmp_path, """\
+        import threading
+        import sleuth.faults
+        sleuth.faults.enable()
+        def maps():
+            for line in open("/proc/self/status"):
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1])         # KiB
+        for _ in range(20):
+            t = threading.Thread(target=sum, args=([],)); t.start(); t.join()
+        before = maps()
+        for _ in range(200):
+            t = threading.Thread(target=sum, args=([],)); t.start(); t.join()
+        print(maps() - before)
+        """)
+    assert r.returncode == 0, r.stderr
+    # Kept, 200 stacks of 256 KiB would add 50 MiB.
+    assert int(r.stdout) < 10 * 1024, r.stdout
+
+
 def test_segfault_in_thread_that_released_the_gil(tmp_path):
     path, r = run_script(tmp_path, """\
         import ctypes, threading
@@ -204,7 +251,7 @@ def test_crash_during_garbage_collection(tmp_path):
         gc.collect()
         """)
     assert r.returncode == -signal.SIGSEGV, r.stderr
-    assert re.search(r'^Current thread 0x[0-9a-f]{16} \(most recent call first\):\n'
+    assert re.search(r'^Current thread 0x[0-9a-f]{16} \(most recent call first\): "MainThread"\n'
                      r"  Garbage-collecting\n", r.stderr, re.M), r.stderr
     assert frame_line(path, 7, "__del__") + frame_line(path, 15, "<module>") in r.stderr
     native = native_part(r.stderr)

@@ -162,6 +162,53 @@ reraise:
     raise(signum);
 }
 
+/* 3.12+: threads started by threading get an alternate stack of their own
+ * when they register in threading._active (names.c hears it in the new
+ * thread), so a stack overflow in a thread is reported too; it is removed
+ * when the thread leaves threading._active. Never touched by the handler. */
+#define THREAD_ALTSTACK_SIZE (256 * 1024)
+static __thread void *thread_altstack = NULL;
+
+void
+Faults_fatal_thread_started(void)
+{
+    stack_t current, ours;
+    void *mem;
+    if (!config.enabled || thread_altstack != NULL)
+        return;
+    if (sigaltstack(NULL, &current) == 0 && !(current.ss_flags & SS_DISABLE))
+        return;         /* the thread has one already */
+    mem = mmap(NULL, THREAD_ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (mem == MAP_FAILED)
+        return;         /* no report on overflow in this thread; nothing worse */
+    ours.ss_sp = mem;
+    ours.ss_size = THREAD_ALTSTACK_SIZE;
+    ours.ss_flags = 0;
+    if (sigaltstack(&ours, NULL) < 0) {
+        munmap(mem, THREAD_ALTSTACK_SIZE);
+        return;
+    }
+    thread_altstack = mem;
+}
+
+void
+Faults_fatal_thread_ending(void)
+{
+    stack_t current, off;
+    if (thread_altstack == NULL)
+        return;
+    if (sigaltstack(NULL, &current) == 0 && current.ss_sp == thread_altstack
+            && !(current.ss_flags & SS_ONSTACK)) {
+        memset(&off, 0, sizeof(off));
+        off.ss_flags = SS_DISABLE;
+        if (sigaltstack(&off, NULL) == 0) {
+            munmap(thread_altstack, THREAD_ALTSTACK_SIZE);
+            thread_altstack = NULL;
+        }
+    }
+}
+
 static int
 install_altstack(void)
 {

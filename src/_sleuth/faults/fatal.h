@@ -27,6 +27,11 @@ int Faults_fatal_enable(int fd, int all_threads, int native);
 /* Restore the previous handlers. GIL held. Returns 1 if it was enabled. */
 int Faults_fatal_disable(void);
 int Faults_fatal_is_enabled(void);
+/* Called in a thread that threading just registered / is unregistering
+ * (3.12+, from names.c's dict watcher; GIL held): give it an alternate signal
+ * stack while enabled / take it back. */
+void Faults_fatal_thread_started(void);
+void Faults_fatal_thread_ending(void);
 /* 1 if signum is one of the fatal signals handled here. */
 int Faults_fatal_is_fatal_signal(int signum);
 

@@ -111,11 +111,11 @@ enable_py(PyObject *module, PyObject *args, PyObject *kwds)
         return NULL;
     if (resolve_file(file, &fd, &keep) < 0)
         return NULL;
-    Faults_names_refresh();
     if (Faults_fatal_enable(fd, all_threads, native) < 0) {
         Py_XDECREF(keep);
         return NULL;
     }
+    Faults_names_follow_threads();
     Py_XSETREF(st->fatal_file, keep);
     Py_RETURN_NONE;
 }
@@ -295,9 +295,9 @@ autostart_py(PyObject *module, PyObject *Py_UNUSED(ignored))
     /* fd 2 rather than sys.stderr: at start-up they are the same, and a
      * crash report should reach the real stderr even when a test runner
      * later swaps sys.stderr for a capture object. */
-    Faults_names_refresh();
     if (Faults_fatal_enable(2, 1, 1) < 0)
         return NULL;
+    Faults_names_follow_threads();
     Py_RETURN_TRUE;
 }
 

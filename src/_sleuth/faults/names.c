@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fatal.h"
 #include "names.h"
 
 #define NAMES_SLOTS 128
@@ -91,6 +92,8 @@ active_watcher(PyDict_WatchEvent event, PyObject *dict, PyObject *key, PyObject 
         name_table *t = &tables[atomic_load(&published)];
         ident = PyLong_AsUnsignedLong(key);
         PyErr_Clear();
+        if (ident == PyThread_get_thread_ident())
+            Faults_fatal_thread_ending();
         for (int i = 0; i < t->count; i++)
             if (t->slot[i].ident == ident)
                 t->slot[i].ident = 0;
@@ -104,6 +107,9 @@ active_watcher(PyDict_WatchEvent event, PyObject *dict, PyObject *key, PyObject 
         name = PyObject_GetAttrString(value, "_name");
         names_put(ident, name);
         Py_XDECREF(name);
+        /* threading registers a thread from inside that thread. */
+        if (event == PyDict_EVENT_ADDED && ident == PyThread_get_thread_ident())
+            Faults_fatal_thread_started();
     }
     PyErr_Clear();
     PyErr_SetRaisedException(exc);
@@ -170,7 +176,7 @@ Faults_names_refresh(void)
     modules = PySys_GetObject("modules");
     if (modules == NULL || !PyDict_Check(modules))
         goto done;
-    /* Never import threading ourselves: if nobody did, there is one thread. */
+    /* Only enable() imports threading (Faults_names_follow_threads). */
     if (PyDict_GetItemStringRef(modules, "threading", &threading) <= 0)
         goto done;
     active = PyObject_GetAttrString(threading, "_active");
@@ -268,4 +274,16 @@ Faults_names_lookup(unsigned long ident, unsigned long native_id, char *buf)
     }
     buf[0] = '\0';
     return 0;
+}
+
+void
+Faults_names_follow_threads(void)
+{
+    /* owned */
+    PyObject *threading, *exc = PyErr_GetRaisedException();
+    threading = PyImport_ImportModule("threading");
+    Py_XDECREF(threading);
+    PyErr_Clear();
+    PyErr_SetRaisedException(exc);
+    Faults_names_refresh();
 }

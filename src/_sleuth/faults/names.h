@@ -19,6 +19,9 @@
 
 /* Copy the names of threading's live threads (GIL held; never raises). */
 void Faults_names_refresh(void);
+/* enable(): import threading (so that, on 3.12+, the watcher follows every
+ * thread started from now on), then refresh. GIL held; never raises. */
+void Faults_names_follow_threads(void);
 /* Stop following thread starts (module teardown, GIL held). */
 void Faults_names_fini(void);
 /* Signal-safe: the name for a thread, as NUL-terminated bytes in buf (size
