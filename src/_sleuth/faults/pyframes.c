@@ -21,7 +21,7 @@ dump_str(Faults_out *o, PyObject *text)
     Py_ssize_t size, i;
     int kind, truncated = 0;
 
-    if (FAULTS_LOAD(type, &text->ob_type) < 0 || type != &PyUnicode_Type)
+    if (text == NULL || FAULTS_LOAD(type, &text->ob_type) < 0 || type != &PyUnicode_Type)
         goto bad;
     /* The compact header is the largest prefix of every str layout; reading
      * it whole from a short ASCII string may run into the next object, which
@@ -144,7 +144,8 @@ line_for_offset(PyObject *linetable, int firstlineno, Py_ssize_t addr)
 
     if (addr < 0)
         return firstlineno;
-    if (FAULTS_LOAD(type, &linetable->ob_type) < 0 || type != &PyBytes_Type)
+    if (linetable == NULL || FAULTS_LOAD(type, &linetable->ob_type) < 0
+            || type != &PyBytes_Type)
         return -1;
     if (FAULTS_LOAD(head, linetable) < 0 || head.ob_size < 0 || head.ob_size > (1 << 24))
         return -1;
@@ -226,7 +227,8 @@ dump_frame(Faults_out *o, const faults_iframe *frame)
     Py_ssize_t addr = -1;
     int line;
 
-    if (FAULTS_LOAD(type, &code_obj->ob_type) < 0 || type != &PyCode_Type
+    if (code_obj == NULL || FAULTS_LOAD(type, &code_obj->ob_type) < 0
+            || type != &PyCode_Type
             || Faults_safe_read(&code, code_obj, sizeof(code)) < 0
             || Py_REFCNT(&code) <= 0) {
         Faults_out_puts(o, "  <invalid frame: its code object is freed or unreadable>\n");
