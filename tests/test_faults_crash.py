@@ -439,3 +439,21 @@ def test_threads_crashing_together_give_one_report(tmp_path):
     last = r.stderr.rstrip("\n").rsplit("\n", 1)[1]
     assert re.match(r"  #\d+ +0x[0-9a-f]+ in .* from \S*libc\.so\.6$", last), r.stderr[-600:]
     assert r.stderr.count(f'  File "{path}", line 10 in worker\n') >= 1
+
+
+def test_call_through_a_bad_function_pointer(tmp_path):
+    """A jump to an address with no code: there is nothing to unwind from,
+    so the report shows the bad address and the caller, and says so."""
+    path, r = run_script(tmp_path, """\
+        import ctypes
+        import sleuth.faults
+        sleuth.faults.enable(all_threads=False)
+        ctypes.CFUNCTYPE(None)(8)()
+        """)
+    assert r.returncode == -signal.SIGSEGV, r.stderr
+    assert frame_line(path, 4, "<module>") in r.stderr
+    native = native_part(r.stderr)
+    lines = native.splitlines()
+    assert lines[0] == "  #0  0x0000000000000008 in ??", native
+    assert re.match(r"  #1  0x[0-9a-f]{16} in .*libffi", lines[1]), native
+    assert lines[2] == "  <cannot unwind further: the faulting address has no unwind information>"

@@ -45,6 +45,10 @@ static struct {
     PyInterpreterState *interp;
 } config;
 
+/* The report being written; only the thread that holds `reporting` uses it
+ * (static so that a fault inside the report can still flush it). */
+static Faults_out fatal_out;
+
 /* The thread id (gettid) of the thread writing a report, or 0. */
 static atomic_long reporting = 0;
 
@@ -88,7 +92,7 @@ fatal_handler(int signum, siginfo_t *info, void *ucontext)
     int saved_errno = errno;
     fatal_signal *s = NULL;
     long me = this_tid(), expected = 0;
-    Faults_out out;
+    Faults_out *out = &fatal_out;
 
     (void)info;
     for (int i = 0; i < NSIGNALS; i++)
@@ -107,8 +111,9 @@ fatal_handler(int signum, siginfo_t *info, void *ucontext)
         if (expected == me) {
             /* A fault inside our own report: stop reporting, let the
              * previous handlers have the signals. */
-            static const char msg[] = "\n<sleuth: fault while writing the report>\n";
-            (void)!write(config.fd, msg, sizeof(msg) - 1);
+            Faults_out_flush(&fatal_out);
+            Faults_out_puts(&fatal_out, "\n<sleuth: fault while writing the report>\n");
+            Faults_out_flush(&fatal_out);
             for (int i = 0; i < NSIGNALS; i++)
                 restore_previous(&signals[i]);
             goto reraise;
@@ -127,30 +132,30 @@ fatal_handler(int signum, siginfo_t *info, void *ucontext)
      * meanwhile waits above instead of killing the process mid-report, and
      * a fault inside the report re-enters here as `expected == me`, which
      * hands the signal to the previous handler. */
-    Faults_out_init(&out, config.fd);
-    Faults_out_puts(&out, "Fatal Python error: ");
-    Faults_out_puts(&out, s->name);
-    Faults_out_puts(&out, "\n\n");
+    Faults_out_init(out, config.fd);
+    Faults_out_puts(out, "Fatal Python error: ");
+    Faults_out_puts(out, s->name);
+    Faults_out_puts(out, "\n\n");
     {
         PyThreadState *current = Faults_this_tstate();
         if (config.all_threads) {
-            const char *err = Faults_dump_threads(&out, config.interp, current, 1);
+            const char *err = Faults_dump_threads(out, config.interp, current, 1);
             if (err != NULL) {
-                Faults_out_puts(&out, "<");
-                Faults_out_puts(&out, err);
-                Faults_out_puts(&out, ">\n");
+                Faults_out_puts(out, "<");
+                Faults_out_puts(out, err);
+                Faults_out_puts(out, ">\n");
             }
         }
         else if (current != NULL) {
-            Faults_dump_stack(&out, current, 1);
+            Faults_dump_stack(out, current, 1);
         }
         else {
-            Faults_out_puts(&out, "Stack (most recent call first):\n  <no Python frame>\n");
+            Faults_out_puts(out, "Stack (most recent call first):\n  <no Python frame>\n");
         }
     }
     if (config.native)
-        Faults_dump_native(&out, ucontext);
-    Faults_out_flush(&out);
+        Faults_dump_native(out, ucontext);
+    Faults_out_flush(out);
     restore_previous(s);
     atomic_store(&reporting, 0);
 

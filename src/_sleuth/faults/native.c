@@ -11,32 +11,29 @@
 #include <unwind.h>
 
 #include "native.h"
+#include "safemem.h"
 
-/* How many frames to collect before looking for the interrupted one: the
- * handler's own frames and the signal trampoline come first. */
-#define COLLECT_MAX (FAULTS_MAX_NATIVE + 32)
+/* Frames that may be ours (handler, unwinder) before the interrupted one. */
+#define SKIP_MAX 64
 
-typedef struct {
-    uintptr_t pc[COLLECT_MAX];
-    int signal_frame[COLLECT_MAX];
-    int count;
-} walk;
-
-static _Unwind_Reason_Code
-collect(struct _Unwind_Context *ctx, void *arg)
+/* The return address on top of the interrupted stack, for a fault on the
+ * first instruction of a call to a bad address (x86-64: the call pushed it,
+ * the callee had no chance to set up a frame). 0 if unknown. */
+static uintptr_t
+interrupted_return_address(void *ucontext)
 {
-    walk *w = arg;
-    int before = 0;
-    uintptr_t pc;
-    if (w->count >= COLLECT_MAX)
-        return _URC_END_OF_STACK;
-    pc = (uintptr_t)_Unwind_GetIPInfo(ctx, &before);
-    if (pc == 0)
-        return _URC_END_OF_STACK;
-    w->pc[w->count] = pc;
-    w->signal_frame[w->count] = before;
-    w->count++;
-    return _URC_NO_REASON;
+#if defined(__x86_64__)
+    const ucontext_t *uc = ucontext;
+    uintptr_t ret = 0;
+    if (uc == NULL
+            || Faults_safe_read(&ret, (const void *)(uintptr_t)uc->uc_mcontext.gregs[REG_RSP],
+                                sizeof(ret)) < 0)
+        return 0;
+    return ret;
+#else
+    (void)ucontext;
+    return 0;
+#endif
 }
 
 static uintptr_t
@@ -209,16 +206,22 @@ elf_close_all(elf_cache *cache)
 
 /* ------------------------------------------------------------------------ */
 
+static _Unwind_Reason_Code
+count_frame(struct _Unwind_Context *ctx, void *arg)
+{
+    (void)ctx;
+    return ++*(int *)arg < 4 ? _URC_NO_REASON : _URC_END_OF_STACK;
+}
+
 void
 Faults_native_init(void)
 {
     long ps = sysconf(_SC_PAGESIZE);
+    Dl_info info;
+    int n = 0;
     if (ps > 0)
         page_size = ps;
-    walk w;
-    Dl_info info;
-    w.count = 0;
-    _Unwind_Backtrace(collect, &w);
+    _Unwind_Backtrace(count_frame, &n);
     (void)dladdr((void *)&Faults_native_init, &info);
 }
 
@@ -273,41 +276,78 @@ dump_one(Faults_out *o, elf_cache *cache, int index, uintptr_t pc, int exact)
     Faults_out_puts(o, "\n");
 }
 
+typedef struct {
+    Faults_out *o;
+    elf_cache *cache;
+    uintptr_t target;           /* the interrupted pc; 0 outside a handler */
+    int visited;                /* frames seen before the first shown one */
+    int shown;
+    int truncated;
+} walk;
+
+/* Called by the unwinder for each frame, innermost first. Frames are
+ * written (and flushed) one at a time: if a later step of the unwinder
+ * faults on a corrupted stack, what was found so far is already out. */
+static _Unwind_Reason_Code
+walk_frame(struct _Unwind_Context *ctx, void *arg)
+{
+    walk *w = arg;
+    int before = 0;
+    uintptr_t pc = (uintptr_t)_Unwind_GetIPInfo(ctx, &before);
+
+    if (pc == 0)
+        return _URC_END_OF_STACK;
+    if (w->shown == 0) {
+        /* Skip our own frames: up to the interrupted instruction (or, with
+         * no signal context, this function and its caller). */
+        int first = w->target ? pc == w->target : w->visited >= 2;
+        if (!first)
+            return ++w->visited < SKIP_MAX ? _URC_NO_REASON : _URC_END_OF_STACK;
+        before = 1;
+    }
+    if (w->shown >= FAULTS_MAX_NATIVE) {
+        w->truncated = 1;
+        return _URC_END_OF_STACK;
+    }
+    dump_one(w->o, w->cache, w->shown, pc, before);
+    Faults_out_flush(w->o);
+    w->shown++;
+    return _URC_NO_REASON;
+}
+
 void
 Faults_dump_native(Faults_out *o, void *ucontext)
 {
-    walk w;
     elf_cache cache;
-    uintptr_t target = interrupted_pc(ucontext);
-    int first = 0, shown = 0;
+    walk w;
+    unsigned char probe;
 
-    w.count = 0;
     cache.count = 0;
-    _Unwind_Backtrace(collect, &w);
-    /* Skip our own frames: everything up to the interrupted instruction. */
-    if (target != 0) {
-        for (int i = 0; i < w.count; i++) {
-            if (w.pc[i] == target) {
-                first = i;
-                break;
-            }
-        }
-    }
-    else {
-        first = 1;      /* this function */
-    }
+    w.o = o;
+    w.cache = &cache;
+    w.target = interrupted_pc(ucontext);
+    w.visited = w.shown = w.truncated = 0;
     Faults_out_puts(o, "\nCurrent thread's native stack (most recent call first):\n");
-    if (w.count <= first) {
-        Faults_out_puts(o, "  <no native frames: the unwinder found none>\n");
-        return;
+    Faults_out_flush(o);
+    /* libgcc reads the code at a frame's pc when it has no unwind table for
+     * it (to recognise signal trampolines): never let it near an address
+     * that is not mapped, such as after a call through a bad pointer. */
+    if (ucontext == NULL || (w.target != 0 && Faults_safe_read(&probe, (void *)w.target, 1) == 0))
+        _Unwind_Backtrace(walk_frame, &w);
+    if (w.shown == 0 && ucontext != NULL) {
+        /* No unwind information at the faulting address (a jump or call to
+         * a bad pointer): show where it was and who called it. */
+        uintptr_t ret = interrupted_return_address(ucontext);
+        dump_one(o, &cache, 0, w.target, 1);
+        if (ret != 0)
+            dump_one(o, &cache, 1, ret, 0);
+        Faults_out_puts(o, "  <cannot unwind further: the faulting address has no unwind information>\n");
     }
-    for (int i = first; i < w.count; i++) {
-        if (shown >= FAULTS_MAX_NATIVE) {
-            Faults_out_puts(o, "  ...\n");
-            break;
-        }
-        dump_one(o, &cache, shown, w.pc[i], i == first || w.signal_frame[i]);
-        shown++;
+    else if (w.shown == 0) {
+        Faults_out_puts(o, "  <no native frames: the unwinder found none>\n");
+    }
+    else if (w.truncated) {
+        Faults_out_puts(o, "  ...\n");
     }
     elf_close_all(&cache);
 }
