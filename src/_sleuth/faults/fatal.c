@@ -169,10 +169,18 @@ reraise:
 
 /* 3.12+: threads started by threading get an alternate stack of their own
  * when they register in threading._active (names.c hears it in the new
- * thread), so a stack overflow in a thread is reported too; it is removed
+ * thread), so a stack overflow in a thread is reported too; it is taken back
  * when the thread leaves threading._active. Never touched by the handler. */
 #define THREAD_ALTSTACK_SIZE (256 * 1024)
 static __thread void *thread_altstack = NULL;
+
+/* Stacks of ended threads, kept for the next threads: mmap/munmap per
+ * thread cost ~60 us of thread start-up (munmap flushes the TLB of every
+ * core running the process). Both ends run with the GIL held, which is
+ * what serialises the pool. */
+#define ALTSTACK_POOL 32
+static void *altstack_pool[ALTSTACK_POOL];
+static int altstack_pool_len = 0;
 
 void
 Faults_fatal_thread_started(void)
@@ -183,10 +191,15 @@ Faults_fatal_thread_started(void)
         return;
     if (sigaltstack(NULL, &current) == 0 && !(current.ss_flags & SS_DISABLE))
         return;         /* the thread has one already */
-    mem = mmap(NULL, THREAD_ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
-               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-    if (mem == MAP_FAILED)
-        return;         /* no report on overflow in this thread; nothing worse */
+    if (altstack_pool_len > 0) {
+        mem = altstack_pool[--altstack_pool_len];
+    }
+    else {
+        mem = mmap(NULL, THREAD_ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+        if (mem == MAP_FAILED)
+            return;     /* no report on overflow in this thread; nothing worse */
+    }
     ours.ss_sp = mem;
     ours.ss_size = THREAD_ALTSTACK_SIZE;
     ours.ss_flags = 0;
@@ -208,7 +221,10 @@ Faults_fatal_thread_ending(void)
         memset(&off, 0, sizeof(off));
         off.ss_flags = SS_DISABLE;
         if (sigaltstack(&off, NULL) == 0) {
-            munmap(thread_altstack, THREAD_ALTSTACK_SIZE);
+            if (altstack_pool_len < ALTSTACK_POOL)
+                altstack_pool[altstack_pool_len++] = thread_altstack;
+            else
+                munmap(thread_altstack, THREAD_ALTSTACK_SIZE);
             thread_altstack = NULL;
         }
     }
