@@ -33,6 +33,15 @@ def test_public_api_is_the_c_module():
         "register", "unregister"}
 
 
+def test_signatures_are_introspectable():
+    import inspect
+    assert str(inspect.signature(sleuth.faults.enable)) == "(file=None, all_threads=True, native=True)"
+    assert str(inspect.signature(sleuth.faults.dump_later)) == \
+        "(timeout, repeat=False, file=None, exit=False)"
+    assert str(inspect.signature(sleuth.faults.register)) == \
+        "(signum, file=None, all_threads=True, chain=False)"
+
+
 def test_dump_matches_faulthandler(tmp_path):
     """Both dumps taken from the same line: identical apart from thread names."""
     ours, theirs = tmp_path / "ours", tmp_path / "theirs"

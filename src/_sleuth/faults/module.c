@@ -91,11 +91,11 @@ error:
 /* ------------------------------------------------------------------------ */
 
 PyDoc_STRVAR(enable_doc,
-"enable($module, /, file=sys.stderr, all_threads=True, native=True)\n--\n\n"
+"enable($module, /, file=None, all_threads=True, native=True)\n--\n\n"
 "Report fatal signals (SIGSEGV, SIGFPE, SIGABRT, SIGBUS, SIGILL): the Python\n"
 "stacks in faulthandler's format, thread names, and the crashing thread's\n"
 "native frames; then the previous handler runs. file is a file object or a\n"
-"file descriptor.");
+"file descriptor; None means sys.stderr.");
 
 static PyObject *
 enable_py(PyObject *module, PyObject *args, PyObject *kwds)
@@ -141,8 +141,9 @@ is_enabled_py(PyObject *module, PyObject *Py_UNUSED(ignored))
 }
 
 PyDoc_STRVAR(dump_doc,
-"dump($module, /, file=sys.stderr, all_threads=True)\n--\n\n"
-"Write the stacks of all threads (or only the current one) now.");
+"dump($module, /, file=None, all_threads=True)\n--\n\n"
+"Write the stacks of all threads (or only the current one) now to file\n"
+"(a file object or descriptor; None means sys.stderr).");
 
 static PyObject *
 dump_py(PyObject *module, PyObject *args, PyObject *kwds)
@@ -185,7 +186,7 @@ dump_py(PyObject *module, PyObject *args, PyObject *kwds)
 }
 
 PyDoc_STRVAR(dump_later_doc,
-"dump_later($module, /, timeout, repeat=False, file=sys.stderr, exit=False)\n--\n\n"
+"dump_later($module, /, timeout, repeat=False, file=None, exit=False)\n--\n\n"
 "Dump all threads' stacks after timeout seconds (every timeout seconds with\n"
 "repeat), then exit the process with status 1 if exit is true. A thread of\n"
 "its own does it without taking the GIL, so a program stuck holding the GIL\n"
@@ -231,7 +232,7 @@ cancel_dump_later_py(PyObject *module, PyObject *Py_UNUSED(ignored))
 }
 
 PyDoc_STRVAR(register_doc,
-"register($module, /, signum, file=sys.stderr, all_threads=True, chain=False)\n--\n\n"
+"register($module, /, signum, file=None, all_threads=True, chain=False)\n--\n\n"
 "Dump the stacks whenever signal signum arrives; with chain, then call the\n"
 "handler that was there before.");
 
