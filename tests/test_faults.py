@@ -288,3 +288,30 @@ def test_enable_twice_updates_file_and_disable_is_idempotent(tmp_path):
     assert r.returncode == -signal.SIGSEGV
     assert r.stderr == ""
     assert read(log).startswith("Fatal Python error: Segmentation fault\n\nStack (most recent")
+
+
+def test_watchdog_reads_threads_that_come_and_go(tmp_path):
+    """The watchdog reads thread states without the GIL while threads start
+    and end under it: every report stays well-formed and nothing crashes."""
+    log = tmp_path / "log"
+    path, r = run(tmp_path, f"""\
+        import threading
+        import sleuth.faults
+        f = open({str(log)!r}, "w")
+        sleuth.faults.dump_later(0.002, repeat=True, file=f)
+        def short(n):
+            return sum(range(n))
+        n = 0
+        while n < 300 or open({str(log)!r}).read().count("Timeout") < 20:
+            ts = [threading.Thread(target=short, args=(i,)) for i in range(8)]
+            for t in ts: t.start()
+            for t in ts: t.join()
+            n += 1
+        sleuth.faults.cancel_dump_later()
+        print("ok")
+        """, timeout=180)
+    assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
+    text = read(log)
+    for line in text.splitlines():
+        assert line == "" or line.startswith(("Timeout (", "Thread 0x", "  File \"", "  <", "  ...")), \
+            line
