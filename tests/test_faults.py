@@ -313,5 +313,6 @@ def test_watchdog_reads_threads_that_come_and_go(tmp_path):
     assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
     text = read(log)
     for line in text.splitlines():
-        assert line == "" or line.startswith(("Timeout (", "Thread 0x", "  File \"", "  <", "  ...")), \
-            line
+        # "<...>" lines: a thread state or frame that was freed while read.
+        assert line == "" or line.startswith(("Timeout (", "Thread 0x", "  File \"", "  <", "<",
+                                              "  ...")), line

@@ -17,11 +17,12 @@ dump_str(Faults_out *o, PyObject *text)
 {
     PyCompactUnicodeObject head;
     PyTypeObject *type;
-    const char *data;
+    uintptr_t data;
     Py_ssize_t size, i;
     int kind, truncated = 0;
 
-    if (text == NULL || FAULTS_LOAD(type, &text->ob_type) < 0 || type != &PyUnicode_Type)
+    if (!FAULTS_PLAUSIBLE(text) || FAULTS_LOAD_FIELD(type, text, PyObject, ob_type) < 0
+            || type != &PyUnicode_Type)
         goto bad;
     /* The compact header is the largest prefix of every str layout; reading
      * it whole from a short ASCII string may run into the next object, which
@@ -35,15 +36,15 @@ dump_str(Faults_out *o, PyObject *text)
         goto bad;
     if (head._base.state.compact) {
         if (head._base.state.ascii)
-            data = (const char *)text + sizeof(PyASCIIObject);
+            data = (uintptr_t)text + sizeof(PyASCIIObject);
         else
-            data = (const char *)text + sizeof(PyCompactUnicodeObject);
+            data = (uintptr_t)text + sizeof(PyCompactUnicodeObject);
     }
     else {
         void *any;
-        if (FAULTS_LOAD(any, &((PyUnicodeObject *)text)->data.any) < 0 || any == NULL)
+        if (FAULTS_LOAD_FIELD(any, text, PyUnicodeObject, data.any) < 0 || any == NULL)
             goto bad;
-        data = any;
+        data = (uintptr_t)any;
     }
     if (size > FAULTS_MAX_STRING) {
         size = FAULTS_MAX_STRING;
@@ -55,7 +56,8 @@ dump_str(Faults_out *o, PyObject *text)
         Py_ssize_t n = (Py_ssize_t)sizeof(chunk) / kind;
         if (n > size - i)
             n = size - i;
-        if (Faults_safe_read(chunk, data + i * kind, (size_t)(n * kind)) < 0) {
+        if (Faults_safe_read(chunk, (const void *)(data + (uintptr_t)(i * kind)),
+                             (size_t)(n * kind)) < 0) {
             Faults_out_puts(o, "<unreadable>");
             return 0;
         }
@@ -144,13 +146,13 @@ line_for_offset(PyObject *linetable, int firstlineno, Py_ssize_t addr)
 
     if (addr < 0)
         return firstlineno;
-    if (linetable == NULL || FAULTS_LOAD(type, &linetable->ob_type) < 0
+    if (!FAULTS_PLAUSIBLE(linetable) || FAULTS_LOAD_FIELD(type, linetable, PyObject, ob_type) < 0
             || type != &PyBytes_Type)
         return -1;
     if (FAULTS_LOAD(head, linetable) < 0 || head.ob_size < 0 || head.ob_size > (1 << 24))
         return -1;
     memset(&r, 0, sizeof(r));
-    r.src = (const unsigned char *)((PyBytesObject *)linetable)->ob_sval;
+    r.src = (const unsigned char *)linetable + offsetof(PyBytesObject, ob_sval);
     r.left = head.ob_size;
     while (r.left > 0 || r.pos < r.len) {
         int first = table_next(&r);
@@ -208,11 +210,12 @@ thread_top_frame(PyThreadState *tstate, int *ok)
 {
     faults_iframe *frame = NULL;
 #if SLEUTH_PY313
-    *ok = FAULTS_LOAD(frame, &tstate->current_frame) == 0;
+    *ok = FAULTS_LOAD_FIELD(frame, tstate, PyThreadState, current_frame) == 0;
 #else
     _PyCFrame *cframe;
-    *ok = FAULTS_LOAD(cframe, &tstate->cframe) == 0
-          && (cframe == NULL || FAULTS_LOAD(frame, &cframe->current_frame) == 0);
+    *ok = FAULTS_LOAD_FIELD(cframe, tstate, PyThreadState, cframe) == 0
+          && (cframe == NULL
+              || FAULTS_LOAD_FIELD(frame, cframe, _PyCFrame, current_frame) == 0);
 #endif
     return frame;
 }
@@ -227,7 +230,7 @@ dump_frame(Faults_out *o, const faults_iframe *frame)
     Py_ssize_t addr = -1;
     int line;
 
-    if (code_obj == NULL || FAULTS_LOAD(type, &code_obj->ob_type) < 0
+    if (!FAULTS_PLAUSIBLE(code_obj) || FAULTS_LOAD_FIELD(type, code_obj, PyObject, ob_type) < 0
             || type != &PyCode_Type
             || Faults_safe_read(&code, code_obj, sizeof(code)) < 0
             || Py_REFCNT(&code) <= 0) {
@@ -238,14 +241,21 @@ dump_frame(Faults_out *o, const faults_iframe *frame)
     (void)dump_str(o, code.co_filename);   /* "???" inside the quotes if bad */
     Faults_out_puts(o, "\", line ");
     {
-        const _Py_CODEUNIT *base = (const _Py_CODEUNIT *)
-            ((const char *)code_obj + offsetof(PyCodeObject, co_code_adaptive));
-        const _Py_CODEUNIT *instr = FAULTS_FRAME_INSTR(frame);
+        /* Integer arithmetic: the instruction pointer may be garbage. */
+        const uintptr_t unit = sizeof(_Py_CODEUNIT);
+        uintptr_t base = (uintptr_t)code_obj + offsetof(PyCodeObject, co_code_adaptive);
+        uintptr_t instr = (uintptr_t)FAULTS_FRAME_INSTR(frame);
         Py_ssize_t ncodeunits = Py_SIZE(&code);
-        if (instr >= base - 1 && instr < base + ncodeunits)
-            addr = (instr - base) * (Py_ssize_t)sizeof(_Py_CODEUNIT);
-        line = (instr >= base - 1 && instr < base + ncodeunits)
-               ? line_for_offset(code.co_linetable, code.co_firstlineno, addr) : -1;
+        /* base - 1 unit: a frame that has not started yet (3.11, 3.12). */
+        if (ncodeunits >= 0 && ncodeunits < (1 << 24) && instr + unit >= base
+                && instr < base + (uintptr_t)ncodeunits * unit) {
+            addr = ((Py_ssize_t)instr - (Py_ssize_t)base) / (Py_ssize_t)unit
+                   * (Py_ssize_t)unit;
+            line = line_for_offset(code.co_linetable, code.co_firstlineno, addr);
+        }
+        else {
+            line = -1;
+        }
     }
     if (line >= 0)
         Faults_out_dec(o, (uintmax_t)line);
@@ -274,7 +284,7 @@ dump_frames(Faults_out *o, PyThreadState *tstate)
     }
     while (ptr != NULL) {
         faults_iframe frame;
-        if (Faults_safe_read(&frame, ptr, sizeof(frame)) < 0) {
+        if (!FAULTS_PLAUSIBLE(ptr) || Faults_safe_read(&frame, ptr, sizeof(frame)) < 0) {
             Faults_out_puts(o, "  <invalid frame: unreadable>\n");
             return;
         }
@@ -309,8 +319,8 @@ write_thread_header(Faults_out *o, PyThreadState *tstate, int is_current)
     unsigned long ident = 0, native = 0;
     char name[FAULTS_NAME_MAX];
 
-    (void)FAULTS_LOAD(ident, &tstate->thread_id);
-    (void)FAULTS_LOAD(native, &tstate->native_thread_id);
+    (void)FAULTS_LOAD_FIELD(ident, tstate, PyThreadState, thread_id);
+    (void)FAULTS_LOAD_FIELD(native, tstate, PyThreadState, native_thread_id);
     Faults_out_puts(o, is_current ? "Current thread 0x" : "Thread 0x");
     Faults_out_hex(o, ident, (int)sizeof(unsigned long) * 2);
     Faults_out_puts(o, " (most recent call first):");
@@ -339,14 +349,18 @@ Faults_dump_threads(Faults_out *o, PyInterpreterState *interp,
     unsigned int n = 0;
 
     if (interp == NULL && current != NULL)
-        (void)FAULTS_LOAD(interp, &current->interp);
-    if (interp == NULL)
+        (void)FAULTS_LOAD_FIELD(interp, current, PyThreadState, interp);
+    if (!FAULTS_PLAUSIBLE(interp))
         return "unable to get the interpreter state";
-    if (FAULTS_LOAD(tstate, &interp->threads.head) < 0)
+    if (FAULTS_LOAD_FIELD(tstate, interp, PyInterpreterState, threads.head) < 0)
         return "the interpreter state is freed or unreadable";
     if (tstate == NULL)
         return "unable to get the thread head state";
     while (tstate != NULL) {
+        if (!FAULTS_PLAUSIBLE(tstate)) {
+            Faults_out_puts(o, "\n<invalid thread state: the list is damaged>\n");
+            break;
+        }
         if (n != 0)
             Faults_out_puts(o, "\n");
         if (n >= FAULTS_MAX_THREADS) {
@@ -356,11 +370,12 @@ Faults_dump_threads(Faults_out *o, PyInterpreterState *interp,
         write_thread_header(o, tstate, tstate == current);
         if (show_gc && tstate == current) {
             int collecting = 0;
-            if (FAULTS_LOAD(collecting, &interp->gc.collecting) == 0 && collecting)
+            if (FAULTS_LOAD_FIELD(collecting, interp, PyInterpreterState, gc.collecting) == 0
+                    && collecting)
                 Faults_out_puts(o, "  Garbage-collecting\n");
         }
         dump_frames(o, tstate);
-        if (FAULTS_LOAD(next, &tstate->next) < 0 || next == tstate)
+        if (FAULTS_LOAD_FIELD(next, tstate, PyThreadState, next) < 0 || next == tstate)
             break;
         tstate = next;
         n++;

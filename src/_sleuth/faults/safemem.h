@@ -13,6 +13,7 @@
 #define SLEUTH_FAULTS_SAFEMEM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Prepare the fallback (needs the GIL; not signal-safe). 0 or -1 with errno. */
 int Faults_safemem_init(void);
@@ -21,5 +22,18 @@ int Faults_safe_read(void *dst, const void *src, size_t n);
 
 /* Read one object of the type of *dst from src: 0 or -1. */
 #define FAULTS_LOAD(dst, src) Faults_safe_read(&(dst), (src), sizeof(dst))
+
+/* Read field `field` of a `type` at `ptr`, which may be any garbage value:
+ * the address is computed with integer arithmetic, because `&ptr->field`
+ * on a misaligned or wild pointer is undefined behaviour in C (and UBSan
+ * says so), even though nothing is dereferenced. */
+#define FAULTS_LOAD_FIELD(dst, ptr, type, field) \
+    Faults_safe_read(&(dst), (const void *)((uintptr_t)(ptr) + offsetof(type, field)), \
+                     sizeof(dst))
+
+/* 1 if p is non-NULL and aligned like a pointer: the least an object,
+ * frame or thread state address must be before it is worth reading. */
+#define FAULTS_PLAUSIBLE(p) \
+    ((p) != NULL && ((uintptr_t)(p) & (sizeof(void *) - 1)) == 0)
 
 #endif
