@@ -1,0 +1,47 @@
+/* faults_compat.h — how to find frames in each CPython version's structures.
+ *
+ * Reading a crashed interpreter's stacks from a signal handler means reading
+ * its frame structures directly: there is no API that is both public and
+ * signal-safe. The layouts are taken from CPython's own internal headers for
+ * the version being compiled against (installed with every CPython), so they
+ * are exact. Only pyframes.c includes this file, and it must be included
+ * before anything else so that Py_BUILD_CORE is seen by Python.h.
+ *
+ * Only plain field offsets and constants are used from the internal headers:
+ * calling internal functions would need symbols extensions cannot link.
+ */
+#ifndef SLEUTH_FAULTS_COMPAT_H
+#define SLEUTH_FAULTS_COMPAT_H
+
+#ifndef Py_BUILD_CORE
+#  define Py_BUILD_CORE 1
+#endif
+#include "compat.h"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#include "internal/pycore_frame.h"
+#include "internal/pycore_interp.h"
+#pragma GCC diagnostic pop
+
+typedef struct _PyInterpreterFrame faults_iframe;
+
+/* Address of the field holding a thread's innermost frame, and the frame. */
+#if SLEUTH_PY313
+#  define FAULTS_FRAME_CODE(f)    ((f)->f_executable)
+#  define FAULTS_FRAME_INSTR(f)   ((f)->instr_ptr)
+#else
+#  define FAULTS_FRAME_CODE(f)    ((PyObject *)(f)->f_code)
+#  define FAULTS_FRAME_INSTR(f)   ((f)->prev_instr)
+#endif
+
+/* 3.12+ put a C-stack-owned "shim" frame between some Python frames; it is
+ * bookkeeping, not user code, and faulthandler does not print it. */
+#if SLEUTH_PY311
+#  define FAULTS_FRAME_IS_SHIM(f) 0
+#else
+#  define FAULTS_FRAME_IS_SHIM(f) ((f)->owner == FRAME_OWNED_BY_CSTACK)
+#endif
+
+#endif
