@@ -36,6 +36,7 @@ venvs: $(foreach v,$(VERSIONS),$(VENV)/$(call short,$(v))/.ready)
 
 # Non-editable install: the tests import exactly what a user would get.
 build: venvs
+	@rm -rf build
 	@for v in $(VERSIONS); do \
 	  s=$$(echo $$v | cut -d. -f1,2); \
 	  echo "== build sleuth for $$s"; \
@@ -54,13 +55,17 @@ test: build
 ASAN_PY := $(call py,$(ASAN_VERSION))
 test-asan: $(VENV)/$(call short,$(ASAN_VERSION))/.ready
 	@echo "== build sleuth with ASan+UBSan for $(call short,$(ASAN_VERSION))"
+	rm -rf build   # setuptools reuses objects in build/: never mix sanitized and plain
 	SLEUTH_SANITIZE=1 $(ASAN_PY) -m pip install -q --no-build-isolation --no-deps --force-reinstall .
+	@so=$$($(ASAN_PY) -c "import sleuth._sleuth as m; print(m.__file__)"); \
+	  nm -D "$$so" | grep -q __asan_report || { echo "sanitizer build check failed: $$so" >&2; exit 1; }
 	cd tests && SLEUTH_SANITIZED=1 \
 	  LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	  ASAN_OPTIONS=detect_leaks=0:allow_user_segv_handler=1:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ../$(ASAN_PY) -m pytest -q -rs $(PYTEST_ARGS) .
 	@echo "== restore the regular build"
+	rm -rf build
 	$(ASAN_PY) -m pip install -q --no-build-isolation --no-deps --force-reinstall .
 
 # --- demo and benchmarks ----------------------------------------------------
