@@ -57,7 +57,7 @@ test-asan: $(VENV)/$(call short,$(ASAN_VERSION))/.ready
 	@echo "== build sleuth with ASan+UBSan for $(call short,$(ASAN_VERSION))"
 	rm -rf build   # setuptools reuses objects in build/: never mix sanitized and plain
 	SLEUTH_SANITIZE=1 $(ASAN_PY) -m pip install -q --no-build-isolation --no-deps --force-reinstall .
-	@so=$$($(ASAN_PY) -c "import sleuth._sleuth as m; print(m.__file__)"); \
+	@so=$$(ls $$($(ASAN_PY) -c "import sysconfig; print(sysconfig.get_paths()['platlib'])")/sleuth/_sleuth.*.so); \
 	  nm -D "$$so" | grep -q __asan_report || { echo "sanitizer build check failed: $$so" >&2; exit 1; }
 	cd tests && SLEUTH_SANITIZED=1 \
 	  LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \

@@ -4,6 +4,7 @@
 #include "api.h"
 #include "commands.h"
 #include "engine.h"
+#include "pythread.h"
 
 static PyObject *
 outermost(PyObject *frame)
@@ -26,7 +27,15 @@ outermost(PyObject *frame)
 int
 Api_set_trace(PdbObject *self, PyObject *frame)
 {
+    /* reset() runs Python (linecache); with the engine possibly attached
+     * already (Ctrl-C, a second set_trace), nothing it runs may stop. */
+    int was_in = self->in_interaction;
+    unsigned long was_thread = self->interaction_thread;
+    self->in_interaction = 1;
+    self->interaction_thread = PyThread_get_thread_ident();
     PyObject *r = PyObject_CallMethod((PyObject *)self, "reset", NULL);
+    self->in_interaction = was_in;
+    self->interaction_thread = was_thread;
     if (!r)
         return -1;
     Py_DECREF(r);

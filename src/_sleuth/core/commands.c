@@ -272,10 +272,8 @@ sigint_handler(PyObject *module, PyObject *args)
     }
     Py_INCREF(d);
     int r = Pdb_messagef(d, "\nProgram interrupted. (Use 'cont' to resume).");
-    if (r == 0 && frame != Py_None) {
-        Engine_set_step(d);
+    if (r == 0 && frame != Py_None)
         r = Api_set_trace(d, frame);
-    }
     Py_DECREF(d);
     if (r < 0)
         return NULL;

@@ -1103,7 +1103,6 @@ Pdb_interaction(PdbObject *self, PyObject *frame, PyObject *tb_or_exc)
         was_in = self->in_interaction;
     }
     self->interaction_thread = me;
-    Cmd_restore_sigint();   /* pdb: the previous handler is back at the prompt */
     tb = get_tb_and_exceptions(self, tb_or_exc ? tb_or_exc : Py_None, &chain);
     if (!tb)
         goto done;
@@ -1112,6 +1111,7 @@ Pdb_interaction(PdbObject *self, PyObject *frame, PyObject *tb_or_exc)
     if (self->chained_exception_index < 0)
         self->chained_exception_index = 0;
     self->in_interaction = 1;
+    Cmd_restore_sigint();   /* pdb: the previous handler is back at the prompt */
     r = PyObject_CallMethod((PyObject *)self, "setup", "OO", frame ? frame : Py_None, tb);
     if (!r)
         goto done;
