@@ -19,6 +19,7 @@
 /* How far the secret scan looks into an object before trusting its repr. */
 #define SECRET_SCAN_DEPTH 3
 #define SECRET_SCAN_ITEMS 64
+#define SECRET_SCAN_NODES 256   /* objects looked at per scan, in total */
 
 static double
 monotonic_now(void)
@@ -209,6 +210,7 @@ guard_remove(SafeRepr_Context *c)
     }
     Py_CLEAR(c->saved_obj);
     Py_CLEAR(c->capsule);
+    Py_CLEAR(c->secret_cache);
 }
 
 /* repr(obj) of user code, under the guard. New str, or NULL with the
@@ -460,7 +462,7 @@ SafeRepr_is_secret_name(SafeRepr_Context *c, PyObject *name)
 /* Would the object's own __repr__ show a secret? Looks a few levels into
  * dicts, lists and instance attributes for a name that must be redacted. */
 static int
-holds_secret(SafeRepr_Context *c, PyObject *obj, int depth)
+holds_secret_inner(SafeRepr_Context *c, PyObject *obj, int depth, int *budget)
 {
     /* Owned */
     PyObject *kids = NULL;
@@ -469,6 +471,9 @@ holds_secret(SafeRepr_Context *c, PyObject *obj, int depth)
 
     if (depth > SECRET_SCAN_DEPTH || !c->opts.redact || PyTuple_GET_SIZE(c->opts.redact) == 0)
         return 0;
+    /* Too big to be sure: treat it as holding a secret (render it here). */
+    if (--(*budget) < 0)
+        return 1;
     SafeRepr_Kind kind = SafeRepr_kind(obj);
     if (kind == SAFEREPR_ATOM || kind == SAFEREPR_SET)
         return 0;
@@ -484,17 +489,50 @@ holds_secret(SafeRepr_Context *c, PyObject *obj, int depth)
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(kids) && !found; i++) {
         PyObject *kid = PyList_GET_ITEM(kids, i);
         if (kind == SAFEREPR_SEQUENCE) {
-            found = holds_secret(c, kid, depth + 1);
+            found = holds_secret_inner(c, kid, depth + 1, budget);
             continue;
         }
         if (SafeRepr_is_secret_name(c, PyTuple_GET_ITEM(kid, 0)))
             found = 1;
         else
-            found = holds_secret(c, PyTuple_GET_ITEM(kid, 1), depth + 1);
+            found = holds_secret_inner(c, PyTuple_GET_ITEM(kid, 1), depth + 1, budget);
     }
 done:
     Py_LeaveRecursiveCall();
     Py_XDECREF(kids);
+    return found;
+}
+
+/* Scans are remembered for the batch (structure capture asks about the
+ * same objects again at every level). The cache holds a reference to each
+ * object so that its id cannot be reused by another one meanwhile. */
+static int
+holds_secret(SafeRepr_Context *c, PyObject *obj, int depth)
+{
+    int budget = SECRET_SCAN_NODES;
+    PyObject *key = NULL, *hit = NULL, *entry = NULL;
+
+    if (!c->opts.redact || PyTuple_GET_SIZE(c->opts.redact) == 0)
+        return 0;
+    if (!c->secret_cache)
+        c->secret_cache = PyDict_New();
+    key = c->secret_cache ? PyLong_FromVoidPtr(obj) : NULL;
+    if (key) {
+        hit = PyDict_GetItemWithError(c->secret_cache, key);   /* borrowed */
+        if (hit) {
+            Py_DECREF(key);
+            return PyTuple_GET_ITEM(hit, 1) == Py_True;
+        }
+    }
+    PyErr_Clear();
+    int found = holds_secret_inner(c, obj, depth, &budget);
+    if (key) {
+        entry = PyTuple_Pack(2, obj, found ? Py_True : Py_False);
+        if (!entry || PyDict_SetItem(c->secret_cache, key, entry) < 0)
+            PyErr_Clear();
+        Py_XDECREF(entry);
+        Py_DECREF(key);
+    }
     return found;
 }
 

@@ -61,6 +61,7 @@ typedef struct SafeRepr_Context {
     double deadline;                /* monotonic seconds; the current value's */
     int armed;                      /* 1 while user code runs under the guard */
     int timed_out;                  /* the guard fired for the current value */
+    PyObject *secret_cache;         /* owned: id -> (obj, bool) of secret scans */
     /* Containers being rendered (borrowed; the renderer holds references). */
     PyObject *ancestors[SAFEREPR_MAX_DEPTH_LIMIT + 1];
     int nancestors;

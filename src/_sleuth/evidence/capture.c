@@ -555,17 +555,30 @@ write_locals(Cap *c, JsonW *w, PyObject *frame, Py_ssize_t budget)
             omitted++;
             continue;
         }
-        if (!first)
-            JsonW_lit(w, ",");
-        first = 0;
-        JsonW_str(w, name);
-        JsonW_lit(w, ":");
-        if (SafeRepr_is_secret_name(&c->rc, name)) {
-            write_redacted(w);
+        /* Try with structure (while under half the budget), then the repr
+         * text alone; a local that does not fit either way is left out. */
+        Py_ssize_t mark = w->len;
+        int detail = used < budget / 2, written = 0;
+        for (; detail >= 0 && !written; detail--) {
+            JsonW_truncate(w, mark);
+            if (!first)
+                JsonW_lit(w, ",");
+            JsonW_str(w, name);
+            JsonW_lit(w, ":");
+            if (SafeRepr_is_secret_name(&c->rc, name))
+                write_redacted(w);
+            else {
+                Py_ssize_t nodes = 0;
+                write_node(c, w, value, 0, detail, &nodes);
+            }
+            written = w->len - start <= budget;
+        }
+        if (!written) {
+            JsonW_truncate(w, mark);
+            omitted++;
             continue;
         }
-        Py_ssize_t nodes = 0;
-        write_node(c, w, value, 0, used < budget / 2, &nodes);
+        first = 0;
     }
     JsonW_lit(w, "}");
     if (omitted) {
@@ -1034,7 +1047,7 @@ write_packages(Cap *c, JsonW *w, PyObject *pkg_cache)
     /* Owned */
     PyObject *tops = PySet_New(NULL), *metadata = NULL, *mapping = NULL, *seen = PyDict_New();
     /* Borrowed */
-    PyObject *stdlib = PySys_GetObject("stdlib_module_names");
+    PyObject *stdlib = PySys_GetObject("stdlib_module_names"), *versions = NULL;
     int first = 1;
 
     JsonW_lit(w, "{");
@@ -1070,6 +1083,14 @@ write_packages(Cap *c, JsonW *w, PyObject *pkg_cache)
         metadata = PyImport_ImportModule("importlib.metadata");
     if (!metadata)
         goto done;
+    versions = pkg_cache ? PyDict_GetItemString(pkg_cache, "versions") : NULL;
+    if (pkg_cache && !versions) {
+        PyObject *fresh = PyDict_New();
+        if (fresh && PyDict_SetItemString(pkg_cache, "versions", fresh) == 0)
+            versions = fresh;
+        Py_XDECREF(fresh);      /* the cache keeps it */
+    }
+    PyErr_Clear();
     PyObject *it = PyObject_GetIter(tops), *top;
     while (it && (top = PyIter_Next(it)) != NULL) {
         PyObject *dists = PyDict_GetItemWithError(mapping, top);   /* borrowed */
@@ -1080,7 +1101,14 @@ write_packages(Cap *c, JsonW *w, PyObject *pkg_cache)
             PyObject *dist = PyList_GET_ITEM(dists, i);
             if (PyDict_Contains(seen, dist) != 0)
                 continue;
-            PyObject *ver = PyObject_CallMethod(metadata, "version", "O", dist);
+            /* importlib.metadata.version() scans sys.path: once per process. */
+            PyObject *ver = versions ? Py_XNewRef(PyDict_GetItemWithError(versions, dist)) : NULL;
+            if (!ver) {
+                PyErr_Clear();
+                ver = PyObject_CallMethod(metadata, "version", "O", dist);
+                if (ver && versions && PyUnicode_Check(ver))
+                    PyDict_SetItem(versions, dist, ver);
+            }
             if (!ver || !PyUnicode_Check(ver)) {
                 PyErr_Clear();
                 Py_XDECREF(ver);
@@ -1326,14 +1354,16 @@ Capture_document(PyObject *exc, PyFrameObject *frame, const char *reason,
         write_frame_skeleton(&c, &fw[i], PyList_GET_ITEM(c.frames, i));
         used += fw[i].len + 16;
     }
-    /* Locals: each wanted frame gets twice its fair share of what is left,
-     * so the innermost frames keep detail and the budget still reaches the
-     * outer ones. */
+    /* Locals: each wanted frame may use an eighth of what is left or twice
+     * its fair share, whichever is more: the innermost frames of the failure
+     * keep full detail and the budget still reaches the outer ones. */
     Py_ssize_t left = o->max_bytes - used;
     Py_ssize_t nwant = PyList_GET_SIZE(c.priority);
     for (Py_ssize_t k = 0; k < nwant; k++) {
         Py_ssize_t fi = PyLong_AsSsize_t(PyList_GET_ITEM(c.priority, k));
         Py_ssize_t share = left > 0 ? 2 * left / (nwant - k) : 0;
+        if (share < left / 8)
+            share = left / 8;
         if (share > left)
             share = left;
         Py_ssize_t before = fw[fi].len;

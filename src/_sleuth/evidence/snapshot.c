@@ -499,7 +499,8 @@ static PyMemberDef evidence_members[] = {
     {"exception", Py_T_OBJECT_EX, offsetof(EvidenceObj, exception), RO,
      "The SnapshotException, or None for a capture without one."},
     {"traceback", Py_T_OBJECT_EX, offsetof(EvidenceObj, traceback), RO,
-     "The exception's first SnapshotTraceback entry, or None."},
+     "The exception's first SnapshotTraceback entry; for a capture without exception,\n"
+     "a traceback over the captured stack; None if there is neither."},
     {"frames", Py_T_OBJECT_EX, offsetof(EvidenceObj, frames), RO, "Every SnapshotFrame."},
     {"stack", Py_T_OBJECT_EX, offsetof(EvidenceObj, stack), RO,
      "Frames of a capture without exception, outermost first."},
@@ -1049,6 +1050,32 @@ frame_list(Loader *L, PyObject *raw, const char *what)
     return out;
 }
 
+/* tb-like chain over `frames` (outermost first), at each frame's line. */
+static PyObject *
+stack_traceback(Loader *L, PyObject *frames)
+{
+    PyObject *next = Py_NewRef(Py_None);
+    for (Py_ssize_t i = PyList_GET_SIZE(frames) - 1; i >= 0; i--) {
+        FrameObj *f = (FrameObj *)PyList_GET_ITEM(frames, i);
+        TbObj *t = (TbObj *)snap_new(L->st->tb_type);
+        if (!t) {
+            Py_DECREF(next);
+            return NULL;
+        }
+        t->tb_frame = Py_NewRef((PyObject *)f);
+        t->tb_next = next;
+        t->tb_lineno = f->f_lineno;
+        t->tb_lasti = f->f_lasti;
+        t->positions = Py_BuildValue("(OOOO)", Py_None, Py_None, Py_None, Py_None);
+        next = (PyObject *)t;
+        if (!t->positions) {
+            Py_DECREF(next);
+            return NULL;
+        }
+    }
+    return next;
+}
+
 static PyObject *
 build_threads(Loader *L, PyObject *raw)
 {
@@ -1281,6 +1308,14 @@ Snapshot_load(EvidenceState *st, PyObject *path)
     ev->stack = stack ? frame_list(&L, stack, "file.stack") : PyList_New(0);
     if (!ev->stack || !ev->limits || !ev->thread)
         goto done;
+    if (ev->traceback == Py_None && PyList_GET_SIZE(ev->stack)) {
+        /* A capture without exception: a traceback over its stack lets the
+         * debugger walk it the same way. */
+        PyObject *tb = stack_traceback(&L, ev->stack);
+        if (!tb)
+            goto done;
+        Py_SETREF(ev->traceback, tb);
+    }
     ev->threads = build_threads(&L, maybe(doc, "threads"));
     if (!ev->threads)
         goto done;
