@@ -8,7 +8,6 @@ import textwrap
 import pytest
 
 import sleuth.evidence as ev
-from conftest import SANITIZED
 
 CRASH_MAIN = textwrap.dedent("""
     import sys
@@ -349,8 +348,6 @@ def test_recursion_error_capture(tmp_path):
     assert tb.tb_frame.f_code.co_name == "r"
 
 
-@pytest.mark.skipif(SANITIZED, reason="only timing-free work here, but ASan makes the "
-                    "100 MB allocations of the big test slow; covered by the test above")
 def test_load_many_times_no_growth(tmp_path):
     try:
         raise ValueError("x")

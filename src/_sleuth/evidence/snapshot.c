@@ -1217,7 +1217,7 @@ Snapshot_load(EvidenceState *st, PyObject *path)
     while (i < PyBytes_GET_SIZE(data) && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t'))
         i++;
     if (i >= PyBytes_GET_SIZE(data) || p[i] != '{') {
-        PyErr_SetString(st->error, "not a sleuth evidence file (it is not JSON)");
+        PyErr_SetString(st->error, "not a sleuth evidence file (it is not a JSON object)");
         goto done;
     }
     json = PyImport_ImportModule("json");
