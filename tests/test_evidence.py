@@ -313,7 +313,7 @@ def test_large_stack_stays_under_one_megabyte(tmp_path):
     try:
         frame(99)
     except RuntimeError:
-        path = ev.capture(path=tmp_path / "big.json", repr_timeout=0.01)
+        path = ev.capture(path=tmp_path / "big.json")      # default budgets
     assert os.path.getsize(path) < 1_000_000
     e = ev.load(path)
     assert e.truncated
@@ -323,6 +323,10 @@ def test_large_stack_stays_under_one_megabyte(tmp_path):
     assert len(f.f_back.f_locals) == 50      # the innermost frames keep every local
     assert repr(f.f_back.f_locals["h"]) == "<repr timed out>"
     assert repr(f.f_back.f_locals["v0"]).endswith(", ...]")
+    # 100 hanging reprs at 0.1 s each would take 10 s: the batch's 2 s of
+    # user-repr time runs out and the rest are skipped.
+    texts = {repr(fr.f_locals["h"]) for fr in e.frames if "h" in fr.f_locals}
+    assert "<repr skipped: time budget spent>" in texts
 
 
 def _call(fn, depth, ns):

@@ -82,6 +82,21 @@ def test_hanging_repr_times_out():
     assert safe_repr([Hanging(), 7], repr_timeout=0.05).startswith("[<repr timed out>")
 
 
+def test_total_time_budget():
+    from sleuth.traceback import format_exception
+
+    def f(a, b, c, d, e, g, h, i):
+        raise ValueError("x")
+    try:
+        f(*[Hanging() for _ in range(8)])
+    except ValueError as exc:
+        text = "".join(format_exception(exc, locals=True, repr_timeout=0.05,
+                                        total_repr_timeout=0.12))
+    assert "<repr timed out>" in text
+    assert "<repr skipped: time budget spent>" in text
+    assert text.endswith("ValueError: x\n")
+
+
 def test_trace_function_restored():
     calls = []
 

@@ -14,6 +14,7 @@ class EvidenceError(ValueError): ...
 #   max_items: int = 25            container items kept
 #   max_depth: int = 3             container/attribute levels kept below a local
 #   repr_timeout: float = 0.1      seconds of user __repr__ code per value
+#   total_repr_timeout: float = 2.0  seconds of user __repr__ code per capture
 #   redact / redact_extra          replace / extend the redaction patterns
 #   announce: bool = False         print "sleuth: evidence saved to PATH" on stderr
 

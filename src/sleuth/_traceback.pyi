@@ -10,6 +10,7 @@ DEFAULT_REDACT: tuple[str, ...]
 #   max_items: int = 25         container items shown
 #   max_depth: int = 4          nesting levels shown
 #   repr_timeout: float = 0.1   seconds of user __repr__ code per value
+#   total_repr_timeout: float = 2.0  seconds of user __repr__ code per call
 #   redact: Iterable[str] | None = None        replaces DEFAULT_REDACT
 #   redact_extra: Iterable[str] | None = None  added to the patterns
 
@@ -17,6 +18,7 @@ def format_exception(exc: BaseException | type[BaseException] | None, /, value: 
                      tb: TracebackType | None = ..., limit: int | None = None, chain: bool = True,
                      *, locals: bool = False, max_length: int = 200, max_items: int = 25,
                      max_depth: int = 4, repr_timeout: float = 0.1,
+                     total_repr_timeout: float = 2.0,
                      redact: Iterable[str] | None = None,
                      redact_extra: Iterable[str] | None = None) -> list[str]: ...
 def print_exception(exc: BaseException | type[BaseException] | None, /, value: BaseException | None = ...,

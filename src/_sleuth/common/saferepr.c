@@ -175,7 +175,7 @@ guard_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     }
     if (!c->armed)
         return 0;
-    if (monotonic_now() > c->deadline) {
+    if (monotonic_now() > c->guard_deadline) {
         c->timed_out = 1;
         PyErr_SetString(PyExc_TimeoutError, "repr time budget exceeded");
         return -1;
@@ -582,6 +582,10 @@ render_via_repr(SafeRepr_Context *c, Writer *w, PyObject *obj, int trusted)
     PyObject *text = NULL, *exc = NULL;
 
     c->timed_out = 0;
+    if (!trusted && c->opts.total_seconds > 0 && monotonic_now() > c->batch_deadline) {
+        w_puts(w, "<repr skipped: time budget spent>");
+        return;
+    }
     text = trusted ? PyObject_Repr(obj) : guarded_repr(c, obj);
     if (text) {
         w_put_str(w, text);
@@ -849,6 +853,7 @@ SafeRepr_options_default(SafeRepr_Options *o)
     o->max_items = SAFEREPR_DEFAULT_MAX_ITEMS;
     o->max_depth = SAFEREPR_DEFAULT_MAX_DEPTH;
     o->max_seconds = SAFEREPR_DEFAULT_MAX_SECONDS;
+    o->total_seconds = SAFEREPR_DEFAULT_TOTAL_SECONDS;
     o->redact = NULL;
 }
 
@@ -867,6 +872,7 @@ SafeRepr_begin(SafeRepr_Context *c, const SafeRepr_Options *o)
         c->opts.max_depth = SAFEREPR_MAX_DEPTH_LIMIT;
     if (c->opts.redact && !PyTuple_Check(c->opts.redact))
         c->opts.redact = NULL;
+    c->batch_deadline = c->opts.total_seconds > 0 ? monotonic_now() + c->opts.total_seconds : 1e300;
 }
 
 void
@@ -891,6 +897,7 @@ SafeRepr_value(SafeRepr_Context *c, PyObject *obj)
     c->timed_out = 0;
     c->nancestors = 0;
     c->deadline = monotonic_now() + c->opts.max_seconds;
+    c->guard_deadline = c->deadline < c->batch_deadline ? c->deadline : c->batch_deadline;
     render(c, &w, obj, 0);
     if (PyErr_Occurred())
         PyErr_Clear();      /* nothing the renderer tried may leak out */

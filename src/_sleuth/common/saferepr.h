@@ -11,6 +11,9 @@
  *     TimeoutError in it when the budget is spent, and the text is then
  *     "<repr timed out>". Code that blocks in C (time.sleep) cannot be
  *     interrupted this way;
+ *   - all user __repr__ code of a batch together gets total_seconds (2 s by
+ *     default); after that, values that would need it show
+ *     "<repr skipped: time budget spent>" (builtin values still render);
  *   - a __repr__ that raises gives "<repr failed: ValueError>";
  *   - nothing is mutated: no iterator is advanced, no attribute getter or
  *     __getattr__ runs (attributes are read from __dict__ and slots only);
@@ -41,6 +44,7 @@
 #define SAFEREPR_DEFAULT_MAX_ITEMS 25
 #define SAFEREPR_DEFAULT_MAX_DEPTH 4
 #define SAFEREPR_DEFAULT_MAX_SECONDS 0.1
+#define SAFEREPR_DEFAULT_TOTAL_SECONDS 2.0
 #define SAFEREPR_MAX_DEPTH_LIMIT 32   /* max_depth is clamped to this */
 
 typedef struct {
@@ -48,6 +52,7 @@ typedef struct {
     Py_ssize_t max_items;   /* container items shown before "..." */
     int max_depth;          /* nesting levels shown before "[...]" */
     double max_seconds;     /* time budget per value; <= 0 means no guard */
+    double total_seconds;   /* user __repr__ time for the whole batch; <= 0: no limit */
     PyObject *redact;       /* borrowed rule tuple (redact.h), or NULL */
 } SafeRepr_Options;
 
@@ -59,6 +64,8 @@ typedef struct SafeRepr_Context {
     PyObject *saved_obj;            /* owned: its argument */
     PyObject *capsule;              /* owned: points back at this context */
     double deadline;                /* monotonic seconds; the current value's */
+    double batch_deadline;          /* end of the batch's user-code budget */
+    double guard_deadline;          /* min of the two: when the guard fires */
     int armed;                      /* 1 while user code runs under the guard */
     int timed_out;                  /* the guard fired for the current value */
     PyObject *secret_cache;         /* owned: id -> (obj, bool) of secret scans */

@@ -90,7 +90,7 @@ static int
 config_from_kwargs(PyObject *kw, const Config *base, Config *cfg, const char *fname)
 {
     /* Owned */
-    PyObject *redact = NULL, *extra = NULL, *timeout = NULL;
+    PyObject *redact = NULL, *extra = NULL, *timeout = NULL, *total = NULL;
     Py_ssize_t depth;
     int rc = -1;
 
@@ -109,13 +109,19 @@ config_from_kwargs(PyObject *kw, const Config *base, Config *cfg, const char *fn
             || pop_ssize(kw, "max_length", 8, &cfg->cap.repr.max_chars) < 0
             || pop_ssize(kw, "max_items", 0, &cfg->cap.repr.max_items) < 0
             || pop_ssize(kw, "max_depth", 0, &depth) < 0
-            || pop(kw, "repr_timeout", &timeout) < 0 || pop(kw, "redact", &redact) < 0
+            || pop(kw, "repr_timeout", &timeout) < 0
+            || pop(kw, "total_repr_timeout", &total) < 0 || pop(kw, "redact", &redact) < 0
             || pop(kw, "redact_extra", &extra) < 0)
         goto done;
     cfg->cap.struct_depth = depth > SAFEREPR_MAX_DEPTH_LIMIT ? SAFEREPR_MAX_DEPTH_LIMIT : (int)depth;
     if (timeout && timeout != Py_None) {
         cfg->cap.repr.max_seconds = PyFloat_AsDouble(timeout);
         if (cfg->cap.repr.max_seconds == -1.0 && PyErr_Occurred())
+            goto done;
+    }
+    if (total && total != Py_None) {
+        cfg->cap.repr.total_seconds = PyFloat_AsDouble(total);
+        if (cfg->cap.repr.total_seconds == -1.0 && PyErr_Occurred())
             goto done;
     }
     if (redact || extra || !cfg->redact) {
@@ -138,6 +144,7 @@ done:
     Py_XDECREF(redact);
     Py_XDECREF(extra);
     Py_XDECREF(timeout);
+    Py_XDECREF(total);
     return rc;
 }
 

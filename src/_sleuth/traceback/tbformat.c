@@ -29,7 +29,7 @@ TbFormat_pop_options(PyObject *kwargs, TbFormat_Options *o)
 {
     /* Owned */
     PyObject *locals = NULL, *max_length = NULL, *max_items = NULL, *max_depth = NULL;
-    PyObject *timeout = NULL, *redact = NULL, *extra = NULL;
+    PyObject *timeout = NULL, *total = NULL, *redact = NULL, *extra = NULL;
     int rc = -1;
 
     o->locals = 0;
@@ -38,6 +38,7 @@ TbFormat_pop_options(PyObject *kwargs, TbFormat_Options *o)
             || pop_key(kwargs, "max_items", &max_items) < 0
             || pop_key(kwargs, "max_depth", &max_depth) < 0
             || pop_key(kwargs, "repr_timeout", &timeout) < 0
+            || pop_key(kwargs, "total_repr_timeout", &total) < 0
             || pop_key(kwargs, "redact", &redact) < 0
             || pop_key(kwargs, "redact_extra", &extra) < 0)
         goto done;
@@ -80,6 +81,11 @@ TbFormat_pop_options(PyObject *kwargs, TbFormat_Options *o)
         if (o->repr.max_seconds == -1.0 && PyErr_Occurred())
             goto done;
     }
+    if (total && total != Py_None) {
+        o->repr.total_seconds = PyFloat_AsDouble(total);
+        if (o->repr.total_seconds == -1.0 && PyErr_Occurred())
+            goto done;
+    }
     o->repr.redact = Redact_build(redact, extra);
     if (!o->repr.redact)
         goto done;
@@ -90,6 +96,7 @@ done:
     Py_XDECREF(max_items);
     Py_XDECREF(max_depth);
     Py_XDECREF(timeout);
+    Py_XDECREF(total);
     Py_XDECREF(redact);
     Py_XDECREF(extra);
     return rc;

@@ -19,7 +19,7 @@ typedef struct {
 } TbFormat_Options;
 
 /* Pop sleuth's keyword options (locals, max_length, max_items, max_depth,
- * repr_timeout, redact, redact_extra) from `kwargs` (a dict we may modify)
+ * repr_timeout, total_repr_timeout, redact, redact_extra) from `kwargs` (a dict we may modify)
  * into `o`; o->repr.redact becomes a new reference the caller releases with
  * TbFormat_options_clear. -1 with an exception on bad values. */
 int TbFormat_pop_options(PyObject *kwargs, TbFormat_Options *o);
