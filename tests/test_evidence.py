@@ -140,6 +140,11 @@ def test_main_thread_crash_same_stderr_and_status(py, tmp_path):
     import linecache
     assert linecache.getline(f.f_code.co_filename, 17).strip() == 'return total / order["discount"]'
     linecache.cache.pop(f.f_code.co_filename, None)
+    # And `sleuth open` in yet another process.
+    r = py(["-m", "sleuth", "open", path])
+    assert r.returncode == 0, r.stderr
+    assert 'return total / order["discount"]' in r.stdout
+    assert "ZeroDivisionError: float division by zero" in r.stdout
 
 
 def test_thread_crash_same_stderr_and_status(py, tmp_path):
@@ -171,6 +176,21 @@ def test_unwritable_directory_one_line(py, tmp_path):
     extra = with_ev.stderr[len(plain.stderr):]
     assert extra.count("\n") == 1
     assert extra.startswith("sleuth: could not write evidence file: ")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into a read-only directory")
+def test_read_only_directory_one_line(py, tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        plain, with_ev = run_both(py, tmp_path, CRASH_MAIN, evidence_dir=ro)
+    finally:
+        ro.chmod(0o700)
+    assert with_ev.returncode == plain.returncode == 1
+    extra = with_ev.stderr[len(plain.stderr):]
+    assert with_ev.stderr.startswith(plain.stderr) and extra.count("\n") == 1
+    assert "Permission denied" in extra
 
 
 def test_install_chains_and_uninstall(py, tmp_path):
@@ -234,6 +254,10 @@ def test_capture_on_demand_and_chain(tmp_path):
     assert exc.__suppress_context__ is True
     assert innermost(exc.__cause__.__traceback__).tb_frame.f_code.co_name == "inner"
     assert e.exceptions[0] is exc
+    summary = e.summary()
+    assert "KeyError: 'k'\n\nThe above exception was the direct cause of the following " \
+        "exception:\n\nTraceback (most recent call last):\n" in summary
+    assert summary.index("in inner") < summary.index("RuntimeError: wrapped")
     # The test function and pytest's callers are on the stack too.
     f = e.traceback.tb_frame
     assert f.f_code.co_name == "test_capture_on_demand_and_chain"

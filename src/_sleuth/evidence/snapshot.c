@@ -1386,11 +1386,61 @@ append_frame_line(PyObject *parts, EvidenceObj *ev, PyObject *frame, int lineno)
     return 0;
 }
 
+/* The exception chain, oldest first, in the standard library's words. */
+static int
+append_chain(PyObject *parts, EvidenceObj *ev, PyObject *exc_obj, PyObject *seen, int depth)
+{
+    ExcObj *e = (ExcObj *)exc_obj;
+    PyObject *key = PyLong_FromVoidPtr(exc_obj);
+    if (!key)
+        return -1;
+    int known = PySet_Contains(seen, key);
+    if (known == 0)
+        known = PySet_Add(seen, key) < 0 ? -1 : 0;
+    Py_DECREF(key);
+    if (known != 0 || depth > 100)
+        return known < 0 ? -1 : 0;
+    if (e->cause != Py_None) {
+        if (append_chain(parts, ev, e->cause, seen, depth + 1) < 0
+                || append(parts, PyUnicode_FromString(
+                       "\nThe above exception was the direct cause of the following exception:\n\n")) < 0)
+            return -1;
+    }
+    else if (e->context != Py_None && !e->suppress_context) {
+        if (append_chain(parts, ev, e->context, seen, depth + 1) < 0
+                || append(parts, PyUnicode_FromString(
+                       "\nDuring handling of the above exception, another exception occurred:\n\n")) < 0)
+            return -1;
+    }
+    if (e->traceback != Py_None) {
+        if (append(parts, PyUnicode_FromString("Traceback (most recent call last):\n")) < 0)
+            return -1;
+        for (PyObject *t = e->traceback; t && t != Py_None; t = ((TbObj *)t)->tb_next)
+            if (append_frame_line(parts, ev, ((TbObj *)t)->tb_frame, ((TbObj *)t)->tb_lineno) < 0)
+                return -1;
+    }
+    PyObject *line = PyUnicode_GET_LENGTH(e->str_text)
+        ? PyUnicode_FromFormat("%U: %U\n", e->type_name, e->str_text)
+        : PyUnicode_FromFormat("%U\n", e->type_name);
+    if (append(parts, line) < 0)
+        return -1;
+    for (Py_ssize_t i = 0; e->notes && i < PyList_GET_SIZE(e->notes); i++)
+        if (append(parts, PyUnicode_FromFormat("%S\n", PyList_GET_ITEM(e->notes, i))) < 0)
+            return -1;
+    for (Py_ssize_t i = 0; e->exceptions && i < PyTuple_GET_SIZE(e->exceptions); i++) {
+        ExcObj *m = (ExcObj *)PyTuple_GET_ITEM(e->exceptions, i);
+        if (append(parts, PyUnicode_FromFormat("  +-- %zd: %U: %U\n", i + 1, m->type_name,
+                                               m->str_text)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 PyObject *
 Snapshot_summary(PyObject *self)
 {
     /* Owned */
-    PyObject *parts = NULL, *res = NULL, *empty = NULL;
+    PyObject *parts = NULL, *res = NULL, *empty = NULL, *seen = NULL;
     EvidenceObj *ev = (EvidenceObj *)self;
     PyObject *env = ev->environment, *py = NULL, *plat = NULL;
 
@@ -1403,21 +1453,9 @@ Snapshot_summary(PyObject *self)
     if (append(parts, PyUnicode_FromFormat("Reason: %S\n", ev->reason)) < 0)
         goto done;
     if (ev->exception != Py_None) {
-        ExcObj *e = (ExcObj *)ev->exception;
-        if (append(parts, PyUnicode_FromString("Traceback (most recent call last):\n")) < 0)
+        seen = PySet_New(NULL);
+        if (!seen || append_chain(parts, ev, ev->exception, seen, 0) < 0)
             goto done;
-        for (PyObject *t = ev->traceback; t && t != Py_None; t = ((TbObj *)t)->tb_next)
-            if (append_frame_line(parts, ev, ((TbObj *)t)->tb_frame, ((TbObj *)t)->tb_lineno) < 0)
-                goto done;
-        if (PyUnicode_GET_LENGTH(e->str_text))
-            res = PyUnicode_FromFormat("%U: %U\n", e->type_name, e->str_text);
-        else
-            res = PyUnicode_FromFormat("%U\n", e->type_name);
-        if (append(parts, res) < 0) {
-            res = NULL;
-            goto done;
-        }
-        res = NULL;
     }
     else {
         if (append(parts, PyUnicode_FromString("Stack (most recent call last):\n")) < 0)
@@ -1443,5 +1481,6 @@ Snapshot_summary(PyObject *self)
 done:
     Py_XDECREF(parts);
     Py_XDECREF(empty);
+    Py_XDECREF(seen);
     return res;
 }
