@@ -178,6 +178,23 @@ def test_unwritable_directory_one_line(py, tmp_path):
     assert extra.startswith("sleuth: could not write evidence file: ")
 
 
+def test_disk_full_one_line(py, tmp_path):
+    # RLIMIT_FSIZE makes write() fail with EFBIG past 2 KB, as a full disk
+    # would fail it with ENOSPC; the partial file must not be left behind.
+    limit = textwrap.dedent("""
+        import resource, signal
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+    """)
+    plain, with_ev = run_both(py, tmp_path, limit + CRASH_MAIN)
+    assert with_ev.returncode == plain.returncode == 1
+    extra = with_ev.stderr[len(plain.stderr):]
+    assert with_ev.stderr.startswith(plain.stderr) and extra.count("\n") == 1
+    assert extra.startswith("sleuth: could not write evidence file: ")
+    assert "File too large" in extra
+    assert os.listdir(tmp_path / "evidence") == []
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write into a read-only directory")
 def test_read_only_directory_one_line(py, tmp_path):
     ro = tmp_path / "ro"
