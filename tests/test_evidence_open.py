@@ -35,6 +35,7 @@ def test_open_prints_summary(py, good):
     assert "ValueError: bad amount -3" in r.stdout
     assert 'in inner\n    raise ValueError(f"bad amount {amount}")\n' in r.stdout
     assert "Python: " in r.stdout and "Command line: " in r.stdout
+    assert "Locals of inner:\n    amount = -3\n" in r.stdout
 
 
 def test_open_gzip(py, tmp_path):

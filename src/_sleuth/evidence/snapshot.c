@@ -1466,6 +1466,28 @@ Snapshot_summary(PyObject *self)
                 goto done;
         }
     }
+    /* The innermost frame's locals: what `sleuth open` can show without the
+     * debugger. Values are captured text or plain scalars: repr() is safe. */
+    PyObject *inner = NULL;
+    for (PyObject *t = ev->traceback; t && t != Py_None; t = ((TbObj *)t)->tb_next)
+        inner = ((TbObj *)t)->tb_frame;
+    if (inner && PyDict_GET_SIZE(((FrameObj *)inner)->f_locals)) {
+        PyObject *names = PyDict_Keys(((FrameObj *)inner)->f_locals);
+        if (!names || PyList_Sort(names) < 0) {
+            Py_XDECREF(names);
+            goto done;
+        }
+        CodeObj *code = (CodeObj *)((FrameObj *)inner)->f_code;
+        int rc = append(parts, PyUnicode_FromFormat("Locals of %U:\n", code->co_name));
+        for (Py_ssize_t i = 0; rc == 0 && i < PyList_GET_SIZE(names); i++) {
+            PyObject *k = PyList_GET_ITEM(names, i);
+            PyObject *v = PyDict_GetItem(((FrameObj *)inner)->f_locals, k);
+            rc = append(parts, v ? PyUnicode_FromFormat("    %S = %R\n", k, v) : NULL);
+        }
+        Py_DECREF(names);
+        if (rc < 0)
+            goto done;
+    }
     py = or_none(env, "python");
     plat = or_none(env, "platform");
     if (append(parts, PyUnicode_FromFormat(
