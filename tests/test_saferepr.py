@@ -167,6 +167,7 @@ def test_nothing_is_mutated_or_consumed():
         def __repr__(self):
             return f"Spy({self.password})"
 
+    assert "pw" not in safe_repr(Spy())      # its own repr would print the password
     dd = collections.defaultdict(list, a=[1])
     gen = (i for i in range(3))
     it = iter([1, 2, 3])

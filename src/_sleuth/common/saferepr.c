@@ -262,8 +262,10 @@ SafeRepr_kind(PyObject *obj)
         return has_builtin_set_iter(obj) ? SAFEREPR_SET : SAFEREPR_ATOM;
     if (PyType_Check(obj) || PyModule_Check(obj) || PyExceptionInstance_Check(obj))
         return SAFEREPR_ATOM;
-    /* Instances of Python classes: their state is in __dict__ and slots. */
-    if ((tp->tp_flags & Py_TPFLAGS_HEAPTYPE) && tp->tp_getattro == PyObject_GenericGetAttr)
+    /* Instances of Python classes: their state is in __dict__ and slots,
+     * which are read directly, so __getattr__/__getattribute__ and
+     * properties never run. */
+    if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE)
         return SAFEREPR_OBJECT;
     return SAFEREPR_ATOM;
 }
