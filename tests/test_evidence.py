@@ -242,6 +242,29 @@ def test_install_chains_and_uninstall(py, tmp_path):
     assert ev.load(path).exception.type_name == "LookupError"
 
 
+def test_autostart_compress_and_system_exit(py, tmp_path):
+    script = tmp_path / "p.py"
+    script.write_text(textwrap.dedent("""
+        import sys, threading
+        import sleuth.evidence
+        print(sleuth.evidence._autostart())
+        t = threading.Thread(target=sys.exit, args=(5,))   # SystemExit: not evidence
+        t.start(); t.join()
+        if sys.argv[1] == "raise":
+            raise OSError("disk on fire")
+        sys.exit(4)
+    """))
+    env = {"SLEUTH_EVIDENCE": str(tmp_path / "ev"), "SLEUTH_EVIDENCE_COMPRESS": "1"}
+    r = py([str(script), "exit"], env=env)
+    assert (r.returncode, r.stdout, r.stderr) == (4, "True\n", "")
+    assert not os.path.exists(tmp_path / "ev") or os.listdir(tmp_path / "ev") == []
+    r = py([str(script), "raise"], env=env)
+    assert r.returncode == 1 and r.stderr.endswith("OSError: disk on fire\n")
+    path = only_file(tmp_path / "ev")
+    assert path.endswith(".json.gz")
+    assert ev.load(path).exception.type_name == "OSError"
+
+
 def test_autostart_off_without_variable(monkeypatch):
     monkeypatch.delenv("SLEUTH_EVIDENCE", raising=False)
     assert ev._autostart() is False
