@@ -137,7 +137,10 @@ def test_hands_off_to_debugger_frontend(monkeypatch, good, capsys):
     def open_snapshot(exc, tb, environment, threads):
         calls.append((exc, tb, environment, threads))
         return 7
+    import linecache
     monkeypatch.setattr(sleuth._sleuth, "open_snapshot", open_snapshot, raising=False)
+    # main() registers the file's sources in linecache: keep this process's.
+    monkeypatch.setattr(linecache, "cache", dict(linecache.cache))
     assert ev.main(["sleuth open", str(good)]) == 7
     (exc, tb, environment, threads), = calls
     assert str(exc) == "bad amount -3" and exc.__traceback__ is tb
@@ -166,3 +169,40 @@ def test_snapshot_values_behave(good):
     assert f.f_trace is None and f.f_builtins == {}
     with pytest.raises(TypeError):
         ev.SnapshotFrame()
+
+
+def test_stdlib_formats_snapshot_tracebacks_identically(tmp_path):
+    # Location lines, source lines and position markers of a loaded file are
+    # what the live traceback gave, on another "machine" (sources registered
+    # from the file, not read from disk).
+    import linecache
+    import traceback
+
+    def inner(d):
+        return d["items"][3] + \
+            1
+
+    def outer():
+        try:
+            inner({"items": [1]})
+        except IndexError as e:
+            raise KeyError("k") from e
+    try:
+        outer()
+    except KeyError as exc:
+        live = traceback.format_tb(exc.__traceback__)
+        live_cause = traceback.format_tb(exc.__cause__.__traceback__)
+        path = ev.capture(path=tmp_path / "x.json")
+    e = ev.load(path)
+    saved = dict(linecache.cache)
+    linecache.clearcache()
+    try:
+        assert e.register_sources() >= 1
+        assert traceback.format_tb(e.traceback) == live
+        assert traceback.format_tb(e.exception.__cause__.__traceback__) == live_cause
+        assert "~~~~~~~~~~^^^" in "".join(live_cause) or "^" in "".join(live_cause)
+        summary = e.summary()
+        assert "".join(live_cause) in summary
+    finally:
+        linecache.cache.clear()
+        linecache.cache.update(saved)

@@ -41,6 +41,7 @@ class SnapshotCode:
     co_kwonlyargcount: int
     co_flags: int
     co_varnames: tuple[str, ...]
+    def co_positions(self) -> Iterator[tuple[int | None, int | None, int | None, int | None]]: ...
 
 class SnapshotFrame:
     f_code: SnapshotCode

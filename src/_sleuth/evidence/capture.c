@@ -595,6 +595,34 @@ done:
 /* ------------------------------------------------------------------------ */
 /* Frames, exceptions, threads                                              */
 
+static void
+write_index_or_null(JsonW *w, Py_ssize_t i)
+{
+    if (i < 0)
+        JsonW_lit(w, "null");
+    else
+        JsonW_int(w, i);
+}
+
+/* ,"positions":[lineno, end_lineno, col, end_col] of the instruction at
+ * `lasti` (what co_positions() gives; null where unknown). */
+static void
+write_positions(JsonW *w, PyCodeObject *code, int lasti)
+{
+    int l = -1, col = -1, el = -1, ec = -1;
+    if (code && lasti >= 0)
+        PyCode_Addr2Location(code, lasti, &l, &col, &el, &ec);
+    JsonW_lit(w, ",\"positions\":[");
+    write_index_or_null(w, l);
+    JsonW_lit(w, ",");
+    write_index_or_null(w, el);
+    JsonW_lit(w, ",");
+    write_index_or_null(w, col);
+    JsonW_lit(w, ",");
+    write_index_or_null(w, ec);
+    JsonW_lit(w, "]");
+}
+
 static PyObject *
 code_attr(PyCodeObject *code, const char *name)
 {
@@ -625,8 +653,10 @@ write_frame_skeleton(Cap *c, JsonW *w, PyObject *frame)
     JsonW_int(w, code->co_firstlineno);
     JsonW_lit(w, ",\"lineno\":");
     JsonW_int(w, PyFrame_GetLineNumber((PyFrameObject *)frame));
+    int lasti = PyFrame_GetLasti((PyFrameObject *)frame);
     JsonW_lit(w, ",\"lasti\":");
-    JsonW_int(w, PyFrame_GetLasti((PyFrameObject *)frame));
+    JsonW_int(w, lasti);
+    write_positions(w, code, lasti);
     /* What pdb's `args` needs: counts, flags and the argument names. */
     JsonW_lit(w, ",\"code\":{\"argcount\":");
     JsonW_int(w, code->co_argcount);
@@ -686,15 +716,6 @@ lookup_index(PyObject *ids, PyObject *obj)
     return PyLong_AsSsize_t(idx);
 }
 
-static void
-write_index_or_null(JsonW *w, Py_ssize_t i)
-{
-    if (i < 0)
-        JsonW_lit(w, "null");
-    else
-        JsonW_int(w, i);
-}
-
 /* str() of a user object, bounded; NULL-safe for JsonW_str. */
 static PyObject *
 bounded_str(PyObject *obj)
@@ -742,10 +763,6 @@ write_traceback(Cap *c, JsonW *w, PyObject *exc)
         Py_XDECREF(lineno);
         PyErr_Clear();
         PyCodeObject *code = PyFrame_GetCode(tbo->tb_frame);
-        int l = -1, col = -1, el = -1, ec = -1;
-        if (code && tbo->tb_lasti >= 0)
-            PyCode_Addr2Location(code, tbo->tb_lasti, &l, &col, &el, &ec);
-        Py_XDECREF(code);
         if (!first)
             JsonW_lit(w, ",");
         first = 0;
@@ -755,15 +772,9 @@ write_traceback(Cap *c, JsonW *w, PyObject *exc)
         write_index_or_null(w, ln);
         JsonW_lit(w, ",\"lasti\":");
         JsonW_int(w, tbo->tb_lasti);
-        JsonW_lit(w, ",\"positions\":[");
-        write_index_or_null(w, l);
-        JsonW_lit(w, ",");
-        write_index_or_null(w, el);
-        JsonW_lit(w, ",");
-        write_index_or_null(w, col);
-        JsonW_lit(w, ",");
-        write_index_or_null(w, ec);
-        JsonW_lit(w, "]}");
+        write_positions(w, code, tbo->tb_lasti);
+        Py_XDECREF(code);
+        JsonW_lit(w, "}");
     }
     JsonW_lit(w, "]");
     if (omitted) {

@@ -16,6 +16,7 @@
 typedef struct {
     PyObject_HEAD
     PyObject *co_filename, *co_name, *co_qualname, *co_varnames;
+    PyObject *positions;    /* dict: lasti -> (lineno, end_lineno, col, end_col) */
     int co_firstlineno, co_argcount, co_posonlyargcount, co_kwonlyargcount, co_flags;
 } CodeObj;
 
@@ -91,7 +92,7 @@ fields_dealloc(PyObject *self, int n)
     static int prefix##_clear(PyObject *s) { fields_clear(s, n); return 0; } \
     static void prefix##_dealloc(PyObject *s) { fields_dealloc(s, n); }
 
-GC_FUNCS(code, 4)
+GC_FUNCS(code, 5)
 GC_FUNCS(frame, 6)
 GC_FUNCS(tb, 3)
 GC_FUNCS(exc, 10)
@@ -123,6 +124,51 @@ static PyMemberDef code_members[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
+/* co_positions(): what the stdlib traceback module reads at index
+ * lasti // 2; the positions recorded for each captured lasti, and
+ * (None, None, None, None) for every other instruction. */
+static PyObject *
+code_positions(PyObject *self, PyObject *unused)
+{
+    /* Owned */
+    PyObject *list = NULL, *none4 = NULL, *it = NULL;
+    CodeObj *c = (CodeObj *)self;
+    PyObject *k, *v;
+    Py_ssize_t pos = 0, max = -1;
+
+    SLEUTH_UNUSED(unused);
+    while (PyDict_Next(c->positions, &pos, &k, &v)) {
+        Py_ssize_t i = PyLong_AsSsize_t(k);
+        if (i > max)
+            max = i;
+    }
+    PyErr_Clear();
+    none4 = Py_BuildValue("(OOOO)", Py_None, Py_None, Py_None, Py_None);
+    list = none4 ? PyList_New(max >= 0 ? max / 2 + 1 : 0) : NULL;
+    if (!list)
+        goto done;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++)
+        PyList_SET_ITEM(list, i, Py_NewRef(none4));
+    pos = 0;
+    while (PyDict_Next(c->positions, &pos, &k, &v)) {
+        Py_ssize_t i = PyLong_AsSsize_t(k);
+        if (i >= 0 && i / 2 < PyList_GET_SIZE(list)
+                && PyList_SetItem(list, i / 2, Py_NewRef(v)) < 0)
+            goto done;
+    }
+    it = PyObject_GetIter(list);
+done:
+    Py_XDECREF(list);
+    Py_XDECREF(none4);
+    return it;
+}
+
+static PyMethodDef code_methods[] = {
+    {"co_positions", code_positions, METH_NOARGS,
+     "co_positions()\n--\n\nPositions of the captured instructions (others are all None)."},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyObject *
 code_repr(PyObject *self)
 {
@@ -133,6 +179,7 @@ code_repr(PyObject *self)
 
 static PyType_Slot code_slots[] = {
     {Py_tp_members, code_members},
+    {Py_tp_methods, code_methods},
     {Py_tp_repr, code_repr},
     GC_SLOTS(code),
     {Py_tp_doc, "A code object read from an evidence file."},
@@ -782,6 +829,31 @@ str_list_tuple(Loader *L, PyObject *list, const char *what)
     return PyList_AsTuple(list);
 }
 
+/* Record raw [l, el, c, ec] (ints or null) for `lasti` on the frame's code. */
+static int
+record_positions(Loader *L, PyObject *frame, long lasti, PyObject *raw)
+{
+    if (!raw || lasti < 0)
+        return 0;
+    if (!PyList_Check(raw) || PyList_GET_SIZE(raw) != 4) {
+        corrupt(L, "corrupt evidence file: %s has the wrong shape", "positions");
+        return -1;
+    }
+    for (int i = 0; i < 4; i++) {
+        PyObject *x = PyList_GET_ITEM(raw, i);
+        if (x != Py_None && !PyLong_CheckExact(x)) {
+            corrupt(L, "corrupt evidence file: %s has the wrong type", "positions");
+            return -1;
+        }
+    }
+    PyObject *key = PyLong_FromLong(lasti), *tup = PyList_AsTuple(raw);
+    int rc = key && tup ? PyDict_SetItem(((CodeObj *)((FrameObj *)frame)->f_code)->positions,
+                                         key, tup) : -1;
+    Py_XDECREF(key);
+    Py_XDECREF(tup);
+    return rc;
+}
+
 static PyObject *
 build_code(Loader *L, PyObject *fd)
 {
@@ -798,6 +870,9 @@ build_code(Loader *L, PyObject *fd)
     PyObject *qual = maybe(fd, "qualname");
     c->co_qualname = Py_NewRef(qual && PyUnicode_Check(qual) ? qual : name);
     c->co_firstlineno = (int)v;
+    c->positions = PyDict_New();
+    if (!c->positions)
+        goto error;
     PyObject *code = maybe(fd, "code");
     if (code) {
         long n;
@@ -846,6 +921,9 @@ build_frames(Loader *L, PyObject *raw)
         f->f_lineno = (int)v;
         PyObject *lasti = maybe(fd, "lasti");
         f->f_lasti = lasti && PyLong_Check(lasti) ? (int)PyLong_AsLong(lasti) : -1;
+        PyErr_Clear();
+        if (record_positions(L, (PyObject *)f, f->f_lasti, maybe(fd, "positions")) < 0)
+            return -1;
         f->f_locals = PyDict_New();
         f->f_builtins = PyDict_New();
         f->f_trace = Py_NewRef(Py_None);
@@ -935,6 +1013,8 @@ build_traceback(Loader *L, PyObject *ed)
         t->tb_lineno = ln && PyLong_Check(ln) ? (int)PyLong_AsLong(ln) : ((FrameObj *)frame)->f_lineno;
         t->tb_lasti = lasti && PyLong_Check(lasti) ? (int)PyLong_AsLong(lasti) : -1;
         PyErr_Clear();
+        if (record_positions(L, frame, t->tb_lasti, pos) < 0)
+            goto error;
         if (pos && PyList_Check(pos) && PyList_GET_SIZE(pos) == 4)
             t->positions = PyList_AsTuple(pos);
         else
@@ -1415,9 +1495,28 @@ append_chain(PyObject *parts, EvidenceObj *ev, PyObject *exc_obj, PyObject *seen
     if (e->traceback != Py_None) {
         if (append(parts, PyUnicode_FromString("Traceback (most recent call last):\n")) < 0)
             return -1;
-        for (PyObject *t = e->traceback; t && t != Py_None; t = ((TbObj *)t)->tb_next)
-            if (append_frame_line(parts, ev, ((TbObj *)t)->tb_frame, ((TbObj *)t)->tb_lineno) < 0)
-                return -1;
+        /* The snapshot objects are enough for the stdlib's own formatting
+         * (stored sources and positions: the same lines and carets as a
+         * live traceback); our plain listing is the fallback. */
+        PyObject *mod = PyImport_ImportModule("traceback");
+        PyObject *lines = mod ? PyObject_CallMethod(mod, "format_tb", "O", e->traceback) : NULL;
+        Py_XDECREF(mod);
+        if (lines && PyList_Check(lines)) {
+            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++)
+                if (PyList_Append(parts, PyList_GET_ITEM(lines, i)) < 0) {
+                    Py_DECREF(lines);
+                    return -1;
+                }
+            Py_DECREF(lines);
+        }
+        else {
+            Py_XDECREF(lines);
+            PyErr_Clear();
+            for (PyObject *t = e->traceback; t && t != Py_None; t = ((TbObj *)t)->tb_next)
+                if (append_frame_line(parts, ev, ((TbObj *)t)->tb_frame,
+                                      ((TbObj *)t)->tb_lineno) < 0)
+                    return -1;
+        }
     }
     PyObject *line = PyUnicode_GET_LENGTH(e->str_text)
         ? PyUnicode_FromFormat("%U: %U\n", e->type_name, e->str_text)
