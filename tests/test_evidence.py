@@ -424,3 +424,18 @@ def test_load_many_times_no_growth(tmp_path):
     for _ in range(10):
         e = ev.load(path)
         assert e.exception.type_name == "ValueError"
+
+
+def test_minified_source_stays_bounded(tmp_path):
+    # One 3 MB line of code on the stack: the file still stays under 1 MB.
+    src = tmp_path / "mini.py"
+    src.write_text('x = "' + "a" * 3_000_000 + '"; raise ValueError("minified")\n')
+    code = compile(src.read_text(), str(src), "exec")
+    try:
+        exec(code, {})
+    except ValueError:
+        path = ev.capture(path=tmp_path / "m.json")
+    assert os.path.getsize(path) < 1_000_000
+    e = ev.load(path)
+    assert e.truncated
+    assert str(e.exception) == "minified"

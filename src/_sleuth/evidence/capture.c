@@ -30,6 +30,7 @@ extern char **environ;
 #define SOURCE_CONTEXT 11           /* lines around the current line */
 #define SOURCE_FUNC_SPAN 100        /* function lines kept around the current line */
 #define MAX_STR_TEXT 10000          /* characters of str(exc) and notes */
+#define MAX_LINE_CHARS 2000         /* characters of one stored source line */
 #define SLACK_BYTES 2048            /* room for brackets and separators */
 
 typedef struct {
@@ -895,6 +896,25 @@ code_last_line(PyCodeObject *code)
     return last;
 }
 
+/* A source line, cut at MAX_LINE_CHARS (minified code must not eat the
+ * budget); a cut line keeps its newline. */
+static void
+write_source_line(Cap *c, JsonW *w, PyObject *line)
+{
+    if (!PyUnicode_Check(line) || PyUnicode_GET_LENGTH(line) <= MAX_LINE_CHARS) {
+        JsonW_str(w, line);
+        return;
+    }
+    c->truncated = 1;
+    PyObject *cut = PyUnicode_Substring(line, 0, MAX_LINE_CHARS);
+    PyObject *nl = cut ? PyUnicode_FromFormat("%U...\n", cut) : NULL;
+    if (!nl)
+        PyErr_Clear();
+    JsonW_str(w, nl);
+    Py_XDECREF(cut);
+    Py_XDECREF(nl);
+}
+
 typedef struct { long lo, hi; } Range;
 
 static int
@@ -963,6 +983,12 @@ write_sources(Cap *c, JsonW *w, Py_ssize_t budget)
             Py_CLEAR(lines);
             continue;
         }
+        if (w->len - start > 2 * budget) {
+            /* Far over: this file's lines are left out altogether. */
+            c->truncated = 1;
+            Py_CLEAR(lines);
+            continue;
+        }
         int narrow = w->len - start > budget;
         ranges = PyMem_Calloc((size_t)n, sizeof(Range));
         if (!ranges) {
@@ -1010,7 +1036,7 @@ write_sources(Cap *c, JsonW *w, Py_ssize_t budget)
                 for (long ln = cur_lo; ln <= cur_hi; ln++) {
                     if (ln > cur_lo)
                         JsonW_lit(w, ",");
-                    JsonW_str(w, PyList_GET_ITEM(lines, ln - 1));
+                    write_source_line(c, w, PyList_GET_ITEM(lines, ln - 1));
                 }
                 JsonW_lit(w, "]]");
             }
