@@ -206,3 +206,77 @@ def test_stdlib_formats_snapshot_tracebacks_identically(tmp_path):
     finally:
         linecache.cache.clear()
         linecache.cache.update(saved)
+
+
+FUZZ = """
+import json, sys, threading
+import sleuth.evidence as ev
+
+class Item:
+    def __init__(self):
+        self.price = 1.5
+
+def inner(order, token):
+    raise KeyError("k")
+
+def make():
+    try:
+        try:
+            inner({"items": [Item()], "n": 1}, "t")
+        except KeyError as e:
+            e.add_note("note")
+            raise ExceptionGroup("g", [e, ValueError("v")]) from e
+    except ExceptionGroup as g:
+        box.append(ev.capture_json(g))
+
+box = []
+t = threading.Thread(target=make)      # a short stack: a small file
+t.start(); t.join()
+doc = json.loads(box[0])
+doc["environment"]["env"] = {"A": "b"}
+path = sys.argv[1]
+REPLACEMENTS = [None, 1, -1, 10**30, "x", [], {}, [1], {"a": 1}, [[1, 2]], 1.5, True]
+
+def attempt(d):
+    with open(path, "w") as fh:
+        json.dump(d, fh)
+    try:
+        ev.load(path).summary()
+    except ev.EvidenceError:
+        pass
+
+def targets(d, depth=0):
+    # every key of every object, the first item of every list
+    if depth > 7:
+        return
+    if isinstance(d, dict):
+        for k in list(d):
+            yield d, k
+            yield from targets(d[k], depth + 1)
+    elif isinstance(d, list) and d:
+        yield d, 0
+        yield from targets(d[0], depth + 1)
+
+count = 0
+for container, key in list(targets(doc)):
+    old = container[key]
+    for rep in REPLACEMENTS:
+        container[key] = rep
+        attempt(doc)
+        count += 1
+    container[key] = old
+    if isinstance(container, dict):
+        del container[key]
+        attempt(doc)
+        container[key] = old
+print("tried", count)
+"""
+
+
+def test_load_fuzzed_shapes_never_crash(py, tmp_path):
+    # Every field of a real file replaced by values of other types, or
+    # removed: loading either works or raises EvidenceError. In a child
+    # process, because the failure mode this guards against is a crash.
+    r = py(["-c", FUZZ, str(tmp_path / "f.json")], timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert int(r.stdout.split()[1]) > 500

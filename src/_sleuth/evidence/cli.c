@@ -133,7 +133,14 @@ Cli_main_py(PyObject *module, PyObject *args)
         goto done;
     }
     text = Snapshot_summary(ev);
-    if (!text || write_stdout(text) < 0)
+    if (!text) {
+        if (PyErr_ExceptionMatches(PyExc_MemoryError) || PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+            goto done;
+        report_load_error(st, prog, path);
+        res = PyLong_FromLong(2);
+        goto done;
+    }
+    if (write_stdout(text) < 0)
         goto done;
     res = PyLong_FromLong(0);
 done:

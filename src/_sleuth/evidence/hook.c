@@ -152,7 +152,7 @@ static void
 config_from_hook(Hook *h, Config *cfg)
 {
     cfg->cap = h->cap;
-    cfg->redact = Py_NewRef(h->redact);
+    cfg->redact = Py_XNewRef(h->redact);
     cfg->cap.repr.redact = cfg->redact;
     cfg->compress = h->compress;
     cfg->announce = h->announce;

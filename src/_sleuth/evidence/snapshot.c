@@ -622,10 +622,9 @@ typedef struct {
 static void
 corrupt(Loader *L, const char *fmt, const char *what)
 {
-    if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_KeyError)
-            && !PyErr_ExceptionMatches(PyExc_TypeError) && !PyErr_ExceptionMatches(PyExc_ValueError)
-            && !PyErr_ExceptionMatches(PyExc_IndexError))
-        return;     /* MemoryError and friends stay what they are */
+    if (PyErr_Occurred() && (PyErr_ExceptionMatches(PyExc_MemoryError)
+                             || PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)))
+        return;     /* not the file's fault */
     PyErr_Clear();
     PyErr_Format(L->st->error, fmt, what);
 }
@@ -1159,6 +1158,10 @@ stack_traceback(Loader *L, PyObject *frames)
 static PyObject *
 build_threads(Loader *L, PyObject *raw)
 {
+    if (raw && !PyList_Check(raw)) {
+        corrupt(L, "corrupt evidence file: %s has the wrong type", "file.threads");
+        return NULL;
+    }
     PyObject *out = PyList_New(0);
     if (!out)
         return NULL;
