@@ -274,3 +274,31 @@ def test_traceback_locals_redacted():
     assert "    headers = {'Cookie': '[redacted]', 'Accept': '*/*'}\n" in text
     assert "    user = 'bob'\n" in text
     assert "    the_password = '[redacted]'\n" in text
+
+
+def test_reprs_that_mutate_what_is_being_shown():
+    # A __repr__ may empty or free the container being walked: no crash,
+    # and the text shows what was there when the walk started.
+    class Clearer:
+        def __init__(self, target):
+            self.target = target
+
+        def __repr__(self):
+            self.target.clear()
+            return "C"
+
+    lst = []
+    lst.extend([Clearer(lst), 1, 2])
+    assert safe_repr(lst) == "[C, 1, 2]"
+    assert lst == []
+    d = {}
+    d.update(a=Clearer(d), b=2)
+    assert safe_repr(d) == "{'a': C, 'b': 2}"
+    s = set()
+
+    class SetClearer:
+        def __repr__(self):
+            s.clear()
+            return "S"
+    s.update({SetClearer(), 5})
+    assert sorted(safe_repr(s)[1:-1].split(", ")) == ["5", "S"]
