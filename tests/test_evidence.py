@@ -224,7 +224,11 @@ def test_install_chains_and_uninstall(py, tmp_path):
         assert ev.uninstall() is True
         assert (sys.excepthook, threading.excepthook) == before
         assert ev.uninstall() is False
-        ev.install(sys.argv[1], compress=True)
+        import os
+        os.chdir(os.path.dirname(sys.argv[1]))
+        ev.install(os.path.basename(sys.argv[1]), compress=True)
+        assert sys.excepthook.directory == sys.argv[1]
+        os.chdir("/")
         import atexit
         atexit.register(lambda: print("hooks:", seen))
         raise LookupError("x")

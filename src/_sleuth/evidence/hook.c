@@ -440,6 +440,15 @@ Hook_install_py(PyObject *module, PyObject *args, PyObject *kwargs)
     dir = fs_str(directory);
     if (!dir)
         goto done;
+    {
+        /* Absolute now: the program may chdir before it fails. */
+        PyObject *osp = PyImport_ImportModule("os.path");
+        PyObject *abs = osp ? PyObject_CallMethod(osp, "abspath", "O", dir) : NULL;
+        Py_XDECREF(osp);
+        if (!abs)
+            goto done;
+        Py_SETREF(dir, abs);
+    }
     sys_hook = hook_new(st, PySys_GetObject("excepthook"), dir, &cfg, 0);
     if (!sys_hook)
         goto done;
