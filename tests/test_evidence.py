@@ -121,6 +121,9 @@ def test_main_thread_crash_same_stderr_and_status(py, tmp_path):
     assert order["items"][0].__sleuth_type__ == "__main__.Item"
     with pytest.raises(KeyError):
         order["nope"]
+    assert "items" in order and "nope" not in order and 42 not in order
+    assert 3 in order["items"][1].__sleuth_items__()[0]
+    assert bool(order) and bool(order["items"])
     with pytest.raises(AttributeError, match="no captured attribute"):
         order["items"][0].weight
     # The environment.

@@ -280,3 +280,19 @@ def test_load_fuzzed_shapes_never_crash(py, tmp_path):
     r = py(["-c", FUZZ, str(tmp_path / "f.json")], timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     assert int(r.stdout.split()[1]) > 500
+
+
+def test_empty_containers_are_false(tmp_path):
+    def f(empty, full):
+        raise ValueError()
+    try:
+        f([], [None])
+    except ValueError:
+        path = ev.capture(path=tmp_path / "e.json")
+    e = ev.load(path)
+    tb = e.traceback
+    while tb.tb_next:
+        tb = tb.tb_next
+    loc = tb.tb_frame.f_locals
+    assert not loc["empty"] and len(loc["empty"]) == 0 and repr(loc["empty"]) == "[]"
+    assert loc["full"] and None in loc["full"] and list(loc["full"]) == [None]

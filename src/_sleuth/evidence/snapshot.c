@@ -350,6 +350,51 @@ value_getitem(PyObject *self, PyObject *key)
     return NULL;
 }
 
+/* `x in value`: captured keys of a mapping, captured items otherwise;
+ * matched like value_getitem (scalars by value, the rest by repr text). */
+static int
+value_contains(PyObject *self, PyObject *key)
+{
+    ValueObj *v = (ValueObj *)self;
+    PyObject *pool = v->entries ? v->entries : v->items;
+    PyObject *key_repr = NULL;
+    int found = 0;
+
+    if (!pool) {
+        PyErr_Format(PyExc_TypeError, "the items of this %U were not captured", v->type_name);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(pool) && !found; i++) {
+        PyObject *k = PyList_GET_ITEM(pool, i);
+        if (v->entries)
+            k = PyTuple_GET_ITEM(k, 0);
+        if (k == key)
+            found = 1;
+        else if (Py_IS_TYPE(k, Py_TYPE(self))) {
+            if (!key_repr && !(key_repr = PyObject_Repr(key)))
+                return -1;
+            found = PyUnicode_Compare(((ValueObj *)k)->repr_text, key_repr) == 0;
+        }
+        else {
+            found = PyObject_RichCompareBool(k, key, Py_EQ);
+            if (found < 0) {
+                PyErr_Clear();
+                found = 0;
+            }
+        }
+    }
+    Py_XDECREF(key_repr);
+    return found;
+}
+
+/* Truth like the original's: empty containers are false. */
+static int
+value_bool(PyObject *self)
+{
+    ValueObj *v = (ValueObj *)self;
+    return v->length != 0;
+}
+
 static PyObject *
 value_getattro(PyObject *self, PyObject *name)
 {
@@ -442,6 +487,8 @@ static PyType_Slot value_slots[] = {
     {Py_tp_iter, value_iter},
     {Py_mp_subscript, value_getitem},
     {Py_mp_length, value_len},
+    {Py_sq_contains, value_contains},
+    {Py_nb_bool, value_bool},
     {Py_tp_methods, value_methods},
     {Py_tp_members, value_members},
     GC_SLOTS(value),

@@ -13,7 +13,8 @@
  *                      exceptions (groups), args, type_name, module;
  *                      str() and repr() give the captured text
  *   SnapshotValue      repr() is the captured text; x[i], x[key], x.attr,
- *                      len(x), iter(x) reach the captured structure;
+ *                      len(x), iter(x), k in x, bool(x) use the captured
+ *                      structure;
  *                      __sleuth_type__ names the original type
  *   Evidence           the whole file: exception, traceback, frames,
  *                      stack, threads, environment, sources, ...
