@@ -272,6 +272,14 @@ def test_autostart_compress_and_system_exit(py, tmp_path):
     assert ev.load(path).exception.type_name == "OSError"
 
 
+def test_announce(tmp_path, capsys):
+    try:
+        raise ValueError("x")
+    except ValueError:
+        path = ev.capture(path=tmp_path / "a.json", announce=True)
+    assert capsys.readouterr().err == f"sleuth: evidence saved to {path}\n"
+
+
 def test_autostart_off_without_variable(monkeypatch):
     monkeypatch.delenv("SLEUTH_EVIDENCE", raising=False)
     assert ev._autostart() is False

@@ -124,7 +124,8 @@ done:
 PyDoc_STRVAR(format_exception_doc,
 "format_exception(exc, /, value=<implicit>, tb=<implicit>, limit=None, chain=True, *,\n"
 "                 locals=False, max_length=200, max_items=25, max_depth=4,\n"
-"                 repr_timeout=0.1, redact=None, redact_extra=None)\n--\n\n"
+"                 repr_timeout=0.1, total_repr_timeout=2.0, redact=None,\n"
+"                 redact_extra=None)\n--\n\n"
 "traceback.format_exception; with locals=True each frame is followed by\n"
 "'    name = safe repr' lines (sorted by name).");
 
@@ -332,7 +333,7 @@ done:
 
 PyDoc_STRVAR(safe_repr_doc,
 "safe_repr(obj, /, *, name=None, max_length=200, max_items=25, max_depth=4,\n"
-"          repr_timeout=0.1, redact=None, redact_extra=None)\n--\n\n"
+"          repr_timeout=0.1, total_repr_timeout=2.0, redact=None, redact_extra=None)\n--\n\n"
 "Bounded, non-mutating repr text of obj. When `name` matches the redaction\n"
 "patterns the text is \"'[redacted]'\".");
 
