@@ -1,0 +1,168 @@
+/* jsonw.c — JSON text writer (see jsonw.h). */
+#include "jsonw.h"
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+void
+JsonW_init(JsonW *w)
+{
+    memset(w, 0, sizeof *w);
+}
+
+void
+JsonW_free(JsonW *w)
+{
+    PyMem_Free(w->buf);
+    memset(w, 0, sizeof *w);
+}
+
+static int
+reserve(JsonW *w, Py_ssize_t extra)
+{
+    if (w->nomem)
+        return -1;
+    if (w->len + extra <= w->cap)
+        return 0;
+    Py_ssize_t cap = w->cap ? w->cap : 1024;
+    while (cap < w->len + extra) {
+        if (cap > PY_SSIZE_T_MAX / 2) {
+            w->nomem = 1;
+            return -1;
+        }
+        cap *= 2;
+    }
+    char *nb = PyMem_Realloc(w->buf, (size_t)cap);
+    if (!nb) {
+        w->nomem = 1;
+        return -1;
+    }
+    w->buf = nb;
+    w->cap = cap;
+    return 0;
+}
+
+void
+JsonW_raw(JsonW *w, const char *s, Py_ssize_t n)
+{
+    if (n <= 0 || reserve(w, n) < 0)
+        return;
+    memcpy(w->buf + w->len, s, (size_t)n);
+    w->len += n;
+}
+
+void
+JsonW_lit(JsonW *w, const char *s)
+{
+    JsonW_raw(w, s, (Py_ssize_t)strlen(s));
+}
+
+void
+JsonW_cstr(JsonW *w, const char *s, Py_ssize_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    /* Worst case every byte becomes \u00XX. */
+    if (reserve(w, n * 6 + 2) < 0)
+        return;
+    char *o = w->buf + w->len;
+    *o++ = '"';
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': *o++ = '\\'; *o++ = '"'; break;
+        case '\\': *o++ = '\\'; *o++ = '\\'; break;
+        case '\n': *o++ = '\\'; *o++ = 'n'; break;
+        case '\r': *o++ = '\\'; *o++ = 'r'; break;
+        case '\t': *o++ = '\\'; *o++ = 't'; break;
+        default:
+            if (c < 0x20 || c == 0x7f) {
+                *o++ = '\\'; *o++ = 'u'; *o++ = '0'; *o++ = '0';
+                *o++ = hex[c >> 4]; *o++ = hex[c & 15];
+            }
+            else
+                *o++ = (char)c;
+        }
+    }
+    *o++ = '"';
+    w->len = o - w->buf;
+}
+
+void
+JsonW_str(JsonW *w, PyObject *s)
+{
+    Py_ssize_t n;
+    if (!s || !PyUnicode_Check(s)) {
+        JsonW_lit(w, "null");
+        return;
+    }
+    const char *u = PyUnicode_AsUTF8AndSize(s, &n);
+    if (u) {
+        JsonW_cstr(w, u, n);
+        return;
+    }
+    /* Lone surrogates (from os.fsdecode of odd file names): escape them. */
+    PyErr_Clear();
+    PyObject *b = PyUnicode_AsEncodedString(s, "utf-8", "backslashreplace");
+    if (!b) {
+        PyErr_Clear();
+        JsonW_lit(w, "\"?\"");
+        return;
+    }
+    JsonW_cstr(w, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b));
+    Py_DECREF(b);
+}
+
+void
+JsonW_int(JsonW *w, long long v)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%lld", v);
+    JsonW_raw(w, buf, n);
+}
+
+void
+JsonW_double(JsonW *w, double v)
+{
+    if (!isfinite(v)) {
+        JsonW_lit(w, "null");
+        return;
+    }
+    char *s = PyOS_double_to_string(v, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+    if (!s) {
+        PyErr_Clear();
+        JsonW_lit(w, "null");
+        return;
+    }
+    JsonW_lit(w, s);
+    PyMem_Free(s);
+}
+
+void
+JsonW_key(JsonW *w, const char *key)
+{
+    JsonW_cstr(w, key, (Py_ssize_t)strlen(key));
+    JsonW_raw(w, ":", 1);
+}
+
+void
+JsonW_append(JsonW *w, const JsonW *other)
+{
+    if (other->nomem)
+        w->nomem = 1;
+    JsonW_raw(w, other->buf, other->len);
+}
+
+void
+JsonW_truncate(JsonW *w, Py_ssize_t len)
+{
+    if (len >= 0 && len < w->len)
+        w->len = len;
+}
+
+PyObject *
+JsonW_finish_bytes(JsonW *w)
+{
+    if (w->nomem)
+        return PyErr_NoMemory();
+    return PyBytes_FromStringAndSize(w->buf ? w->buf : "", w->len);
+}

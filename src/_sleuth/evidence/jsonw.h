@@ -1,0 +1,34 @@
+/* jsonw.h — a small JSON text writer into a growable UTF-8 buffer.
+ *
+ * Capture writes JSON directly instead of building Python dicts for
+ * json.dumps: it is faster, and the byte size of what has been written is
+ * known at every step, which is what the size budget is measured in.
+ * A failed allocation sets `nomem` and turns later writes into no-ops;
+ * check it once at the end (JsonW_finish).
+ */
+#ifndef SLEUTH_JSONW_H
+#define SLEUTH_JSONW_H
+#include "compat.h"
+
+typedef struct {
+    char *buf;
+    Py_ssize_t len, cap;
+    int nomem;
+} JsonW;
+
+void JsonW_init(JsonW *w);
+void JsonW_free(JsonW *w);
+void JsonW_raw(JsonW *w, const char *s, Py_ssize_t n);
+void JsonW_lit(JsonW *w, const char *s);               /* raw C string */
+void JsonW_cstr(JsonW *w, const char *s, Py_ssize_t n); /* quoted, escaped UTF-8 */
+void JsonW_str(JsonW *w, PyObject *s);                  /* quoted str object; non-str -> null */
+void JsonW_int(JsonW *w, long long v);
+void JsonW_double(JsonW *w, double v);                  /* non-finite -> null */
+void JsonW_key(JsonW *w, const char *key);              /* "key": (no comma) */
+void JsonW_append(JsonW *w, const JsonW *other);
+/* Remove the last n bytes (used to drop a trailing comma). */
+void JsonW_truncate(JsonW *w, Py_ssize_t len);
+/* New bytes object of the text, or NULL (MemoryError) if a write failed. */
+PyObject *JsonW_finish_bytes(JsonW *w);
+
+#endif /* SLEUTH_JSONW_H */

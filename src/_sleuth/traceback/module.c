@@ -1,0 +1,440 @@
+/* module.c — sleuth._traceback: the traceback module's functions with safe
+ * locals. Without sleuth's options every call is forwarded unchanged to the
+ * standard library, so the text is byte-identical on each Python version.
+ */
+#include "compat.h"
+#include "redact.h"
+#include "saferepr.h"
+#include "tbformat.h"
+
+/* Copy of kwargs that we may pop our options from (new dict). */
+static PyObject *
+kwargs_copy(PyObject *kwargs)
+{
+    return kwargs ? PyDict_Copy(kwargs) : PyDict_New();
+}
+
+/* traceback.<name>(*args, **kwargs) */
+static PyObject *
+call_stdlib(const char *name, PyObject *args, PyObject *kwargs)
+{
+    /* Owned */
+    PyObject *mod = NULL, *func = NULL, *res = NULL;
+
+    mod = PyImport_ImportModule("traceback");
+    if (!mod)
+        goto done;
+    func = PyObject_GetAttrString(mod, name);
+    if (!func)
+        goto done;
+    res = PyObject_Call(func, args, PyDict_GET_SIZE(kwargs) ? kwargs : NULL);
+done:
+    Py_XDECREF(mod);
+    Py_XDECREF(func);
+    return res;
+}
+
+/* traceback._parse_value_tb(exc, value, tb) -> (value, tb), new refs. */
+static int
+parse_value_tb(PyObject *exc, PyObject *value, PyObject *tb, PyObject **v_out, PyObject **tb_out)
+{
+    /* Owned */
+    PyObject *mod = NULL, *res = NULL;
+    int rc = -1;
+
+    mod = PyImport_ImportModule("traceback");
+    if (!mod)
+        goto done;
+    res = PyObject_CallMethod(mod, "_parse_value_tb", "OOO", exc, value, tb);
+    if (!res)
+        goto done;
+    if (!PyTuple_Check(res) || PyTuple_GET_SIZE(res) != 2) {
+        PyErr_SetString(PyExc_RuntimeError, "unexpected traceback._parse_value_tb result");
+        goto done;
+    }
+    *v_out = Py_NewRef(PyTuple_GET_ITEM(res, 0));
+    *tb_out = Py_NewRef(PyTuple_GET_ITEM(res, 1));
+    rc = 0;
+done:
+    Py_XDECREF(mod);
+    Py_XDECREF(res);
+    return rc;
+}
+
+static PyObject *
+get_sentinel(void)
+{
+    PyObject *mod = PyImport_ImportModule("traceback");
+    if (!mod)
+        return NULL;
+    PyObject *s = PyObject_GetAttrString(mod, "_sentinel");
+    Py_DECREF(mod);
+    return s;
+}
+
+/* Write each line to `file` (sys.stderr when None), like TracebackException.print. */
+static PyObject *
+write_lines(PyObject *lines, PyObject *file)
+{
+    if (!file || file == Py_None)
+        file = PySys_GetObject("stderr");   /* borrowed */
+    if (!file || file == Py_None)
+        Py_RETURN_NONE;
+    Py_INCREF(file);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
+        if (PyFile_WriteObject(PyList_GET_ITEM(lines, i), file, Py_PRINT_RAW) < 0) {
+            Py_DECREF(file);
+            return NULL;
+        }
+    }
+    Py_DECREF(file);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+join_lines(PyObject *lines)
+{
+    PyObject *empty = PyUnicode_FromString("");
+    if (!empty)
+        return NULL;
+    PyObject *res = PyUnicode_Join(empty, lines);
+    Py_DECREF(empty);
+    return res;
+}
+
+/* Lines for format_exception/print_exception with locals: NULL + error, or
+ * a list. `*plain` is set when the stdlib must be used instead (no
+ * exception object to read frames from). */
+static PyObject *
+exception_lines(PyObject *exc, PyObject *value, PyObject *tb, PyObject *limit, int chain,
+                const TbFormat_Options *o)
+{
+    /* Owned */
+    PyObject *v = NULL, *t = NULL, *lines = NULL;
+
+    if (parse_value_tb(exc, value, tb, &v, &t) < 0)
+        goto done;
+    lines = TbFormat_exception_lines(v, t, limit, chain, o);
+done:
+    Py_XDECREF(v);
+    Py_XDECREF(t);
+    return lines;
+}
+
+PyDoc_STRVAR(format_exception_doc,
+"format_exception(exc, /, value=<implicit>, tb=<implicit>, limit=None, chain=True, *,\n"
+"                 locals=False, max_length=200, max_items=25, max_depth=4,\n"
+"                 repr_timeout=0.1, total_repr_timeout=2.0, redact=None,\n"
+"                 redact_extra=None)\n--\n\n"
+"traceback.format_exception; with locals=True each frame is followed by\n"
+"'    name = safe repr' lines (sorted by name).");
+
+static PyObject *
+tb_format_exception(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    /* Owned */
+    PyObject *kw = NULL, *sentinel = NULL, *res = NULL;
+    /* Borrowed */
+    PyObject *exc, *value, *tb, *limit = Py_None;
+    int chain = 1;
+    static char *kwlist[] = {"", "value", "tb", "limit", "chain", NULL};
+    TbFormat_Options o = {0};
+
+    SLEUTH_UNUSED(module);
+    kw = kwargs_copy(kwargs);
+    if (!kw || TbFormat_pop_options(kw, &o) < 0)
+        goto done;
+    if (!o.locals) {
+        res = call_stdlib("format_exception", args, kw);
+        goto done;
+    }
+    sentinel = get_sentinel();
+    if (!sentinel)
+        goto done;
+    value = tb = sentinel;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOOp:format_exception", kwlist,
+                                     &exc, &value, &tb, &limit, &chain))
+        goto done;
+    res = exception_lines(exc, value, tb, limit, chain, &o);
+done:
+    TbFormat_options_clear(&o);
+    Py_XDECREF(kw);
+    Py_XDECREF(sentinel);
+    return res;
+}
+
+PyDoc_STRVAR(print_exception_doc,
+"print_exception(exc, /, value=<implicit>, tb=<implicit>, limit=None, file=None,\n"
+"                chain=True, *, locals=False, ...)\n--\n\n"
+"traceback.print_exception; see format_exception for sleuth's options.");
+
+static PyObject *
+tb_print_exception(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    /* Owned */
+    PyObject *kw = NULL, *sentinel = NULL, *lines = NULL, *res = NULL;
+    /* Borrowed */
+    PyObject *exc, *value, *tb, *limit = Py_None, *file = Py_None;
+    int chain = 1;
+    static char *kwlist[] = {"", "value", "tb", "limit", "file", "chain", NULL};
+    TbFormat_Options o = {0};
+
+    SLEUTH_UNUSED(module);
+    kw = kwargs_copy(kwargs);
+    if (!kw || TbFormat_pop_options(kw, &o) < 0)
+        goto done;
+    if (!o.locals) {
+        res = call_stdlib("print_exception", args, kw);
+        goto done;
+    }
+    sentinel = get_sentinel();
+    if (!sentinel)
+        goto done;
+    value = tb = sentinel;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOOOp:print_exception", kwlist,
+                                     &exc, &value, &tb, &limit, &file, &chain))
+        goto done;
+    lines = exception_lines(exc, value, tb, limit, chain, &o);
+    if (!lines)
+        goto done;
+    res = write_lines(lines, file);
+done:
+    TbFormat_options_clear(&o);
+    Py_XDECREF(kw);
+    Py_XDECREF(sentinel);
+    Py_XDECREF(lines);
+    return res;
+}
+
+PyDoc_STRVAR(format_exc_doc,
+"format_exc(limit=None, chain=True, *, locals=False, ...)\n--\n\n"
+"traceback.format_exc; see format_exception for sleuth's options.");
+
+static PyObject *
+tb_format_exc(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    /* Owned */
+    PyObject *kw = NULL, *exc = NULL, *tb = NULL, *lines = NULL, *res = NULL;
+    /* Borrowed */
+    PyObject *limit = Py_None;
+    int chain = 1;
+    static char *kwlist[] = {"limit", "chain", NULL};
+    TbFormat_Options o = {0};
+
+    SLEUTH_UNUSED(module);
+    kw = kwargs_copy(kwargs);
+    if (!kw || TbFormat_pop_options(kw, &o) < 0)
+        goto done;
+    exc = PyErr_GetHandledException();
+    if (!o.locals || !exc || exc == Py_None) {
+        res = call_stdlib("format_exc", args, kw);
+        goto done;
+    }
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|Op:format_exc", kwlist, &limit, &chain))
+        goto done;
+    tb = PyException_GetTraceback(exc);
+    lines = TbFormat_exception_lines(exc, tb, limit, chain, &o);
+    if (!lines)
+        goto done;
+    res = join_lines(lines);
+done:
+    TbFormat_options_clear(&o);
+    Py_XDECREF(kw);
+    Py_XDECREF(exc);
+    Py_XDECREF(tb);
+    Py_XDECREF(lines);
+    return res;
+}
+
+PyDoc_STRVAR(print_exc_doc,
+"print_exc(limit=None, file=None, chain=True, *, locals=False, ...)\n--\n\n"
+"traceback.print_exc; see format_exception for sleuth's options.");
+
+static PyObject *
+tb_print_exc(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    /* Owned */
+    PyObject *kw = NULL, *exc = NULL, *tb = NULL, *lines = NULL, *res = NULL;
+    /* Borrowed */
+    PyObject *limit = Py_None, *file = Py_None;
+    int chain = 1;
+    static char *kwlist[] = {"limit", "file", "chain", NULL};
+    TbFormat_Options o = {0};
+
+    SLEUTH_UNUSED(module);
+    kw = kwargs_copy(kwargs);
+    if (!kw || TbFormat_pop_options(kw, &o) < 0)
+        goto done;
+    exc = PyErr_GetHandledException();
+    if (!o.locals || !exc || exc == Py_None) {
+        res = call_stdlib("print_exc", args, kw);
+        goto done;
+    }
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|OOp:print_exc", kwlist, &limit, &file, &chain))
+        goto done;
+    tb = PyException_GetTraceback(exc);
+    lines = TbFormat_exception_lines(exc, tb, limit, chain, &o);
+    if (!lines)
+        goto done;
+    res = write_lines(lines, file);
+done:
+    TbFormat_options_clear(&o);
+    Py_XDECREF(kw);
+    Py_XDECREF(exc);
+    Py_XDECREF(tb);
+    Py_XDECREF(lines);
+    return res;
+}
+
+PyDoc_STRVAR(format_tb_doc,
+"format_tb(tb, limit=None, *, locals=False, ...)\n--\n\n"
+"traceback.format_tb; see format_exception for sleuth's options.");
+
+static PyObject *
+tb_format_tb(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    /* Owned */
+    PyObject *kw = NULL, *mod = NULL, *stack = NULL, *res = NULL;
+    /* Borrowed */
+    PyObject *tb, *limit = Py_None;
+    static char *kwlist[] = {"tb", "limit", NULL};
+    TbFormat_Options o = {0};
+    SafeRepr_Context c;
+
+    SLEUTH_UNUSED(module);
+    kw = kwargs_copy(kwargs);
+    if (!kw || TbFormat_pop_options(kw, &o) < 0)
+        goto done;
+    if (!o.locals) {
+        res = call_stdlib("format_tb", args, kw);
+        goto done;
+    }
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O:format_tb", kwlist, &tb, &limit))
+        goto done;
+    mod = PyImport_ImportModule("traceback");
+    if (!mod)
+        goto done;
+    stack = PyObject_CallMethod(mod, "extract_tb", "OO", tb, limit);
+    if (!stack)
+        goto done;
+    SafeRepr_begin(&c, &o.repr);
+    int rc = TbFormat_fill_stack(stack, tb, limit, &c);
+    SafeRepr_end(&c);
+    if (rc < 0)
+        goto done;
+    res = PyObject_CallMethod(stack, "format", NULL);
+done:
+    TbFormat_options_clear(&o);
+    Py_XDECREF(kw);
+    Py_XDECREF(mod);
+    Py_XDECREF(stack);
+    return res;
+}
+
+PyDoc_STRVAR(safe_repr_doc,
+"safe_repr(obj, /, *, name=None, max_length=200, max_items=25, max_depth=4,\n"
+"          repr_timeout=0.1, total_repr_timeout=2.0, redact=None, redact_extra=None)\n--\n\n"
+"Bounded, non-mutating repr text of obj. When `name` matches the redaction\n"
+"patterns the text is \"'[redacted]'\".");
+
+static PyObject *
+tb_safe_repr(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    /* Owned */
+    PyObject *kw = NULL, *name = NULL, *res = NULL;
+    /* Borrowed */
+    PyObject *obj;
+    TbFormat_Options o = {0};
+    SafeRepr_Context c;
+
+    SLEUTH_UNUSED(module);
+    kw = kwargs_copy(kwargs);
+    if (!kw || TbFormat_pop_options(kw, &o) < 0)
+        goto done;
+    name = PyDict_GetItemString(kw, "name");
+    if (name) {
+        Py_INCREF(name);
+        if (PyDict_DelItemString(kw, "name") < 0)
+            goto done;
+    }
+    if (!PyArg_ParseTuple(args, "O:safe_repr", &obj))
+        goto done;
+    if (PyDict_GET_SIZE(kw)) {
+        PyObject *k, *v;
+        Py_ssize_t pos = 0;
+        PyDict_Next(kw, &pos, &k, &v);
+        PyErr_Format(PyExc_TypeError, "safe_repr() got an unexpected keyword argument %R", k);
+        goto done;
+    }
+    SafeRepr_begin(&c, &o.repr);
+    res = SafeRepr_named(&c, name, obj);
+    SafeRepr_end(&c);
+done:
+    TbFormat_options_clear(&o);
+    Py_XDECREF(kw);
+    Py_XDECREF(name);
+    return res;
+}
+
+PyDoc_STRVAR(redaction_patterns_doc,
+"redaction_patterns(redact=None, redact_extra=None)\n--\n\n"
+"The lowercase patterns that a call with these options redacts.");
+
+static PyObject *
+tb_redaction_patterns(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    PyObject *redact = Py_None, *extra = Py_None;
+    static char *kwlist[] = {"redact", "redact_extra", NULL};
+
+    SLEUTH_UNUSED(module);
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO:redaction_patterns", kwlist,
+                                     &redact, &extra))
+        return NULL;
+    return Redact_build(redact, extra);
+}
+
+#define KW (PyCFunction)(void (*)(void))
+static PyMethodDef module_methods[] = {
+    {"format_exception", KW tb_format_exception, METH_VARARGS | METH_KEYWORDS, format_exception_doc},
+    {"print_exception", KW tb_print_exception, METH_VARARGS | METH_KEYWORDS, print_exception_doc},
+    {"format_exc", KW tb_format_exc, METH_VARARGS | METH_KEYWORDS, format_exc_doc},
+    {"print_exc", KW tb_print_exc, METH_VARARGS | METH_KEYWORDS, print_exc_doc},
+    {"format_tb", KW tb_format_tb, METH_VARARGS | METH_KEYWORDS, format_tb_doc},
+    {"safe_repr", KW tb_safe_repr, METH_VARARGS | METH_KEYWORDS, safe_repr_doc},
+    {"redaction_patterns", KW tb_redaction_patterns, METH_VARARGS | METH_KEYWORDS,
+     redaction_patterns_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static int
+module_exec(PyObject *m)
+{
+    PyObject *defaults = Redact_default_patterns();
+    if (!defaults)
+        return -1;
+    if (PyModule_AddObject(m, "DEFAULT_REDACT", defaults) < 0) {
+        Py_DECREF(defaults);
+        return -1;
+    }
+    return 0;
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, module_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "sleuth._traceback",
+    .m_doc = "Standard-library tracebacks, optionally with safe, redacted locals.",
+    .m_size = 0,
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+};
+
+PyMODINIT_FUNC
+PyInit__traceback(void)
+{
+    return PyModuleDef_Init(&module_def);
+}
