@@ -10,6 +10,7 @@ import glob
 import os
 
 from setuptools import Extension, setup
+from setuptools.command.build_py import build_py
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Wno-missing-field-initializers",
@@ -44,4 +45,14 @@ def _extensions():
     return exts
 
 
-setup(ext_modules=_extensions())
+class build_py_with_pth(build_py):
+    """Also install sleuth-autostart.pth at the top of site-packages: it
+    imports sleuth only when SLEUTH_FAULTS or SLEUTH_EVIDENCE is set."""
+
+    def run(self):
+        super().run()
+        self.copy_file(os.path.join("src", "sleuth-autostart.pth"),
+                       os.path.join(self.build_lib, "sleuth-autostart.pth"), preserve_mode=0)
+
+
+setup(ext_modules=_extensions(), cmdclass={"build_py": build_py_with_pth})

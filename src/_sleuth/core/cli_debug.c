@@ -476,8 +476,24 @@ CliDebug_run_py(PyObject *argv)
         return NULL;
     }
     PyObject *r;
+    PyObject *kw = Py_BuildValue("{s:s}", "run_name", "__main__");
+    if (!kw) {
+        Py_DECREF(runpy);
+        Py_DECREF(rest);
+        return NULL;
+    }
     if (is_module) {
-        r = PyObject_CallMethod(runpy, "run_module", "Osi", PyList_GET_ITEM(rest, 0), "__main__", 1);
+        if (PyDict_SetItemString(kw, "alter_sys", Py_True) < 0) {
+            Py_DECREF(kw);
+            Py_DECREF(runpy);
+            Py_DECREF(rest);
+            return NULL;
+        }
+        PyObject *f = PyObject_GetAttrString(runpy, "run_module");
+        PyObject *a = PyTuple_Pack(1, PyList_GET_ITEM(rest, 0));
+        r = f && a ? PyObject_Call(f, a, kw) : NULL;
+        Py_XDECREF(f);
+        Py_XDECREF(a);
     } else {
         PyObject *real = call_mod("os.path", "realpath", "(O)", PyList_GET_ITEM(rest, 0));
         PyObject *dir = real ? call_mod("os.path", "dirname", "(O)", real) : NULL;
@@ -486,8 +502,13 @@ CliDebug_run_py(PyObject *argv)
             PyList_SetItem(path, 0, Py_NewRef(dir));
         Py_XDECREF(dir);
         Py_XDECREF(real);
-        r = PyObject_CallMethod(runpy, "run_path", "Os", PyList_GET_ITEM(rest, 0), "__main__");
+        PyObject *f = PyObject_GetAttrString(runpy, "run_path");
+        PyObject *a = PyTuple_Pack(1, PyList_GET_ITEM(rest, 0));
+        r = f && a ? PyObject_Call(f, a, kw) : NULL;
+        Py_XDECREF(f);
+        Py_XDECREF(a);
     }
+    Py_DECREF(kw);
     Py_DECREF(runpy);
     Py_DECREF(rest);
     if (!r)
