@@ -12,6 +12,43 @@
 
 typedef int (*MainFn)(int, char **);
 
+/* RdParseFn for the reducer: does the candidate parse as Python? Called
+ * from the reducer with the GIL released, so it takes the GIL. Only the
+ * parser runs (PyCF_ONLY_AST): tests commonly use ast.parse, which accepts
+ * code that the compiler proper would reject. */
+static int
+python_parses(const unsigned char *p, size_t n)
+{
+    PyGILState_STATE g;
+    PyCompilerFlags flags = {PyCF_ONLY_AST, PY_MINOR_VERSION};
+    PyObject *tree;
+    char *src;
+    int ok;
+
+    if (memchr(p, 0, n))
+        return 0;
+    src = malloc(n + 1);
+    if (!src)
+        return -1;
+    memcpy(src, p, n);
+    src[n] = '\0';
+    g = PyGILState_Ensure();
+    tree = Py_CompileStringExFlags(src, "<candidate>", Py_file_input, &flags, 0);
+    ok = tree != NULL;
+    Py_XDECREF(tree);
+    if (!ok)
+        PyErr_Clear();
+    PyGILState_Release(g);
+    free(src);
+    return ok;
+}
+
+static int
+reduce_main_c(int argc, char **argv)
+{
+    return rd_reduce_main(argc, argv, python_parses);
+}
+
 static void
 flush_std(const char *name)
 {
@@ -25,6 +62,48 @@ flush_std(const char *name)
     }
 }
 
+/* warnings.catch_warnings() entered, with simplefilter("ignore"). */
+static PyObject *
+enter_quiet_warnings(void)
+{
+    /* Owned */
+    PyObject *warnings = NULL, *cm = NULL, *r = NULL;
+
+    warnings = PyImport_ImportModule("warnings");
+    if (!warnings)
+        goto error;
+    cm = PyObject_CallMethod(warnings, "catch_warnings", NULL);
+    if (!cm)
+        goto error;
+    r = PyObject_CallMethod(cm, "__enter__", NULL);
+    if (!r)
+        goto error;
+    Py_DECREF(r);
+    r = PyObject_CallMethod(warnings, "simplefilter", "s", "ignore");
+    if (!r) {
+        PyObject *x = PyObject_CallMethod(cm, "__exit__", "OOO", Py_None, Py_None, Py_None);
+        Py_XDECREF(x);
+        goto error;
+    }
+    Py_DECREF(r);
+    Py_DECREF(warnings);
+    return cm;
+error:
+    Py_XDECREF(warnings);
+    Py_XDECREF(cm);
+    return NULL;
+}
+
+static int
+exit_quiet_warnings(PyObject *cm)
+{
+    PyObject *r = PyObject_CallMethod(cm, "__exit__", "OOO", Py_None, Py_None, Py_None);
+    if (!r)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
 static PyObject *
 run_main(PyObject *args, MainFn fn, const char *default_prog)
 {
@@ -32,6 +111,7 @@ run_main(PyObject *args, MainFn fn, const char *default_prog)
     PyObject *seq = NULL;
     char **argv = NULL;
     PyObject *result = NULL;
+    PyObject *catcher = NULL;
     Py_ssize_t n, i;
     int rc;
 
@@ -84,9 +164,16 @@ run_main(PyObject *args, MainFn fn, const char *default_prog)
     }
     flush_std("stdout");
     flush_std("stderr");
+    /* Parsing candidates must not print SyntaxWarnings ("invalid escape
+     * sequence") for every try: warnings are ignored during the run. */
+    catcher = enter_quiet_warnings();
+    if (!catcher)
+        goto error;
     Py_BEGIN_ALLOW_THREADS
     rc = fn(n ? (int)n : 1, argv);
     Py_END_ALLOW_THREADS
+    if (exit_quiet_warnings(catcher) < 0)
+        goto error;
     result = PyLong_FromLong(rc);
 error:
     if (argv) {
@@ -95,6 +182,7 @@ error:
         PyMem_Free(argv);
     }
     Py_XDECREF(seq);
+    Py_XDECREF(catcher);
     return result;
 }
 
@@ -102,7 +190,7 @@ static PyObject *
 reduce_main_py(PyObject *module, PyObject *args)
 {
     (void)module;
-    return run_main(args, rd_reduce_main, "sleuth reduce");
+    return run_main(args, reduce_main_c, "sleuth reduce");
 }
 
 static PyObject *

@@ -325,13 +325,39 @@ done:
     return rc;
 }
 
+/* Runs of blanks outside string literals: cheap to drop all at once when
+ * the test ignores layout (JSON, CSV, most text). */
+static int
+split_blanks(const unsigned char *p, size_t n, int level, RdUnits *out)
+{
+    Toks t = {0};
+    int rc = -1;
+    if (level > 0)
+        return 1;
+    if (lex(p, n, LEX_PYTHON, &t) < 0)
+        goto done;
+    for (size_t k = 0; k < t.n; k++) {
+        if (t.v[k].kind != TK_SPACE && t.v[k].kind != TK_NL)
+            continue;
+        size_t s = t.v[k].start;
+        while (k + 1 < t.n && (t.v[k + 1].kind == TK_SPACE || t.v[k + 1].kind == TK_NL))
+            k++;
+        if (add_delete(out, s, t.v[k].end) < 0)
+            goto done;
+    }
+    rc = 0;
+done:
+    toks_free(&t);
+    return rc;
+}
+
 static int
 split_tokens(const unsigned char *p, size_t n, int level, RdUnits *out)
 {
     return split_tokens_mode(p, n, level, out, LEX_PYTHON);
 }
 
-/* Contents of bracket pairs at nesting LEVEL: "f(a, b)" -> "f()". */
+/* Contents of bracket pairs at nesting LEVEL: "f(a, b)" -> "f()" -> "f". */
 static int
 split_brackets_mode(const unsigned char *p, size_t n, int level, RdUnits *out, int mode)
 {
@@ -346,7 +372,12 @@ split_brackets_mode(const unsigned char *p, size_t n, int level, RdUnits *out, i
     for (size_t k = 0; k < t.n; k++) {
         Tok *tk = &t.v[k];
         if (tk->match > (long)k && tk->depth == level) {
-            if (add_delete(out, tk->end, t.v[tk->match].start) < 0)
+            /* Empty the pair; an empty pair goes as a whole ("class A():"
+             * -> "class A:"), which no single-byte removal can do. */
+            Tok *close = &t.v[tk->match];
+            int empty = close->start == tk->end;
+            if (add_delete(out, empty ? tk->start : tk->end,
+                           empty ? close->end : close->start) < 0)
                 goto done;
         }
     }
@@ -743,6 +774,156 @@ json_fixup(RdBuf *b)
     return 0;
 }
 
+/* Strict RFC 8259 check, used to skip candidates a JSON-parsing test would
+ * reject anyway. Iterative, so any nesting depth is fine. */
+typedef struct {
+    const unsigned char *p;
+    size_t n, i;
+} JScan;
+
+static void
+js_ws(JScan *s)
+{
+    while (s->i < s->n && is_blank(s->p[s->i]))
+        s->i++;
+}
+
+static int
+js_string(JScan *s)
+{
+    s->i++;   /* opening quote */
+    while (s->i < s->n) {
+        unsigned char c = s->p[s->i++];
+        if (c == '"')
+            return 1;
+        if (c < 0x20)
+            return 0;
+        if (c == '\\') {
+            if (s->i >= s->n)
+                return 0;
+            c = s->p[s->i++];
+            if (c == 'u') {
+                for (int k = 0; k < 4; k++, s->i++)
+                    if (s->i >= s->n || !strchr("0123456789abcdefABCDEF", s->p[s->i]) ||
+                        !s->p[s->i])
+                        return 0;
+            }
+            else if (!strchr("\"\\/bfnrt", c) || !c)
+                return 0;
+        }
+    }
+    return 0;
+}
+
+static int
+js_digits(JScan *s)
+{
+    size_t st = s->i;
+    while (s->i < s->n && s->p[s->i] >= '0' && s->p[s->i] <= '9')
+        s->i++;
+    return s->i > st;
+}
+
+static int
+js_scalar(JScan *s)
+{
+    unsigned char c = s->p[s->i];
+    if (c == '"')
+        return js_string(s);
+    static const char *words[] = {"true", "false", "null"};
+    for (int k = 0; k < 3; k++) {
+        size_t l = strlen(words[k]);
+        if (s->n - s->i >= l && memcmp(s->p + s->i, words[k], l) == 0) {
+            s->i += l;
+            return 1;
+        }
+    }
+    if (c == '-')
+        s->i++;
+    if (s->i < s->n && s->p[s->i] == '0')
+        s->i++;
+    else if (!js_digits(s))
+        return 0;
+    if (s->i < s->n && s->p[s->i] == '.') {
+        s->i++;
+        if (!js_digits(s))
+            return 0;
+    }
+    if (s->i < s->n && (s->p[s->i] == 'e' || s->p[s->i] == 'E')) {
+        s->i++;
+        if (s->i < s->n && (s->p[s->i] == '+' || s->p[s->i] == '-'))
+            s->i++;
+        if (!js_digits(s))
+            return 0;
+    }
+    return 1;
+}
+
+int
+rd_json_valid(const unsigned char *p, size_t n)
+{
+    JScan s = {p, n, 0};
+    RdBuf stack = {0};      /* '{' or '[' per open container */
+    int ok = 0;
+    /* States: expecting a value, or after a value inside a container. */
+    for (;;) {
+        js_ws(&s);
+        if (s.i >= n)
+            goto done;
+        unsigned char c = p[s.i];
+        int in_obj = stack.len && stack.data[stack.len - 1] == '{';
+        /* A value (for objects: a key, a colon, then a value). */
+        if (c == '{' || c == '[') {
+            s.i++;
+            if (rd_buf_append(&stack, &c, 1) < 0)
+                goto done;
+            js_ws(&s);
+            if (s.i < n && p[s.i] == (c == '{' ? '}' : ']')) {
+                s.i++;
+                stack.len--;
+                goto after_value;
+            }
+            if (c == '{')
+                goto key;
+            continue;
+        }
+        if (!js_scalar(&s))
+            goto done;
+        (void)in_obj;
+    after_value:
+        js_ws(&s);
+        if (!stack.len) {
+            ok = s.i == n;
+            goto done;
+        }
+        if (s.i >= n)
+            goto done;
+        c = p[s.i++];
+        if (c == ',') {
+            if (stack.data[stack.len - 1] == '{')
+                goto key;
+            continue;
+        }
+        if ((c == '}' && stack.data[stack.len - 1] == '{') ||
+            (c == ']' && stack.data[stack.len - 1] == '[')) {
+            stack.len--;
+            goto after_value;
+        }
+        goto done;
+    key:
+        js_ws(&s);
+        if (s.i >= n || p[s.i] != '"' || !js_string(&s))
+            goto done;
+        js_ws(&s);
+        if (s.i >= n || p[s.i] != ':')
+            goto done;
+        s.i++;
+    }
+done:
+    rd_buf_free(&stack);
+    return ok;
+}
+
 /* ==== CSV ================================================================== */
 
 typedef struct {
@@ -900,6 +1081,7 @@ static const RdPass PASSES[] = {
     {"lines", "remove lines", 0, split_lines, NULL, NULL},
     {"blocks", "remove indentation blocks", 0, split_blocks, NULL, NULL},
     {"brackets", "empty bracket-balanced regions", 0, split_brackets, NULL, NULL},
+    {"blanks", "remove runs of blanks (outside strings)", 0, split_blanks, NULL, NULL},
     {"tokens", "remove tokens", 0, split_tokens, NULL, NULL},
     {"bytes", "remove bytes", 0, split_bytes, NULL, NULL},
     {"py-stmts", "Python: remove statements and blocks", 0, split_py_stmts, NULL, NULL},
@@ -923,7 +1105,7 @@ rd_pass_find(const char *name)
 const char *
 rd_pass_names(void)
 {
-    return "lines, blocks, brackets, tokens, bytes, py-stmts, py-pass, py-args, "
+    return "lines, blocks, brackets, blanks, tokens, bytes, py-stmts, py-pass, py-args, "
            "json-members, json-hoist, csv-rows, csv-cols";
 }
 
@@ -1056,10 +1238,12 @@ rd_default_passes(const char *format, const RdPass **out, size_t max)
 {
     static const char *python[] = {"py-stmts", "py-pass", "lines", "py-args",
                                    "brackets", "tokens", "bytes", NULL};
-    static const char *json[] = {"json-members", "json-hoist", "lines", "tokens",
+    static const char *json[] = {"json-members", "json-hoist", "lines", "blanks",
+                                 "tokens", "bytes", NULL};
+    static const char *csv[] = {"csv-rows", "csv-cols", "lines", "blanks", "tokens",
+                                "bytes", NULL};
+    static const char *text[] = {"lines", "blocks", "brackets", "blanks", "tokens",
                                  "bytes", NULL};
-    static const char *csv[] = {"csv-rows", "csv-cols", "lines", "tokens", "bytes", NULL};
-    static const char *text[] = {"lines", "blocks", "brackets", "tokens", "bytes", NULL};
     static const char *binary[] = {"bytes", NULL};
     const char **list = text;
     if (strcmp(format, "python") == 0)

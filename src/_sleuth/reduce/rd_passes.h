@@ -62,4 +62,7 @@ int rd_format_valid(const char *format);
 /* Default pass list of FORMAT, coarse to fine; returns how many (<= max). */
 size_t rd_default_passes(const char *format, const RdPass **out, size_t max);
 
+/* 1 when P is one strict JSON document (RFC 8259). */
+int rd_json_valid(const unsigned char *p, size_t n);
+
 #endif

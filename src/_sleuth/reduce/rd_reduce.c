@@ -79,6 +79,12 @@ typedef struct {
     int fatal;           /* a fatal error was reported; exit 2 */
     int dirty_output;    /* cur not yet written to OUTPUT */
     int fixpoint;
+    int debug;           /* SLEUTH_REDUCE_DEBUG: one line per pass run */
+    RdParseFn python_parses;
+    /* Set when the test rejects unparseable input: such candidates are then
+     * answered "does not fail" without running the test. */
+    RdParseFn valid;
+    size_t filtered;
 } Reducer;
 
 /* ==== job slots ============================================================ */
@@ -304,6 +310,11 @@ eval_first(Reducer *r, GenFn gen, void *ctx, size_t count, RdBuf *winner)
                 res[i] = V_NO;
                 continue;
             }
+            if (r->valid && r->valid(cand.data, cand.len) == 0) {
+                r->filtered++;
+                res[i] = V_NO;
+                continue;
+            }
             if (rd_cache_get(&r->cache, rd_key(cand.data, cand.len), &v)) {
                 r->cached++;
                 res[i] = (unsigned char)v;
@@ -405,6 +416,7 @@ run_pass(Reducer *r, const RdPass *pass, int *changed)
     RdUnits u = {0};
     RdBuf winner = {0};
     int rc = ST_STOP;
+    size_t before = r->cur.len, tests_before = r->tests;
     *changed = 0;
     r->pass_name = pass->name;
     for (int level = 0;; level++) {
@@ -418,6 +430,12 @@ run_pass(Reducer *r, const RdPass *pass, int *changed)
         if (m == 0)
             continue;
         size_t chunk = pass->single ? 1 : (m + 1) / 2;
+        /* Fine passes after coarser ones: big contiguous removals are rare
+         * by then, and the sweep of single units is what 1-minimality needs,
+         * so small inputs go straight to it. */
+        if (pass != r->passes[0] && m <= 64 &&
+            (strcmp(pass->name, "bytes") == 0 || strcmp(pass->name, "tokens") == 0))
+            chunk = 1;
         size_t pos = 0;
         int swept_clean = 1;
         for (;;) {
@@ -467,6 +485,9 @@ run_pass(Reducer *r, const RdPass *pass, int *changed)
         }
     }
     rc = ST_OK;
+    if (r->debug)
+        fprintf(stderr, "\n[pass %s: %zu -> %zu bytes, %zu tests]\n", pass->name, before,
+                r->cur.len, r->tests - tests_before);
     goto done;
 oom:
     fail(r, "out of memory%s%s", "", "");
@@ -577,6 +598,12 @@ describe_status(char *buf, size_t len, int status)
         snprintf(buf, len, "status %d", status);
 }
 
+static int
+json_valid(const unsigned char *p, size_t n)
+{
+    return rd_json_valid(p, n);
+}
+
 /* Returns ST_OK when the original fails reliably enough to reduce. */
 static int
 check_original(Reducer *r)
@@ -637,6 +664,46 @@ check_original(Reducer *r)
                 "depend on its input; the path is passed as {} in the command, or "
                 "appended to it%s%s", "", "");
         return ST_STOP;
+    }
+    /* Does the test need parseable input? One probe: the original with a
+     * syntax error appended. If that no longer fails, candidates that do not
+     * parse are skipped without running the test. */
+    {
+        RdParseFn fn = NULL;
+        const char *tail = NULL;
+        if (strcmp(r->format, "python") == 0 && r->python_parses) {
+            fn = r->python_parses;
+            tail = "\n)\n";
+        }
+        else if (strcmp(r->format, "json") == 0) {
+            fn = json_valid;
+            tail = "\n]";
+        }
+        if (fn && fn(r->cur.data, r->cur.len) == 1) {
+            RdBuf probe = {0};
+            if (rd_buf_set(&probe, r->cur.data, r->cur.len) < 0 ||
+                rd_buf_append_str(&probe, tail) < 0) {
+                rd_buf_free(&probe);
+                fail(r, "out of memory%s%s", "", "");
+                return ST_STOP;
+            }
+            if (fn(probe.data, probe.len) == 0) {
+                v = run_one(r, probe.data, probe.len, &status, &t2);
+                if (v < 0 || v == V_UNKNOWN) {
+                    rd_buf_free(&probe);
+                    return ST_STOP;
+                }
+                if (v == V_NO) {
+                    r->valid = fn;
+                    if (!r->quiet) {
+                        clear_progress(r);
+                        fprintf(stderr, "%s: the test needs parseable %s: candidates that do "
+                                        "not parse are skipped\n", r->prog, r->format);
+                    }
+                }
+            }
+            rd_buf_free(&probe);
+        }
     }
     if (!r->timeout_given) {
         double t = t1 > t2 ? t1 : t2;
@@ -708,6 +775,10 @@ opt_value(int argc, char **argv, int *i, const char *lng, const char *shrt, int 
     if (strncmp(a, lng, l) == 0 && a[l] == '=') {
         *matched = 1;
         return a + l + 1;
+    }
+    if (shrt && strncmp(a, shrt, 2) == 0 && a[2]) {
+        *matched = 1;   /* -j4, -oOUT */
+        return a + 2;
     }
     if (strcmp(a, lng) == 0 || (shrt && strcmp(a, shrt) == 0)) {
         *matched = 1;
@@ -869,7 +940,7 @@ check_output_writable(Reducer *r)
 }
 
 int
-rd_reduce_main(int argc, char **argv)
+rd_reduce_main(int argc, char **argv, RdParseFn python_parses)
 {
     Reducer *r = calloc(1, sizeof *r);
     RdSigSave sigs;
@@ -884,6 +955,7 @@ rd_reduce_main(int argc, char **argv)
         return 2;
     }
     r->prog = argc > 0 ? argv[0] : "sleuth reduce";
+    r->python_parses = python_parses;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     r->jobs = ncpu > 0 ? (int)ncpu : 1;
     r->timeout = 60.0;
@@ -897,6 +969,7 @@ rd_reduce_main(int argc, char **argv)
     if (r->jobs > RD_MAX_JOBS)
         r->jobs = RD_MAX_JOBS;
     r->progress = !r->quiet && isatty(2);
+    r->debug = getenv("SLEUTH_REDUCE_DEBUG") != NULL;
     if (r->expect_re_src) {
         int e = regcomp(&r->expect_re, r->expect_re_src, REG_EXTENDED | REG_NEWLINE);
         if (e) {
@@ -935,6 +1008,7 @@ rd_reduce_main(int argc, char **argv)
         }
     }
     format = r->format ? r->format : rd_detect_format(r->input, orig.data, orig.len);
+    r->format = format;
     if (choose_passes(r, format) < 0)
         goto done;
     if (check_output_writable(r) < 0)
@@ -986,10 +1060,10 @@ rd_reduce_main(int argc, char **argv)
     exit_code = 0;
     if (!r->quiet) {
         fprintf(stderr, "%s: %zu -> %zu bytes (%.1f%%) in %zu tests (%zu more answered "
-                        "from the cache, %zu timed out), %.1f s\n",
+                        "from the cache, %zu skipped as unparseable, %zu timed out), %.1f s\n",
                 r->prog, r->orig_len, r->cur.len,
                 100.0 * (double)r->cur.len / (double)r->orig_len, r->tests, r->cached,
-                r->timeouts, el);
+                r->filtered, r->timeouts, el);
         fprintf(stderr, "%s: result in %s (1-minimal for the last pass, %s)\n", r->prog,
                 r->output, r->passes[r->npasses - 1]->name);
     }
