@@ -93,9 +93,12 @@ restore_repo(Bisect *b)
     RdBuf err = {0};
     if (!b->list && b->moved) {
         git(b, NULL, NULL, "reset", "-q", "--hard", NULL, NULL, NULL);
+        /* -f: a file in the way is one the test created where the original
+         * commit tracks a path (that path was tracked and clean when we
+         * started), so overwriting it loses nothing of the user's. */
         int rc = b->orig_ref
-            ? git(b, NULL, &err, "checkout", "-q", b->orig_ref, NULL, NULL, NULL)
-            : git(b, NULL, &err, "checkout", "-q", "--detach", b->orig_sha, NULL, NULL);
+            ? git(b, NULL, &err, "checkout", "-q", "-f", b->orig_ref, NULL, NULL)
+            : git(b, NULL, &err, "checkout", "-q", "-f", "--detach", b->orig_sha, NULL);
         if (rc != 0)
             rd_msg(b->prog, "could not return to %s: %s", b->orig_ref ? b->orig_ref : b->orig_sha,
                    err.len ? (const char *)err.data : "git failed");
