@@ -10,6 +10,12 @@ is not installed, or fails to run, is skipped and the table says why. Wall
 times are medians over --repeat runs; the machine is shared, so they are
 noisy. Install the peers with `pip install -r bench/requirements.txt` (into
 the Python given by --peer-python) and C-Reduce with `apt-get install creduce`.
+
+shrinkray (26.x) depends on llama-cpp-python, which compiles llama.cpp from
+source for many minutes; its reductions here do not need it, so it can be
+installed with `pip install --no-deps shrinkray` plus its other dependencies
+(click chardet trio textual textual-plotext humanize libcst exceptiongroup
+binaryornot black tree-sitter tree-sitter-language-pack).
 """
 import argparse
 import json
@@ -75,14 +81,14 @@ def tool_picire(a, work, inp, tester):
     outdir = os.path.join(work, "picire-out")
     exe = os.path.join(os.path.dirname(a.peer_python), "picire")
     cmd = [exe, "--input", inp, "--test", tester, "--parallel", "--jobs", str(a.jobs),
-           "--atom", "line" if not inp.endswith(".bin") else "char", "--out", outdir,
+           "--atom", "both" if not inp.endswith(".bin") else "char", "--out", outdir,
            "--log-level", "ERROR"]
     return cmd, os.path.join(outdir, os.path.basename(inp))
 
 
 def tool_shrinkray(a, work, inp, tester):
     exe = os.path.join(os.path.dirname(a.peer_python), "shrinkray")
-    cmd = [exe, "--ui", "basic", "--parallelism", str(a.jobs), tester, inp]
+    cmd = [exe, "--ui", "basic", "--parallelism", str(a.jobs), "--no-history", tester, inp]
     return cmd, inp    # reduces in place
 
 
