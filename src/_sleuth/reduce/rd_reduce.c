@@ -659,6 +659,7 @@ check_original(Reducer *r)
     v = run_one(r, (const unsigned char *)"", 0, &status, &t2);
     if (v < 0 || v == V_UNKNOWN)
         return ST_STOP;
+    rd_cache_put(&r->cache, rd_key((const unsigned char *)"", 0), v);
     if (v == V_YES) {
         fail(r, "the test reports the failure even for an empty file, so it does not "
                 "depend on its input; the path is passed as {} in the command, or "
