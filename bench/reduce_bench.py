@@ -55,19 +55,54 @@ def count_lines(path):
         return 0
 
 
-def run_limited(cmd, cwd, limit, env=None):
-    """Runs CMD in its own process group; kills the group after LIMIT s."""
-    t0 = time.monotonic()
-    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, start_new_session=True)
+def kill_tree(pid):
+    """SIGKILL PID and every descendant (some peers start workers in their
+    own process groups, which a group kill would miss)."""
     try:
-        out, _ = p.communicate(timeout=limit)
-        hit = False
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        out, _ = p.communicate()
-        hit = True
-    return time.monotonic() - t0, p.returncode, hit, out.decode(errors="replace")
+        out = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True,
+                             text=True).stdout
+    except OSError:
+        out = ""
+    children = {}
+    for line in out.split("\n"):
+        parts = line.split()
+        if len(parts) == 2:
+            children.setdefault(int(parts[1]), []).append(int(parts[0]))
+    todo, seen = [pid], []
+    while todo:
+        p = todo.pop()
+        seen.append(p)
+        todo.extend(children.get(p, []))
+    for p in seen:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def run_limited(cmd, cwd, limit, env=None):
+    """Runs CMD in its own session; kills it and its descendants after LIMIT s.
+    Output goes to a file, so a stray grandchild cannot keep us waiting."""
+    t0 = time.monotonic()
+    log = os.path.join(cwd, "tool.log")
+    with open(log, "wb") as f:
+        p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=f, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            p.wait(timeout=limit)
+            hit = False
+        except subprocess.TimeoutExpired:
+            kill_tree(p.pid)
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            p.wait()
+            hit = True
+    wall = time.monotonic() - t0
+    with open(log, "rb") as f:
+        out = f.read().decode(errors="replace")
+    return wall, p.returncode, hit, out
 
 
 def tool_sleuth(a, work, inp, tester):
