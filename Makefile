@@ -84,9 +84,13 @@ demo: $(VENV)/3.12/.ready
 	fi
 
 bench: build
-	@$(VENV)/3.11/bin/python -m pip install -q -r bench/requirements.txt
+	@$(VENV)/3.12/bin/python -m pip install -q -r bench/requirements.txt || true
 	@for v in $(VERSIONS); do s=$$(echo $$v | cut -d. -f1,2); \
 	  $(VENV)/$$s/bin/python bench/bench_debugger.py || exit 1; done
+	@$(VENV)/3.12/bin/python bench/stacks_bench.py --native
+	@$(VENV)/3.12/bin/python bench/faults_bench.py
+	@$(VENV)/3.12/bin/python bench/evidence_bench.py
+	@$(VENV)/3.12/bin/python bench/reduce_bench.py --limit 240
 
 clean:
 	rm -rf build dist src/*.egg-info $(VENV) src/sleuth/*.so
