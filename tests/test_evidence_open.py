@@ -151,7 +151,8 @@ def test_hands_off_to_debugger_frontend(monkeypatch, good, capsys):
     assert frames[-1] == "inner"
     assert environment["pid"] > 0
     assert isinstance(threads, list)
-    assert capsys.readouterr().out == ""
+    # The summary of what failed is printed first, then the prompt opens.
+    assert "ValueError: bad amount -3" in capsys.readouterr().out
 
 
 def test_snapshot_values_behave(good):

@@ -115,6 +115,17 @@ Cli_main_py(PyObject *module, PyObject *args)
     else if (PyObject_GetOptionalAttrString(core, "open_snapshot", &open_snapshot) < 0)
         goto done;
     if (open_snapshot) {
+        /* What failed, where and on what machine, then the prompt on the
+         * innermost frame of the failure. */
+        text = Snapshot_summary(ev);
+        if (!text || write_stdout(text) < 0) {
+            if (!text && !PyErr_ExceptionMatches(PyExc_MemoryError) &&
+                !PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+                report_load_error(st, prog, path);
+                res = PyLong_FromLong(2);
+            }
+            goto done;
+        }
         exc = PyObject_GetAttrString(ev, "exception");
         tb = exc ? PyObject_GetAttrString(ev, "traceback") : NULL;
         env = tb ? PyObject_GetAttrString(ev, "environment") : NULL;
