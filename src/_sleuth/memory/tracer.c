@@ -50,6 +50,20 @@ static double sm_est_traced, sm_est_peak;  /* sampling mode */
 static int64_t sm_countdown;    /* bytes to the next sample point */
 static uint64_t sm_rng[2];      /* xorshift128+ */
 
+/* Pending table operations. The table is far bigger than the caches, so
+ * each insert or remove is a cache miss on a random slot — most of the cost
+ * of exact tracing. Operations are queued with a prefetch of their slot and
+ * applied in order SM_QLEN at a time, so the misses overlap instead of
+ * stalling one by one. Everything that reads the table flushes first. */
+#define SM_QLEN 16
+#define SM_OP_REMOVE UINT64_MAX
+typedef struct {
+    uintptr_t key;
+    uint64_t meta;   /* SM_OP_REMOVE, or the meta to store */
+} SmOp;
+static SmOp sm_q[SM_QLEN];
+static int sm_qn;
+
 static int sm_lockword;
 static pthread_t sm_owner;
 static int sm_atfork_done;
@@ -176,6 +190,38 @@ sm_account_sub(uint64_t size)
     }
 }
 
+static void
+sm_q_flush_unlocked(void)
+{
+    for (int i = 0; i < sm_qn; i++) {
+        uint64_t old;
+        const SmOp *op = &sm_q[i];
+        if (op->meta == SM_OP_REMOVE) {
+            if (SmTable_pop(&sm_table, op->key, &old))
+                sm_account_sub(SM_META_SIZE(old));
+        }
+        else {
+            int r = SmTable_put(&sm_table, op->key, op->meta, &old);
+            if (r == 1)
+                sm_account_sub(SM_META_SIZE(old));
+            if (r >= 0)
+                sm_account_add(SM_META_SIZE(op->meta));
+        }
+    }
+    sm_qn = 0;
+}
+
+static inline void
+sm_q_push_unlocked(uintptr_t key, uint64_t meta)
+{
+    if (sm_table.slots)
+        __builtin_prefetch(&sm_table.slots[SmTable_home(&sm_table, key)], 1, 0);
+    sm_q[sm_qn].key = key;
+    sm_q[sm_qn].meta = meta;
+    if (++sm_qn == SM_QLEN)
+        sm_q_flush_unlocked();
+}
+
 /* The block p of `size` bytes was just allocated. ts: the caller's thread
  * state if it holds the GIL (frames can be read), else NULL. */
 static void
@@ -200,12 +246,8 @@ sm_record(void *p, size_t size, PyThreadState *ts)
         int n = SmFrames_capture(ts, sm_buf, sm_nframe, &total);
         tb = SmTbStore_intern(&sm_tbs, sm_buf, n, total);
     }
-    uint64_t sz = size > SM_SIZE_MAX ? SM_SIZE_MAX : size, old;
-    int r = SmTable_put(&sm_table, (uintptr_t)p, SM_META(sz, tb), &old);
-    if (r == 1)
-        sm_account_sub(SM_META_SIZE(old));
-    if (r >= 0)
-        sm_account_add(sz);
+    uint64_t sz = size > SM_SIZE_MAX ? SM_SIZE_MAX : size;
+    sm_q_push_unlocked((uintptr_t)p, SM_META(sz, tb));
 done:
     sm_unlock();
 }
@@ -217,6 +259,7 @@ sm_forget(void *p, uint64_t *meta)
     int found = 0;
     if (!sm_lock())
         return 0;
+    sm_q_flush_unlocked();
     if (SmTable_pop(&sm_table, (uintptr_t)p, meta)) {
         sm_account_sub(SM_META_SIZE(*meta));
         found = 1;
@@ -228,12 +271,10 @@ sm_forget(void *p, uint64_t *meta)
 static void
 sm_restore(void *p, uint64_t meta)
 {
-    uint64_t old;
     if (!sm_lock())
         return;
-    if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED) &&
-        SmTable_put(&sm_table, (uintptr_t)p, meta, &old) >= 0)
-        sm_account_add(SM_META_SIZE(meta));
+    if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
+        sm_q_push_unlocked((uintptr_t)p, meta);
     sm_unlock();
 }
 
@@ -292,9 +333,11 @@ static void
 sm_hook_free(void *ctx, void *ptr)
 {
     SmHookCtx *c = ctx;
-    uint64_t meta;
-    if (ptr && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
-        (void)sm_forget(ptr, &meta);
+    if (ptr && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED) && sm_lock()) {
+        if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
+            sm_q_push_unlocked((uintptr_t)ptr, SM_OP_REMOVE);
+        sm_unlock();
+    }
     c->wrapped.free(c->wrapped.ctx, ptr);
 }
 
@@ -430,6 +473,7 @@ sm_detach(SmTable *t, SmTbStore *s, int reinit)
         return;
     }
     (void)sm_lock();
+    sm_qn = 0;   /* pending operations belong to the table being dropped */
     *t = sm_table;
     *s = sm_tbs;
     sm_table = fresh_t;
@@ -506,6 +550,7 @@ SmTracer_traced_memory(double *cur, double *peak)
     if (!sm_tracing)
         return;
     (void)sm_lock();
+    sm_q_flush_unlocked();
     if (sm_sample > 0) {
         *cur = sm_est_traced;
         *peak = sm_est_peak;
@@ -523,6 +568,7 @@ SmTracer_reset_peak(void)
     if (!sm_tracing)
         return;
     (void)sm_lock();
+    sm_q_flush_unlocked();
     sm_peak = sm_traced;
     sm_est_peak = sm_est_traced;
     sm_unlock();
@@ -601,6 +647,7 @@ SmTracer_export(SmExport *ex)
         rc = 0;
         goto done;
     }
+    sm_q_flush_unlocked();
     map = malloc(((size_t)sm_tbs.nrec + 1) * sizeof(uint32_t));
     ex->traces = malloc((sm_table.count + 1) * sizeof(SmTrace));
     if (!map || !ex->traces)
@@ -640,6 +687,8 @@ SmTracer_export_block(uintptr_t block, SmExport *ex)
     (void)sm_lock();
     ex->limit = sm_nframe;
     ex->sample = sm_sample;
+    if (sm_tracing)
+        sm_q_flush_unlocked();
     if (!sm_tracing || !SmTable_get(&sm_table, block, &meta)) {
         rc = 0;
         goto done;
