@@ -38,12 +38,15 @@ static PyObject *
 sm_resolve_frame(SmState *st, const SmRawFrame *f, PyObject *cache)
 {
     /* Owned */
-    PyObject *key = NULL, *lasti = NULL, *res = NULL, *ln = NULL;
+    PyObject *key = NULL, *lasti = NULL, *res = NULL, *ln = NULL, *addr = NULL;
 
+    /* keyed by the code's address: hashing a code object hashes all its
+     * instructions (the export keeps each code alive meanwhile) */
     lasti = PyLong_FromSsize_t(f->lasti);
-    if (!lasti)
+    addr = PyLong_FromVoidPtr(f->code);
+    if (!lasti || !addr)
         goto error;
-    key = PyTuple_Pack(2, (PyObject *)f->code, lasti);
+    key = PyTuple_Pack(2, addr, lasti);
     if (!key)
         goto error;
     if (PyDict_GetItemRef(cache, key, &res) != 0)
@@ -61,6 +64,7 @@ sm_resolve_frame(SmState *st, const SmRawFrame *f, PyObject *cache)
 error:
     Py_XDECREF(key);
     Py_XDECREF(lasti);
+    Py_XDECREF(addr);
     Py_XDECREF(ln);
     return res;
 }

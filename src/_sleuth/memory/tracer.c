@@ -67,6 +67,8 @@ static int sm_qn;
 static int sm_lockword;
 static pthread_t sm_owner;
 static int sm_atfork_done;
+static pthread_t sm_ignored;     /* a thread whose allocations are not traced */
+static int sm_ignoring;
 
 /* ------------------------------------------------------------------------ */
 /* lock                                                                     */
@@ -237,6 +239,8 @@ sm_record(void *p, size_t size, PyThreadState *ts)
     if (!sm_lock())
         return;
     if (!__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
+        goto done;
+    if (sm_ignoring && pthread_equal(sm_owner, sm_ignored))
         goto done;
     if (sm_sample > 0)
         __atomic_store_n(&sm_countdown, sm_draw_gap(), __ATOMIC_RELAXED);
@@ -511,6 +515,15 @@ SmTracer_stop(void)
     SmTable_free(&t);
     SmTbStore_release(&s);
     return 0;
+}
+
+void
+SmTracer_ignore_this_thread(int on)
+{
+    (void)sm_lock();
+    sm_ignored = pthread_self();
+    sm_ignoring = on;
+    sm_unlock();
 }
 
 int

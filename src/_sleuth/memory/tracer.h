@@ -39,6 +39,10 @@ typedef struct {
 int SmTracer_start(int nframe, double sample, uint64_t seed, int seeded);
 int SmTracer_stop(void);
 int SmTracer_is_tracing(void);
+/* Stop (on=1) or resume tracing the calling thread's own allocations; one
+ * thread at a time (sleuth mem's sampler, whose bookkeeping is not the
+ * program's memory). */
+void SmTracer_ignore_this_thread(int on);
 int SmTracer_limit(void);
 double SmTracer_sample(void);
 void SmTracer_clear(void);
