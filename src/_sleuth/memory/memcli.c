@@ -114,11 +114,8 @@ sm_sampler_thread(void *arg)
         if (s == PY_LOCK_ACQUIRED || __atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
             break;
         PyGILState_STATE g = PyGILState_Ensure();
-        double t = sm_now();
         if (!r->stop && sm_run_sample(r) < 0)
             PyErr_WriteUnraisable(r->module);
-        if (getenv("SLEUTH_MEM_DEBUG"))
-            fprintf(stderr, "sample %.3f s\n", sm_now() - t);
         PyGILState_Release(g);
     }
     PyThread_release_lock(r->done);
