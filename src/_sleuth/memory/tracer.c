@@ -67,6 +67,13 @@ static int sm_qn;
 static int sm_lockword;
 static pthread_t sm_owner;
 static int sm_atfork_done;
+/* Re-entrancy guard without thread-local storage: > 0 while a MEM/OBJ hook
+ * (which runs with the GIL) is inside the allocator it wraps. pymalloc
+ * passes big blocks on to PyMem_RawMalloc, so the raw hook then sees the
+ * same block again; it skips it when the caller holds the GIL and this is
+ * set, because the outer hook records it (once: a double chance of being
+ * sampled would bias the sampling estimates). Only the GIL holder writes it. */
+static int sm_obj_depth;
 static pthread_t sm_ignored;     /* a thread whose allocations are not traced */
 static int sm_ignoring;
 
@@ -282,23 +289,39 @@ sm_restore(void *p, uint64_t meta)
     sm_unlock();
 }
 
-static inline PyThreadState *
-sm_caller(const SmHookCtx *c)
-{
-    return c->domain == PYMEM_DOMAIN_RAW ? SmFrames_tstate_with_gil()
-                                         : SmFrames_tstate_unchecked();
-}
-
 /* ------------------------------------------------------------------------ */
 /* hooks                                                                    */
+
+/* The caller's thread state if frames may be read, with *skip set when
+ * this is a raw call nested in one of our MEM/OBJ hooks. */
+static inline PyThreadState *
+sm_caller(const SmHookCtx *c, int *skip)
+{
+    *skip = 0;
+    if (c->domain != PYMEM_DOMAIN_RAW)
+        return SmFrames_tstate_unchecked();
+    PyThreadState *ts = SmFrames_tstate_with_gil();
+    if (ts && sm_obj_depth)
+        *skip = 1;
+    return ts;
+}
+
+#define SM_ENTER(c) do { if ((c)->domain != PYMEM_DOMAIN_RAW) sm_obj_depth++; } while (0)
+#define SM_LEAVE(c) do { if ((c)->domain != PYMEM_DOMAIN_RAW) sm_obj_depth--; } while (0)
 
 static void *
 sm_hook_malloc(void *ctx, size_t size)
 {
     SmHookCtx *c = ctx;
+    int skip;
+    SM_ENTER(c);
     void *p = c->wrapped.malloc(c->wrapped.ctx, size);
-    if (p && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
-        sm_record(p, size, sm_caller(c));
+    SM_LEAVE(c);
+    if (p && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED)) {
+        PyThreadState *ts = sm_caller(c, &skip);
+        if (!skip)
+            sm_record(p, size, ts);
+    }
     return p;
 }
 
@@ -306,10 +329,16 @@ static void *
 sm_hook_calloc(void *ctx, size_t nelem, size_t elsize)
 {
     SmHookCtx *c = ctx;
+    int skip;
+    SM_ENTER(c);
     void *p = c->wrapped.calloc(c->wrapped.ctx, nelem, elsize);
+    SM_LEAVE(c);
     /* the wrapped calloc checked nelem * elsize for overflow */
-    if (p && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
-        sm_record(p, nelem * elsize, sm_caller(c));
+    if (p && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED)) {
+        PyThreadState *ts = sm_caller(c, &skip);
+        if (!skip)
+            sm_record(p, nelem * elsize, ts);
+    }
     return p;
 }
 
@@ -318,18 +347,24 @@ sm_hook_realloc(void *ctx, void *ptr, size_t size)
 {
     SmHookCtx *c = ctx;
     uint64_t meta = 0;
-    int had = 0;
-    if (ptr && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
-        had = sm_forget(ptr, &meta);
+    int had = 0, skip = 1;
+    PyThreadState *ts = NULL;
+    if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED)) {
+        ts = sm_caller(c, &skip);
+        if (ptr && !skip)
+            had = sm_forget(ptr, &meta);
+    }
+    SM_ENTER(c);
     void *p = c->wrapped.realloc(c->wrapped.ctx, ptr, size);
+    SM_LEAVE(c);
     if (!p) {
         /* failed: the old block is still there, and still ours to trace */
         if (had)
             sm_restore(ptr, meta);
         return NULL;
     }
-    if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
-        sm_record(p, size, sm_caller(c));
+    if (!skip && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
+        sm_record(p, size, ts);
     return p;
 }
 
@@ -337,12 +372,18 @@ static void
 sm_hook_free(void *ctx, void *ptr)
 {
     SmHookCtx *c = ctx;
-    if (ptr && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED) && sm_lock()) {
-        if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
-            sm_q_push_unlocked((uintptr_t)ptr, SM_OP_REMOVE);
-        sm_unlock();
+    int skip;
+    if (ptr && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED)) {
+        (void)sm_caller(c, &skip);
+        if (!skip && sm_lock()) {
+            if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
+                sm_q_push_unlocked((uintptr_t)ptr, SM_OP_REMOVE);
+            sm_unlock();
+        }
     }
+    SM_ENTER(c);
     c->wrapped.free(c->wrapped.ctx, ptr);
+    SM_LEAVE(c);
 }
 
 static int
