@@ -99,9 +99,11 @@ LEAKY = textwrap.dedent("""
         if i % 3 == 0:
             cyc.clear()
         cyc.append(bytearray(40000))
-    for i in range(40):
+    t0, i = time.monotonic(), 0
+    while time.monotonic() - t0 < 1.5:
         leak_step()
         cycle(i)
+        i += 1
         time.sleep(0.01)
     print("program output")
 """)
@@ -112,7 +114,7 @@ def test_sleuth_mem_reports_the_leak_only(py, tmp_path, extra):
     script = tmp_path / "leaky.py"
     script.write_text(LEAKY)
     html = tmp_path / "r.html"
-    r = py(["-m", "sleuth", "mem", "--interval", "0.05", "--top", "5", "--frames", "3",
+    r = py(["-m", "sleuth", "mem", "--interval", "0.25", "--top", "5", "--frames", "3",
             "--html", str(html), *extra, str(script)], cwd=str(tmp_path), timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout == "program output\n"

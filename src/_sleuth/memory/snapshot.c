@@ -2,9 +2,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <structmember.h>
 
 #include "snapshot.h"
+#include <structmember.h>   /* after Python.h (3.11) */
 #include "types.h"
 #include "frames.h"
 

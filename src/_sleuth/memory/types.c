@@ -6,8 +6,8 @@
  * and cannot form cycles unless a user assigns one to its own attribute.
  */
 #include <math.h>
-#include <structmember.h>
 #include "types.h"
+#include <structmember.h>   /* after Python.h (3.11) */
 
 /* ------------------------------------------------------------------------ */
 /* helpers                                                                  */
