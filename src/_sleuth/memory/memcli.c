@@ -138,7 +138,7 @@ sm_site_cmp(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* Sites that grew at every interval (at least 2) since they appeared. */
+/* Sites that kept growing since they appeared (see the rule below). */
 static SmSite *
 sm_growing(SmRun *r, Py_ssize_t *n)
 {
@@ -156,11 +156,17 @@ sm_growing(SmRun *r, Py_ssize_t *n)
             f++;
         if (len - f < 3)
             continue;
-        int grew = 1;
-        for (Py_ssize_t i = f + 1; i < len && grew; i++)
-            grew = PyLong_AsDouble(PyList_GET_ITEM(col, i)) >
-                   PyLong_AsDouble(PyList_GET_ITEM(col, i - 1));
-        if (!grew)
+        /* Never shrank, and grew at least twice. An interval with no change
+         * at all does not break the streak: the program may simply not have
+         * run between two snapshots (the last one is taken at exit). */
+        int shrank = 0, grew = 0;
+        for (Py_ssize_t i = f + 1; i < len && !shrank; i++) {
+            double a = PyLong_AsDouble(PyList_GET_ITEM(col, i - 1));
+            double b = PyLong_AsDouble(PyList_GET_ITEM(col, i));
+            shrank = b < a;
+            grew += b > a;
+        }
+        if (shrank || grew < 2)
             continue;
         double first = PyLong_AsDouble(PyList_GET_ITEM(col, f));
         double last = PyLong_AsDouble(PyList_GET_ITEM(col, len - 1));

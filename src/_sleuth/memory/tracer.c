@@ -64,6 +64,20 @@ typedef struct {
 static SmOp sm_q[SM_QLEN];
 static int sm_qn;
 
+/* Sampling mode: a one-hash filter of the addresses ever sampled since the
+ * last clear, so that a free of an unsampled block (nearly all of them)
+ * costs one bit test and no lock. Bits are set under the lock before the
+ * block's address is returned to the program, and only cleared by
+ * start()/clear_traces(). */
+#define SM_FILTER_BITS (1u << 20)
+static uint64_t sm_filter[SM_FILTER_BITS / 64];
+
+static inline size_t
+sm_filter_bit(uintptr_t p)
+{
+    return (size_t)((((uint64_t)p >> 4) * UINT64_C(0x9E3779B97F4A7C15)) >> 44);
+}
+
 static int sm_lockword;
 static pthread_t sm_owner;
 static int sm_atfork_done;
@@ -258,6 +272,10 @@ sm_record(void *p, size_t size, PyThreadState *ts)
         tb = SmTbStore_intern(&sm_tbs, sm_buf, n, total);
     }
     uint64_t sz = size > SM_SIZE_MAX ? SM_SIZE_MAX : size;
+    if (sm_sample > 0) {
+        size_t b = sm_filter_bit((uintptr_t)p);
+        __atomic_fetch_or(&sm_filter[b / 64], UINT64_C(1) << (b % 64), __ATOMIC_RELAXED);
+    }
     sm_q_push_unlocked((uintptr_t)p, SM_META(sz, tb));
 done:
     sm_unlock();
@@ -374,6 +392,11 @@ sm_hook_free(void *ctx, void *ptr)
     SmHookCtx *c = ctx;
     int skip;
     if (ptr && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED)) {
+        if (sm_sample > 0) {
+            size_t b = sm_filter_bit((uintptr_t)ptr);
+            if (!(__atomic_load_n(&sm_filter[b / 64], __ATOMIC_RELAXED) & (UINT64_C(1) << (b % 64))))
+                goto forward;   /* never sampled */
+        }
         (void)sm_caller(c, &skip);
         if (!skip && sm_lock()) {
             if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
@@ -381,6 +404,7 @@ sm_hook_free(void *ctx, void *ptr)
             sm_unlock();
         }
     }
+forward:
     SM_ENTER(c);
     c->wrapped.free(c->wrapped.ctx, ptr);
     SM_LEAVE(c);
@@ -480,6 +504,7 @@ SmTracer_start(int nframe, double sample, uint64_t seed, int seeded)
     }
     sm_nframe = nframe;
     sm_sample = sample;
+    memset(sm_filter, 0, sizeof(sm_filter));
     sm_traced = sm_peak = 0;
     sm_est_traced = sm_est_peak = 0;
     if (!seeded)
@@ -519,6 +544,8 @@ sm_detach(SmTable *t, SmTbStore *s, int reinit)
     }
     (void)sm_lock();
     sm_qn = 0;   /* pending operations belong to the table being dropped */
+    if (reinit)
+        memset(sm_filter, 0, sizeof(sm_filter));
     *t = sm_table;
     *s = sm_tbs;
     sm_table = fresh_t;
