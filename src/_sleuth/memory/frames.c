@@ -15,8 +15,10 @@ SmFrames_tstate_unchecked(void)
 }
 
 int
-SmFrames_capture(PyThreadState *ts, SmRawFrame *buf, int max, uint16_t *total)
+SmFrames_capture(PyThreadState *ts, SmRawFrame *buf, int max, uint16_t *total,
+                 uint32_t *hash)
 {
+    uint64_t h = 0;
     int n = 0;
     unsigned depth = 0;
     for (SmPyFrame *f = ts ? SmCompat_top_frame(ts) : NULL; f; f = f->previous) {
@@ -25,12 +27,14 @@ SmFrames_capture(PyThreadState *ts, SmRawFrame *buf, int max, uint16_t *total)
         if (n < max) {
             buf[n].code = SmCompat_frame_code(f);
             buf[n].lasti = SmCompat_frame_lasti(f);
+            h = SmTb_hash_step(h, n, &buf[n]);
             n++;
         }
         if (depth < UINT16_MAX)
             depth++;
     }
     *total = (uint16_t)depth;
+    *hash = SmTb_hash_final(h, *total);
     return n;
 }
 

@@ -13,8 +13,10 @@ PyThreadState *SmFrames_tstate_with_gil(void);
  * during interpreter start-up and shutdown). */
 PyThreadState *SmFrames_tstate_unchecked(void);
 /* Up to max frames, most recent first, into buf; *total is the depth of the
- * whole stack (capped at 65535). Never allocates. */
-int SmFrames_capture(PyThreadState *ts, SmRawFrame *buf, int max, uint16_t *total);
+ * whole stack (capped at 65535), *hash the stack's SmTb hash. Never
+ * allocates. */
+int SmFrames_capture(PyThreadState *ts, SmRawFrame *buf, int max, uint16_t *total,
+                     uint32_t *hash);
 /* Address of the memory block that holds obj (before its GC header). */
 uintptr_t SmFrames_object_block(PyObject *obj);
 

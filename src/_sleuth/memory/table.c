@@ -1,6 +1,39 @@
 /* table.c — growth and lifetime of the trace table (see table.h). */
 #include <stdlib.h>
+#include <sys/mman.h>
 #include "table.h"
+
+/* Big tables get their own mapping with transparent huge pages: a probe
+ * lands on a random slot, and with 4 KiB pages nearly every probe of a
+ * table of millions of blocks was also a TLB miss. */
+#define SM_HUGE_MIN ((size_t)2 << 20)
+
+static SmSlot *
+slots_alloc(size_t cap)
+{
+    size_t bytes = cap * sizeof(SmSlot);
+    if (bytes < SM_HUGE_MIN)
+        return calloc(cap, sizeof(SmSlot));
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    return p;   /* anonymous mappings are zero-filled */
+}
+
+static void
+slots_free(SmSlot *slots, size_t cap)
+{
+    size_t bytes = cap * sizeof(SmSlot);
+    if (!slots)
+        return;
+    if (bytes < SM_HUGE_MIN)
+        free(slots);
+    else
+        munmap(slots, bytes);
+}
 
 static unsigned
 log2_pow2(size_t n)
@@ -17,7 +50,7 @@ SmTable_init(SmTable *t, size_t capacity)
     size_t cap = 1024;
     while (cap < capacity)
         cap <<= 1;
-    t->slots = calloc(cap, sizeof(SmSlot));
+    t->slots = slots_alloc(cap);
     if (!t->slots) {
         t->mask = 0;
         t->count = 0;
@@ -32,7 +65,8 @@ SmTable_init(SmTable *t, size_t capacity)
 void
 SmTable_free(SmTable *t)
 {
-    free(t->slots);
+    if (t->slots)
+        slots_free(t->slots, t->mask + 1);
     t->slots = NULL;
     t->mask = 0;
     t->count = 0;
@@ -54,7 +88,7 @@ SmTable_grow(SmTable *t)
         }
     }
     bigger.count = t->count;
-    free(t->slots);
+    slots_free(t->slots, t->mask + 1);
     *t = bigger;
     return 0;
 }

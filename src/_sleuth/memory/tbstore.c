@@ -7,14 +7,10 @@
 static uint32_t
 hash_frames(const SmRawFrame *f, int n, uint16_t total)
 {
-    uint64_t h = UINT64_C(0xcbf29ce484222325) ^ total;
-    for (int i = 0; i < n; i++) {
-        h ^= (uint64_t)(uintptr_t)f[i].code >> 4;
-        h *= UINT64_C(0x100000001b3);
-        h ^= (uint64_t)f[i].lasti;
-        h *= UINT64_C(0x100000001b3);
-    }
-    return (uint32_t)(h ^ (h >> 32));
+    uint64_t h = 0;
+    for (int i = 0; i < n; i++)
+        h = SmTb_hash_step(h, i, &f[i]);
+    return SmTb_hash_final(h, total);
 }
 
 int
@@ -43,8 +39,14 @@ SmTbStore_init(SmTbStore *s)
 static int
 same(const SmTbStore *s, const SmTbRec *r, const SmRawFrame *f, int n, uint16_t total)
 {
-    return r->nframe == n && r->total == total &&
-           memcmp(&s->frames[r->first], f, (size_t)n * sizeof(SmRawFrame)) == 0;
+    if (r->nframe != n || r->total != total)
+        return 0;
+    /* short stacks are the common case: no memcmp call */
+    const SmRawFrame *g = &s->frames[r->first];
+    for (int i = 0; i < n; i++)
+        if (g[i].code != f[i].code || g[i].lasti != f[i].lasti)
+            return 0;
+    return 1;
 }
 
 static int
@@ -67,11 +69,10 @@ grow_index(SmTbStore *s)
 }
 
 uint32_t
-SmTbStore_intern(SmTbStore *s, const SmRawFrame *f, int n, uint16_t total)
+SmTbStore_intern(SmTbStore *s, const SmRawFrame *f, int n, uint16_t total, uint32_t h)
 {
     if (n == 0 || !s->index)
         return 0;
-    uint32_t h = hash_frames(f, n, total);
     size_t i = h & s->imask;
     for (;;) {
         uint32_t v = s->index[i];

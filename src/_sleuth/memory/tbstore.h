@@ -40,9 +40,31 @@ typedef struct {
     size_t imask;
 } SmTbStore;
 
+/* Hash of a stack, built one frame at a time during the capture. Each
+ * frame's term is independent of the others (no serial chain), so the
+ * multiplies of a deep stack pipeline. */
+static inline uint64_t
+SmTb_hash_step(uint64_t h, int i, const SmRawFrame *f)
+{
+    uint64_t x = ((uint64_t)(uintptr_t)f->code >> 4) ^ ((uint64_t)f->lasti << 40);
+    x *= UINT64_C(0x9E3779B97F4A7C15);
+    unsigned r = (unsigned)(i * 7) & 63;
+    return h + (r ? (x << r) | (x >> (64 - r)) : x);
+}
+
+static inline uint32_t
+SmTb_hash_final(uint64_t h, uint16_t total)
+{
+    h ^= total;
+    h *= UINT64_C(0xBF58476D1CE4E5B9);
+    h ^= h >> 31;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
 int SmTbStore_init(SmTbStore *s);
 /* The id of this traceback, interning it if new; 0 (empty) on exhaustion. */
-uint32_t SmTbStore_intern(SmTbStore *s, const SmRawFrame *frames, int n, uint16_t total);
+uint32_t SmTbStore_intern(SmTbStore *s, const SmRawFrame *frames, int n, uint16_t total,
+                          uint32_t hash);
 /* Free everything; drops the code references, so needs the GIL. */
 void SmTbStore_release(SmTbStore *s);
 size_t SmTbStore_bytes(const SmTbStore *s);

@@ -268,8 +268,9 @@ sm_record(void *p, size_t size, PyThreadState *ts)
     uint32_t tb = 0;
     if (ts) {
         uint16_t total;
-        int n = SmFrames_capture(ts, sm_buf, sm_nframe, &total);
-        tb = SmTbStore_intern(&sm_tbs, sm_buf, n, total);
+        uint32_t hash;
+        int n = SmFrames_capture(ts, sm_buf, sm_nframe, &total, &hash);
+        tb = SmTbStore_intern(&sm_tbs, sm_buf, n, total, hash);
     }
     uint64_t sz = size > SM_SIZE_MAX ? SM_SIZE_MAX : size;
     if (sm_sample > 0) {
