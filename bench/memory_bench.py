@@ -69,6 +69,7 @@ def child(mode, scale):
     cpu = time.process_time() - t0
     out = {"mode": mode, "cpu": cpu, "live_objects": len(keep)}
     if tracer is not None:
+        # before take_snapshot(): tracemalloc traces its own snapshot tuples
         out["traced"] = tracer.get_traced_memory()[0]
         out["meta"] = tracer.get_tracemalloc_memory()
         t0 = time.perf_counter()
@@ -79,7 +80,9 @@ def child(mode, scale):
         out["blocks"] = len(snap.traces)
         out["snapshot_s"] = t1 - t0
         out["statistics_s"] = t2 - t1
-        out["top"] = [str(s) for s in stats[:3]]
+        out["top"] = {"lineno": [(str(s.traceback), s.size, s.count) for s in stats[:10]],
+                      "filename": [(str(s.traceback), s.size, s.count)
+                                   for s in snap.statistics("filename")[:10]]}
     out["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps(out))
 
@@ -123,6 +126,26 @@ def main():
         else:
             row += ["-"] * 4
         print("| " + " | ".join(row) + " |")
+    for depth in ("1", "25"):
+        a, b = runs.get("tracemalloc-" + depth), runs.get("sleuth-" + depth)
+        if a and b:
+            compare_top(a[0], b[0], depth)
+
+
+def compare_top(ref, mine, depth):
+    """Issue 4's exact-mode accuracy check, on the first run of each mode."""
+    print(f"\nstart({depth}) vs tracemalloc.start({depth}):")
+    for key in ("lineno", "filename"):
+        r, m = ref["top"][key], mine["top"][key]
+        same = [k for k, _, _ in r] == [k for k, _, _ in m]
+        # sites under 1 KiB are the measuring calls themselves (a result
+        # tuple of get_traced_memory() and the like), not the workload
+        worst = max((max(abs(s1 - s2) / max(s2, 1), abs(c1 - c2) / max(c2, 1))
+                     for (_, s1, c1), (_, s2, c2) in zip(m, r) if s2 >= 1024), default=0)
+        print(f"  top-10 {key}: same keys in the same order: {'yes' if same else 'NO'}; "
+              f"largest size/count difference (sites >= 1 KiB) {worst:.2%}")
+    t1, t2 = mine["traced"], ref["traced"]
+    print(f"  get_traced_memory(): {t1:,} vs {t2:,} ({(t1 - t2) / t2:+.2%})")
 
 
 if __name__ == "__main__":
