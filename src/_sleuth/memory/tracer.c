@@ -78,6 +78,13 @@ sm_filter_bit(uintptr_t p)
     return (size_t)((((uint64_t)p >> 4) * UINT64_C(0x9E3779B97F4A7C15)) >> 44);
 }
 
+static inline int
+sm_filter_has(void *p)
+{
+    size_t b = sm_filter_bit((uintptr_t)p);
+    return (__atomic_load_n(&sm_filter[b / 64], __ATOMIC_RELAXED) >> (b % 64)) & 1;
+}
+
 static int sm_lockword;
 static pthread_t sm_owner;
 static int sm_atfork_done;
@@ -247,16 +254,22 @@ sm_q_push_unlocked(uintptr_t key, uint64_t meta)
 
 /* The block p of `size` bytes was just allocated. ts: the caller's thread
  * state if it holds the GIL (frames can be read), else NULL. */
+/* Sampling mode: does a sample point fall in this block? (Counts it off.) */
+static inline int
+sm_sample_hit(size_t size)
+{
+    int64_t c = __atomic_load_n(&sm_countdown, __ATOMIC_RELAXED) - (int64_t)size;
+    if (c > 0) {
+        __atomic_store_n(&sm_countdown, c, __ATOMIC_RELAXED);
+        return 0;
+    }
+    return 1;
+}
+
+/* Record block p (sampling decided already). */
 static void
 sm_record(void *p, size_t size, PyThreadState *ts)
 {
-    if (sm_sample > 0) {
-        int64_t c = __atomic_load_n(&sm_countdown, __ATOMIC_RELAXED) - (int64_t)size;
-        if (c > 0) {
-            __atomic_store_n(&sm_countdown, c, __ATOMIC_RELAXED);
-            return;
-        }
-    }
     if (!sm_lock())
         return;
     if (!__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
@@ -325,6 +338,29 @@ sm_caller(const SmHookCtx *c, int *skip)
     return ts;
 }
 
+/* After the wrapped allocator returned p: decide and record. */
+static inline void
+sm_after_alloc(const SmHookCtx *c, void *p, size_t size)
+{
+    PyThreadState *ts;
+    int skip;
+    if (!p || !__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
+        return;
+    if (c->domain == PYMEM_DOMAIN_RAW) {
+        /* nested-call check first: a nested block must not count twice */
+        ts = sm_caller(c, &skip);
+        if (skip || (sm_sample > 0 && !sm_sample_hit(size)))
+            return;
+    }
+    else {
+        /* the common case in sampling mode ends here, before any other work */
+        if (sm_sample > 0 && !sm_sample_hit(size))
+            return;
+        ts = SmFrames_tstate_unchecked();
+    }
+    sm_record(p, size, ts);
+}
+
 #define SM_ENTER(c) do { if ((c)->domain != PYMEM_DOMAIN_RAW) sm_obj_depth++; } while (0)
 #define SM_LEAVE(c) do { if ((c)->domain != PYMEM_DOMAIN_RAW) sm_obj_depth--; } while (0)
 
@@ -332,15 +368,10 @@ static void *
 sm_hook_malloc(void *ctx, size_t size)
 {
     SmHookCtx *c = ctx;
-    int skip;
     SM_ENTER(c);
     void *p = c->wrapped.malloc(c->wrapped.ctx, size);
     SM_LEAVE(c);
-    if (p && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED)) {
-        PyThreadState *ts = sm_caller(c, &skip);
-        if (!skip)
-            sm_record(p, size, ts);
-    }
+    sm_after_alloc(c, p, size);
     return p;
 }
 
@@ -348,16 +379,11 @@ static void *
 sm_hook_calloc(void *ctx, size_t nelem, size_t elsize)
 {
     SmHookCtx *c = ctx;
-    int skip;
     SM_ENTER(c);
     void *p = c->wrapped.calloc(c->wrapped.ctx, nelem, elsize);
     SM_LEAVE(c);
     /* the wrapped calloc checked nelem * elsize for overflow */
-    if (p && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED)) {
-        PyThreadState *ts = sm_caller(c, &skip);
-        if (!skip)
-            sm_record(p, nelem * elsize, ts);
-    }
+    sm_after_alloc(c, p, nelem * elsize);
     return p;
 }
 
@@ -367,10 +393,10 @@ sm_hook_realloc(void *ctx, void *ptr, size_t size)
     SmHookCtx *c = ctx;
     uint64_t meta = 0;
     int had = 0, skip = 1;
-    PyThreadState *ts = NULL;
-    if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED)) {
-        ts = sm_caller(c, &skip);
-        if (ptr && !skip)
+    if (ptr && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED) &&
+        !(sm_sample > 0 && !sm_filter_has(ptr))) {
+        (void)sm_caller(c, &skip);
+        if (!skip)
             had = sm_forget(ptr, &meta);
     }
     SM_ENTER(c);
@@ -382,8 +408,7 @@ sm_hook_realloc(void *ctx, void *ptr, size_t size)
             sm_restore(ptr, meta);
         return NULL;
     }
-    if (!skip && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
-        sm_record(p, size, ts);
+    sm_after_alloc(c, p, size);
     return p;
 }
 
@@ -393,11 +418,8 @@ sm_hook_free(void *ctx, void *ptr)
     SmHookCtx *c = ctx;
     int skip;
     if (ptr && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED)) {
-        if (sm_sample > 0) {
-            size_t b = sm_filter_bit((uintptr_t)ptr);
-            if (!(__atomic_load_n(&sm_filter[b / 64], __ATOMIC_RELAXED) & (UINT64_C(1) << (b % 64))))
-                goto forward;   /* never sampled */
-        }
+        if (sm_sample > 0 && !sm_filter_has(ptr))
+            goto forward;   /* never sampled */
         (void)sm_caller(c, &skip);
         if (!skip && sm_lock()) {
             if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
