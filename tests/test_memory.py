@@ -146,6 +146,10 @@ def test_bad_arguments():
         snap.filter_traces(3)
     with pytest.raises(TypeError):
         snap.compare_to(object(), "lineno")
+    # an empty traceback (only a hand-made snapshot has one): same error as tracemalloc
+    for mod in (sm, tracemalloc):
+        with pytest.raises(IndexError):
+            mod.Snapshot([(0, 10, (), 1)], 1).statistics("lineno")
 
 
 # --- dump / load ----------------------------------------------------------------

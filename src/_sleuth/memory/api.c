@@ -26,7 +26,9 @@ Api_start(PyObject *m, PyObject *args, PyObject *kw)
         }
     }
     if (seed != Py_None) {
-        PyObject *masked = PyNumber_And(seed, PyLong_FromUnsignedLongLong(UINT64_MAX));
+        PyObject *mask = PyLong_FromUnsignedLongLong(UINT64_MAX);
+        PyObject *masked = mask ? PyNumber_And(seed, mask) : NULL;
+        Py_XDECREF(mask);
         if (!masked)
             return NULL;
         sd = PyLong_AsUnsignedLongLong(masked);

@@ -546,7 +546,13 @@ SmCli_main_py(PyObject *module, PyObject *argv)
     SmTracer_ignore_this_thread(0);
     if (final < 0)
         goto error;
-    (void)SmTracer_stop();
+    if (SmTracer_stop() < 0) {
+        /* the script started tracemalloc and left it running on top of us:
+         * our hooks stay (passing through) until it stops; report anyway */
+        PyErr_Clear();
+        PySys_FormatStderr("%S: warning: tracemalloc is still tracing on top of sleuth's "
+                           "hooks\n", prog);
+    }
     started = 0;
     {
         char mode[96];

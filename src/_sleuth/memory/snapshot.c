@@ -423,6 +423,11 @@ sm_group(SmSnapshotObject *self, SmState *st, int kind, int cumulative, SmGroups
             continue;
         SmTracebackObject *tb = (SmTracebackObject *)PyTuple_GET_ITEM(self->tbs, i);
         Py_ssize_t n = PyTuple_GET_SIZE(tb->frames);
+        if (n == 0 && kind != KEY_TRACEBACK) {
+            /* only a hand-made Snapshot can have one; tracemalloc fails too */
+            PyErr_SetString(PyExc_IndexError, "tuple index out of range");
+            goto error;
+        }
         if (kind == KEY_TRACEBACK) {
             PyObject *key = SmTraceback_new(st, tb->frames, NULL);
             int r = key ? sm_group_add(g, key, tsize[i], tcount[i]) : -1;
@@ -616,7 +621,7 @@ error:
 typedef struct {
     int inclusive;
     int is_domain;     /* DomainFilter */
-    PyObject *domain;  /* borrowed from the filter object (kept alive by list) */
+    PyObject *domain;  /* owned */
     char *tbmatch;     /* per traceback: _match_traceback() result */
     long last_dom;     /* one-entry cache of the domain comparison */
     int last_eq;
@@ -693,7 +698,6 @@ sm_prepare_filter(SmSnapshotObject *self, PyObject *fnmatch, PyObject *flt, SmFi
         goto error;
     if (!(f->domain = PyObject_GetAttrString(flt, "domain")))
         goto error;
-    Py_DECREF(f->domain);   /* borrowed: the filter object keeps it */
     if (!has) {
         f->is_domain = 1;
         rc = 0;
@@ -840,8 +844,10 @@ Snapshot_filter_traces(SmSnapshotObject *self, PyObject *filters)
     out = NULL;
 error:
     if (fs)
-        for (Py_ssize_t k = 0; k < nf; k++)
+        for (Py_ssize_t k = 0; k < nf; k++) {
             free(fs[k].tbmatch);
+            Py_XDECREF(fs[k].domain);
+        }
     free(fs);
     free(out);
     Py_XDECREF(list);

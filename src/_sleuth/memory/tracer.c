@@ -252,8 +252,6 @@ sm_q_push_unlocked(uintptr_t key, uint64_t meta)
         sm_q_flush_unlocked();
 }
 
-/* The block p of `size` bytes was just allocated. ts: the caller's thread
- * state if it holds the GIL (frames can be read), else NULL. */
 /* Sampling mode: does a sample point fall in this block? (Counts it off.) */
 static inline int
 sm_sample_hit(size_t size)
@@ -266,7 +264,9 @@ sm_sample_hit(size_t size)
     return 1;
 }
 
-/* Record block p (sampling decided already). */
+/* Record block p of `size` bytes, just allocated (and picked, in sampling
+ * mode). ts: the caller's thread state if it holds the GIL (frames can be
+ * read), else NULL. */
 static void
 sm_record(void *p, size_t size, PyThreadState *ts)
 {
@@ -274,10 +274,11 @@ sm_record(void *p, size_t size, PyThreadState *ts)
         return;
     if (!__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
         goto done;
-    if (sm_ignoring && pthread_equal(sm_owner, sm_ignored))
-        goto done;
+    /* the next gap first: even a block we then ignore used up its point */
     if (sm_sample > 0)
         __atomic_store_n(&sm_countdown, sm_draw_gap(), __ATOMIC_RELAXED);
+    if (sm_ignoring && pthread_equal(sm_owner, sm_ignored))
+        goto done;
     uint32_t tb = 0;
     if (ts) {
         uint16_t total;
