@@ -146,10 +146,14 @@ def test_bad_arguments():
         snap.filter_traces(3)
     with pytest.raises(TypeError):
         snap.compare_to(object(), "lineno")
-    # an empty traceback (only a hand-made snapshot has one): same error as tracemalloc
+    # an empty traceback (only a hand-made snapshot has one): as tracemalloc
     for mod in (sm, tracemalloc):
+        empty = mod.Snapshot([(0, 10, (), 1)], 1)
+        stats = empty.statistics("lineno")
+        assert len(stats) == 1 and len(stats[0].traceback) == 0 and stats[0].size == 10
+        assert empty.statistics("lineno", cumulative=True) == []
         with pytest.raises(IndexError):
-            mod.Snapshot([(0, 10, (), 1)], 1).statistics("lineno")
+            empty.statistics("filename")
 
 
 # --- dump / load ----------------------------------------------------------------

@@ -423,10 +423,19 @@ sm_group(SmSnapshotObject *self, SmState *st, int kind, int cumulative, SmGroups
             continue;
         SmTracebackObject *tb = (SmTracebackObject *)PyTuple_GET_ITEM(self->tbs, i);
         Py_ssize_t n = PyTuple_GET_SIZE(tb->frames);
-        if (n == 0 && kind != KEY_TRACEBACK) {
-            /* only a hand-made Snapshot can have one; tracemalloc fails too */
-            PyErr_SetString(PyExc_IndexError, "tuple index out of range");
-            goto error;
+        if (n == 0 && !cumulative && kind != KEY_TRACEBACK) {
+            /* only a hand-made Snapshot has one; do what tracemalloc does:
+             * 'lineno' keys it by the empty traceback, 'filename' fails */
+            if (kind == KEY_FILENAME) {
+                PyErr_SetString(PyExc_IndexError, "tuple index out of range");
+                goto error;
+            }
+            PyObject *key = SmTraceback_new(st, tb->frames, NULL);
+            int r = key ? sm_group_add(g, key, tsize[i], tcount[i]) : -1;
+            Py_XDECREF(key);
+            if (r < 0)
+                goto error;
+            continue;
         }
         if (kind == KEY_TRACEBACK) {
             PyObject *key = SmTraceback_new(st, tb->frames, NULL);
