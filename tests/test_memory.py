@@ -327,3 +327,34 @@ def test_exact_mode_matches_tracemalloc(py, tmp_path):
         for (_, s1, c1), (_, s2, c2) in zip(mine[key], ref[key]):
             assert abs(s1 - s2) <= 0.01 * s2 and abs(c1 - c2) <= 0.01 * c2
     assert abs(mine["traced"] - ref["traced"]) <= 0.01 * ref["traced"]
+
+
+@pytest.mark.skipif(bool(os.environ.get("SLEUTH_SANITIZED")),
+                    reason="ASan and memray both interpose malloc; their combination is "
+                           "not what this test is about")
+def test_coexistence_with_memray(py, tmp_path):
+    pytest.importorskip("memray")
+    code = textwrap.dedent(f"""
+        import memray, sleuth.memory as sm
+        # memray's native tracking sits below Python's allocators: both work
+        with memray.Tracker({str(tmp_path / 'a.bin')!r}):
+            sm.start(5)
+            x = [bytearray(100) for _ in range(1000)]
+            print(sm.take_snapshot().statistics('lineno')[0].count >= 1000)
+            sm.stop()
+        # memray's Python-allocator hook installed on top of ours: chains
+        sm.start()
+        with memray.Tracker({str(tmp_path / 'b.bin')!r}, trace_python_allocators=True):
+            y = [bytearray(100) for _ in range(1000)]
+        sm.stop()
+        # ours on top of memray's would be dropped when memray leaves: refused
+        with memray.Tracker({str(tmp_path / 'c.bin')!r}, trace_python_allocators=True):
+            try:
+                sm.start()
+            except RuntimeError as e:
+                print('refused:', 'another tool' in str(e))
+        print('tracing:', sm.is_tracing())
+    """)
+    r = py(["-c", code], timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["True", "refused:", "True", "tracing:", "False"]

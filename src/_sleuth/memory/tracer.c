@@ -15,6 +15,8 @@
  * atomics outside the lock (a lost update between threads only moves a
  * sample point; the GIL serialises all but raw-domain calls anyway).
  */
+#define _GNU_SOURCE 1   /* dladdr */
+#include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -476,6 +478,28 @@ error:
     return r;
 }
 
+/* Another tool's allocator hook (memray with trace_python_allocators, a
+ * profiler...) lives outside the interpreter's own binary. Stacking on it
+ * would break when it uninstalls itself first: it restores the allocator it
+ * saved, which silently drops ours. Returns the foreign object's file name,
+ * or NULL. (tracemalloc's hooks live inside the interpreter: checked apart.) */
+static const char *
+sm_foreign_hook(void)
+{
+    static const PyMemAllocatorDomain doms[3] = {
+        PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
+    Dl_info python, hook;
+    if (!dladdr((void *)PyMem_Malloc, &python))
+        return NULL;
+    for (int i = 0; i < 3; i++) {
+        PyMemAllocatorEx cur;
+        PyMem_GetAllocator(doms[i], &cur);
+        if (dladdr((void *)cur.malloc, &hook) && hook.dli_fbase != python.dli_fbase)
+            return hook.dli_fname ? hook.dli_fname : "?";
+    }
+    return NULL;
+}
+
 int
 SmTracer_start(int nframe, double sample, uint64_t seed, int seeded)
 {
@@ -512,6 +536,13 @@ SmTracer_start(int nframe, double sample, uint64_t seed, int seeded)
         PyErr_SetString(PyExc_RuntimeError,
                         "tracemalloc is tracing: sleuth.memory will not install its "
                         "allocator hooks on top of tracemalloc's; call tracemalloc.stop() first");
+        return -1;
+    }
+    const char *foreign = sm_foreign_hook();
+    if (foreign) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "another tool's allocator hook is installed (from %s): sleuth.memory "
+                     "will not stack on it; stop that tracer first", foreign);
         return -1;
     }
     if (!sm_atfork_done) {
