@@ -58,10 +58,15 @@ static uint64_t sm_rng[2];      /* xorshift128+ */
  * applied in order SM_QLEN at a time, so the misses overlap instead of
  * stalling one by one. Everything that reads the table flushes first. */
 #define SM_QLEN 16
-#define SM_OP_REMOVE UINT64_MAX
+/* A block freed while its own insert is still queued (a short-lived
+ * temporary: most blocks) never touches the table: the pair is turned into
+ * accounting-only operations, applied in order so that the current and peak
+ * totals stay exact. */
+enum { SM_OP_PUT, SM_OP_REMOVE, SM_OP_ADD_ONLY, SM_OP_SUB_ONLY };
 typedef struct {
     uintptr_t key;
-    uint64_t meta;   /* SM_OP_REMOVE, or the meta to store */
+    uint64_t meta;   /* the meta to store (PUT, ADD_ONLY, SUB_ONLY) */
+    int kind;
 } SmOp;
 static SmOp sm_q[SM_QLEN];
 static int sm_qn;
@@ -228,10 +233,14 @@ sm_q_flush_unlocked(void)
     for (int i = 0; i < sm_qn; i++) {
         uint64_t old;
         const SmOp *op = &sm_q[i];
-        if (op->meta == SM_OP_REMOVE) {
+        if (op->kind == SM_OP_REMOVE) {
             if (SmTable_pop(&sm_table, op->key, &old))
                 sm_account_sub(SM_META_SIZE(old));
         }
+        else if (op->kind == SM_OP_ADD_ONLY)
+            sm_account_add(SM_META_SIZE(op->meta));
+        else if (op->kind == SM_OP_SUB_ONLY)
+            sm_account_sub(SM_META_SIZE(op->meta));
         else {
             int r = SmTable_put(&sm_table, op->key, op->meta, &old);
             if (r == 1)
@@ -250,6 +259,34 @@ sm_q_push_unlocked(uintptr_t key, uint64_t meta)
         __builtin_prefetch(&sm_table.slots[SmTable_home(&sm_table, key)], 1, 0);
     sm_q[sm_qn].key = key;
     sm_q[sm_qn].meta = meta;
+    sm_q[sm_qn].kind = SM_OP_PUT;
+    if (++sm_qn == SM_QLEN)
+        sm_q_flush_unlocked();
+}
+
+static inline void
+sm_q_remove_unlocked(uintptr_t key)
+{
+    /* the latest queued operation on this address decides */
+    for (int i = sm_qn - 1; i >= 0; i--) {
+        if (sm_q[i].key != key)
+            continue;
+        if (sm_q[i].kind == SM_OP_PUT) {
+            sm_q[i].kind = SM_OP_ADD_ONLY;
+            sm_q[sm_qn].key = key;
+            sm_q[sm_qn].meta = sm_q[i].meta;
+            sm_q[sm_qn].kind = SM_OP_SUB_ONLY;
+            if (++sm_qn == SM_QLEN)
+                sm_q_flush_unlocked();
+            return;
+        }
+        break;
+    }
+    if (sm_table.slots)
+        __builtin_prefetch(&sm_table.slots[SmTable_home(&sm_table, key)], 1, 0);
+    sm_q[sm_qn].key = key;
+    sm_q[sm_qn].meta = 0;
+    sm_q[sm_qn].kind = SM_OP_REMOVE;
     if (++sm_qn == SM_QLEN)
         sm_q_flush_unlocked();
 }
@@ -426,7 +463,7 @@ sm_hook_free(void *ctx, void *ptr)
         (void)sm_caller(c, &skip);
         if (!skip && sm_lock()) {
             if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
-                sm_q_push_unlocked((uintptr_t)ptr, SM_OP_REMOVE);
+                sm_q_remove_unlocked((uintptr_t)ptr);
             sm_unlock();
         }
     }
