@@ -89,6 +89,20 @@ def test_sampling_traced_memory_and_repeatability():
     assert sm.get_sample() is None
 
 
+def test_sampled_blocks_are_forgotten_when_freed():
+    # thousands of sampled blocks: the free path's filter must let every one through
+    sm.start(1, sample=2048, seed=7)
+    base = sm.get_traced_memory()[0]
+    keep = _alloc(1000, 20000)
+    grown = sm.get_traced_memory()[0] - base
+    assert grown > 10_000_000
+    n = len([t for t in sm.take_snapshot().traces])
+    del keep
+    after = sm.get_traced_memory()[0] - base
+    assert after < 0.02 * grown, (grown, after, n)
+    sm.stop()
+
+
 LEAKY = textwrap.dedent("""
     import time
     leak, cyc = [], []

@@ -71,25 +71,46 @@ typedef struct {
 static SmOp sm_q[SM_QLEN];
 static int sm_qn;
 
-/* Sampling mode: a one-hash filter of the addresses ever sampled since the
- * last clear, so that a free of an unsampled block (nearly all of them)
- * costs one bit test and no lock. Bits are set under the lock before the
- * block's address is returned to the program, and only cleared by
- * start()/clear_traces(). */
-#define SM_FILTER_BITS (1u << 20)
-static uint64_t sm_filter[SM_FILTER_BITS / 64];
+/* Sampling mode: a counting filter of the live sampled blocks, so that a
+ * free of an unsampled block (nearly all of them) costs one byte test and
+ * no lock. A counter goes up (under the lock) before a sampled block's
+ * address is handed to the program and down when its trace is removed; it
+ * is 16 KiB, so it stays in cache. A saturated counter never goes down (it
+ * just keeps saying "maybe"). Reset by start() and clear_traces(). */
+#define SM_FILTER_BITS 14
+static uint8_t sm_filter[1u << SM_FILTER_BITS];
 
 static inline size_t
-sm_filter_bit(uintptr_t p)
+sm_filter_slot(uintptr_t p)
 {
-    return (size_t)((((uint64_t)p >> 4) * UINT64_C(0x9E3779B97F4A7C15)) >> 44);
+    return (size_t)((((uint64_t)p >> 4) * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - SM_FILTER_BITS));
 }
 
 static inline int
 sm_filter_has(void *p)
 {
-    size_t b = sm_filter_bit((uintptr_t)p);
-    return (__atomic_load_n(&sm_filter[b / 64], __ATOMIC_RELAXED) >> (b % 64)) & 1;
+    return __atomic_load_n(&sm_filter[sm_filter_slot((uintptr_t)p)], __ATOMIC_RELAXED) != 0;
+}
+
+/* lock held */
+static inline void
+sm_filter_inc(uintptr_t p)
+{
+    if (sm_sample <= 0)
+        return;
+    uint8_t *c = &sm_filter[sm_filter_slot(p)];
+    if (*c < 255)
+        __atomic_store_n(c, (uint8_t)(*c + 1), __ATOMIC_RELAXED);
+}
+
+static inline void
+sm_filter_dec(uintptr_t p)
+{
+    if (sm_sample <= 0)
+        return;
+    uint8_t *c = &sm_filter[sm_filter_slot(p)];
+    if (*c != 255 && *c != 0)
+        __atomic_store_n(c, (uint8_t)(*c - 1), __ATOMIC_RELAXED);
 }
 
 static int sm_lockword;
@@ -234,17 +255,23 @@ sm_q_flush_unlocked(void)
         uint64_t old;
         const SmOp *op = &sm_q[i];
         if (op->kind == SM_OP_REMOVE) {
-            if (SmTable_pop(&sm_table, op->key, &old))
+            if (SmTable_pop(&sm_table, op->key, &old)) {
                 sm_account_sub(SM_META_SIZE(old));
+                sm_filter_dec(op->key);
+            }
         }
         else if (op->kind == SM_OP_ADD_ONLY)
             sm_account_add(SM_META_SIZE(op->meta));
-        else if (op->kind == SM_OP_SUB_ONLY)
+        else if (op->kind == SM_OP_SUB_ONLY) {
             sm_account_sub(SM_META_SIZE(op->meta));
+            sm_filter_dec(op->key);
+        }
         else {
             int r = SmTable_put(&sm_table, op->key, op->meta, &old);
-            if (r == 1)
+            if (r == 1) {
                 sm_account_sub(SM_META_SIZE(old));
+                sm_filter_dec(op->key);   /* the replaced trace's count */
+            }
             if (r >= 0)
                 sm_account_add(SM_META_SIZE(op->meta));
         }
@@ -326,10 +353,7 @@ sm_record(void *p, size_t size, PyThreadState *ts)
         tb = SmTbStore_intern(&sm_tbs, sm_buf, n, total, hash);
     }
     uint64_t sz = size > SM_SIZE_MAX ? SM_SIZE_MAX : size;
-    if (sm_sample > 0) {
-        size_t b = sm_filter_bit((uintptr_t)p);
-        __atomic_fetch_or(&sm_filter[b / 64], UINT64_C(1) << (b % 64), __ATOMIC_RELAXED);
-    }
+    sm_filter_inc((uintptr_t)p);
     sm_q_push_unlocked((uintptr_t)p, SM_META(sz, tb));
 done:
     sm_unlock();
@@ -345,6 +369,7 @@ sm_forget(void *p, uint64_t *meta)
     sm_q_flush_unlocked();
     if (SmTable_pop(&sm_table, (uintptr_t)p, meta)) {
         sm_account_sub(SM_META_SIZE(*meta));
+        sm_filter_dec((uintptr_t)p);
         found = 1;
     }
     sm_unlock();
@@ -356,8 +381,10 @@ sm_restore(void *p, uint64_t meta)
 {
     if (!sm_lock())
         return;
-    if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
+    if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED)) {
+        sm_filter_inc((uintptr_t)p);
         sm_q_push_unlocked((uintptr_t)p, meta);
+    }
     sm_unlock();
 }
 
