@@ -1,0 +1,112 @@
+/* memory_compat.h — every CPython version difference of sleuth.memory.
+ *
+ * The allocation hooks must read the current thread's Python stack without
+ * allocating (an allocation inside an allocator hook would recurse) and in a
+ * few nanoseconds (they run on every allocation). The public frame API
+ * (PyEval_GetFrame, PyFrame_GetBack) materialises a PyFrameObject for every
+ * frame it touches — it allocates, and it changes the program's own memory
+ * profile — so the frame walk reads _PyInterpreterFrame directly, from the
+ * internal headers of the very interpreter we are compiled against.
+ *
+ * Only frames.c includes this header: it is the one file that sees
+ * Py_BUILD_CORE internals.
+ */
+#ifndef SLEUTH_MEMORY_COMPAT_H
+#define SLEUTH_MEMORY_COMPAT_H
+
+#include "compat.h"
+
+#ifdef Py_GIL_DISABLED
+#  error "sleuth.memory does not support the free-threaded build"
+#endif
+
+#ifndef Py_BUILD_CORE
+#  define Py_BUILD_CORE 1
+#endif
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#include "internal/pycore_frame.h"
+#pragma GCC diagnostic pop
+
+typedef _PyInterpreterFrame SmPyFrame;
+
+/* The innermost frame of a thread (may be incomplete). */
+static inline SmPyFrame *
+SmCompat_top_frame(PyThreadState *ts)
+{
+#if SLEUTH_PY313
+    return ts->current_frame;
+#else
+    return ts->cframe->current_frame;
+#endif
+}
+
+static inline PyCodeObject *
+SmCompat_frame_code(SmPyFrame *f)
+{
+#if SLEUTH_PY313
+    return (PyCodeObject *)f->f_executable;
+#else
+    return f->f_code;
+#endif
+}
+
+/* A frame that has not started running yet, or a C-stack shim frame: skipped,
+ * as tracemalloc and tracebacks skip them. */
+static inline int
+SmCompat_frame_skip(SmPyFrame *f)
+{
+#if SLEUTH_PY313
+    if (f->owner == FRAME_OWNED_BY_CSTACK || !PyCode_Check(f->f_executable))
+        return 1;
+#elif SLEUTH_PY312
+    if (f->owner == FRAME_OWNED_BY_CSTACK)
+        return 1;
+#endif
+    return _PyFrame_IsIncomplete(f);
+}
+
+static inline int
+SmCompat_frame_lasti(SmPyFrame *f)
+{
+    return _PyInterpreterFrame_LASTI(f);
+}
+
+/* The thread state of the calling thread if (and only if) it holds the GIL,
+ * else NULL. Raw-domain hooks run without the GIL; they may only look at
+ * frames when this is non-NULL. */
+static inline PyThreadState *
+SmCompat_tstate_with_gil(void)
+{
+#if SLEUTH_PY311
+    /* 3.11: the "current" thread state is the GIL holder's, process-wide;
+     * compare it with this thread's own (thread-specific storage). */
+    PyThreadState *mine = PyGILState_GetThisThreadState();
+    if (!mine || mine != _PyThreadState_UncheckedGet())
+        return NULL;
+    return mine;
+#else
+    /* 3.12+: a thread-local "attached" state, NULL while detached. */
+    return _PyThreadState_UncheckedGet();
+#endif
+}
+
+/* Bytes in front of an object that belong to its memory block (GC header,
+ * managed dict/weakref pointers): tracemalloc's object-to-block rule. */
+static inline size_t
+SmCompat_preheader_size(PyTypeObject *tp)
+{
+    size_t n = PyType_IS_GC(tp) ? 2 * sizeof(uintptr_t) : 0;
+#if SLEUTH_PY311
+    if (PyType_HasFeature(tp, Py_TPFLAGS_MANAGED_DICT))
+        n += 2 * sizeof(PyObject *);
+#else
+    if (PyType_HasFeature(tp, Py_TPFLAGS_PREHEADER))
+        n += 2 * sizeof(PyObject *);
+#endif
+    return n;
+}
+
+#endif /* SLEUTH_MEMORY_COMPAT_H */

@@ -1,0 +1,912 @@
+/* tracer.c — allocation hooks and the live trace state (see tracer.h).
+ *
+ * Per allocation in exact mode: forward to the wrapped allocator, then under
+ * the lock walk the stack (frames.c), intern it (tbstore.c) and store
+ * (address -> size, traceback id) in the table (table.h). A free removes the
+ * block *before* forwarding, so another thread cannot be handed the same
+ * address and have its new trace removed by us.
+ *
+ * Sampling mode (start(sample=B)): allocations form a stream of bytes in
+ * which sample points fall as a Poisson process of rate 1/B, i.e. with
+ * exponentially distributed gaps. A block of S bytes is recorded iff a point
+ * falls inside it, with probability p = 1 - exp(-S/B); snapshots weight it
+ * by 1/p, which makes sizes and counts per site unbiased estimates. The
+ * countdown to the next point is one shared counter updated with relaxed
+ * atomics outside the lock (a lost update between threads only moves a
+ * sample point; the GIL serialises all but raw-domain calls anyway).
+ */
+#define _GNU_SOURCE 1   /* dladdr */
+#include <dlfcn.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tracer.h"
+#include "table.h"
+#include "frames.h"
+
+/* ------------------------------------------------------------------------ */
+/* state                                                                    */
+
+typedef struct {
+    PyMemAllocatorEx wrapped;  /* the allocator our hook forwards to */
+    PyMemAllocatorDomain domain;
+} SmHookCtx;
+
+/* Static forever: a hook still running on another thread while stop()
+ * restores the allocators keeps a valid ctx. */
+static SmHookCtx sm_ctx[3];
+
+static int sm_tracing;          /* read without the lock, re-checked under it */
+static int sm_nframe = 1;
+static double sm_sample;        /* 0: exact mode */
+static SmTable sm_table;
+static SmTbStore sm_tbs;
+static SmRawFrame *sm_buf;      /* capture buffer, sm_nframe long */
+static uint64_t sm_traced, sm_peak;        /* exact mode */
+static double sm_est_traced, sm_est_peak;  /* sampling mode */
+static int64_t sm_countdown;    /* bytes to the next sample point */
+static uint64_t sm_rng[2];      /* xorshift128+ */
+
+/* Pending table operations. The table is far bigger than the caches, so
+ * each insert or remove is a cache miss on a random slot — most of the cost
+ * of exact tracing. Operations are queued with a prefetch of their slot and
+ * applied in order SM_QLEN at a time, so the misses overlap instead of
+ * stalling one by one. Everything that reads the table flushes first. */
+#define SM_QLEN 16
+/* A block freed while its own insert is still queued (a short-lived
+ * temporary: most blocks) never touches the table: the pair is turned into
+ * accounting-only operations, applied in order so that the current and peak
+ * totals stay exact. */
+enum { SM_OP_PUT, SM_OP_REMOVE, SM_OP_ADD_ONLY, SM_OP_SUB_ONLY };
+typedef struct {
+    uintptr_t key;
+    uint64_t meta;   /* the meta to store (PUT, ADD_ONLY, SUB_ONLY) */
+    int kind;
+} SmOp;
+static SmOp sm_q[SM_QLEN];
+static int sm_qn;
+
+/* Sampling mode: a counting filter of the live sampled blocks, so that a
+ * free of an unsampled block (nearly all of them) costs one byte test and
+ * no lock. A counter goes up (under the lock) before a sampled block's
+ * address is handed to the program and down when its trace is removed; it
+ * is 16 KiB, so it stays in cache. A saturated counter never goes down (it
+ * just keeps saying "maybe"). Reset by start() and clear_traces(). */
+#define SM_FILTER_BITS 14
+static uint8_t sm_filter[1u << SM_FILTER_BITS];
+
+static inline size_t
+sm_filter_slot(uintptr_t p)
+{
+    return (size_t)((((uint64_t)p >> 4) * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - SM_FILTER_BITS));
+}
+
+static inline int
+sm_filter_has(void *p)
+{
+    return __atomic_load_n(&sm_filter[sm_filter_slot((uintptr_t)p)], __ATOMIC_RELAXED) != 0;
+}
+
+/* lock held */
+static inline void
+sm_filter_inc(uintptr_t p)
+{
+    if (sm_sample <= 0)
+        return;
+    uint8_t *c = &sm_filter[sm_filter_slot(p)];
+    if (*c < 255)
+        __atomic_store_n(c, (uint8_t)(*c + 1), __ATOMIC_RELAXED);
+}
+
+static inline void
+sm_filter_dec(uintptr_t p)
+{
+    if (sm_sample <= 0)
+        return;
+    uint8_t *c = &sm_filter[sm_filter_slot(p)];
+    if (*c != 255 && *c != 0)
+        __atomic_store_n(c, (uint8_t)(*c - 1), __ATOMIC_RELAXED);
+}
+
+static int sm_lockword;
+static pthread_t sm_owner;
+static int sm_atfork_done;
+/* Re-entrancy guard without thread-local storage: > 0 while a MEM/OBJ hook
+ * (which runs with the GIL) is inside the allocator it wraps. pymalloc
+ * passes big blocks on to PyMem_RawMalloc, so the raw hook then sees the
+ * same block again; it skips it when the caller holds the GIL and this is
+ * set, because the outer hook records it (once: a double chance of being
+ * sampled would bias the sampling estimates). Only the GIL holder writes it. */
+static int sm_obj_depth;
+static pthread_t sm_ignored;     /* a thread whose allocations are not traced */
+static int sm_ignoring;
+
+/* ------------------------------------------------------------------------ */
+/* lock                                                                     */
+
+/* Returns 1 with the lock held, 0 if this thread already holds it (a
+ * re-entrant call: the caller must pass through without tracing). */
+static inline int
+sm_lock(void)
+{
+    if (__atomic_exchange_n(&sm_lockword, 1, __ATOMIC_ACQUIRE) == 0) {
+        sm_owner = pthread_self();
+        return 1;
+    }
+    if (pthread_equal(__atomic_load_n(&sm_owner, __ATOMIC_RELAXED), pthread_self()))
+        return 0;
+    for (unsigned spins = 0;; spins++) {
+        if (__atomic_load_n(&sm_lockword, __ATOMIC_RELAXED) == 0 &&
+            __atomic_exchange_n(&sm_lockword, 1, __ATOMIC_ACQUIRE) == 0)
+            break;
+        if (spins > 64)
+            sched_yield();
+        else
+            __builtin_ia32_pause();
+    }
+    sm_owner = pthread_self();
+    return 1;
+}
+
+static inline void
+sm_unlock(void)
+{
+    sm_owner = (pthread_t)0;
+    __atomic_store_n(&sm_lockword, 0, __ATOMIC_RELEASE);
+}
+
+/* A child forked while another thread held the lock must not inherit it. */
+static void
+sm_atfork_child(void)
+{
+    sm_owner = (pthread_t)0;
+    sm_lockword = 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* sampling                                                                 */
+
+static uint64_t
+sm_rand64(void)
+{
+    uint64_t s1 = sm_rng[0];
+    const uint64_t s0 = sm_rng[1];
+    sm_rng[0] = s0;
+    s1 ^= s1 << 23;
+    sm_rng[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+    return sm_rng[1] + s0;
+}
+
+static void
+sm_seed(uint64_t seed)
+{
+    /* splitmix64 expands the seed into a non-zero state */
+    for (int i = 0; i < 2; i++) {
+        uint64_t z = (seed += UINT64_C(0x9E3779B97F4A7C15));
+        z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+        sm_rng[i] = z ^ (z >> 31);
+    }
+    if (!sm_rng[0] && !sm_rng[1])
+        sm_rng[0] = 1;
+}
+
+/* An exponential gap with mean sm_sample, at least 1 byte. Lock held. */
+static int64_t
+sm_draw_gap(void)
+{
+    double u = ((double)(sm_rand64() >> 11) + 1.0) * (1.0 / 9007199254740992.0);
+    double g = -log(u) * sm_sample;
+    if (g < 1.0)
+        g = 1.0;
+    if (g > 9e18)
+        g = 9e18;
+    return (int64_t)g;
+}
+
+double
+SmTracer_sample_p(double size, double sample)
+{
+    if (sample <= 0)
+        return 1.0;
+    return -expm1(-size / sample);
+}
+
+/* ------------------------------------------------------------------------ */
+/* recording (hot path)                                                     */
+
+static inline void
+sm_account_add(uint64_t size)
+{
+    if (sm_sample > 0) {
+        sm_est_traced += (double)size / SmTracer_sample_p((double)size, sm_sample);
+        if (sm_est_traced > sm_est_peak)
+            sm_est_peak = sm_est_traced;
+    }
+    else {
+        sm_traced += size;
+        if (sm_traced > sm_peak)
+            sm_peak = sm_traced;
+    }
+}
+
+static inline void
+sm_account_sub(uint64_t size)
+{
+    if (sm_sample > 0) {
+        sm_est_traced -= (double)size / SmTracer_sample_p((double)size, sm_sample);
+        if (sm_est_traced < 0)
+            sm_est_traced = 0;
+    }
+    else {
+        sm_traced -= size;
+    }
+}
+
+static void
+sm_q_flush_unlocked(void)
+{
+    for (int i = 0; i < sm_qn; i++) {
+        uint64_t old;
+        const SmOp *op = &sm_q[i];
+        if (op->kind == SM_OP_REMOVE) {
+            if (SmTable_pop(&sm_table, op->key, &old)) {
+                sm_account_sub(SM_META_SIZE(old));
+                sm_filter_dec(op->key);
+            }
+        }
+        else if (op->kind == SM_OP_ADD_ONLY)
+            sm_account_add(SM_META_SIZE(op->meta));
+        else if (op->kind == SM_OP_SUB_ONLY) {
+            sm_account_sub(SM_META_SIZE(op->meta));
+            sm_filter_dec(op->key);
+        }
+        else {
+            int r = SmTable_put(&sm_table, op->key, op->meta, &old);
+            if (r == 1) {
+                sm_account_sub(SM_META_SIZE(old));
+                sm_filter_dec(op->key);   /* the replaced trace's count */
+            }
+            if (r >= 0)
+                sm_account_add(SM_META_SIZE(op->meta));
+        }
+    }
+    sm_qn = 0;
+}
+
+static inline void
+sm_q_push_unlocked(uintptr_t key, uint64_t meta)
+{
+    if (sm_table.slots)
+        __builtin_prefetch(&sm_table.slots[SmTable_home(&sm_table, key)], 1, 0);
+    sm_q[sm_qn].key = key;
+    sm_q[sm_qn].meta = meta;
+    sm_q[sm_qn].kind = SM_OP_PUT;
+    if (++sm_qn == SM_QLEN)
+        sm_q_flush_unlocked();
+}
+
+static inline void
+sm_q_remove_unlocked(uintptr_t key)
+{
+    /* the latest queued operation on this address decides */
+    for (int i = sm_qn - 1; i >= 0; i--) {
+        if (sm_q[i].key != key)
+            continue;
+        if (sm_q[i].kind == SM_OP_PUT) {
+            sm_q[i].kind = SM_OP_ADD_ONLY;
+            sm_q[sm_qn].key = key;
+            sm_q[sm_qn].meta = sm_q[i].meta;
+            sm_q[sm_qn].kind = SM_OP_SUB_ONLY;
+            if (++sm_qn == SM_QLEN)
+                sm_q_flush_unlocked();
+            return;
+        }
+        break;
+    }
+    if (sm_table.slots)
+        __builtin_prefetch(&sm_table.slots[SmTable_home(&sm_table, key)], 1, 0);
+    sm_q[sm_qn].key = key;
+    sm_q[sm_qn].meta = 0;
+    sm_q[sm_qn].kind = SM_OP_REMOVE;
+    if (++sm_qn == SM_QLEN)
+        sm_q_flush_unlocked();
+}
+
+/* Sampling mode: does a sample point fall in this block? (Counts it off.) */
+static inline int
+sm_sample_hit(size_t size)
+{
+    int64_t c = __atomic_load_n(&sm_countdown, __ATOMIC_RELAXED) - (int64_t)size;
+    if (c > 0) {
+        __atomic_store_n(&sm_countdown, c, __ATOMIC_RELAXED);
+        return 0;
+    }
+    return 1;
+}
+
+/* Record block p of `size` bytes, just allocated (and picked, in sampling
+ * mode). ts: the caller's thread state if it holds the GIL (frames can be
+ * read), else NULL. */
+static void
+sm_record(void *p, size_t size, PyThreadState *ts)
+{
+    if (!sm_lock())
+        return;
+    if (!__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
+        goto done;
+    /* the next gap first: even a block we then ignore used up its point */
+    if (sm_sample > 0)
+        __atomic_store_n(&sm_countdown, sm_draw_gap(), __ATOMIC_RELAXED);
+    if (sm_ignoring && pthread_equal(sm_owner, sm_ignored))
+        goto done;
+    uint32_t tb = 0;
+    if (ts) {
+        uint16_t total;
+        uint32_t hash;
+        int n = SmFrames_capture(ts, sm_buf, sm_nframe, &total, &hash);
+        tb = SmTbStore_intern(&sm_tbs, sm_buf, n, total, hash);
+    }
+    uint64_t sz = size > SM_SIZE_MAX ? SM_SIZE_MAX : size;
+    sm_filter_inc((uintptr_t)p);
+    sm_q_push_unlocked((uintptr_t)p, SM_META(sz, tb));
+done:
+    sm_unlock();
+}
+
+/* Forget block p; returns 1 and its meta if it was traced. */
+static inline int
+sm_forget(void *p, uint64_t *meta)
+{
+    int found = 0;
+    if (!sm_lock())
+        return 0;
+    sm_q_flush_unlocked();
+    if (SmTable_pop(&sm_table, (uintptr_t)p, meta)) {
+        sm_account_sub(SM_META_SIZE(*meta));
+        sm_filter_dec((uintptr_t)p);
+        found = 1;
+    }
+    sm_unlock();
+    return found;
+}
+
+static void
+sm_restore(void *p, uint64_t meta)
+{
+    if (!sm_lock())
+        return;
+    if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED)) {
+        sm_filter_inc((uintptr_t)p);
+        sm_q_push_unlocked((uintptr_t)p, meta);
+    }
+    sm_unlock();
+}
+
+/* ------------------------------------------------------------------------ */
+/* hooks                                                                    */
+
+/* The caller's thread state if frames may be read, with *skip set when
+ * this is a raw call nested in one of our MEM/OBJ hooks. */
+static inline PyThreadState *
+sm_caller(const SmHookCtx *c, int *skip)
+{
+    *skip = 0;
+    if (c->domain != PYMEM_DOMAIN_RAW)
+        return SmFrames_tstate_unchecked();
+    PyThreadState *ts = SmFrames_tstate_with_gil();
+    if (ts && sm_obj_depth)
+        *skip = 1;
+    return ts;
+}
+
+/* After the wrapped allocator returned p: decide and record. */
+static inline void
+sm_after_alloc(const SmHookCtx *c, void *p, size_t size)
+{
+    PyThreadState *ts;
+    int skip;
+    if (!p || !__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
+        return;
+    if (c->domain == PYMEM_DOMAIN_RAW) {
+        /* nested-call check first: a nested block must not count twice */
+        ts = sm_caller(c, &skip);
+        if (skip || (sm_sample > 0 && !sm_sample_hit(size)))
+            return;
+    }
+    else {
+        /* the common case in sampling mode ends here, before any other work */
+        if (sm_sample > 0 && !sm_sample_hit(size))
+            return;
+        ts = SmFrames_tstate_unchecked();
+    }
+    sm_record(p, size, ts);
+}
+
+#define SM_ENTER(c) do { if ((c)->domain != PYMEM_DOMAIN_RAW) sm_obj_depth++; } while (0)
+#define SM_LEAVE(c) do { if ((c)->domain != PYMEM_DOMAIN_RAW) sm_obj_depth--; } while (0)
+
+static void *
+sm_hook_malloc(void *ctx, size_t size)
+{
+    SmHookCtx *c = ctx;
+    SM_ENTER(c);
+    void *p = c->wrapped.malloc(c->wrapped.ctx, size);
+    SM_LEAVE(c);
+    sm_after_alloc(c, p, size);
+    return p;
+}
+
+static void *
+sm_hook_calloc(void *ctx, size_t nelem, size_t elsize)
+{
+    SmHookCtx *c = ctx;
+    SM_ENTER(c);
+    void *p = c->wrapped.calloc(c->wrapped.ctx, nelem, elsize);
+    SM_LEAVE(c);
+    /* the wrapped calloc checked nelem * elsize for overflow */
+    sm_after_alloc(c, p, nelem * elsize);
+    return p;
+}
+
+static void *
+sm_hook_realloc(void *ctx, void *ptr, size_t size)
+{
+    SmHookCtx *c = ctx;
+    uint64_t meta = 0;
+    int had = 0, skip = 1;
+    if (ptr && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED) &&
+        !(sm_sample > 0 && !sm_filter_has(ptr))) {
+        (void)sm_caller(c, &skip);
+        if (!skip)
+            had = sm_forget(ptr, &meta);
+    }
+    SM_ENTER(c);
+    void *p = c->wrapped.realloc(c->wrapped.ctx, ptr, size);
+    SM_LEAVE(c);
+    if (!p) {
+        /* failed: the old block is still there, and still ours to trace */
+        if (had)
+            sm_restore(ptr, meta);
+        return NULL;
+    }
+    sm_after_alloc(c, p, size);
+    return p;
+}
+
+static void
+sm_hook_free(void *ctx, void *ptr)
+{
+    SmHookCtx *c = ctx;
+    int skip;
+    if (ptr && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED)) {
+        if (sm_sample > 0 && !sm_filter_has(ptr))
+            goto forward;   /* never sampled */
+        (void)sm_caller(c, &skip);
+        if (!skip && sm_lock()) {
+            if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
+                sm_q_remove_unlocked((uintptr_t)ptr);
+            sm_unlock();
+        }
+    }
+forward:
+    SM_ENTER(c);
+    c->wrapped.free(c->wrapped.ctx, ptr);
+    SM_LEAVE(c);
+}
+
+static int
+sm_hooks_on_top(void)
+{
+    static const PyMemAllocatorDomain doms[3] = {
+        PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
+    for (int i = 0; i < 3; i++) {
+        PyMemAllocatorEx cur;
+        PyMem_GetAllocator(doms[i], &cur);
+        if (cur.malloc != sm_hook_malloc || cur.ctx != &sm_ctx[i])
+            return 0;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* control (GIL held)                                                       */
+
+static int
+sm_tracemalloc_is_tracing(void)
+{
+    /* Owned */
+    PyObject *mod = NULL, *res = NULL;
+    int r = -1;
+
+    mod = PyImport_ImportModule("_tracemalloc");
+    if (!mod) {
+        if (!PyErr_ExceptionMatches(PyExc_ImportError))
+            goto error;
+        PyErr_Clear();
+        r = 0;
+        goto error;
+    }
+    res = PyObject_CallMethod(mod, "is_tracing", NULL);
+    if (!res)
+        goto error;
+    r = PyObject_IsTrue(res);
+error:
+    Py_XDECREF(mod);
+    Py_XDECREF(res);
+    return r;
+}
+
+/* Another tool's allocator hook (memray with trace_python_allocators, a
+ * profiler...) lives outside the interpreter's own binary. Stacking on it
+ * would break when it uninstalls itself first: it restores the allocator it
+ * saved, which silently drops ours. Returns the foreign object's file name,
+ * or NULL. (tracemalloc's hooks live inside the interpreter: checked apart.) */
+static const char *
+sm_foreign_hook(void)
+{
+    static const PyMemAllocatorDomain doms[3] = {
+        PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
+    Dl_info python, hook;
+    if (!dladdr((void *)PyMem_Malloc, &python))
+        return NULL;
+    for (int i = 0; i < 3; i++) {
+        PyMemAllocatorEx cur;
+        PyMem_GetAllocator(doms[i], &cur);
+        if (dladdr((void *)cur.malloc, &hook) && hook.dli_fbase != python.dli_fbase)
+            return hook.dli_fname ? hook.dli_fname : "?";
+    }
+    return NULL;
+}
+
+int
+SmTracer_start(int nframe, double sample, uint64_t seed, int seeded)
+{
+    if (nframe < 1 || nframe > SM_MAX_NFRAME) {
+        PyErr_Format(PyExc_ValueError, "the number of frames must be in range [1; %d]",
+                     SM_MAX_NFRAME);
+        return -1;
+    }
+    if (sm_tracing) {
+        if (sample != sm_sample) {
+            PyErr_SetString(PyExc_RuntimeError,
+                            "sleuth.memory is already tracing in another mode "
+                            "(exact vs sample=); call stop() first");
+            return -1;
+        }
+        /* like tracemalloc: a second start() only changes the frame limit */
+        SmRawFrame *buf = malloc((size_t)nframe * sizeof(SmRawFrame));
+        if (!buf) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        (void)sm_lock();
+        SmRawFrame *oldbuf = sm_buf;
+        sm_buf = buf;
+        sm_nframe = nframe;
+        sm_unlock();
+        free(oldbuf);
+        return 0;
+    }
+    int tm = sm_tracemalloc_is_tracing();
+    if (tm < 0)
+        return -1;
+    if (tm) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "tracemalloc is tracing: sleuth.memory will not install its "
+                        "allocator hooks on top of tracemalloc's; call tracemalloc.stop() first");
+        return -1;
+    }
+    const char *foreign = sm_foreign_hook();
+    if (foreign) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "another tool's allocator hook is installed (from %s): sleuth.memory "
+                     "will not stack on it; stop that tracer first", foreign);
+        return -1;
+    }
+    if (!sm_atfork_done) {
+        if (pthread_atfork(NULL, NULL, sm_atfork_child) == 0)
+            sm_atfork_done = 1;
+    }
+    sm_buf = malloc((size_t)nframe * sizeof(SmRawFrame));
+    if (!sm_buf || SmTable_init(&sm_table, 1 << 16) < 0 || SmTbStore_init(&sm_tbs) < 0) {
+        free(sm_buf);
+        sm_buf = NULL;
+        SmTable_free(&sm_table);
+        PyErr_NoMemory();
+        return -1;
+    }
+    sm_nframe = nframe;
+    sm_sample = sample;
+    memset(sm_filter, 0, sizeof(sm_filter));
+    sm_traced = sm_peak = 0;
+    sm_est_traced = sm_est_peak = 0;
+    if (!seeded)
+        seed = (uint64_t)time(NULL) * UINT64_C(6364136223846793005) ^ (uint64_t)getpid() ^
+               (uint64_t)clock();
+    sm_seed(seed);
+    if (sample > 0)
+        sm_countdown = sm_draw_gap();
+
+    static const PyMemAllocatorDomain doms[3] = {
+        PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
+    PyMemAllocatorEx hook = {NULL, sm_hook_malloc, sm_hook_calloc, sm_hook_realloc, sm_hook_free};
+    for (int i = 0; i < 3; i++) {
+        sm_ctx[i].domain = doms[i];
+        PyMem_GetAllocator(doms[i], &sm_ctx[i].wrapped);
+    }
+    __atomic_store_n(&sm_tracing, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < 3; i++) {
+        hook.ctx = &sm_ctx[i];
+        PyMem_SetAllocator(doms[i], &hook);
+    }
+    return 0;
+}
+
+/* Detach the live state under the lock; free it after (needs the GIL). */
+static void
+sm_detach(SmTable *t, SmTbStore *s, int reinit)
+{
+    SmTable fresh_t = {0};
+    SmTbStore fresh_s = {0};
+    if (reinit && (SmTable_init(&fresh_t, 1 << 16) < 0 || SmTbStore_init(&fresh_s) < 0)) {
+        /* keep tracing into the old table rather than lose the hook state */
+        SmTable_free(&fresh_t);
+        memset(t, 0, sizeof(*t));
+        memset(s, 0, sizeof(*s));
+        return;
+    }
+    (void)sm_lock();
+    sm_qn = 0;   /* pending operations belong to the table being dropped */
+    if (reinit)
+        memset(sm_filter, 0, sizeof(sm_filter));
+    *t = sm_table;
+    *s = sm_tbs;
+    sm_table = fresh_t;
+    sm_tbs = fresh_s;
+    sm_traced = sm_peak = 0;
+    sm_est_traced = sm_est_peak = 0;
+    if (!reinit)
+        __atomic_store_n(&sm_tracing, 0, __ATOMIC_RELEASE);
+    sm_unlock();
+}
+
+int
+SmTracer_stop(void)
+{
+    if (!sm_tracing)
+        return 0;
+    if (!sm_hooks_on_top()) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "another allocator hook (tracemalloc?) was installed on top of "
+                        "sleuth.memory's: stop it first, then sleuth.memory.stop()");
+        return -1;
+    }
+    static const PyMemAllocatorDomain doms[3] = {
+        PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
+    for (int i = 0; i < 3; i++)
+        PyMem_SetAllocator(doms[i], &sm_ctx[i].wrapped);
+    SmTable t;
+    SmTbStore s;
+    sm_detach(&t, &s, 0);
+    (void)sm_lock();
+    SmRawFrame *buf = sm_buf;
+    sm_buf = NULL;
+    sm_unlock();
+    free(buf);
+    SmTable_free(&t);
+    SmTbStore_release(&s);
+    return 0;
+}
+
+void
+SmTracer_ignore_this_thread(int on)
+{
+    (void)sm_lock();
+    sm_ignored = pthread_self();
+    sm_ignoring = on;
+    sm_unlock();
+}
+
+int
+SmTracer_is_tracing(void)
+{
+    return sm_tracing;
+}
+
+int
+SmTracer_limit(void)
+{
+    return sm_nframe;
+}
+
+double
+SmTracer_sample(void)
+{
+    return sm_tracing ? sm_sample : 0.0;
+}
+
+void
+SmTracer_clear(void)
+{
+    if (!sm_tracing)
+        return;
+    SmTable t;
+    SmTbStore s;
+    sm_detach(&t, &s, 1);
+    SmTable_free(&t);
+    SmTbStore_release(&s);
+}
+
+void
+SmTracer_traced_memory(double *cur, double *peak)
+{
+    *cur = *peak = 0;
+    if (!sm_tracing)
+        return;
+    (void)sm_lock();
+    sm_q_flush_unlocked();
+    if (sm_sample > 0) {
+        *cur = sm_est_traced;
+        *peak = sm_est_peak;
+    }
+    else {
+        *cur = (double)sm_traced;
+        *peak = (double)sm_peak;
+    }
+    sm_unlock();
+}
+
+void
+SmTracer_reset_peak(void)
+{
+    if (!sm_tracing)
+        return;
+    (void)sm_lock();
+    sm_q_flush_unlocked();
+    sm_peak = sm_traced;
+    sm_est_peak = sm_est_traced;
+    sm_unlock();
+}
+
+size_t
+SmTracer_own_memory(void)
+{
+    size_t n = 0;
+    if (!sm_tracing)
+        return 0;
+    (void)sm_lock();
+    n = (sm_table.mask + 1) * sizeof(SmSlot) + SmTbStore_bytes(&sm_tbs) +
+        (size_t)sm_nframe * sizeof(SmRawFrame);
+    sm_unlock();
+    return n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* export for snapshots                                                     */
+
+void
+SmExport_release(SmExport *ex)
+{
+    for (size_t k = 0; k < ex->nframes; k++)
+        Py_XDECREF(ex->frames[k].code);
+    free(ex->traces);
+    free(ex->tbs);
+    free(ex->frames);
+    memset(ex, 0, sizeof(*ex));
+}
+
+/* Copy the tracebacks named in map (map[id] != UINT32_MAX, numbered in
+ * order) out of the store. Lock held. */
+static int
+sm_copy_tbs(SmExport *ex, const uint32_t *map, uint32_t nused)
+{
+    size_t nfr = 0;
+    ex->tbs = malloc(((size_t)nused + 1) * sizeof(SmTbRec));
+    if (!ex->tbs)
+        return -1;
+    for (uint32_t id = 0; id < sm_tbs.nrec; id++)
+        if (map[id] != UINT32_MAX)
+            nfr += sm_tbs.recs[id].nframe;
+    ex->frames = malloc((nfr + 1) * sizeof(SmRawFrame));
+    if (!ex->frames)
+        return -1;
+    for (uint32_t id = 0; id < sm_tbs.nrec; id++) {
+        if (map[id] == UINT32_MAX)
+            continue;
+        SmTbRec r = sm_tbs.recs[id];
+        SmTbRec *o = &ex->tbs[map[id]];
+        *o = r;
+        o->first = (uint32_t)ex->nframes;
+        for (uint16_t k = 0; k < r.nframe; k++) {
+            SmRawFrame f = sm_tbs.frames[r.first + k];
+            Py_INCREF(f.code);
+            ex->frames[ex->nframes++] = f;
+        }
+    }
+    ex->ntb = nused;
+    return 0;
+}
+
+int
+SmTracer_export(SmExport *ex)
+{
+    uint32_t *map = NULL;
+    int rc = -1;
+
+    memset(ex, 0, sizeof(*ex));
+    (void)sm_lock();
+    ex->limit = sm_nframe;
+    ex->sample = sm_sample;
+    if (!sm_tracing) {
+        rc = 0;
+        goto done;
+    }
+    sm_q_flush_unlocked();
+    map = malloc(((size_t)sm_tbs.nrec + 1) * sizeof(uint32_t));
+    ex->traces = malloc((sm_table.count + 1) * sizeof(SmTrace));
+    if (!map || !ex->traces)
+        goto done;
+    memset(map, 0xff, ((size_t)sm_tbs.nrec + 1) * sizeof(uint32_t));
+    uint32_t nused = 0;
+    for (size_t i = 0; i <= sm_table.mask; i++) {
+        const SmSlot *s = &sm_table.slots[i];
+        if (!s->key)
+            continue;
+        uint32_t tb = SM_META_TB(s->meta);
+        if (map[tb] == UINT32_MAX)
+            map[tb] = nused++;
+        ex->traces[ex->ntraces++] = (SmTrace){SM_META_SIZE(s->meta), map[tb], 0};
+    }
+    if (sm_copy_tbs(ex, map, nused) < 0)
+        goto done;
+    rc = 0;
+done:
+    sm_unlock();
+    free(map);
+    if (rc < 0) {
+        SmExport_release(ex);
+        PyErr_NoMemory();
+    }
+    return rc;
+}
+
+int
+SmTracer_export_block(uintptr_t block, SmExport *ex)
+{
+    uint32_t *map = NULL;
+    uint64_t meta;
+    int rc = -1;
+
+    memset(ex, 0, sizeof(*ex));
+    (void)sm_lock();
+    ex->limit = sm_nframe;
+    ex->sample = sm_sample;
+    if (sm_tracing)
+        sm_q_flush_unlocked();
+    if (!sm_tracing || !SmTable_get(&sm_table, block, &meta)) {
+        rc = 0;
+        goto done;
+    }
+    map = malloc(((size_t)sm_tbs.nrec + 1) * sizeof(uint32_t));
+    if (!map)
+        goto done;
+    memset(map, 0xff, ((size_t)sm_tbs.nrec + 1) * sizeof(uint32_t));
+    map[SM_META_TB(meta)] = 0;
+    if (sm_copy_tbs(ex, map, 1) < 0)
+        goto done;
+    rc = 1;
+done:
+    sm_unlock();
+    free(map);
+    if (rc < 0) {
+        SmExport_release(ex);
+        PyErr_NoMemory();
+    }
+    return rc;
+}

