@@ -625,7 +625,11 @@ rd_bisect_main(int argc, char **argv)
             tmpdir[0] = '\0';
             goto done;
         }
-        snprintf(b->logpath, sizeof b->logpath, "%s/test.log", tmpdir);
+        int n = snprintf(b->logpath, sizeof b->logpath, "%s/test.log", tmpdir);
+        if (n < 0 || (size_t)n >= sizeof b->logpath) {
+            rd_msg(b->prog, "the temporary folder's path is too long: %s", tmpdir);
+            goto done;
+        }
     }
     if (b->list) {
         RdBuf text = {0};
