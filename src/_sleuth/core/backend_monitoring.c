@@ -42,25 +42,7 @@ frame_now(void)
     return (PyObject *)PyEval_GetFrame();   /* borrowed */
 }
 
-static inline PdbObject *
-active(ModState *st)
-{
-    PdbObject *d = st->active;
-    if (!d || d->quitting)
-        return NULL;
-    /* Code run from the prompt (p f(), !stmt) must not stop again; other
-     * threads still reach their breakpoints (and wait for the prompt). */
-    if (d->in_interaction && d->interaction_thread == PyThread_get_thread_ident())
-        return NULL;
-    return d;
-}
 
-static inline int
-step_all(PdbObject *d)
-{
-    return (d->stopframe == NULL || d->stopframe == Py_None) &&
-           (d->step_thread == 0 || d->step_thread == PyThread_get_thread_ident());
-}
 
 /* DISABLE is per code location for every thread: while one thread steps
  * everywhere, no other thread may switch a location off. */
@@ -149,7 +131,7 @@ failed(void)
 static PyObject *
 on_line_at(ModState *st, PdbObject *d, PyObject *code, int line)
 {
-    int relevant = step_all(d) || code == step_code1 || code == step_code2;
+    int relevant = Engine_step_all(d) || code == step_code1 || code == step_code2;
     if (!relevant) {
         relevant = line_may_break(st, code, line);
         if (relevant < 0)
@@ -167,7 +149,7 @@ cb_line(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
     SLEUTH_UNUSED(nargs);
     ModState *st = (ModState *)PyModule_GetState(mod);
-    PdbObject *d = active(st);
+    PdbObject *d = Engine_listener(st);
     if (!d)
         return st->active ? Py_NewRef(Py_None) : Py_NewRef(st->DISABLE);
     int line = (int)PyLong_AsLong(args[1]);
@@ -181,7 +163,7 @@ cb_jump(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
     SLEUTH_UNUSED(nargs);
     ModState *st = (ModState *)PyModule_GetState(mod);
-    PdbObject *d = active(st);
+    PdbObject *d = Engine_listener(st);
     if (!d)
         return st->active ? Py_NewRef(Py_None) : Py_NewRef(st->DISABLE);
     long from = PyLong_AsLong(args[1]), to = PyLong_AsLong(args[2]);
@@ -209,12 +191,12 @@ cb_call(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
     SLEUTH_UNUSED(nargs);
     ModState *st = (ModState *)PyModule_GetState(mod);
-    PdbObject *d = active(st);
+    PdbObject *d = Engine_listener(st);
     if (!d)
         return st->active ? Py_NewRef(Py_None) : Py_NewRef(st->DISABLE);
     if (maybe_arm(st, args[0]) < 0)
         return failed();
-    if (!step_all(d))
+    if (!Engine_step_all(d))
         return disable_or_none(st, d);
     if (Engine_dispatch_call(d, frame_now()) < 0)
         return failed();
@@ -226,11 +208,11 @@ cb_return(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
     SLEUTH_UNUSED(nargs);
     ModState *st = (ModState *)PyModule_GetState(mod);
-    PdbObject *d = active(st);
+    PdbObject *d = Engine_listener(st);
     if (!d)
         return st->active ? Py_NewRef(Py_None) : Py_NewRef(st->DISABLE);
     PyObject *code = args[0];
-    if (!(step_all(d) || code == step_code1 || code == step_code2))
+    if (!(Engine_step_all(d) || code == step_code1 || code == step_code2))
         return disable_or_none(st, d);
     if (Engine_dispatch_return(d, frame_now(), args[2]) < 0)
         return failed();
@@ -243,8 +225,8 @@ cb_unwind(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
     SLEUTH_UNUSED(nargs);
     ModState *st = (ModState *)PyModule_GetState(mod);
-    PdbObject *d = active(st);
-    if (d && (step_all(d) || args[0] == step_code1 || args[0] == step_code2)) {
+    PdbObject *d = Engine_listener(st);
+    if (d && (Engine_step_all(d) || args[0] == step_code1 || args[0] == step_code2)) {
         /* An unwinding frame reports 'return' with None, as settrace does. The
          * exception being propagated must survive the callback. */
         if (Engine_dispatch_return(d, frame_now(), Py_None) < 0)
@@ -258,9 +240,9 @@ cb_raise(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
     SLEUTH_UNUSED(nargs);
     ModState *st = (ModState *)PyModule_GetState(mod);
-    PdbObject *d = active(st);
+    PdbObject *d = Engine_listener(st);
     if (d && PyExceptionInstance_Check(args[2]) &&
-        (step_all(d) || args[0] == step_code1 ||
+        (Engine_step_all(d) || args[0] == step_code1 ||
          (d->stopframe && d->stopframe != Py_None))) {
         if (Engine_dispatch_exception(d, frame_now(), args[2]) < 0)
             return failed();

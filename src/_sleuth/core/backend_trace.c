@@ -35,23 +35,7 @@ static unsigned long g_step_thread;
 
 static int trace_cb(PyObject *mod, PyFrameObject *frame, int what, PyObject *arg);
 
-static inline PdbObject *
-active(ModState *st)
-{
-    PdbObject *d = st->active;
-    if (!d || d->quitting)
-        return NULL;
-    if (d->in_interaction && d->interaction_thread == PyThread_get_thread_ident())
-        return NULL;
-    return d;
-}
 
-static inline int
-step_all(PdbObject *d)
-{
-    return (d->stopframe == NULL || d->stopframe == Py_None) &&
-           (d->step_thread == 0 || d->step_thread == PyThread_get_thread_ident());
-}
 
 /* Can a breakpoint fire in `code`? Cached per code object in co_extra as
  * (generation << 1 | armed); the generation changes with the breakpoints. */
@@ -143,12 +127,12 @@ static int
 trace_dispatch(PyObject *mod, PyFrameObject *frame, int what, PyObject *arg)
 {
     ModState *st = (ModState *)PyModule_GetState(mod);
-    PdbObject *d = active(st);
+    PdbObject *d = Engine_listener(st);
     if (!d)
         return 0;
     PyObject *code = (PyObject *)PyFrame_GetCode(frame);
     Py_DECREF(code);   /* the frame keeps it */
-    int relevant = step_all(d) || code == step_code1 || code == step_code2;
+    int relevant = Engine_step_all(d) || code == step_code1 || code == step_code2;
     switch (what) {
     case PyTrace_CALL:
         if (!relevant)

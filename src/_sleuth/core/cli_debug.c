@@ -6,6 +6,7 @@
 #include "pdb.h"
 #include "api.h"
 #include "engine.h"
+#include "util.h"
 
 static const char USAGE[] =
     "usage: sleuth [-h] [-c command] (-m module | pyfile) [args ...]\n"
@@ -44,25 +45,6 @@ print_stdout(const char *fmt, ...)
     return r ? 0 : -1;
 }
 
-static PyObject *
-call_mod(const char *mod, const char *fn, const char *fmt, ...)
-{
-    PyObject *m = PyImport_ImportModule(mod);
-    if (!m)
-        return NULL;
-    PyObject *f = PyObject_GetAttrString(m, fn);
-    Py_DECREF(m);
-    if (!f)
-        return NULL;
-    va_list va;
-    va_start(va, fmt);
-    PyObject *a = Py_VaBuildValue(fmt, va);
-    va_end(va);
-    PyObject *r = a ? PyObject_Call(f, a, NULL) : NULL;
-    Py_XDECREF(a);
-    Py_DECREF(f);
-    return r;
-}
 
 typedef struct {
     int is_module;
@@ -86,7 +68,7 @@ static int
 target_prepare(Target *t)
 {
     if (t->is_module) {
-        PyObject *det = call_mod("runpy", "_get_module_details", "(O)", t->name);
+        PyObject *det = Util_call("runpy", "_get_module_details", "(O)", t->name);
         if (!det) {
             if (PyErr_ExceptionMatches(PyExc_ImportError)) {
                 PyObject *exc = PyErr_GetRaisedException();
@@ -103,11 +85,11 @@ target_prepare(Target *t)
         t->filename = PyObject_GetAttrString(t->code, "co_filename");
         return t->filename ? 0 : -1;
     }
-    PyObject *real = call_mod("os.path", "realpath", "(O)", t->name);
+    PyObject *real = Util_call("os.path", "realpath", "(O)", t->name);
     if (!real)
         return -1;
     t->filename = real;
-    PyObject *ex = call_mod("os.path", "exists", "(O)", real);
+    PyObject *ex = Util_call("os.path", "exists", "(O)", real);
     if (!ex)
         return -1;
     int exists = PyObject_IsTrue(ex);
@@ -116,7 +98,7 @@ target_prepare(Target *t)
         print_stdout("Error: %U does not exist\n", t->name);
         return 1;
     }
-    PyObject *isdir = call_mod("os.path", "isdir", "(O)", real);
+    PyObject *isdir = Util_call("os.path", "isdir", "(O)", real);
     if (!isdir)
         return -1;
     int d = PyObject_IsTrue(isdir);
@@ -126,7 +108,7 @@ target_prepare(Target *t)
         return 1;
     }
     /* Replace sleuth's dir with the script's dir in front of sys.path. */
-    PyObject *dir = call_mod("os.path", "dirname", "(O)", real);
+    PyObject *dir = Util_call("os.path", "dirname", "(O)", real);
     PyObject *path = PySys_GetObject("path");
     if (!dir || !path || PyList_SetItem(path, 0, dir) < 0)
         return -1;
@@ -174,8 +156,8 @@ main_namespace(Target *t)
     if (PyDict_SetItemString(d, "__builtins__", PyEval_GetBuiltins()) < 0)
         return NULL;
     if (t->is_module) {
-        PyObject *abs = call_mod("os.path", "abspath", "(O)", t->filename);
-        PyObject *nc = abs ? call_mod("os.path", "normcase", "(O)", abs) : NULL;
+        PyObject *abs = Util_call("os.path", "abspath", "(O)", t->filename);
+        PyObject *nc = abs ? Util_call("os.path", "normcase", "(O)", abs) : NULL;
         Py_XDECREF(abs);
         PyObject *parent = PyObject_GetAttrString(t->spec, "parent");
         PyObject *loader = PyObject_GetAttrString(t->spec, "loader");
@@ -353,7 +335,7 @@ CliDebug_main_py(PyObject *argv)
         } else {
             /* Uncaught exception: post-mortem, then restart. */
             PyObject *exc = PyErr_GetRaisedException();
-            PyObject *r = call_mod("traceback", "print_exception", "(O)", exc);
+            PyObject *r = Util_call("traceback", "print_exception", "(O)", exc);
             Py_XDECREF(r);
             PyErr_Clear();
             print_stdout("Uncaught exception. Entering post mortem debugging\n");
@@ -442,7 +424,7 @@ CliDebug_run_py(PyObject *argv)
         return PyLong_FromLong(2);
     }
     if (faults) {
-        PyObject *r = call_mod("sleuth._faults", "enable", "()");
+        PyObject *r = Util_call("sleuth._faults", "enable", "()");
         if (!r) {
             PyErr_Clear();
             PySys_WriteStderr("sleuth run: --faults is not available in this build\n");
@@ -456,7 +438,7 @@ CliDebug_run_py(PyObject *argv)
         PyObject *own = NULL;
         if (e && strncmp(e, "--evidence=", 11) == 0)
             dir = own = PyUnicode_FromString(e + 11);
-        PyObject *r = dir ? call_mod("sleuth._evidence", "install", "(O)", dir) : NULL;
+        PyObject *r = dir ? Util_call("sleuth._evidence", "install", "(O)", dir) : NULL;
         Py_XDECREF(own);
         if (!r) {
             PyErr_Clear();
@@ -495,8 +477,8 @@ CliDebug_run_py(PyObject *argv)
         Py_XDECREF(f);
         Py_XDECREF(a);
     } else {
-        PyObject *real = call_mod("os.path", "realpath", "(O)", PyList_GET_ITEM(rest, 0));
-        PyObject *dir = real ? call_mod("os.path", "dirname", "(O)", real) : NULL;
+        PyObject *real = Util_call("os.path", "realpath", "(O)", PyList_GET_ITEM(rest, 0));
+        PyObject *dir = real ? Util_call("os.path", "dirname", "(O)", real) : NULL;
         PyObject *path = PySys_GetObject("path");
         if (dir && path)
             PyList_SetItem(path, 0, Py_NewRef(dir));

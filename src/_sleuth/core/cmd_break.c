@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "breakpoints.h"
 #include "engine.h"
+#include "util.h"
 #include "render.h"
 
 #if SLEUTH_PY313
@@ -19,30 +20,11 @@ Str_endswith(PyObject *s, const char *suffix)
 
 /* --- helpers -------------------------------------------------------------- */
 
-static PyObject *
-call_module(const char *mod, const char *func, const char *fmt, ...)
-{
-    PyObject *m = PyImport_ImportModule(mod);
-    if (!m)
-        return NULL;
-    PyObject *f = PyObject_GetAttrString(m, func);
-    Py_DECREF(m);
-    if (!f)
-        return NULL;
-    va_list va;
-    va_start(va, fmt);
-    PyObject *args = Py_VaBuildValue(fmt, va);
-    va_end(va);
-    PyObject *r = args ? PyObject_Call(f, args, NULL) : NULL;
-    Py_XDECREF(args);
-    Py_DECREF(f);
-    return r;
-}
 
 static int
 path_exists(PyObject *p)
 {
-    PyObject *r = call_module("os.path", "exists", "(O)", p);
+    PyObject *r = Util_call("os.path", "exists", "(O)", p);
     if (!r)
         return -1;
     int t = PyObject_IsTrue(r);
@@ -53,7 +35,7 @@ path_exists(PyObject *p)
 static int
 path_isabs(PyObject *p)
 {
-    PyObject *r = call_module("os.path", "isabs", "(O)", p);
+    PyObject *r = Util_call("os.path", "isabs", "(O)", p);
     if (!r)
         return -1;
     int t = PyObject_IsTrue(r);
@@ -71,7 +53,7 @@ lookupmodule(PdbObject *self, PyObject *filename)
 #if SLEUTH_PY313
     SLEUTH_UNUSED(self);
     if (!Str_endswith(fn, ".py")) {
-        PyObject *sep = call_module("os", "fspath", "(s)", "/");
+        PyObject *sep = Util_call("os", "fspath", "(s)", "/");
         PyObject *dot = PyUnicode_FromString(".");
         PyObject *rep = sep && dot ? PyUnicode_Replace(fn, dot, sep, -1) : NULL;
         Py_XDECREF(sep);
@@ -102,7 +84,7 @@ lookupmodule(PdbObject *self, PyObject *filename)
     if (r && path_exists(fn) == 1)
         return fn;
     if (syspath && PyList_Check(syspath) && PyList_GET_SIZE(syspath) > 0) {
-        PyObject *f = call_module("os.path", "join", "(OO)", PyList_GET_ITEM(syspath, 0), fn);
+        PyObject *f = Util_call("os.path", "join", "(OO)", PyList_GET_ITEM(syspath, 0), fn);
         if (!f)
             goto error;
         if (path_exists(f) == 1) {
@@ -117,7 +99,7 @@ lookupmodule(PdbObject *self, PyObject *filename)
         Py_DECREF(f);
         PyErr_Clear();
     }
-    PyObject *split = call_module("os.path", "splitext", "(O)", fn);
+    PyObject *split = Util_call("os.path", "splitext", "(O)", fn);
     if (!split)
         goto error;
     if (PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(split, 1)) == 0)
@@ -136,7 +118,7 @@ lookupmodule(PdbObject *self, PyObject *filename)
             PyObject *dir = PyList_GET_ITEM(syspath, i);
             if (!PyUnicode_Check(dir))
                 continue;
-            PyObject *full = call_module("os.path", "join", "(OO)", dir, fn);
+            PyObject *full = Util_call("os.path", "join", "(OO)", dir, fn);
             if (!full)
                 goto error;
             int e = path_exists(full);
@@ -191,7 +173,7 @@ find_function(PyObject *funcname, PyObject *filename)
     Py_DECREF(re);
     if (!cre)
         return NULL;
-    PyObject *fp = call_module("tokenize", "open", "(O)", filename);
+    PyObject *fp = Util_call("tokenize", "open", "(O)", filename);
     if (!fp) {
         Py_DECREF(cre);
         if (PyErr_ExceptionMatches(PyExc_OSError) || PyErr_ExceptionMatches(PyExc_SyntaxError)) {

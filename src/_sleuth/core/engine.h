@@ -9,6 +9,7 @@
 #ifndef SLEUTH_ENGINE_H
 #define SLEUTH_ENGINE_H
 #include "pdb.h"
+#include "pythread.h"
 
 /* Dispatch: 0 to go on, -1 with an exception set (BdbQuit to abandon). */
 int Engine_dispatch_line(PdbObject *d, PyObject *frame);
@@ -43,6 +44,29 @@ int Engine_is_generator_code(PyObject *code);
 
 /* Breakpoints changed: re-arm code that is running or will run. */
 int Engine_breaks_changed(void);
+
+/* The debugger that events should reach now, or NULL: none attached, it is
+ * quitting, or this thread is at the prompt (code run from the prompt, such
+ * as `p f()`, must not stop again; other threads still reach their
+ * breakpoints and wait for the prompt). */
+static inline PdbObject *
+Engine_listener(ModState *st)
+{
+    PdbObject *d = st->active;
+    if (!d || d->quitting)
+        return NULL;
+    if (d->in_interaction && d->interaction_thread == PyThread_get_thread_ident())
+        return NULL;
+    return d;
+}
+
+/* `step`: every event of the stepping thread may stop. */
+static inline int
+Engine_step_all(PdbObject *d)
+{
+    return (d->stopframe == NULL || d->stopframe == Py_None) &&
+           (d->step_thread == 0 || d->step_thread == PyThread_get_thread_ident());
+}
 
 /* Backend interface (backend_monitoring.c or backend_trace.c). */
 int Backend_install(ModState *st);

@@ -27,20 +27,43 @@ write_text(PdbObject *self, PyObject *text)
     return 0;
 }
 
-int
-Pdb_message(PdbObject *self, PyObject *text)
+/* print(prefix + str(text), file=self.stdout) */
+static int
+write_line(PdbObject *self, const char *prefix, PyObject *text)
 {
-    /* print(msg, file=self.stdout) */
     PyObject *s = PyObject_Str(text);
     if (!s)
         return -1;
-    PyObject *line = PyUnicode_FromFormat("%U\n", s);
+    PyObject *line = PyUnicode_FromFormat("%s%U\n", prefix, s);
     Py_DECREF(s);
     if (!line)
         return -1;
     int r = write_text(self, line);
     Py_DECREF(line);
     return r;
+}
+
+static int
+write_linev(PdbObject *self, const char *prefix, const char *fmt, va_list va)
+{
+    PyObject *s = PyUnicode_FromFormatV(fmt, va);
+    if (!s)
+        return -1;
+    int r = write_line(self, prefix, s);
+    Py_DECREF(s);
+    return r;
+}
+
+int
+Pdb_message(PdbObject *self, PyObject *text)
+{
+    return write_line(self, "", text);
+}
+
+int
+Pdb_error_obj(PdbObject *self, PyObject *text)
+{
+    return write_line(self, "*** ", text);
 }
 
 int
@@ -48,27 +71,8 @@ Pdb_messagef(PdbObject *self, const char *fmt, ...)
 {
     va_list va;
     va_start(va, fmt);
-    PyObject *s = PyUnicode_FromFormatV(fmt, va);
+    int r = write_linev(self, "", fmt, va);
     va_end(va);
-    if (!s)
-        return -1;
-    int r = Pdb_message(self, s);
-    Py_DECREF(s);
-    return r;
-}
-
-int
-Pdb_error_obj(PdbObject *self, PyObject *text)
-{
-    PyObject *s = PyObject_Str(text);
-    if (!s)
-        return -1;
-    PyObject *line = PyUnicode_FromFormat("*** %U\n", s);
-    Py_DECREF(s);
-    if (!line)
-        return -1;
-    int r = write_text(self, line);
-    Py_DECREF(line);
     return r;
 }
 
@@ -77,12 +81,8 @@ Pdb_errorf(PdbObject *self, const char *fmt, ...)
 {
     va_list va;
     va_start(va, fmt);
-    PyObject *s = PyUnicode_FromFormatV(fmt, va);
+    int r = write_linev(self, "*** ", fmt, va);
     va_end(va);
-    if (!s)
-        return -1;
-    int r = Pdb_error_obj(self, s);
-    Py_DECREF(s);
     return r;
 }
 
