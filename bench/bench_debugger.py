@@ -2,9 +2,10 @@
 
     python bench/bench_debugger.py [--reps N] [--quick]
 
-Each cell is the median CPU time (time.process_time inside the program, so
-interpreter and debugger start-up are excluded) over N runs, shown as a ratio
-to the plain run. The machine is shared: read +-10% as noise.
+Each cell is a ratio of CPU times (time.process_time inside the program, so
+interpreter and debugger start-up are excluded): N rounds of plain then each
+tool back to back, the ratio per round, the median over rounds. The machine
+is shared: read +-10% as noise.
 """
 import argparse
 import os
@@ -54,6 +55,20 @@ def median_time(reps, *args, **kw):
     return statistics.median(run(*args, **kw) for _ in range(reps))
 
 
+def paired_ratios(reps, tools, workload, commands, stdin="", scale=0):
+    """Rounds of plain, then each tool, back to back; each tool's ratio is
+    taken against the plain run of its own round, then the median over the
+    rounds. Pairing keeps slow drifts of a shared machine out of the ratio."""
+    ratios = {t: [] for t in tools}
+    plains = []
+    for _ in range(reps):
+        p = run("plain", workload, scale=scale)
+        plains.append(p)
+        for t in tools:
+            ratios[t].append(run(t, workload, commands, stdin=stdin, scale=scale) / p)
+    return statistics.median(plains), {t: statistics.median(r) for t, r in ratios.items()}
+
+
 def time_to_prompt(tool, reps):
     """Wall time from spawn to the end of a session that quits at the first prompt."""
     samples = []
@@ -67,7 +82,7 @@ def time_to_prompt(tool, reps):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--tools", default="pdb,sleuth")
     args = ap.parse_args()
     tools = args.tools.split(",")
@@ -78,28 +93,19 @@ def main():
         ("bp in other file, never hit", ["b %s:%d" % (OTHER, OTHER_LINE), "c"]),
     ]
     for wl in ("fib", "nbody", "strdict", "raise"):
-        plain = median_time(args.reps, "plain", wl)
         for label, cmds in cases:
-            row = [v, wl, label, "%.3fs" % plain]
-            for tool in tools:
-                t = median_time(args.reps, tool, wl, cmds)
-                row.append("%.2fx" % (t / plain))
+            plain, r = paired_ratios(args.reps, tools, wl, cmds)
+            row = [v, wl, label, "%.3fs" % plain] + ["%.2fx" % r[t] for t in tools]
             rows.append(row)
             print(" | ".join(row), flush=True)
     # A false condition on fib's hottest line.
-    plain = median_time(args.reps, "plain", "fib", scale=-6)
-    row = [v, "fib(24)", "false condition on hot line", "%.3fs" % plain]
-    for tool in tools:
-        t = median_time(args.reps, tool, "fib", ["b %s:%d, n == -1" % (WORK, FIB_BODY), "c"], scale=-6)
-        row.append("%.1fx" % (t / plain))
+    plain, r = paired_ratios(args.reps, tools, "fib", ["b %s:%d, n == -1" % (WORK, FIB_BODY), "c"], scale=-6)
+    row = [v, "fib(24)", "false condition on hot line", "%.3fs" % plain] + ["%.1fx" % r[t] for t in tools]
     rows.append(row)
     print(" | ".join(row), flush=True)
     # `next` over a CPU-heavy call: CPU of the whole `heavy()` line.
-    plain = median_time(args.reps, "plain", "next")
-    row = [v, "heavy()", "`next` over the call", "%.3fs" % plain]
-    for tool in tools:
-        t = median_time(args.reps, tool, "next", ["b %s:%d" % (WORK, NEXT_LINE), "c"], stdin="n\nc\n")
-        row.append("%.2fx" % (t / plain))
+    plain, r = paired_ratios(args.reps, tools, "next", ["b %s:%d" % (WORK, NEXT_LINE), "c"], stdin="n\nc\n")
+    row = [v, "heavy()", "`next` over the call", "%.3fs" % plain] + ["%.2fx" % r[t] for t in tools]
     rows.append(row)
     print(" | ".join(row), flush=True)
     # Time to first prompt (wall, includes interpreter start-up).

@@ -55,3 +55,25 @@ def test_evidence_written_and_exit_unchanged(tmp_path, how):
     assert "raise.py(3)g()" in opened.stdout
     assert "[redacted]" in opened.stdout
     assert "abc" not in opened.stdout
+
+
+def test_open_session_on_real_evidence(tmp_path):
+    prog = tmp_path / "shop.py"
+    prog.write_text("def price_of(order, factor=2):\n    api_token = 's3cr3t'\n"
+                    "    return order['items'][0] * factor\n\n"
+                    "def main():\n    order = {'items': [], 'qty': 2}\n    return price_of(order)\n\nmain()\n")
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    run_python([str(prog)], env={"SLEUTH_EVIDENCE": str(ev)})
+    path = glob.glob(os.path.join(str(ev), "*"))[0]
+    r = run_python(["-m", "sleuth", "open", path],
+                   input="a\nwhatis order\nll\np api_token\nu\np order['qty']\nn\norder = 1\nq\n")
+    out = r.stdout
+    assert "(Pdb) order = {'items': [], 'qty': 2}\nfactor = 2\n" in out
+    assert "(Pdb) <class 'dict'>\n" in out
+    assert "  3  ->\t    return order['items'][0] * factor\n" in out
+    assert "shop.py(7)main()" in out
+    assert "(Pdb) 2\n" in out
+    assert out.count("*** The program is not running") == 2
+    # The value is redacted (source lines are kept as written).
+    assert "(Pdb) '[redacted]'\n" in out

@@ -693,6 +693,20 @@ do_whatis(PdbObject *self, PyObject *arg)
     if (!value)
         return failed ? Py_NewRef(Py_None) : NULL;
     PyObject *code = NULL, *res = NULL;
+    if (self->readonly) {
+        /* A saved value knows the type name it had in the program. */
+        PyObject *tn = PyObject_GetAttrString(value, "__sleuth_type__");
+        if (tn && PyUnicode_Check(tn)) {
+            Pdb_messagef(self, "<class '%U'>", tn);
+            Py_DECREF(tn);
+            Py_DECREF(value);
+            if (PyErr_Occurred())
+                return NULL;
+            Py_RETURN_NONE;
+        }
+        Py_XDECREF(tn);
+        PyErr_Clear();
+    }
     PyObject *func = PyObject_GetAttrString(value, "__func__");
     if (func) {
         code = PyObject_GetAttrString(func, "__code__");
