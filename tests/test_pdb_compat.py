@@ -36,7 +36,8 @@ def normalize(text, tmp):
 
 
 def transcript(tool, prog, commands, tmp, args=()):
-    r = run_python(["-m", tool, prog, *args], input="\n".join(commands) + "\n", cwd=tmp,
+    target = ["-m", prog[3:]] if prog.startswith("-m ") else [prog]
+    r = run_python(["-m", tool, *target, *args], input="\n".join(commands) + "\n", cwd=tmp,
                    env={"HOME": tmp, "COLUMNS": "80"})
     return normalize(r.stdout, tmp), r.returncode
 
@@ -44,7 +45,11 @@ def transcript(tool, prog, commands, tmp, args=()):
 @pytest.fixture
 def progdir(tmp_path):
     for name in os.listdir(PROGRAMS):
-        shutil.copy(os.path.join(PROGRAMS, name), tmp_path / name)
+        src = os.path.join(PROGRAMS, name)
+        if os.path.isdir(src):
+            shutil.copytree(src, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(src, tmp_path / name)
     return str(tmp_path)
 
 
@@ -99,8 +104,30 @@ SCENARIOS = {
     "restart_with_args": ("basic.py", ["restart a b", "p __import__('sys').argv", "q"], None),
     "chained_exceptions": ("chain.py", ["c", "exceptions", "exceptions 0", "w", "exceptions 5", "exceptions x", "q"],
                            [(3, 13)]),
+    "module_target": ("-m pkgdemo", ["b run", "c", "p n", "n", "p total", "c", "q"], None),
+    "convenience_variables": ("basic.py", ["b 19", "c", "p $_frame.f_lineno", "r", "p $_retval", "$x = 5",
+                                           "p $x + 1", "q"], [(3, 12), (3, 13)]),
+    "debug_recursive": ("basic.py", ["b 34", "c", "debug fib(2)", "s", "n", "p n", "c", "p f", "q"], None),
     "recursion_next_stays": ("basic.py", ["b 25", "c", "n", "n", "w", "q"], None),
 }
+
+
+def test_pdbrc_and_dash_c(progdir):
+    with open(os.path.join(progdir, ".pdbrc"), "w") as f:
+        f.write("# comment\nalias pv p %1\nb 17\n")
+    home = os.path.join(progdir, "home")
+    os.mkdir(home)
+    with open(os.path.join(home, ".pdbrc"), "w") as f:
+        f.write("b 24\n")
+    args = ["-c", "c", "-c", "pv v"]
+    outs = []
+    for tool in ("pdb", "sleuth"):
+        r = run_python(["-m", tool, *args, "basic.py"], input="c\nq\n", cwd=progdir,
+                       env={"HOME": home})
+        outs.append(normalize(r.stdout, progdir))
+    assert outs[1] == outs[0]
+    assert "Breakpoint 1 at <DIR>/basic.py:24" in outs[1]
+    assert "Breakpoint 2 at <DIR>/basic.py:17" in outs[1]
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))

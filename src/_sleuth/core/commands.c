@@ -472,7 +472,15 @@ do_debug(PdbObject *self, PyObject *arg)
     PdbObject *outer = (PdbObject *)Py_XNewRef(st->active);
     int was_in = self->in_interaction;
     self->in_interaction = 0;
-    PyObject *r = PyObject_CallMethod(p, "run", "OOO", arg, globals, self->curframe_locals);
+    /* The prompt runs inside an event callback, where the interpreter
+     * delivers no events; sys.call_tracing lifts that for the nested run,
+     * as pdb does. */
+    PyObject *run = PyObject_GetAttrString(p, "run");
+    PyObject *sys = run ? PyImport_ImportModule("sys") : NULL;
+    PyObject *r = sys ? PyObject_CallMethod(sys, "call_tracing", "O(OOO)", run, arg, globals,
+                                            self->curframe_locals) : NULL;
+    Py_XDECREF(run);
+    Py_XDECREF(sys);
     self->in_interaction = was_in;
     if (!r) {
         if (PyErr_ExceptionMatches(PyExc_Exception))
@@ -1402,6 +1410,22 @@ error:
     goto done;
 }
 
+#if SLEUTH_PY313
+/* 3.13: the location line (and changed displays), queued before a prompt. */
+static PyObject *
+do_print_frame_status(PdbObject *self, PyObject *arg)
+{
+    SLEUTH_UNUSED(arg);
+    if (PyList_GET_SIZE(self->stack) == 0)
+        NOTHING();
+    if (Pdb_print_stack_entry(self, PyList_GET_ITEM(self->stack, self->curindex), NULL) < 0)
+        return NULL;
+    if (Pdb_show_display(self) < 0)
+        return NULL;
+    NOTHING();
+}
+#endif
+
 /* --- the table ---------------------------------------------------------------- */
 
 #define CMD(name, fn) {"do_" name, (PyCFunction)(fn), METH_O, NULL}
@@ -1439,5 +1463,8 @@ PyMethodDef Commands_methods[] = {
     CMD("alias", do_alias), CMD("unalias", do_unalias),
     CMD("exceptions", do_exceptions),
     CMD("env", do_env),
+#if SLEUTH_PY313
+    {FRAME_STATUS_CMD, (PyCFunction)do_print_frame_status, METH_O, NULL},
+#endif
     {NULL, NULL, 0, NULL},
 };

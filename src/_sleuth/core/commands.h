@@ -5,6 +5,8 @@
 #define SLEUTH_COMMANDS_H
 #include "pdb.h"
 
+#define FRAME_STATUS_CMD "_pdbcmd_print_frame_status"
+
 extern PyMethodDef Commands_methods[];   /* do_* (commands.c) */
 extern PyMethodDef PdbApi_methods[];     /* set_trace, run... (api.c) */
 

@@ -786,6 +786,20 @@ Pdb_onecmd_impl(PdbObject *self, PyObject *line_in)
         return Pdb_handle_command_def(self, line_in);
     if (parseline(line_in, &cmd, &arg, &line) < 0)
         return NULL;
+    PyObject *head = cmd && PyUnicode_GET_LENGTH(cmd) > 7 ? PyUnicode_Substring(cmd, 0, 7) : NULL;
+    int internal = head && PyUnicode_CompareWithASCIIString(head, "_pdbcmd") == 0;
+    Py_XDECREF(head);
+    if (internal) {
+        /* 3.13's internal queued commands (_pdbcmd_*): run directly, they
+         * are not what an empty line repeats. */
+        PyObject *f = PyObject_GetAttr((PyObject *)self, cmd);
+        if (f) {
+            res = PyObject_CallOneArg(f, arg);
+            Py_DECREF(f);
+            goto done;
+        }
+        PyErr_Clear();
+    }
     if (PyUnicode_GET_LENGTH(line) == 0) {
         /* emptyline(): repeat the last command */
         if (PyUnicode_GET_LENGTH(self->lastcmd) > 0) {
@@ -854,6 +868,30 @@ Pdb_exec_rc_lines(PdbObject *self)
 {
     if (!self->rcLines || PyList_GET_SIZE(self->rcLines) == 0)
         return 0;
+#if SLEUTH_PY313
+    /* 3.13: rc lines become the command queue, so they go through precmd
+     * (aliases, ;;) like typed commands. */
+    PyObject *queue = PyList_New(0);
+    if (!queue)
+        return -1;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(self->rcLines); i++) {
+        PyObject *line = PyList_GET_ITEM(self->rcLines, i);
+        PyObject *st = PyObject_CallMethod(line, "strip", NULL);
+        if (!st) {
+            Py_DECREF(queue);
+            return -1;
+        }
+        int keep = PyUnicode_GET_LENGTH(st) > 0 && PyUnicode_READ_CHAR(st, 0) != '#';
+        Py_DECREF(st);
+        if (keep && PyList_Append(queue, line) < 0) {
+            Py_DECREF(queue);
+            return -1;
+        }
+    }
+    Py_SETREF(self->cmdqueue, queue);
+    Py_SETREF(self->rcLines, PyList_New(0));
+    return self->rcLines ? 0 : -1;
+#endif
     PyObject *lines = self->rcLines;      /* take it: execute each line once */
     self->rcLines = PyList_New(0);
     if (!self->rcLines) {
@@ -942,8 +980,10 @@ int Pdb_show_display(PdbObject *self);
 static int
 cmdloop(PdbObject *self)
 {
-    if (Pdb_show_display(self) < 0)   /* pdb's preloop */
+#if !SLEUTH_PY313
+    if (Pdb_show_display(self) < 0)   /* pdb's preloop (3.13: in the frame status) */
         return -1;
+#endif
     for (;;) {
         PyObject *line;
         if (PyList_GET_SIZE(self->cmdqueue) > 0) {
@@ -1118,10 +1158,27 @@ Pdb_interaction(PdbObject *self, PyObject *frame, PyObject *tb_or_exc)
     int skip = PyObject_IsTrue(r);
     Py_CLEAR(r);
     if (!skip) {
+#if SLEUTH_PY313
+        /* 3.13 prints the location just before the prompt, after any queued
+         * (rc) commands, through a queued internal command. */
+        PyObject *marker = PyUnicode_FromString(FRAME_STATUS_CMD);
+        int ar = marker ? PyList_Append(self->cmdqueue, marker) : -1;
+        Py_XDECREF(marker);
+        if (ar < 0)
+            goto done;
+        if (Pdb_cmdloop_outer(self) < 0)
+            goto done;
+        Py_ssize_t qn = PyList_GET_SIZE(self->cmdqueue);
+        if (qn > 0 && PyUnicode_Check(PyList_GET_ITEM(self->cmdqueue, qn - 1)) &&
+            PyUnicode_CompareWithASCIIString(PyList_GET_ITEM(self->cmdqueue, qn - 1), FRAME_STATUS_CMD) == 0 &&
+            PySequence_DelItem(self->cmdqueue, qn - 1) < 0)
+            goto done;
+#else
         if (Pdb_print_stack_entry(self, PyList_GET_ITEM(self->stack, self->curindex), NULL) < 0)
             goto done;
         if (Pdb_cmdloop_outer(self) < 0)
             goto done;
+#endif
     }
     r = Pdb_forget(self, NULL);
     if (!r)
