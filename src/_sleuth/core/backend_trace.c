@@ -30,6 +30,8 @@ static Py_ssize_t extra_index = -1;
 static PyObject *step_code1, *step_code2;   /* borrowed: kept alive by the debugger's frames */
 static int hook_installed;
 static int g_on;                   /* engine attached (hot-path copy) */
+static ModState *g_st;             /* module state while attached (hot path) */
+static uint64_t g_gen;             /* bumped whenever stepping state changes */
 static int g_step_all;             /* `step`: every frame of g_step_thread */
 static unsigned long g_step_thread;
 
@@ -43,7 +45,7 @@ static int
 code_armed(PyObject *code)
 {
     void *extra = NULL;
-    ModState *st = Sleuth_state();
+    ModState *st = g_st;
     uintptr_t gen = ((uintptr_t)st->bp_generation) & (UINTPTR_MAX >> 1);
     if (_PyCode_GetExtra(code, extra_index, &extra) == 0 && extra && ((uintptr_t)extra >> 1) == gen)
         return (int)((uintptr_t)extra & 1);
@@ -98,11 +100,20 @@ eval_hook(PyThreadState *ts, struct _PyInterpreterFrame *frame, int throwflag)
 {
     if (ts->c_tracefunc != NULL && ts->c_tracefunc != trace_cb)
         return _PyEval_EvalFrameDefault(ts, frame, throwflag);   /* a foreign tracer owns it */
+    /* The caller's state, to put back as it was when nothing changed. */
+    int was_on = ts->c_tracefunc == trace_cb;
+    uint64_t gen = g_gen;
     set_tracing(ts, wants((PyObject *)frame->f_code));
     PyObject *res = _PyEval_EvalFrameDefault(ts, frame, throwflag);
     if (ts->c_tracefunc == NULL || ts->c_tracefunc == trace_cb) {
-        struct _PyInterpreterFrame *caller = ts->cframe->current_frame;
-        set_tracing(ts, caller != NULL && wants((PyObject *)caller->f_code));
+        if (gen == g_gen) {
+            set_tracing(ts, was_on);
+        } else {
+            /* Stepping changed inside the call (e.g. `step` at a return):
+             * decide again for the caller's code. */
+            struct _PyInterpreterFrame *caller = ts->cframe->current_frame;
+            set_tracing(ts, caller != NULL && wants((PyObject *)caller->f_code));
+        }
     }
     return res;
 }
@@ -182,6 +193,8 @@ Backend_install(ModState *st)
     PyThreadState *me = PyThreadState_Get();
     _PyInterpreterState_SetEvalFrameFunc(me->interp, eval_hook);
     hook_installed = 1;
+    g_st = Sleuth_state();
+    g_gen++;
     g_on = 1;
     return 0;
 }
@@ -223,6 +236,7 @@ Backend_update(ModState *st, PdbObject *d)
     }
     g_step_all = (d->stopframe == NULL || d->stopframe == Py_None) && !d->quitting;
     g_step_thread = d->step_thread ? d->step_thread : PyThread_get_thread_ident();
+    g_gen++;
     retune_running(PyThreadState_Get());
     return 0;
 }
@@ -244,6 +258,7 @@ Backend_uninstall(ModState *st)
     step_code1 = step_code2 = NULL;
     g_on = 0;
     g_step_all = 0;
+    g_gen++;
     PyThreadState *me = PyThreadState_Get();
     if (hook_installed) {
         _PyInterpreterState_SetEvalFrameFunc(me->interp, NULL);
