@@ -34,15 +34,22 @@ print_stdout(const char *fmt, ...)
     va_end(va);
     if (!s)
         return -1;
-    PyObject *out = PySys_GetObject("stdout");
-    PyObject *r = out ? PyObject_CallMethod(out, "write", "O", s) : NULL;
-    Py_DECREF(s);
-    Py_XDECREF(r);
-    if (out) {
-        r = PyObject_CallMethod(out, "flush", NULL);
-        Py_XDECREF(r);
+    PyObject *out = PySys_GetObject("stdout");   /* borrowed */
+    if (!out) {
+        Py_DECREF(s);
+        PyErr_SetString(PyExc_RuntimeError, "sys.stdout is not set");
+        return -1;
     }
-    return r ? 0 : -1;
+    PyObject *r = PyObject_CallMethod(out, "write", "O", s);
+    Py_DECREF(s);
+    if (!r)
+        return -1;
+    Py_DECREF(r);
+    r = PyObject_CallMethod(out, "flush", NULL);
+    if (!r)
+        return -1;
+    Py_DECREF(r);
+    return 0;
 }
 
 
@@ -109,10 +116,15 @@ target_prepare(Target *t)
     }
     /* Replace sleuth's dir with the script's dir in front of sys.path. */
     PyObject *dir = Util_call("os.path", "dirname", "(O)", real);
-    PyObject *path = PySys_GetObject("path");
-    if (!dir || !path || PyList_SetItem(path, 0, dir) < 0)
+    if (!dir)
         return -1;
-    return 0;
+    PyObject *path = PySys_GetObject("path");   /* borrowed */
+    if (!path || !PyList_Check(path) || PyList_GET_SIZE(path) == 0) {
+        Py_DECREF(dir);
+        PyErr_SetString(PyExc_RuntimeError, "sys.path is not a non-empty list");
+        return -1;
+    }
+    return PyList_SetItem(path, 0, dir);   /* steals dir */
 }
 
 /* Compile the script afresh each run (it may have been edited). */

@@ -519,12 +519,8 @@ do_break_impl(PdbObject *self, PyObject *arg, int temporary)
             PyErr_Clear();
             int failed = 0;
             PyObject *func = NULL;
-            if (self->curframe) {
-                PyObject *g = PyObject_GetAttrString(self->curframe, "f_globals");
-                PyObject *eval = PyDict_GetItemString(PyEval_GetBuiltins(), "eval");
-                func = g && eval ? PyObject_CallFunctionObjArgs(eval, a, g, self->curframe_locals, NULL) : NULL;
-                Py_XDECREF(g);
-            }
+            if (self->curframe)
+                func = Cmd_eval(self, a);
             if (!func) {
                 if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
                     goto error;
@@ -1026,30 +1022,10 @@ Cmd_do_commands(PdbObject *self, PyObject *arg)
         PyObject *line;
         if (PyList_GET_SIZE(self->cmdqueue) > 0) {
             line = Py_NewRef(PyList_GET_ITEM(self->cmdqueue, 0));
-            PySequence_DelItem(self->cmdqueue, 0);
+            if (PySequence_DelItem(self->cmdqueue, 0) < 0)
+                Py_CLEAR(line);
         } else {
-            line = NULL;
-            PyObject *builtins = PyEval_GetBuiltins();
-            if (self->use_rawinput) {
-                PyObject *input = PyDict_GetItemString(builtins, "input");
-                line = input ? PyObject_CallOneArg(input, self->prompt) : NULL;
-                if (!line && PyErr_ExceptionMatches(PyExc_EOFError)) {
-                    PyErr_Clear();
-                    line = PyUnicode_FromString("EOF");
-                }
-            } else {
-                PyObject *w = PyObject_CallMethod(self->stdout_obj, "write", "O", self->prompt);
-                Py_XDECREF(w);
-                PyObject *fl = w ? PyObject_CallMethod(self->stdout_obj, "flush", NULL) : NULL;
-                Py_XDECREF(fl);
-                PyObject *raw = fl ? PyObject_CallMethod(self->stdin_obj, "readline", NULL) : NULL;
-                if (raw && PyUnicode_Check(raw) && PyUnicode_GET_LENGTH(raw) == 0) {
-                    line = PyUnicode_FromString("EOF");
-                } else if (raw) {
-                    line = PyObject_CallMethod(raw, "rstrip", "s", "\r\n");
-                }
-                Py_XDECREF(raw);
-            }
+            line = Pdb_read_line(self, self->prompt);
         }
         if (!line)
             break;

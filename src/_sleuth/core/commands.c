@@ -57,21 +57,31 @@ curglobals(PdbObject *self)
     return PyObject_GetAttrString(self->curframe, "f_globals");
 }
 
+/* eval(expr, curframe.f_globals, curframe_locals): a new reference, or
+ * NULL with an exception set. */
+PyObject *
+Cmd_eval(PdbObject *self, PyObject *expr)
+{
+    PyObject *eval = PyDict_GetItemString(PyEval_GetBuiltins(), "eval");   /* borrowed */
+    if (!eval) {
+        PyErr_SetString(PyExc_RuntimeError, "builtins.eval is missing");
+        return NULL;
+    }
+    PyObject *globals = curglobals(self);
+    if (!globals)
+        return NULL;
+    PyObject *res = PyObject_CallFunctionObjArgs(eval, expr, globals,
+                                                 self->curframe_locals ? self->curframe_locals : globals,
+                                                 NULL);
+    Py_DECREF(globals);
+    return res;
+}
+
 PyObject *
 Cmd_getval(PdbObject *self, PyObject *expr, int *failed)
 {
     *failed = 0;
-    PyObject *globals = curglobals(self);
-    PyObject *res = NULL;
-    if (globals) {
-        PyObject *builtins = PyEval_GetBuiltins();
-        PyObject *eval = PyDict_GetItemString(builtins, "eval");
-        res = eval ? PyObject_CallFunctionObjArgs(eval, expr, globals,
-                                                  self->curframe_locals ? self->curframe_locals : Py_None,
-                                                  NULL)
-                   : NULL;
-        Py_DECREF(globals);
-    }
+    PyObject *res = Cmd_eval(self, expr);
     if (!res) {
         if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
             return NULL;
@@ -117,18 +127,9 @@ Cmd_safe_repr(PdbObject *self, PyObject *obj, PyObject *expr)
 
 /* _getval_except: the value, or a "** raised ... **" marker object. */
 static PyObject *
-getval_except(PdbObject *self, PyObject *expr, PyObject *frame)
+getval_except(PdbObject *self, PyObject *expr)
 {
-    PyObject *globals = PyObject_GetAttrString(frame ? frame : self->curframe, "f_globals");
-    PyObject *locals = NULL, *res = NULL;
-    if (globals) {
-        locals = frame ? PyObject_GetAttrString(frame, "f_locals") : Py_NewRef(self->curframe_locals);
-        PyObject *eval = PyDict_GetItemString(PyEval_GetBuiltins(), "eval");
-        if (locals && eval)
-            res = PyObject_CallFunctionObjArgs(eval, expr, globals, locals, NULL);
-    }
-    Py_XDECREF(globals);
-    Py_XDECREF(locals);
+    PyObject *res = Cmd_eval(self, expr);
     if (res || PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
         return res;
     PyObject *exc = PyErr_GetRaisedException();
@@ -170,7 +171,7 @@ Pdb_show_display(PdbObject *self)
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items) && rc == 0; i++) {
         PyObject *expr = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 0);
         PyObject *oldv = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 1);
-        PyObject *newv = getval_except(self, expr, NULL);
+        PyObject *newv = getval_except(self, expr);
         if (!newv) {
             rc = -1;
             break;
@@ -1019,7 +1020,7 @@ do_display(PdbObject *self, PyObject *arg)
         NOTHING();
     }
 #endif
-    PyObject *val = getval_except(self, arg, NULL);
+    PyObject *val = getval_except(self, arg);
     if (!val)
         return NULL;
     PyObject *disp = PyDict_GetItemWithError(self->displaying, self->curframe);

@@ -17,6 +17,8 @@ int Pdb_select_frame(PdbObject *self, Py_ssize_t index);
 int Pdb_set_convenience(PdbObject *self, PyObject *frame, const char *name, PyObject *value);
 PyObject *Pdb_format_exc(PyObject *exc);
 
+PyObject *Cmd_eval(PdbObject *self, PyObject *expr);
+
 /* eval(arg, curframe.f_globals, curframe_locals); on error prints the
  * `*** ...` line and returns NULL with no exception set (*failed = 1). */
 PyObject *Cmd_getval(PdbObject *self, PyObject *expr, int *failed);

@@ -933,9 +933,10 @@ Pdb_exec_rc_lines(PdbObject *self)
     return 0;
 }
 
-/* Read one line: input() on a terminal-like rawinput setup, else stdin. */
-static PyObject *
-read_command(PdbObject *self, PyObject *prompt)
+/* Read one line: input() on a terminal-like rawinput setup, else stdin;
+ * end of input reads as "EOF" (cmd.Cmd's convention). */
+PyObject *
+Pdb_read_line(PdbObject *self, PyObject *prompt)
 {
     if (self->use_rawinput) {
         PyObject *builtins = PyEval_GetBuiltins();
@@ -996,7 +997,7 @@ cmdloop(PdbObject *self)
             PyObject *prompt = PyObject_Str(self->prompt);
             if (!prompt)
                 return -1;
-            line = read_command(self, prompt);
+            line = Pdb_read_line(self, prompt);
             Py_DECREF(prompt);
             if (!line)
                 return -1;
@@ -1133,15 +1134,16 @@ Pdb_interaction(PdbObject *self, PyObject *frame, PyObject *tb_or_exc)
     /* One prompt at a time: a thread that stops while another thread is at
      * the prompt waits for it (the GIL is released while waiting). */
     unsigned long me = PyThread_get_thread_ident();
-    unsigned long was_thread = self->interaction_thread;
     while (self->in_interaction && self->interaction_thread != me) {
         Py_BEGIN_ALLOW_THREADS
         usleep(2000);
         Py_END_ALLOW_THREADS
         if (PyErr_CheckSignals() < 0)
             return -1;
-        was_in = self->in_interaction;
     }
+    /* Nested prompts (bp commands, `debug`) of this thread restore these. */
+    was_in = self->in_interaction;
+    unsigned long was_thread = self->interaction_thread;
     self->interaction_thread = me;
     tb = get_tb_and_exceptions(self, tb_or_exc ? tb_or_exc : Py_None, &chain);
     if (!tb)

@@ -74,6 +74,7 @@ int Pdb_errorf(PdbObject *self, const char *fmt, ...);
 int Pdb_error_obj(PdbObject *self, PyObject *text);
 int Pdb_error_current_exc(PdbObject *self);  /* *** Type: msg of the raised exc */
 
+PyObject *Pdb_read_line(PdbObject *self, PyObject *prompt);
 PyObject *Pdb_canonic(PdbObject *self, PyObject *filename);
 int Pdb_interaction(PdbObject *self, PyObject *frame, PyObject *tb_or_exc);
 int Pdb_print_stack_entry(PdbObject *self, PyObject *entry, const char *prefix);
