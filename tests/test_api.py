@@ -271,3 +271,33 @@ def test_pytest_quit_stops_session(tmp_path):
                    input="q\n", cwd=str(tmp_path))
     assert "Quitting debugger" in r.stdout + r.stderr
     assert "test_second" not in r.stdout.split("Quitting debugger")[-1] or "1 failed" in r.stdout
+
+
+COND_CALLER_PROG = """\
+    import sys
+    callers = []
+
+    def probe(x):
+        callers.append(sys._getframe(1).f_code.co_name)
+        return False
+
+    def work():
+        for i in range(3):
+            i += 1              # line 10
+        return callers
+
+    print(sorted(set(work())))
+"""
+
+
+@pytest.mark.parametrize("cond, caller", [
+    ("probe(i)", "work"),                            # simple: evaluated in C, in the debuggee's frame
+    ("probe(i) or [k for k in ()]", "<module>"),     # a comprehension: eval(), pdb's <string> frame
+])
+def test_simple_conditions_skip_eval(tmp_path, cond, caller):
+    """Simple conditions are evaluated by sleuth's C evaluator, not eval():
+    a function called from one sees the debuggee's frame as its caller."""
+    prog = write(tmp_path, "condcall.py", COND_CALLER_PROG)
+    r = run_python(["-m", "sleuth", "-c", "b 10, " + cond, "-c", "c", prog], input="q\n",
+                   cwd=str(tmp_path), env={"HOME": str(tmp_path)})
+    assert "[%r]" % caller in r.stdout, r.stdout + r.stderr

@@ -109,6 +109,24 @@ SCENARIOS = {
                                            "p $x + 1", "q"], [(3, 12), (3, 13)]),
     "debug_recursive": ("basic.py", ["b 34", "c", "debug fib(2)", "s", "n", "p n", "c", "p f", "q"], None),
     "recursion_next_stays": ("basic.py", ["b 25", "c", "n", "n", "w", "q"], None),
+
+    # Conditions: each shape against pdb (sleuth evaluates simple ones in C).
+    "cond_plain": ("conds.py", ["b 27, i == 3", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_boolops": ("conds.py", ["b 27, i % 2 == 0 and name.startswith('g') or i == 5", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_slice": ("conds.py", ["b 27, box.items[1:3] == [1, 2]", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_membership": ("conds.py", ["b 27, name in ('beta', 'delta')", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_chain": ("conds.py", ["b 27, 1 < i <= 3", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_raises": ("conds.py", ["b 27, box == 'boom'", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_nameerror": ("conds.py", ["b 27, nosuch > 1", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_is_global": ("conds.py", ["b 27, later is None and LIMIT - i == 1", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_builtin_call": ("conds.py", ["b 27, len(box.items) >= LIMIT", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_unbound_local_reads_global": ("conds.py", ["b 27, shadow == 'global' and i == 4", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_negation": ("conds.py", ["b 27, not i or -i < -4", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_module_attr": ("conds.py", ["b 27, sys.version_info >= (3,) and i == 1", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_comprehension": ("conds.py", ["b 27, [x for x in box.items if x > 2]", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_walrus": ("conds.py", ["b 27, (j := i) == 2", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_fstring": ("conds.py", ["b 27, f'{i}' == '2'", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_keyword_call": ("conds.py", ["b 27, int('4', base=10) == i", "c", "p i", "c", "p i", "c", "p i", "q"], None),
 }
 
 

@@ -100,22 +100,6 @@ Backend_arm_code(ModState *st, PyObject *code, int events)
     return set_local(st, code, events);
 }
 
-/* Can a LINE event at `line` of `code` stop (breakpoint-wise)? */
-static int
-line_may_break(ModState *st, PyObject *code, int line)
-{
-    if (PyDict_GET_SIZE(st->breaks) == 0)
-        return 0;
-    PyObject *canon = Engine_canonic(st, ((PyCodeObject *)code)->co_filename);
-    if (!canon)
-        return -1;
-    int r = Engine_line_has_break(st, canon, line);
-    if (r == 0)   /* function breakpoints live on the def line */
-        r = Engine_line_has_break(st, canon, ((PyCodeObject *)code)->co_firstlineno);
-    Py_DECREF(canon);
-    return r;
-}
-
 /* A callback that fails (BdbQuit, Restart, an error) ends tracing, as an
  * exception in a settrace function does: the exception then propagates
  * through the program with no more events. */
@@ -133,13 +117,13 @@ on_line_at(ModState *st, PdbObject *d, PyObject *code, int line)
 {
     int relevant = Engine_step_all(d) || code == step_code1 || code == step_code2;
     if (!relevant) {
-        relevant = line_may_break(st, code, line);
+        relevant = Engine_code_breaks(st, code, line, NULL);
         if (relevant < 0)
             return failed();
         if (!relevant)
             return disable_or_none(st, d);
     }
-    if (Engine_dispatch_line(d, frame_now()) < 0)
+    if (Engine_dispatch_line(d, frame_now(), line) < 0)
         return failed();
     Py_RETURN_NONE;
 }

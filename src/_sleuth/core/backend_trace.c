@@ -150,19 +150,15 @@ trace_dispatch(PyObject *mod, PyFrameObject *frame, int what, PyObject *arg)
             return 0;
         return Engine_dispatch_call(d, (PyObject *)frame);
     case PyTrace_LINE:
+    {
+        int line = PyFrame_GetLineNumber(frame);
         if (!relevant) {
-            int line = PyFrame_GetLineNumber(frame);
-            PyObject *canon = Engine_canonic(st, ((PyCodeObject *)code)->co_filename);
-            if (!canon)
-                return -1;
-            relevant = Engine_line_has_break(st, canon, line);
-            if (relevant == 0)
-                relevant = Engine_line_has_break(st, canon, ((PyCodeObject *)code)->co_firstlineno);
-            Py_DECREF(canon);
+            relevant = Engine_code_breaks(st, code, line, NULL);
             if (relevant <= 0)
                 return relevant;
         }
-        return Engine_dispatch_line(d, (PyObject *)frame);
+        return Engine_dispatch_line(d, (PyObject *)frame, line);
+    }
     case PyTrace_RETURN:
         if (!relevant)
             return 0;

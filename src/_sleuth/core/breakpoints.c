@@ -1,6 +1,7 @@
 /* breakpoints.c — the breakpoint table, shared by every debugger instance of
  * the process as bdb.Breakpoint's class attributes are. */
 #include "breakpoints.h"
+#include "cond.h"
 #include "engine.h"
 #include <structmember.h>
 
@@ -21,6 +22,8 @@ bp_clear(BreakpointObject *self)
     Py_CLEAR(self->file);
     Py_CLEAR(self->cond);
     Py_CLEAR(self->cond_code);
+    Cond_free(self->cond_fast);
+    self->cond_fast = NULL;
     Py_CLEAR(self->funcname);
     return 0;
 }
@@ -70,6 +73,8 @@ int
 Breakpoint_set_cond(BreakpointObject *bp, PyObject *cond)
 {
     Py_CLEAR(bp->cond_code);
+    Cond_free(bp->cond_fast);
+    bp->cond_fast = NULL;
     if (cond && cond != Py_None && PyUnicode_Check(cond) && PyUnicode_GET_LENGTH(cond) > 0) {
         const char *s = PyUnicode_AsUTF8(cond);
         if (!s)
@@ -77,6 +82,8 @@ Breakpoint_set_cond(BreakpointObject *bp, PyObject *cond)
         bp->cond_code = Py_CompileString(s, "<string>", Py_eval_input);
         if (!bp->cond_code)
             PyErr_Clear();   /* evaluated lazily: an error stops, as in bdb */
+        else
+            bp->cond_fast = Cond_compile(cond);
     }
     Py_XSETREF(bp->cond, Py_NewRef(cond ? cond : Py_None));
     return 0;
@@ -99,6 +106,7 @@ Breakpoint_new(ModState *st, PyObject *file, int line, int temporary, PyObject *
     bp->temporary = temporary;
     bp->cond = Py_NewRef(Py_None);
     bp->cond_code = NULL;
+    bp->cond_fast = NULL;
     bp->funcname = Py_NewRef(funcname ? funcname : Py_None);
     bp->func_first_executable_line = 0;
     bp->enabled = 1;
@@ -277,26 +285,18 @@ checkfuncname(BreakpointObject *b, PyObject *frame, int f_lineno)
 }
 
 int
-Breakpoint_effective(ModState *st, PyObject *file, int line, PyObject *frame,
+Breakpoint_effective(ModState *st, PyObject *bps, PyObject *frame, int f_lineno,
                      BreakpointObject **bp_out, int *flag_out)
 {
     /* Owned */
-    PyObject *key = NULL, *possibles = NULL, *locals = NULL, *globals = NULL, *val = NULL;
+    PyObject *possibles = NULL, *locals = NULL, *globals = NULL, *val = NULL;
     int rc = 0;
 
     *bp_out = NULL;
     *flag_out = 0;
-    key = Py_BuildValue("(Oi)", file, line);
-    if (!key)
-        return -1;
-    possibles = PyDict_GetItemWithError(st->bplist, key);
-    Py_DECREF(key);
-    if (!possibles)
-        return PyErr_Occurred() ? -1 : 0;
-    possibles = PyList_GetSlice(possibles, 0, PY_SSIZE_T_MAX);   /* conditions may edit it */
+    possibles = PyList_GetSlice(bps, 0, PY_SSIZE_T_MAX);   /* conditions may edit it */
     if (!possibles)
         return -1;
-    int f_lineno = Pdb_frame_lineno(frame);
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(possibles); i++) {
         BreakpointObject *b = (BreakpointObject *)PyList_GET_ITEM(possibles, i);
         if (!b->enabled)
@@ -323,10 +323,16 @@ Breakpoint_effective(ModState *st, PyObject *file, int line, PyObject *frame,
             rc = 1;
             break;
         }
-        globals = PyObject_GetAttr(frame, st->str_f_globals);
-        locals = globals ? PyObject_GetAttr(frame, st->str_f_locals) : NULL;
+        if (PyFrame_Check(frame)) {
+            globals = PyFrame_GetGlobals((PyFrameObject *)frame);
+            locals = PyFrame_GetLocals((PyFrameObject *)frame);
+        } else {
+            globals = PyObject_GetAttr(frame, st->str_f_globals);
+            locals = globals ? PyObject_GetAttr(frame, st->str_f_locals) : NULL;
+        }
         if (locals)
-            val = PyEval_EvalCode(b->cond_code, globals, locals);
+            val = b->cond_fast ? Cond_eval(b->cond_fast, globals, locals)
+                               : PyEval_EvalCode(b->cond_code, globals, locals);
         int truth = val ? PyObject_IsTrue(val) : -1;
         Py_CLEAR(val);
         Py_CLEAR(globals);

@@ -12,6 +12,7 @@ typedef struct {
     int temporary;
     PyObject *cond;          /* str or None */
     PyObject *cond_code;     /* compiled cond, or NULL */
+    struct CondNode *cond_fast;   /* cond for Cond_eval, or NULL (cond.h) */
     PyObject *funcname;      /* str or None */
     int func_first_executable_line;   /* 0 = not known yet */
     int enabled;
@@ -30,9 +31,10 @@ int Breakpoint_set_cond(BreakpointObject *bp, PyObject *cond);
 PyObject *Breakpoint_format(BreakpointObject *bp);   /* bpformat() */
 PyObject *Breakpoint_str(BreakpointObject *bp);
 
-/* bdb.effective(): which breakpoint (if any) fires at file:line for frame.
- * Returns 1 and sets bp_out and flag_out, 0 for none, -1 on error. */
-int Breakpoint_effective(ModState *st, PyObject *file, int line, PyObject *frame,
+/* bdb.effective(): which of the breakpoints `bps` (a bplist entry) fires
+ * for frame at f_lineno. Returns 1 and sets bp_out and flag_out, 0 for
+ * none, -1 on error. */
+int Breakpoint_effective(ModState *st, PyObject *bps, PyObject *frame, int f_lineno,
                          BreakpointObject **bp_out, int *flag_out);
 
 /* "Invalid condition" check: returns NULL if it compiles, else a new ref to

@@ -142,6 +142,180 @@ code_last_line(PyObject *code)
     return PyErr_Occurred() ? -1 : last;
 }
 
+/* --- per-code breakpoint lines (the hot path of every LINE event) ------- *
+ *
+ * A code object that may break (see below) gets an entry here, made once per
+ * breakpoint generation: the breakpoint lines of its file, each with its
+ * list of breakpoints (bdb's Breakpoint.bplist[file, line]). A LINE event in
+ * it then costs a pointer-hash probe and a scan of a few ints, instead of a
+ * file-name canonicalization, a walk of Python lists and a tuple-keyed
+ * lookup. Entries hold strong references (so a freed code object's address
+ * can never alias an entry); they all go when the breakpoints change (every
+ * change bumps the generation) or the engine detaches. */
+
+#define CI_MAXLINES 8
+
+typedef struct {
+    PyObject *code;     /* strong; NULL marks an empty slot */
+    int first;          /* co_firstlineno */
+    int n;              /* lines[] used; -1: too many, take the slow path */
+    int lines[CI_MAXLINES];
+    PyObject *bps[CI_MAXLINES];   /* strong: the breakpoint list of each line */
+} CodeInfo;
+
+static struct {
+    CodeInfo *slots;
+    size_t cap, used;
+    uint64_t gen;
+} ci;
+
+static inline size_t
+ci_hash(PyObject *code, size_t cap)
+{
+    return (size_t)(((uintptr_t)code >> 4) * (uintptr_t)0x9E3779B97F4A7C15ull) & (cap - 1);
+}
+
+static void
+ci_entry_clear(CodeInfo *e)
+{
+    for (int i = 0; i < e->n; i++)
+        Py_XDECREF(e->bps[i]);
+    Py_XDECREF(e->code);
+}
+
+/* Drop every entry. The table is emptied before any reference is released:
+ * a code object's dealloc can run Python code (weakref callbacks), which may
+ * come back here. */
+static void
+ci_clear(void)
+{
+    CodeInfo *slots = ci.slots;
+    size_t cap = ci.cap;
+    ci.slots = NULL;
+    ci.cap = ci.used = 0;
+    for (size_t i = 0; i < cap; i++)
+        if (slots[i].code)
+            ci_entry_clear(&slots[i]);
+    PyMem_RawFree(slots);
+}
+
+static CodeInfo *
+ci_find(ModState *st, PyObject *code)
+{
+    if (ci.gen != st->bp_generation) {
+        ci_clear();
+        ci.gen = st->bp_generation;
+    }
+    if (!ci.slots)
+        return NULL;
+    for (size_t i = ci_hash(code, ci.cap);; i = (i + 1) & (ci.cap - 1)) {
+        if (ci.slots[i].code == code)
+            return &ci.slots[i];
+        if (!ci.slots[i].code)
+            return NULL;
+    }
+}
+
+/* bdb's Breakpoint.bplist[file, line], borrowed, or NULL (maybe with an error). */
+static PyObject *
+bplist_at(ModState *st, PyObject *canon, int line)
+{
+    PyObject *ln = PyLong_FromLong(line);
+    PyObject *key = ln ? PyTuple_Pack(2, canon, ln) : NULL;
+    Py_XDECREF(ln);
+    if (!key)
+        return NULL;
+    PyObject *lst = PyDict_GetItemWithError(st->bplist, key);
+    Py_DECREF(key);
+    return lst;
+}
+
+/* Remember `code` as one that may break; `lines` is its file's list. Any
+ * failure only means no entry: the slow path stays correct. */
+static void
+ci_insert(ModState *st, PyObject *code, PyObject *canon, PyObject *lines)
+{
+    if (ci_find(st, code) || PyList_GET_SIZE(lines) > CI_MAXLINES)
+        return;
+    CodeInfo e = {0};
+    e.first = ((PyCodeObject *)code)->co_firstlineno;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
+        long v = PyLong_AsLong(PyList_GET_ITEM(lines, i));
+        PyObject *lst = v == -1 && PyErr_Occurred() ? NULL : bplist_at(st, canon, (int)v);
+        if (!lst) {
+            PyErr_Clear();
+            ci_entry_clear(&e);
+            return;
+        }
+        e.lines[e.n] = (int)v;
+        e.bps[e.n++] = Py_NewRef(lst);
+    }
+    if ((ci.used + 1) * 2 > ci.cap) {
+        size_t ncap = ci.cap ? ci.cap * 2 : 64;
+        CodeInfo *ns = PyMem_RawCalloc(ncap, sizeof(CodeInfo));
+        if (!ns) {
+            ci_entry_clear(&e);
+            return;
+        }
+        for (size_t i = 0; i < ci.cap; i++) {
+            if (!ci.slots[i].code)
+                continue;
+            size_t j = ci_hash(ci.slots[i].code, ncap);
+            while (ns[j].code)
+                j = (j + 1) & (ncap - 1);
+            ns[j] = ci.slots[i];
+        }
+        PyMem_RawFree(ci.slots);
+        ci.slots = ns;
+        ci.cap = ncap;
+    }
+    e.code = Py_NewRef(code);
+    size_t j = ci_hash(code, ci.cap);
+    while (ci.slots[j].code)
+        j = (j + 1) & (ci.cap - 1);
+    ci.slots[j] = e;
+    ci.used++;
+}
+
+int
+Engine_code_breaks(ModState *st, PyObject *code, int line, PyObject **bps_out)
+{
+    if (bps_out)
+        *bps_out = NULL;
+    if (PyDict_GET_SIZE(st->breaks) == 0)
+        return 0;
+    CodeInfo *e = ci_find(st, code);
+    if (e) {
+        PyObject *on_line = NULL, *on_first = NULL;
+        for (int i = 0; i < e->n; i++) {
+            if (e->lines[i] == line)
+                on_line = e->bps[i];
+            if (e->lines[i] == e->first)
+                on_first = e->bps[i];
+        }
+        int r = (on_line ? BRK_LINE : 0) | (on_first ? BRK_FIRST : 0);
+        if (r && bps_out)
+            *bps_out = Py_NewRef(on_line ? on_line : on_first);
+        return r;
+    }
+    int first = ((PyCodeObject *)code)->co_firstlineno;
+    PyObject *canon = Engine_canonic(st, ((PyCodeObject *)code)->co_filename);
+    if (!canon)
+        return -1;
+    int a = Engine_line_has_break(st, canon, line);
+    int b = a < 0 ? 0 : Engine_line_has_break(st, canon, first);
+    int r = a < 0 || b < 0 ? -1 : (a ? BRK_LINE : 0) | (b ? BRK_FIRST : 0);
+    if (r > 0 && bps_out) {
+        PyObject *lst = bplist_at(st, canon, a ? line : first);
+        if (lst)
+            *bps_out = Py_NewRef(lst);
+        else
+            r = PyErr_Occurred() ? -1 : 0;
+    }
+    Py_DECREF(canon);
+    return r;
+}
+
 /* Can a breakpoint fire in `code`? Its file must hold a breakpoint on a
  * line within the code's own span (nested functions make this a superset,
  * which only costs a few extra events). */
@@ -150,27 +324,36 @@ Engine_code_may_break(ModState *st, PyObject *code)
 {
     if (PyDict_GET_SIZE(st->breaks) == 0)
         return 0;
+    if (ci_find(st, code))
+        return 1;
     PyObject *canon = Engine_canonic(st, ((PyCodeObject *)code)->co_filename);
     if (!canon)
         return -1;
     PyObject *lines = PyDict_GetItemWithError(st->breaks, canon);
-    Py_DECREF(canon);
-    if (!lines)
+    if (!lines) {
+        Py_DECREF(canon);
         return PyErr_Occurred() ? -1 : 0;
-    int first = ((PyCodeObject *)code)->co_firstlineno, last = -2;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
+    }
+    Py_INCREF(lines);
+    int first = ((PyCodeObject *)code)->co_firstlineno, last = -2, may = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines) && !may; i++) {
         long v = PyLong_AsLong(PyList_GET_ITEM(lines, i));
         if (v < first)
             continue;
         if (last == -2) {
             last = code_last_line(code);
-            if (last < 0)
-                return -1;
+            if (last < 0) {
+                may = -1;
+                break;
+            }
         }
-        if (v <= last)
-            return 1;
+        may = v <= last;
     }
-    return 0;
+    if (may == 1)
+        ci_insert(st, code, canon, lines);
+    Py_DECREF(lines);
+    Py_DECREF(canon);
+    return may;
 }
 
 /* --- bdb predicates ------------------------------------------------------- */
@@ -241,10 +424,10 @@ stepping_thread(PdbObject *d)
 }
 
 static int
-break_here(PdbObject *d, PyObject *frame)
+break_here(PdbObject *d, PyObject *frame, int line)
 {
     /* Owned */
-    PyObject *code = NULL, *canon = NULL;
+    PyObject *code = NULL, *bps = NULL;
     ModState *st = Sleuth_state();
     int rc = 0;
 
@@ -253,24 +436,15 @@ break_here(PdbObject *d, PyObject *frame)
     code = Pdb_frame_code(frame);
     if (!code)
         return -1;
-    canon = Engine_canonic(st, ((PyCodeObject *)code)->co_filename);
-    if (!canon)
-        goto error;
-    int lineno = Pdb_frame_lineno(frame);
-    int has = Engine_line_has_break(st, canon, lineno);
-    if (has < 0)
-        goto error;
-    if (!has) {
-        lineno = ((PyCodeObject *)code)->co_firstlineno;
-        has = Engine_line_has_break(st, canon, lineno);
-        if (has <= 0) {
-            rc = has;
-            goto done;
-        }
+    /* bdb: the line's own breakpoints, else the function's (its def line). */
+    int has = Engine_code_breaks(st, code, line, &bps);
+    if (has <= 0) {
+        rc = has;
+        goto done;
     }
     BreakpointObject *bp;
     int flag;
-    has = Breakpoint_effective(st, canon, lineno, frame, &bp, &flag);
+    has = Breakpoint_effective(st, bps, frame, line, &bp, &flag);
     if (has < 0)
         goto error;
     if (has && bp) {
@@ -287,7 +461,7 @@ break_here(PdbObject *d, PyObject *frame)
     }
 done:
     Py_XDECREF(code);
-    Py_XDECREF(canon);
+    Py_XDECREF(bps);
     return rc;
 error:
     rc = -1;
@@ -307,7 +481,7 @@ check_quit(PdbObject *d)
 /* --- dispatch ------------------------------------------------------------- */
 
 int
-Engine_dispatch_line(PdbObject *d, PyObject *frame)
+Engine_dispatch_line(PdbObject *d, PyObject *frame, int line)
 {
     if (d->quitting)
         return 0;
@@ -315,7 +489,9 @@ Engine_dispatch_line(PdbObject *d, PyObject *frame)
     if (stop < 0)
         return -1;
     if (!stop) {
-        stop = break_here(d, frame);
+        if (line < 0)
+            line = Pdb_frame_lineno(frame);
+        stop = break_here(d, frame, line);
         if (stop < 0)
             return -1;
     }
@@ -535,6 +711,7 @@ Engine_detach(void)
         st->backend_attached = 0;
     }
     Py_CLEAR(st->active);
+    ci_clear();
     return rc;
 }
 

@@ -12,7 +12,7 @@
 #include "pythread.h"
 
 /* Dispatch: 0 to go on, -1 with an exception set (BdbQuit to abandon). */
-int Engine_dispatch_line(PdbObject *d, PyObject *frame);
+int Engine_dispatch_line(PdbObject *d, PyObject *frame, int line);   /* line < 0: the frame's */
 int Engine_dispatch_call(PdbObject *d, PyObject *frame);
 int Engine_dispatch_return(PdbObject *d, PyObject *frame, PyObject *retval);
 int Engine_dispatch_exception(PdbObject *d, PyObject *frame, PyObject *exc);
@@ -40,6 +40,13 @@ int Engine_file_has_breaks(ModState *st, PyObject *canonical);
 int Engine_line_has_break(ModState *st, PyObject *canonical, int line);
 PyObject *Engine_canonic(ModState *st, PyObject *filename);   /* new ref */
 int Engine_code_may_break(ModState *st, PyObject *code);       /* file has breaks */
+/* Breakpoints a LINE event at `line` of `code` may hit: BRK_LINE (on the line
+ * itself) | BRK_FIRST (on the def line: function breakpoints), 0, or -1.
+ * With bps_out, a hit also returns the list of breakpoints there, the line's
+ * own if any, else the def line's (new ref). */
+#define BRK_LINE 1
+#define BRK_FIRST 2
+int Engine_code_breaks(ModState *st, PyObject *code, int line, PyObject **bps_out);
 int Engine_is_generator_code(PyObject *code);
 
 /* Breakpoints changed: re-arm code that is running or will run. */

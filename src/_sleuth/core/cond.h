@@ -1,0 +1,28 @@
+/* cond.h — breakpoint conditions evaluated without the interpreter.
+ *
+ * bdb evaluates a condition with eval() on every hit: a function object, a
+ * frame and a trip through the eval loop for `n == -1`. Most conditions are
+ * names, constants, attribute and item access, arithmetic, comparisons,
+ * boolean operators and plain calls; those are compiled once, from the
+ * condition's AST, into a small tree that C walks with the same C-API calls
+ * the interpreter makes (PyObject_RichCompare, PyNumber_Add, ...), names
+ * resolved through the same locals mapping, globals and builtins, in the
+ * same order. Anything else (comprehensions, lambdas, f-strings, walrus,
+ * keyword arguments, frame-introspecting builtins) keeps the eval() path.
+ */
+#ifndef SLEUTH_COND_H
+#define SLEUTH_COND_H
+#include <Python.h>
+
+typedef struct CondNode CondNode;
+
+/* The compiled form of `source`, or NULL when it is not a simple condition
+ * (never with an exception set). */
+CondNode *Cond_compile(PyObject *source);
+void Cond_free(CondNode *node);
+
+/* The condition's value (new reference), or NULL with an exception set, as
+ * eval(source, globals, locals) would give. */
+PyObject *Cond_eval(CondNode *node, PyObject *globals, PyObject *locals);
+
+#endif
