@@ -39,19 +39,38 @@ static int trace_cb(PyObject *mod, PyFrameObject *frame, int what, PyObject *arg
 
 
 
-/* Can a breakpoint fire in `code`? Cached per code object in co_extra as
- * (generation << 1 | armed); the generation changes with the breakpoints. */
-static int
-code_armed(PyObject *code)
+/* co_extra's layout in 3.11 (private to codeobject.c): a size and the
+ * slots. Reading it directly saves a call per frame; Backend_install checks
+ * the layout against _PyCode_GetExtra once and falls back to the call if
+ * they ever disagree. */
+typedef struct {
+    Py_ssize_t ce_size;
+    void *ce_extras[1];
+} CodeExtra;
+static int direct_extra;
+
+static inline void *
+read_extra(PyCodeObject *code)
 {
+    if (direct_extra) {
+        CodeExtra *ex = (CodeExtra *)code->co_extra;
+        return ex && extra_index < ex->ce_size ? ex->ce_extras[extra_index] : NULL;
+    }
     void *extra = NULL;
-    ModState *st = g_st;
-    uintptr_t gen = ((uintptr_t)st->bp_generation) & (UINTPTR_MAX >> 1);
-    if (_PyCode_GetExtra(code, extra_index, &extra) == 0 && extra && ((uintptr_t)extra >> 1) == gen)
-        return (int)((uintptr_t)extra & 1);
-    /* Slow path (once per code and generation): keep any pending exception. */
+    if (_PyCode_GetExtra((PyObject *)code, extra_index, &extra) < 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    return extra;
+}
+
+/* Slow path of code_armed (once per code and generation); keeps any
+ * pending exception. */
+static int
+code_armed_slow(PyObject *code, uintptr_t gen)
+{
     PyObject *exc = PyErr_GetRaisedException();
-    int may = Engine_code_may_break(st, code);
+    int may = Engine_code_may_break(g_st, code);
     if (may < 0) {
         PyErr_Clear();
         may = 1;            /* when unsure, trace: correctness over speed */
@@ -59,6 +78,18 @@ code_armed(PyObject *code)
     _PyCode_SetExtra(code, extra_index, (void *)((gen << 1) | (uintptr_t)may));
     PyErr_SetRaisedException(exc);
     return may;
+}
+
+/* Can a breakpoint fire in `code`? Cached per code object in co_extra as
+ * (generation << 1 | armed); the generation changes with the breakpoints. */
+static inline int
+code_armed(PyCodeObject *code)
+{
+    uintptr_t gen = ((uintptr_t)g_st->bp_generation) & (UINTPTR_MAX >> 1);
+    uintptr_t extra = (uintptr_t)read_extra(code);
+    if (extra && (extra >> 1) == gen)
+        return (int)(extra & 1);
+    return code_armed_slow((PyObject *)code, gen);
 }
 
 static inline int
@@ -70,7 +101,7 @@ wants(PyObject *code)
         return 1;
     if (code == step_code1 || code == step_code2)
         return 1;
-    return code_armed(code);
+    return code_armed((PyCodeObject *)code);
 }
 
 /* Turn this thread's tracing on or off for the frame about to run. The
@@ -95,15 +126,14 @@ set_tracing(PyThreadState *ts, int on)
     }
 }
 
-static PyObject *
-eval_hook(PyThreadState *ts, struct _PyInterpreterFrame *frame, int throwflag)
+/* A frame that switches tracing on or off: set it for the frame, put the
+ * caller's state back afterwards. */
+static Py_NO_INLINE PyObject *
+eval_switching(PyThreadState *ts, struct _PyInterpreterFrame *frame, int throwflag,
+               int on, uint64_t gen)
 {
-    if (ts->c_tracefunc != NULL && ts->c_tracefunc != trace_cb)
-        return _PyEval_EvalFrameDefault(ts, frame, throwflag);   /* a foreign tracer owns it */
-    /* The caller's state, to put back as it was when nothing changed. */
     int was_on = ts->c_tracefunc == trace_cb;
-    uint64_t gen = g_gen;
-    set_tracing(ts, wants((PyObject *)frame->f_code));
+    set_tracing(ts, on);
     PyObject *res = _PyEval_EvalFrameDefault(ts, frame, throwflag);
     if (ts->c_tracefunc == NULL || ts->c_tracefunc == trace_cb) {
         if (gen == g_gen) {
@@ -115,6 +145,33 @@ eval_hook(PyThreadState *ts, struct _PyInterpreterFrame *frame, int throwflag)
             set_tracing(ts, caller != NULL && wants((PyObject *)caller->f_code));
         }
     }
+    return res;
+}
+
+static Py_NO_INLINE void
+redecide_caller(PyThreadState *ts)
+{
+    if (ts->c_tracefunc == NULL || ts->c_tracefunc == trace_cb) {
+        struct _PyInterpreterFrame *caller = ts->cframe->current_frame;
+        set_tracing(ts, caller != NULL && wants((PyObject *)caller->f_code));
+    }
+}
+
+static PyObject *
+eval_hook(PyThreadState *ts, struct _PyInterpreterFrame *frame, int throwflag)
+{
+    Py_tracefunc tf = ts->c_tracefunc;
+    if (tf != NULL && tf != trace_cb)
+        return _PyEval_EvalFrameDefault(ts, frame, throwflag);   /* a foreign tracer owns it */
+    uint64_t gen = g_gen;
+    int on = wants((PyObject *)frame->f_code);
+    if (on || tf != NULL || ts->cframe->use_tracing || ts->c_profilefunc)
+        return eval_switching(ts, frame, throwflag, on, gen);
+    /* The common case: an untraced frame called from an untraced one.
+     * Nothing to switch, nothing to put back. */
+    PyObject *res = _PyEval_EvalFrameDefault(ts, frame, throwflag);
+    if (gen != g_gen)
+        redecide_caller(ts);
     return res;
 }
 
@@ -185,6 +242,17 @@ Backend_install(ModState *st)
         extra_index = _PyEval_RequestCodeExtraIndex(NULL);
         if (extra_index < 0)
             return -1;
+        /* Check the direct co_extra read against the API on a code object of
+         * our own before trusting it. */
+        PyObject *probe = (PyObject *)PyCode_NewEmpty("<sleuth>", "<probe>", 1);
+        void *got = NULL;
+        if (probe && _PyCode_SetExtra(probe, extra_index, (void *)(uintptr_t)0x5A) == 0 &&
+            _PyCode_GetExtra(probe, extra_index, &got) == 0 && got == (void *)(uintptr_t)0x5A) {
+            CodeExtra *ex = (CodeExtra *)((PyCodeObject *)probe)->co_extra;
+            direct_extra = ex && ex->ce_size > extra_index && ex->ce_extras[extra_index] == got;
+        }
+        Py_XDECREF(probe);
+        PyErr_Clear();
     }
     PyThreadState *me = PyThreadState_Get();
     _PyInterpreterState_SetEvalFrameFunc(me->interp, eval_hook);
