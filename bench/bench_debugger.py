@@ -37,7 +37,9 @@ OTHER_LINE = line_of(OTHER, "# OTHER_LINE")
 def run(tool, workload, commands=(), stdin="", scale=0):
     env = dict(os.environ, PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.pop("PYTHONBREAKPOINT", None)
-    if tool == "plain":
+    if tool == "empty-hook":
+        env["SLEUTH_BENCH_EMPTY_HOOK"] = "1"
+    if tool in ("plain", "empty-hook"):
         cmd = [sys.executable, WORK, workload, str(scale)]
     else:
         cmd = [sys.executable, "-m", tool]
@@ -96,6 +98,13 @@ def main():
         for label, cmds in cases:
             plain, r = paired_ratios(args.reps, tools, wl, cmds)
             row = [v, wl, label, "%.3fs" % plain] + ["%.2fx" % r[t] for t in tools]
+            rows.append(row)
+            print(" | ".join(row), flush=True)
+    if sys.version_info < (3, 12):
+        # The floor for any PEP 523 hook: an empty one, no debugger at all.
+        for wl in ("fib", "raise"):
+            plain, r = paired_ratios(args.reps, ["empty-hook"], wl, [])
+            row = [v, wl, "empty PEP 523 hook, no debugger (floor)", "%.3fs" % plain, "-", "%.2fx" % r["empty-hook"]]
             rows.append(row)
             print(" | ".join(row), flush=True)
     # A false condition on fib's hottest line.

@@ -110,6 +110,8 @@ SCENARIOS = {
     "debug_recursive": ("basic.py", ["b 34", "c", "debug fib(2)", "s", "n", "p n", "c", "p f", "q"], None),
     "recursion_next_stays": ("basic.py", ["b 25", "c", "n", "n", "w", "q"], None),
 
+    "interact": ("basic.py", ["b 17", "c", "interact", "v * 10", "acc = 99", "1/0", "print(sorted(locals())[:3])"],
+                 None),
     # Conditions: each shape against pdb (sleuth evaluates simple ones in C).
     "cond_plain": ("conds.py", ["b 27, i == 3", "c", "p i", "c", "p i", "c", "p i", "q"], None),
     "cond_boolops": ("conds.py", ["b 27, i % 2 == 0 and name.startswith('g') or i == 5", "c", "p i", "c", "p i", "c", "p i", "q"], None),

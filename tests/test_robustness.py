@@ -46,6 +46,19 @@ def test_breakpoint_in_worker_thread(progdir):
     assert "worker result 10" in r.stdout
 
 
+@pytest.mark.parametrize("leave", ["exit()", "raise SystemExit(3)"])
+def test_exit_inside_interact_returns_to_the_debugger(progdir, leave):
+    """pdb 3.11/3.12 let a SystemExit out of `interact` end the program;
+    sleuth keeps it in the console on every version (3.13's pdb does too)."""
+    commands = ["b 17", "c", "interact", leave, "p v", "cl 1", "c", "q"]
+    r = run_python(["-m", "sleuth", "basic.py"], input="\n".join(commands) + "\n", cwd=progdir,
+                   timeout=60)
+    assert "(Pdb) 1\n" in r.stdout, r.stdout
+    assert "The program exited via sys.exit()" not in r.stdout
+    assert "The program finished and will be restarted" in r.stdout
+    assert r.returncode == 0
+
+
 def random_line(rng):
     word = rng.choice(COMMAND_WORDS)
     args = " ".join(rng.choice(ARG_PIECES) for _ in range(rng.randint(0, 3)))

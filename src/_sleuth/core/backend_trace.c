@@ -342,4 +342,27 @@ Backend_uninstall(ModState *st)
     return 0;
 }
 
+/* For bench/: the same frame-evaluation hook with nothing in it, to measure
+ * what any PEP 523 hook costs by itself (CPython stops inlining calls). */
+static PyObject *
+empty_hook(PyThreadState *ts, struct _PyInterpreterFrame *frame, int throwflag)
+{
+    return _PyEval_EvalFrameDefault(ts, frame, throwflag);
+}
+
+PyObject *
+Backend_empty_hook_py(PyObject *mod, PyObject *on)
+{
+    SLEUTH_UNUSED(mod);
+    int yes = PyObject_IsTrue(on);
+    if (yes < 0)
+        return NULL;
+    if (hook_installed) {
+        PyErr_SetString(PyExc_RuntimeError, "the debugger's hook is installed");
+        return NULL;
+    }
+    _PyInterpreterState_SetEvalFrameFunc(PyThreadState_Get()->interp, yes ? empty_hook : NULL);
+    Py_RETURN_NONE;
+}
+
 #endif /* SLEUTH_PY311 */

@@ -1069,33 +1069,102 @@ do_undisplay(PdbObject *self, PyObject *arg)
     NOTHING();
 }
 
+#if SLEUTH_PY313
+/* 3.13's console writes (prompts' echo aside: banners, tracebacks) go to
+ * pdb's stdout, not stderr. */
+static PyObject *
+interact_write(PyObject *self, PyObject *data)
+{
+    if (Pdb_write((PdbObject *)self, data) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef interact_write_def = {"write", interact_write, METH_O, NULL};
+#else
+/* exit() / quit() inside the console: site's versions close sys.stdin
+ * first, which ends the debugger's session too. These only leave the
+ * console, as 3.13's pdb does. */
+static PyObject *
+console_exit(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    SLEUTH_UNUSED(self);
+    if (nargs > 1) {
+        PyErr_Format(PyExc_TypeError, "exit() takes at most 1 argument (%zd given)", nargs);
+        return NULL;
+    }
+    PyErr_SetObject(PyExc_SystemExit, nargs ? args[0] : Py_None);
+    return NULL;
+}
+
+static PyMethodDef console_exit_defs[] = {
+    {"exit", (PyCFunction)(void (*)(void))console_exit, METH_FASTCALL, NULL},
+    {"quit", (PyCFunction)(void (*)(void))console_exit, METH_FASTCALL, NULL},
+};
+#endif
+
+/* interact: a console on a copy of the frame's globals and locals. 3.11 and
+ * 3.12 use code.interact("*interactive*"); 3.13 a console whose output goes
+ * to pdb's stdout, with its own banner and exit message, where exit() ends
+ * only the console. sleuth also keeps a SystemExit from the console in the
+ * debugger on every version: the program being debugged goes on. */
 static PyObject *
 do_interact(PdbObject *self, PyObject *arg)
 {
     SLEUTH_UNUSED(arg);
-    PyObject *g = curglobals(self);
+    /* Owned */
+    PyObject *g = NULL, *ns = NULL, *code = NULL, *r = NULL;
+
+    g = curglobals(self);
     if (!g)
         return NULL;
-    PyObject *ns = PyDict_Copy(g);
-    Py_DECREF(g);
-    if (!ns || PyDict_Update(ns, self->curframe_locals) < 0) {
-        Py_XDECREF(ns);
-        return NULL;
-    }
-    PyObject *code = PyImport_ImportModule("code");
-    PyObject *r = NULL;
-    if (code) {
-        PyObject *kw = Py_BuildValue("{s:O}", "local", ns);
-        PyObject *f = PyObject_GetAttrString(code, "interact");
-        PyObject *a = Py_BuildValue("(s)", "*interactive*");
-        if (kw && f && a)
-            r = PyObject_Call(f, a, kw);
+    ns = PyDict_Copy(g);
+    if (!ns || PyDict_Update(ns, self->curframe_locals) < 0)
+        goto done;
+    code = PyImport_ImportModule("code");
+    if (!code)
+        goto done;
+#if SLEUTH_PY313
+    {
+        PyObject *cls = PyObject_GetAttrString(code, "InteractiveConsole");
+        PyObject *kw = Py_BuildValue("{s:O,s:O}", "locals", ns, "local_exit", Py_True);
+        PyObject *empty = PyTuple_New(0);
+        PyObject *console = cls && kw && empty ? PyObject_Call(cls, empty, kw) : NULL;
+        PyObject *w = console ? PyCFunction_New(&interact_write_def, (PyObject *)self) : NULL;
+        if (w && PyObject_SetAttrString(console, "write", w) == 0)
+            r = PyObject_CallMethod(console, "interact", "ss", "*pdb interact start*",
+                                    "*exit from pdb interact command*");
+        Py_XDECREF(w);
+        Py_XDECREF(console);
+        Py_XDECREF(empty);
         Py_XDECREF(kw);
-        Py_XDECREF(f);
-        Py_XDECREF(a);
-        Py_DECREF(code);
+        Py_XDECREF(cls);
     }
-    Py_DECREF(ns);
+#else
+    for (int i = 0; i < 2; i++) {
+        /* Only where the name would reach the builtin: the program's own
+         * exit or quit stays as it is. */
+        PyObject *f = NULL;
+        const char *name = console_exit_defs[i].ml_name;
+        int has = PyDict_GetItemStringRef(ns, name, &f);
+        Py_XDECREF(f);
+        if (has < 0)
+            goto done;
+        if (has)
+            continue;
+        f = PyCFunction_New(&console_exit_defs[i], NULL);
+        if (!f || PyDict_SetItemString(ns, name, f) < 0) {
+            Py_XDECREF(f);
+            goto done;
+        }
+        Py_DECREF(f);
+    }
+    r = PyObject_CallMethod(code, "interact", "sOOO", "*interactive*", Py_None, ns, Py_None);
+#endif
+done:
+    Py_XDECREF(code);
+    Py_XDECREF(ns);
+    Py_DECREF(g);
     if (!r) {
         if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
             PyErr_Clear();

@@ -80,5 +80,8 @@ int Backend_install(ModState *st);
 int Backend_update(ModState *st, PdbObject *d);
 int Backend_uninstall(ModState *st);
 int Backend_arm_code(ModState *st, PyObject *code, int events);
+#if SLEUTH_PY311
+PyObject *Backend_empty_hook_py(PyObject *mod, PyObject *on);   /* bench only */
+#endif
 
 #endif

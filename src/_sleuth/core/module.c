@@ -11,6 +11,10 @@ PyObject *Sleuth_module = NULL;
 PyDoc_STRVAR(main_doc, "main(argv, /)\n--\n\nRun the sleuth command line; returns the exit status.");
 
 static PyMethodDef module_methods[] = {
+#if SLEUTH_PY311
+    {"_empty_eval_hook", (PyCFunction)Backend_empty_hook_py, METH_O,
+     "Benchmarks only: install (True) or remove an empty PEP 523 hook."},
+#endif
     {"main", (PyCFunction)Cli_main_py, METH_O, main_doc},
     {"set_trace", (PyCFunction)(void (*)(void))Api_set_trace_py, METH_VARARGS | METH_KEYWORDS,
      "set_trace(*, header=None, commands=None)\n--\n\nEnter the debugger at the calling frame."},

@@ -54,6 +54,18 @@ write_linev(PdbObject *self, const char *prefix, const char *fmt, va_list va)
     return r;
 }
 
+/* print(str(text), end='', file=self.stdout) */
+int
+Pdb_write(PdbObject *self, PyObject *text)
+{
+    PyObject *s = PyObject_Str(text);
+    if (!s)
+        return -1;
+    int r = write_text(self, s);
+    Py_DECREF(s);
+    return r;
+}
+
 int
 Pdb_message(PdbObject *self, PyObject *text)
 {

@@ -69,6 +69,7 @@ int Pdb_user_exception(PdbObject *self, PyObject *frame, PyObject *exc);
 
 /* Output: pdb's message()/error() to self.stdout. */
 int Pdb_message(PdbObject *self, PyObject *text);
+int Pdb_write(PdbObject *self, PyObject *text);       /* no newline */
 int Pdb_messagef(PdbObject *self, const char *fmt, ...);
 int Pdb_errorf(PdbObject *self, const char *fmt, ...);
 int Pdb_error_obj(PdbObject *self, PyObject *text);
