@@ -110,6 +110,9 @@ SCENARIOS = {
     "debug_recursive": ("basic.py", ["b 34", "c", "debug fib(2)", "s", "n", "p n", "c", "p f", "q"], None),
     "recursion_next_stays": ("basic.py", ["b 25", "c", "n", "n", "w", "q"], None),
 
+    "help_pdb": ("basic.py", ["help pdb", "help exec", "q"], None),
+    "source_builtins_and_bad": ("basic.py", ["source len", "source sys", "source 1", "source nosuch", "source ",
+                                             "q"], None),
     "interact": ("basic.py", ["b 17", "c", "interact", "v * 10", "acc = 99", "1/0", "print(sorted(locals())[:3])"],
                  None),
     # Conditions: each shape against pdb (sleuth evaluates simple ones in C).

@@ -111,6 +111,32 @@ sleuth_only(const char *cmd)
     return 0;
 }
 
+/* `help pdb`: pdb pages its module documentation (the introduction and
+ * every command's help, as that version's pdb module holds it) with pydoc's
+ * pager, on sys.stdout. The text is the standard library's own, read from
+ * the pdb module as data. */
+static PyObject *
+help_pdb(void)
+{
+    PyObject *pdb = PyImport_ImportModule("pdb");
+    PyObject *doc = pdb ? PyObject_GetAttrString(pdb, "__doc__") : NULL;
+    Py_XDECREF(pdb);
+    if (!doc)
+        return NULL;
+    PyObject *r = NULL;
+    if (doc == Py_None) {
+        PyErr_SetString(PyExc_RuntimeError, "no documentation (python -OO)");
+    } else {
+        PyObject *pydoc = PyImport_ImportModule("pydoc");
+        if (pydoc) {
+            r = PyObject_CallMethod(pydoc, "pager", "O", doc);
+            Py_DECREF(pydoc);
+        }
+    }
+    Py_DECREF(doc);
+    return r;
+}
+
 PyObject *
 Cmd_do_help(PdbObject *self, PyObject *arg)
 {
@@ -164,10 +190,12 @@ Cmd_do_help(PdbObject *self, PyObject *arg)
     const char *name = PyUnicode_AsUTF8(arg);
     if (!name)
         return NULL;
-    if (strcmp(name, "exec") == 0 || strcmp(name, "pdb") == 0) {
+    if (strcmp(name, "pdb") == 0)
+        return help_pdb();
+    if (strcmp(name, "exec") == 0) {
         const char *t = Help_text(name);
-        if (t)
-            Pdb_messagef(self, "%s", t);
+        if (t && Pdb_messagef(self, "%s", t) < 0)
+            return NULL;
         Py_RETURN_NONE;
     }
     PyObject *attr = PyUnicode_FromFormat("do_%s", name);
