@@ -59,6 +59,16 @@ def test_exit_inside_interact_returns_to_the_debugger(progdir, leave):
     assert r.returncode == 0
 
 
+def test_breakpoint_in_a_loop_another_thread_is_already_running(progdir):
+    """The breakpoint is set while the worker already runs the loop: its
+    running frame must start reporting (3.11: its C frames are re-tuned)."""
+    commands = ["b 14", "c", "p threading.current_thread().name", "cl 1", "!stop.set()", "c"]
+    r = run_python(["spinner.py"], input="\n".join(commands) + "\n", cwd=progdir, timeout=60)
+    assert "spinner.py(14)spin()" in r.stdout, r.stdout + r.stderr
+    assert "'spinner'" in r.stdout
+    assert "stopped" in r.stdout
+
+
 def random_line(rng):
     word = rng.choice(COMMAND_WORDS)
     args = " ".join(rng.choice(ARG_PIECES) for _ in range(rng.randint(0, 3)))

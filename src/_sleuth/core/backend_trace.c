@@ -92,16 +92,23 @@ code_armed(PyCodeObject *code)
     return code_armed_slow((PyObject *)code, gen);
 }
 
+/* Should a frame of `code` be traced in thread `tid` (0: the calling one)? */
 static inline int
-wants(PyObject *code)
+wants_in(PyObject *code, unsigned long tid)
 {
     if (!g_on)
         return 0;
-    if (g_step_all && g_step_thread == PyThread_get_thread_ident())
+    if (g_step_all && g_step_thread == (tid ? tid : PyThread_get_thread_ident()))
         return 1;
     if (code == step_code1 || code == step_code2)
         return 1;
     return code_armed((PyCodeObject *)code);
+}
+
+static inline int
+wants(PyObject *code)
+{
+    return wants_in(code, 0);
 }
 
 /* Turn this thread's tracing on or off for the frame about to run. The
@@ -271,11 +278,11 @@ retune_running(PyThreadState *ts)
     if (ts->c_tracefunc != NULL && ts->c_tracefunc != trace_cb)
         return;
     struct _PyInterpreterFrame *cur = ts->cframe->current_frame;
-    set_tracing(ts, cur && wants((PyObject *)cur->f_code));
+    set_tracing(ts, cur && wants_in((PyObject *)cur->f_code, ts->thread_id));
     for (_PyCFrame *cf = ts->cframe->previous; cf; cf = cf->previous) {
         int want = 0;
         for (struct _PyInterpreterFrame *g = cf->current_frame; g && !want; g = g->previous) {
-            want = wants((PyObject *)g->f_code);
+            want = wants_in((PyObject *)g->f_code, ts->thread_id);
             if (cf->previous && g == cf->previous->current_frame)
                 break;
         }
@@ -301,7 +308,12 @@ Backend_update(ModState *st, PdbObject *d)
     g_step_all = (d->stopframe == NULL || d->stopframe == Py_None) && !d->quitting;
     g_step_thread = d->step_thread ? d->step_thread : PyThread_get_thread_ident();
     g_gen++;
-    retune_running(PyThreadState_Get());
+    /* Every thread: a breakpoint may have been set in a loop another thread
+     * is running right now. They all wait for the GIL we hold, so their C
+     * frames' flags can be rewritten safely. */
+    PyThreadState *me = PyThreadState_Get();
+    for (PyThreadState *t = PyInterpreterState_ThreadHead(me->interp); t; t = PyThreadState_Next(t))
+        retune_running(t);
     return 0;
 }
 
