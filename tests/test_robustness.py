@@ -69,6 +69,19 @@ def test_breakpoint_in_a_loop_another_thread_is_already_running(progdir):
     assert "stopped" in r.stdout
 
 
+def test_condition_that_deletes_its_own_breakpoint(progdir):
+    """A condition runs Python code: one that deletes the breakpoint being
+    evaluated (pdb 3.12 crashes on this) stops once, then the breakpoint is
+    gone and the program finishes."""
+    cond = "__import__('sleuth').Breakpoint.bpbynumber[1].deleteMe() or True"
+    commands = ["b 17, " + cond, "c", "p v", "b", "c", "q"]
+    r = run_python(["-m", "sleuth", "basic.py"], input="\n".join(commands) + "\n", cwd=progdir,
+                   timeout=60)
+    assert "(Pdb) 1\n(Pdb) (Pdb) " in r.stdout, r.stdout + r.stderr
+    assert "The program finished and will be restarted" in r.stdout
+    assert r.returncode == 0
+
+
 def random_line(rng):
     word = rng.choice(COMMAND_WORDS)
     args = " ".join(rng.choice(ARG_PIECES) for _ in range(rng.randint(0, 3)))

@@ -93,7 +93,7 @@ code_armed(PyCodeObject *code)
 }
 
 /* Should a frame of `code` be traced in thread `tid` (0: the calling one)? */
-static inline int
+static inline __attribute__((always_inline)) int
 wants_in(PyObject *code, unsigned long tid)
 {
     if (!g_on)

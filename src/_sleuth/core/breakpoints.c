@@ -284,84 +284,90 @@ checkfuncname(BreakpointObject *b, PyObject *frame, int f_lineno)
     return b->func_first_executable_line == f_lineno;
 }
 
+/* One breakpoint's verdict, bdb.effective's loop body: -1 error, 0 skip,
+ * 1 fires (flag: may delete a temporary), 2 fires after a failed condition
+ * (bdb keeps the temporary as a hint). */
+static int
+effective_one(ModState *st, BreakpointObject *b, PyObject *frame, int f_lineno)
+{
+    if (!b->enabled)
+        return 0;
+    int ok = checkfuncname(b, frame, f_lineno);
+    if (ok <= 0)
+        return ok;
+    b->hits++;
+    if (b->cond == Py_None || PyUnicode_GET_LENGTH(b->cond) == 0) {
+        if (b->ignore > 0) {
+            b->ignore--;
+            return 0;
+        }
+        return 1;
+    }
+    if (!b->cond_code)
+        return 2;          /* a condition that does not compile stops */
+    /* Conditional: compiled once, evaluated in the frame's namespaces. */
+    PyObject *globals, *locals, *val = NULL;
+    if (PyFrame_Check(frame)) {
+        globals = PyFrame_GetGlobals((PyFrameObject *)frame);
+        locals = PyFrame_GetLocals((PyFrameObject *)frame);
+    } else {
+        globals = PyObject_GetAttr(frame, st->str_f_globals);
+        locals = globals ? PyObject_GetAttr(frame, st->str_f_locals) : NULL;
+    }
+    if (locals)
+        val = b->cond_fast ? Cond_eval(b->cond_fast, globals, locals)
+                           : PyEval_EvalCode(b->cond_code, globals, locals);
+    int truth = val ? PyObject_IsTrue(val) : -1;
+    Py_XDECREF(val);
+    Py_XDECREF(globals);
+    Py_XDECREF(locals);
+    if (truth < 0) {
+        if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+            return -1;
+        PyErr_Clear();
+        return 2;
+    }
+    if (!truth)
+        return 0;
+    if (b->ignore > 0) {
+        b->ignore--;
+        return 0;
+    }
+    return 1;
+}
+
 int
 Breakpoint_effective(ModState *st, PyObject *bps, PyObject *frame, int f_lineno,
                      BreakpointObject **bp_out, int *flag_out)
 {
-    /* Owned */
-    PyObject *possibles = NULL, *locals = NULL, *globals = NULL, *val = NULL;
-    int rc = 0;
-
     *bp_out = NULL;
     *flag_out = 0;
-    possibles = PyList_GetSlice(bps, 0, PY_SSIZE_T_MAX);   /* conditions may edit it */
-    if (!possibles)
+    /* Conditions run Python code that may edit the list or delete the
+     * breakpoints: walk strong references taken before the first one. */
+    PyObject *small[4], **refs = small;
+    Py_ssize_t n = PyList_GET_SIZE(bps);
+    if (n > 4 && !(refs = PyMem_Malloc((size_t)n * sizeof(PyObject *)))) {
+        PyErr_NoMemory();
         return -1;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(possibles); i++) {
-        BreakpointObject *b = (BreakpointObject *)PyList_GET_ITEM(possibles, i);
-        if (!b->enabled)
-            continue;
-        int ok = checkfuncname(b, frame, f_lineno);
-        if (ok < 0)
-            goto error;
-        if (!ok)
-            continue;
-        b->hits++;
-        if (b->cond == Py_None || PyUnicode_GET_LENGTH(b->cond) == 0) {
-            if (b->ignore > 0) {
-                b->ignore--;
-                continue;
-            }
-            *bp_out = b;
-            *flag_out = 1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        refs[i] = Py_NewRef(PyList_GET_ITEM(bps, i));
+    int rc = 0;
+    for (Py_ssize_t i = 0; i < n && rc == 0; i++) {
+        int v = effective_one(st, (BreakpointObject *)refs[i], frame, f_lineno);
+        if (v < 0) {
+            rc = -1;
+        } else if (v > 0) {
+            *bp_out = (BreakpointObject *)Py_NewRef(refs[i]);
+            *flag_out = v == 1;
             rc = 1;
-            break;
-        }
-        /* Conditional: compiled once, evaluated in the frame's namespaces. */
-        if (!b->cond_code) {
-            *bp_out = b;      /* bdb: an error in the condition stops, keeps tbreaks */
-            rc = 1;
-            break;
-        }
-        if (PyFrame_Check(frame)) {
-            globals = PyFrame_GetGlobals((PyFrameObject *)frame);
-            locals = PyFrame_GetLocals((PyFrameObject *)frame);
-        } else {
-            globals = PyObject_GetAttr(frame, st->str_f_globals);
-            locals = globals ? PyObject_GetAttr(frame, st->str_f_locals) : NULL;
-        }
-        if (locals)
-            val = b->cond_fast ? Cond_eval(b->cond_fast, globals, locals)
-                               : PyEval_EvalCode(b->cond_code, globals, locals);
-        int truth = val ? PyObject_IsTrue(val) : -1;
-        Py_CLEAR(val);
-        Py_CLEAR(globals);
-        Py_CLEAR(locals);
-        if (truth < 0) {
-            if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) == 0)
-                PyErr_Clear();
-            else
-                goto error;
-            *bp_out = b;
-            rc = 1;
-            break;
-        }
-        if (truth) {
-            if (b->ignore > 0) {
-                b->ignore--;
-            } else {
-                *bp_out = b;
-                *flag_out = 1;
-                rc = 1;
-                break;
-            }
         }
     }
-    Py_DECREF(possibles);
+    for (Py_ssize_t i = 0; i < n; i++)
+        Py_DECREF(refs[i]);
+    if (refs != small)
+        PyMem_Free(refs);
     return rc;
-error:
-    Py_XDECREF(possibles);
-    return -1;
 }
 
 /* --- Python surface (bdb.Breakpoint attributes) --------------------------- */
@@ -479,6 +485,10 @@ Breakpoint_init_type(PyObject *module, ModState *st)
     st->breaks = PyDict_New();
     st->bp_next = 1;
     if (!st->bpbynumber || !st->bplist || !st->breaks)
+        return -1;
+    /* bdb.Breakpoint's class attributes, the debugger's own tables. */
+    if (PyObject_SetAttrString((PyObject *)st->BreakpointType, "bpbynumber", st->bpbynumber) < 0 ||
+        PyObject_SetAttrString((PyObject *)st->BreakpointType, "bplist", st->bplist) < 0)
         return -1;
     return 0;
 }

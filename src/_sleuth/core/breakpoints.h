@@ -32,8 +32,8 @@ PyObject *Breakpoint_format(BreakpointObject *bp);   /* bpformat() */
 PyObject *Breakpoint_str(BreakpointObject *bp);
 
 /* bdb.effective(): which of the breakpoints `bps` (a bplist entry) fires
- * for frame at f_lineno. Returns 1 and sets bp_out and flag_out, 0 for
- * none, -1 on error. */
+ * for frame at f_lineno. Returns 1 and sets bp_out (a new reference) and
+ * flag_out, 0 for none, -1 on error. */
 int Breakpoint_effective(ModState *st, PyObject *bps, PyObject *frame, int f_lineno,
                          BreakpointObject **bp_out, int *flag_out);
 

@@ -166,6 +166,7 @@ typedef struct {
 static struct {
     CodeInfo *slots;
     size_t cap, used;
+    size_t last;        /* slot of the last code found */
     uint64_t gen;
 } ci;
 
@@ -208,9 +209,14 @@ ci_find(ModState *st, PyObject *code)
     }
     if (!ci.slots)
         return NULL;
+    /* Events come in runs from the same code: check the last hit first. */
+    if (ci.last < ci.cap && ci.slots[ci.last].code == code)
+        return &ci.slots[ci.last];
     for (size_t i = ci_hash(code, ci.cap);; i = (i + 1) & (ci.cap - 1)) {
-        if (ci.slots[i].code == code)
+        if (ci.slots[i].code == code) {
+            ci.last = i;
             return &ci.slots[i];
+        }
         if (!ci.slots[i].code)
             return NULL;
     }
@@ -453,10 +459,13 @@ break_here(PdbObject *d, PyObject *frame, int line)
             /* bdb calls self.do_clear(str(number)): a subclass may override. */
             PyObject *r = PyObject_CallMethod((PyObject *)d, "do_clear", "N",
                                               PyUnicode_FromFormat("%ld", bp->number));
-            if (!r)
+            Py_XDECREF(r);
+            if (!r) {
+                Py_DECREF(bp);
                 goto error;
-            Py_DECREF(r);
+            }
         }
+        Py_DECREF(bp);
         rc = 1;
     }
 done:
@@ -711,7 +720,11 @@ Engine_detach(void)
         st->backend_attached = 0;
     }
     Py_CLEAR(st->active);
+    /* Drop the per-code table, and with a new generation every decision
+     * cached from it (3.11 keeps "may break" in each code's co_extra): the
+     * next attach rebuilds both. */
     ci_clear();
+    st->bp_generation++;
     return rc;
 }
 
