@@ -116,6 +116,8 @@ SCENARIOS = {
     "interact": ("basic.py", ["b 17", "c", "interact", "v * 10", "acc = 99", "1/0", "print(sorted(locals())[:3])"],
                  None),
     # Conditions: each shape against pdb (sleuth evaluates simple ones in C).
+    "cond_name_set_at_prompt": ("basic.py", ["b 17", "c", "!extra = 3", "condition 1 v == extra", "c", "p v, acc",
+                                             "c", "q"], None),
     "cond_plain": ("conds.py", ["b 27, i == 3", "c", "p i", "c", "p i", "c", "p i", "q"], None),
     "cond_boolops": ("conds.py", ["b 27, i % 2 == 0 and name.startswith('g') or i == 5", "c", "p i", "c", "p i", "c", "p i", "q"], None),
     "cond_slice": ("conds.py", ["b 27, box.items[1:3] == [1, 2]", "c", "p i", "c", "p i", "c", "p i", "q"], None),

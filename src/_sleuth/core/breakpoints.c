@@ -307,14 +307,18 @@ effective_one(ModState *st, BreakpointObject *b, PyObject *frame, int f_lineno)
         return 2;          /* a condition that does not compile stops */
     /* Conditional: compiled once, evaluated in the frame's namespaces. */
     PyObject *globals, *locals, *val = NULL;
-    if (PyFrame_Check(frame)) {
+    if (b->cond_fast && Cond_frame_ok(frame)) {
+        globals = PyFrame_GetGlobals((PyFrameObject *)frame);
+        val = Cond_eval_frame(b->cond_fast, globals, frame);
+        locals = NULL;
+    } else if (PyFrame_Check(frame)) {
         globals = PyFrame_GetGlobals((PyFrameObject *)frame);
         locals = PyFrame_GetLocals((PyFrameObject *)frame);
     } else {
         globals = PyObject_GetAttr(frame, st->str_f_globals);
         locals = globals ? PyObject_GetAttr(frame, st->str_f_locals) : NULL;
     }
-    if (locals)
+    if (locals && !val)
         val = b->cond_fast ? Cond_eval(b->cond_fast, globals, locals)
                            : PyEval_EvalCode(b->cond_code, globals, locals);
     int truth = val ? PyObject_IsTrue(val) : -1;

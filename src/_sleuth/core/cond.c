@@ -1,6 +1,14 @@
 /* cond.c — breakpoint conditions evaluated without the interpreter (see cond.h). */
 #include "cond.h"
 #include "compat.h"
+#if !SLEUTH_PY313
+/* 3.11 and 3.12: read a frame's fast locals directly (see load_name). */
+#  ifndef Py_BUILD_CORE
+#    define Py_BUILD_CORE 1
+#  endif
+#  include "internal/pycore_frame.h"
+#  include "internal/pycore_code.h"
+#endif
 #include <string.h>
 
 enum {
@@ -332,7 +340,55 @@ Cond_compile(PyObject *source)
 
 typedef struct {
     PyObject *globals, *locals;
+    PyFrameObject *frame;   /* instead of locals: read its fast locals */
 } Scope;
+
+#if !SLEUTH_PY313
+/* What frame.f_locals would map `name` to, read without building the dict
+ * (3.11/3.12 build it on every access): a plain local's value, nothing for
+ * an unbound one, else a name the dict holds beyond the locals (set from
+ * the prompt). Only for frames Cond_frame_ok accepts. Borrowed, or NULL. */
+static PyObject *
+frame_local(PyFrameObject *f, PyObject *name)
+{
+    _PyInterpreterFrame *fr = f->f_frame;
+    PyCodeObject *co = fr->f_code;
+    PyObject *names = co->co_localsplusnames;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < co->co_nlocalsplus; i++) {
+            PyObject *n = PyTuple_GET_ITEM(names, i);
+            if (n == name || (pass == 1 && PyUnicode_Compare(n, name) == 0))
+                return fr->localsplus[i];   /* NULL: unbound, not in f_locals */
+        }
+    }
+    PyObject *d = fr->f_locals;
+    if (d && PyDict_CheckExact(d))
+        return PyDict_GetItemWithError(d, name);
+    return NULL;
+}
+#endif
+
+int
+Cond_frame_ok(PyObject *frame)
+{
+#if SLEUTH_PY313
+    SLEUTH_UNUSED(frame);
+    return 0;
+#else
+    if (!PyFrame_Check(frame))
+        return 0;
+    _PyInterpreterFrame *fr = ((PyFrameObject *)frame)->f_frame;
+    PyCodeObject *co = fr->f_code;
+    /* Plain locals only: cells, free variables and 3.12's hidden
+     * comprehension locals keep the f_locals path. */
+    if (!(co->co_flags & CO_OPTIMIZED) || co->co_ncellvars || co->co_nfreevars)
+        return 0;
+    for (int i = 0; i < co->co_nlocalsplus; i++)
+        if (_PyLocals_GetKind(co->co_localspluskinds, i) != CO_FAST_LOCAL)
+            return 0;
+    return 1;
+#endif
+}
 
 /* eval()'s builtins: globals['__builtins__'] (a module stands for its dict),
  * else the running frame's. Borrowed, or NULL with an exception set. */
@@ -355,6 +411,15 @@ static PyObject *
 load_name(Scope *s, PyObject *name)
 {
     PyObject *v;
+#if !SLEUTH_PY313
+    if (s->frame) {
+        v = frame_local(s->frame, name);
+        if (v)
+            return Py_NewRef(v);
+        if (PyErr_Occurred())
+            return NULL;
+    } else
+#endif
     if (PyDict_CheckExact(s->locals)) {
         v = PyDict_GetItemWithError(s->locals, name);
         if (v)
@@ -583,6 +648,17 @@ Cond_eval(CondNode *node, PyObject *globals, PyObject *locals)
         PyErr_SetString(PyExc_TypeError, "globals must be a dict");
         return NULL;
     }
-    Scope s = {globals, locals};
+    Scope s = {globals, locals, NULL};
+    return eval_node(node, &s);
+}
+
+PyObject *
+Cond_eval_frame(CondNode *node, PyObject *globals, PyObject *frame)
+{
+    if (!PyDict_Check(globals)) {
+        PyErr_SetString(PyExc_TypeError, "globals must be a dict");
+        return NULL;
+    }
+    Scope s = {globals, NULL, (PyFrameObject *)frame};
     return eval_node(node, &s);
 }

@@ -25,4 +25,10 @@ void Cond_free(CondNode *node);
  * eval(source, globals, locals) would give. */
 PyObject *Cond_eval(CondNode *node, PyObject *globals, PyObject *locals);
 
+/* The same with `frame`'s locals read in place, for a frame Cond_frame_ok
+ * accepts (3.11 and 3.12 build frame.f_locals anew on each access; a
+ * function with plain locals only can skip that). */
+int Cond_frame_ok(PyObject *frame);
+PyObject *Cond_eval_frame(CondNode *node, PyObject *globals, PyObject *frame);
+
 #endif
