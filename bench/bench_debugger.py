@@ -86,7 +86,16 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--tools", default="pdb,sleuth")
+    ap.add_argument("--only", default="", help="run only the rows whose workload or case contains this")
     args = ap.parse_args()
+
+    def wanted(*words):
+        return not args.only or any(args.only in w for w in words)
+
+    def add(row):
+        rows.append(row)
+        print(" | ".join(row), flush=True)
+
     tools = args.tools.split(",")
     v = "%d.%d" % sys.version_info[:2]
     rows = []
@@ -96,33 +105,33 @@ def main():
     ]
     for wl in ("fib", "nbody", "strdict", "raise"):
         for label, cmds in cases:
+            if not wanted(wl, label):
+                continue
             plain, r = paired_ratios(args.reps, tools, wl, cmds)
-            row = [v, wl, label, "%.3fs" % plain] + ["%.2fx" % r[t] for t in tools]
-            rows.append(row)
-            print(" | ".join(row), flush=True)
-    if sys.version_info < (3, 12):
+            add([v, wl, label, "%.3fs" % plain] + ["%.2fx" % r[t] for t in tools])
+    if sys.version_info < (3, 12) and wanted("fib", "raise", "empty PEP 523 hook"):
         # The floor for any PEP 523 hook: an empty one, no debugger at all.
         for wl in ("fib", "raise"):
             plain, r = paired_ratios(args.reps, ["empty-hook"], wl, [])
-            row = [v, wl, "empty PEP 523 hook, no debugger (floor)", "%.3fs" % plain, "-", "%.2fx" % r["empty-hook"]]
-            rows.append(row)
-            print(" | ".join(row), flush=True)
-    # A false condition on fib's hottest line.
-    plain, r = paired_ratios(args.reps, tools, "fib", ["b %s:%d, n == -1" % (WORK, FIB_BODY), "c"], scale=-6)
-    row = [v, "fib(24)", "false condition on hot line", "%.3fs" % plain] + ["%.1fx" % r[t] for t in tools]
-    rows.append(row)
-    print(" | ".join(row), flush=True)
-    # `next` over a CPU-heavy call: CPU of the whole `heavy()` line.
-    plain, r = paired_ratios(args.reps, tools, "next", ["b %s:%d" % (WORK, NEXT_LINE), "c"], stdin="n\nc\n")
-    row = [v, "heavy()", "`next` over the call", "%.3fs" % plain] + ["%.2fx" % r[t] for t in tools]
-    rows.append(row)
-    print(" | ".join(row), flush=True)
-    # Time to first prompt (wall, includes interpreter start-up).
-    row = [v, "-", "start to first prompt (wall)", "-"]
-    for tool in tools:
-        row.append("%.0f ms" % (1000 * time_to_prompt(tool, max(args.reps, 5))))
-    rows.append(row)
-    print(" | ".join(row), flush=True)
+            add([v, wl, "empty PEP 523 hook, no debugger (floor)", "%.3fs" % plain] +
+                ["%.2fx" % r["empty-hook"] if t == "sleuth" else "-" for t in tools])
+    if wanted("fib(27)", "false condition"):
+        # A false condition on fib's hottest line.
+        plain, r = paired_ratios(args.reps, tools, "fib", ["b %s:%d, n == -1" % (WORK, FIB_BODY), "c"],
+                                 scale=-3)
+        add([v, "fib(27)", "false condition on hot line", "%.3fs" % plain] + ["%.1fx" % r[t] for t in tools])
+        if "pdb" in r and "sleuth" in r and r["sleuth"] > 1:
+            # What a hit adds, (ratio - 1), pdb's over sleuth's.
+            add([v, "fib(27)", "cost per hit: pdb's over sleuth's", "-"] +
+                ["%.0fx" % ((r["pdb"] - 1) / (r["sleuth"] - 1)) if t == "sleuth" else "-" for t in tools])
+    if wanted("heavy()", "next"):
+        # `next` over a CPU-heavy call: CPU of the whole `heavy()` line.
+        plain, r = paired_ratios(args.reps, tools, "next", ["b %s:%d" % (WORK, NEXT_LINE), "c"], stdin="n\nc\n")
+        add([v, "heavy()", "`next` over the call", "%.3fs" % plain] + ["%.2fx" % r[t] for t in tools])
+    if wanted("prompt"):
+        # Time to first prompt (wall, includes interpreter start-up).
+        add([v, "-", "start to first prompt (wall)", "-"] +
+            ["%.0f ms" % (1000 * time_to_prompt(tool, max(args.reps, 5))) for tool in tools])
     print()
     print("| Python | workload | case | plain CPU | " + " | ".join(tools) + " |")
     print("|---|---|---|---|" + "---|" * len(tools))

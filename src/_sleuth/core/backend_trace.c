@@ -201,12 +201,12 @@ trace_cb(PyObject *mod, PyFrameObject *frame, int what, PyObject *arg)
 static int
 trace_dispatch(PyObject *mod, PyFrameObject *frame, int what, PyObject *arg)
 {
-    ModState *st = (ModState *)PyModule_GetState(mod);
+    SLEUTH_UNUSED(mod);
+    ModState *st = g_st;
     PdbObject *d = Engine_listener(st);
     if (!d)
         return 0;
-    PyObject *code = (PyObject *)PyFrame_GetCode(frame);
-    Py_DECREF(code);   /* the frame keeps it */
+    PyObject *code = (PyObject *)frame->f_frame->f_code;   /* the frame keeps it */
     int relevant = Engine_step_all(d) || code == step_code1 || code == step_code2;
     switch (what) {
     case PyTrace_CALL:
@@ -215,7 +215,8 @@ trace_dispatch(PyObject *mod, PyFrameObject *frame, int what, PyObject *arg)
         return Engine_dispatch_call(d, (PyObject *)frame);
     case PyTrace_LINE:
     {
-        int line = PyFrame_GetLineNumber(frame);
+        /* The eval loop sets f_lineno for the duration of a trace call. */
+        int line = frame->f_lineno > 0 ? frame->f_lineno : PyFrame_GetLineNumber(frame);
         if (!relevant) {
             relevant = Engine_code_breaks(st, code, line, NULL);
             if (relevant <= 0)
