@@ -358,3 +358,51 @@ def test_coexistence_with_memray(py, tmp_path):
     r = py(["-c", code], timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["True", "refused:", "True", "tracing:", "False"]
+
+
+# Current and peak totals through the pending-operation queue: temporaries
+# freed while their insert is still queued, reallocs of queued blocks and a
+# big temporary that only the peak sees. Each tracer runs twice in one child
+# process (the first run warms the interpreter's caches); the second runs
+# must agree with tracemalloc to a few bytes.
+TOTALS = textwrap.dedent("""
+    import tracemalloc, sleuth.memory as sm
+    def workload():
+        keep = []
+        for i in range(20000):
+            t = (i, str(i) * (i % 7))
+            if i % 5 == 0:
+                keep.append(t)
+            b = bytearray(i % 300)
+            for _ in range(i % 4):
+                b += b"x" * 100
+            if i % 3 == 0:
+                keep.append(b)
+            if i % 1000 == 0:
+                x = bytearray(1 << 20)
+                del x
+        return keep
+    def run(tracer):
+        tracer.start(1)
+        cur0 = tracer.get_traced_memory()[0]
+        tracer.reset_peak()
+        keep = workload()
+        cur, peak = tracer.get_traced_memory()
+        del keep
+        tracer.stop()
+        return cur - cur0, peak - cur0
+    for _ in range(2):
+        ref, mine = run(tracemalloc), run(sm)
+    print(repr((ref, mine)))
+""")
+
+
+def test_current_and_peak_match_tracemalloc_through_the_queue(py, tmp_path):
+    script = tmp_path / "totals.py"
+    script.write_text(TOTALS)
+    r = py([str(script)])
+    assert r.returncode == 0, r.stderr
+    (cur1, peak1), (cur2, peak2) = eval(r.stdout)
+    assert cur2 > 2_000_000 and peak2 - cur2 > 800_000
+    assert abs(cur2 - cur1) <= 256, (cur1, cur2)
+    assert abs((peak2 - cur2) - (peak1 - cur1)) <= 256, (peak1, peak2)

@@ -53,23 +53,41 @@ static int64_t sm_countdown;    /* bytes to the next sample point */
 static uint64_t sm_rng[2];      /* xorshift128+ */
 
 /* Pending table operations. The table is far bigger than the caches, so
- * each insert or remove is a cache miss on a random slot — most of the cost
- * of exact tracing. Operations are queued with a prefetch of their slot and
- * applied in order SM_QLEN at a time, so the misses overlap instead of
- * stalling one by one. Everything that reads the table flushes first. */
-#define SM_QLEN 16
+ * each insert or remove is a cache miss on a random slot: most of the cost
+ * of exact tracing. Operations go into a ring of SM_QLEN with a prefetch of
+ * their slot; a push that finds the ring full first applies the oldest
+ * operation, whose slot was prefetched SM_QLEN operations earlier. Every
+ * operation thus gets the same long lead, and the misses overlap instead of
+ * stalling one by one (a batch flush gave the last few operations of each
+ * batch almost no lead). Everything that reads the table flushes first. */
+#define SM_QLEN 32   /* a power of two */
+#define SM_QMASK (SM_QLEN - 1)
 /* A block freed while its own insert is still queued (a short-lived
  * temporary: most blocks) never touches the table: the pair is turned into
  * accounting-only operations, applied in order so that the current and peak
  * totals stay exact. */
-enum { SM_OP_PUT, SM_OP_REMOVE, SM_OP_ADD_ONLY, SM_OP_SUB_ONLY };
+enum { SM_OP_DONE, SM_OP_PUT, SM_OP_REMOVE, SM_OP_ADD_ONLY, SM_OP_SUB_ONLY };
 typedef struct {
     uintptr_t key;
     uint64_t meta;   /* the meta to store (PUT, ADD_ONLY, SUB_ONLY) */
-    int kind;
+    int kind;        /* SM_OP_DONE once applied */
 } SmOp;
 static SmOp sm_q[SM_QLEN];
-static int sm_qn;
+static unsigned sm_qhead;   /* slot of the oldest pending operation */
+static unsigned sm_qn;      /* pending operations */
+/* Where a queued insert may be: the ring slot of the latest PUT whose key
+ * hashes here. Only a hint, checked against the slot (kind and key): when
+ * two queued inserts share an entry the older one is not found, and its free
+ * is queued as an ordinary remove behind it, which is just as exact. This
+ * replaces a scan of the whole ring on every free. */
+#define SM_QPOS_BITS 6
+static uint8_t sm_qpos[1u << SM_QPOS_BITS];
+
+static inline size_t
+sm_qpos_slot(uintptr_t key)
+{
+    return (size_t)(((key >> 4) ^ (key >> 10)) & ((1u << SM_QPOS_BITS) - 1));
+}
 
 /* Sampling mode: a counting filter of the live sampled blocks, so that a
  * free of an unsampled block (nearly all of them) costs one byte test and
@@ -248,74 +266,106 @@ sm_account_sub(uint64_t size)
     }
 }
 
+static inline void
+sm_q_apply_unlocked(SmOp *op)
+{
+    uint64_t old;
+    switch (op->kind) {
+    case SM_OP_PUT: {
+        int r = SmTable_put(&sm_table, op->key, op->meta, &old);
+        if (r == 1) {
+            sm_account_sub(SM_META_SIZE(old));
+            sm_filter_dec(op->key);   /* the replaced trace's count */
+        }
+        if (r >= 0)
+            sm_account_add(SM_META_SIZE(op->meta));
+        break;
+    }
+    case SM_OP_REMOVE:
+        if (SmTable_pop(&sm_table, op->key, &old)) {
+            sm_account_sub(SM_META_SIZE(old));
+            sm_filter_dec(op->key);
+        }
+        break;
+    case SM_OP_ADD_ONLY:
+        sm_account_add(SM_META_SIZE(op->meta));
+        break;
+    case SM_OP_SUB_ONLY:
+        sm_account_sub(SM_META_SIZE(op->meta));
+        sm_filter_dec(op->key);
+        break;
+    }
+    op->kind = SM_OP_DONE;
+}
+
 static void
 sm_q_flush_unlocked(void)
 {
-    for (int i = 0; i < sm_qn; i++) {
-        uint64_t old;
-        const SmOp *op = &sm_q[i];
-        if (op->kind == SM_OP_REMOVE) {
-            if (SmTable_pop(&sm_table, op->key, &old)) {
-                sm_account_sub(SM_META_SIZE(old));
-                sm_filter_dec(op->key);
-            }
-        }
-        else if (op->kind == SM_OP_ADD_ONLY)
-            sm_account_add(SM_META_SIZE(op->meta));
-        else if (op->kind == SM_OP_SUB_ONLY) {
-            sm_account_sub(SM_META_SIZE(op->meta));
-            sm_filter_dec(op->key);
-        }
-        else {
-            int r = SmTable_put(&sm_table, op->key, op->meta, &old);
-            if (r == 1) {
-                sm_account_sub(SM_META_SIZE(old));
-                sm_filter_dec(op->key);   /* the replaced trace's count */
-            }
-            if (r >= 0)
-                sm_account_add(SM_META_SIZE(op->meta));
-        }
+    while (sm_qn) {
+        sm_q_apply_unlocked(&sm_q[sm_qhead]);
+        sm_qhead = (sm_qhead + 1) & SM_QMASK;
+        sm_qn--;
     }
-    sm_qn = 0;
+}
+
+/* Drop every pending operation (they belong to a table being dropped). */
+static void
+sm_q_discard_unlocked(void)
+{
+    memset(sm_q, 0, sizeof(sm_q));
+    sm_qhead = sm_qn = 0;
+}
+
+/* Queue one operation, applying the oldest first if the ring is full;
+ * returns its slot. */
+static inline unsigned
+sm_q_push_unlocked(uintptr_t key, uint64_t meta, int kind)
+{
+    if (__builtin_expect(sm_qn == SM_QLEN, 1)) {
+        sm_q_apply_unlocked(&sm_q[sm_qhead]);
+        sm_qhead = (sm_qhead + 1) & SM_QMASK;
+        sm_qn--;
+    }
+    unsigned slot = (sm_qhead + sm_qn++) & SM_QMASK;
+    sm_q[slot].key = key;
+    sm_q[slot].meta = meta;
+    sm_q[slot].kind = kind;
+    return slot;
 }
 
 static inline void
-sm_q_push_unlocked(uintptr_t key, uint64_t meta)
+sm_q_put_unlocked(uintptr_t key, uint64_t meta)
 {
     if (sm_table.slots)
         __builtin_prefetch(&sm_table.slots[SmTable_home(&sm_table, key)], 1, 0);
-    sm_q[sm_qn].key = key;
-    sm_q[sm_qn].meta = meta;
-    sm_q[sm_qn].kind = SM_OP_PUT;
-    if (++sm_qn == SM_QLEN)
-        sm_q_flush_unlocked();
+    sm_qpos[sm_qpos_slot(key)] = (uint8_t)sm_q_push_unlocked(key, meta, SM_OP_PUT);
+}
+
+/* If key's insert is still queued, turn it into accounting and return 1
+ * with its meta: the block never reaches the table. */
+static inline int
+sm_q_cancel_unlocked(uintptr_t key, uint64_t *meta)
+{
+    SmOp *put = &sm_q[sm_qpos[sm_qpos_slot(key)]];
+    if (put->kind != SM_OP_PUT || put->key != key)
+        return 0;
+    /* It is the latest operation on key: a later one would be a free of
+     * this very block. Its add stays in place, the matching sub goes last. */
+    put->kind = SM_OP_ADD_ONLY;
+    *meta = put->meta;
+    (void)sm_q_push_unlocked(key, put->meta, SM_OP_SUB_ONLY);
+    return 1;
 }
 
 static inline void
 sm_q_remove_unlocked(uintptr_t key)
 {
-    /* the latest queued operation on this address decides */
-    for (int i = sm_qn - 1; i >= 0; i--) {
-        if (sm_q[i].key != key)
-            continue;
-        if (sm_q[i].kind == SM_OP_PUT) {
-            sm_q[i].kind = SM_OP_ADD_ONLY;
-            sm_q[sm_qn].key = key;
-            sm_q[sm_qn].meta = sm_q[i].meta;
-            sm_q[sm_qn].kind = SM_OP_SUB_ONLY;
-            if (++sm_qn == SM_QLEN)
-                sm_q_flush_unlocked();
-            return;
-        }
-        break;
-    }
+    uint64_t meta;
+    if (sm_q_cancel_unlocked(key, &meta))
+        return;
     if (sm_table.slots)
         __builtin_prefetch(&sm_table.slots[SmTable_home(&sm_table, key)], 1, 0);
-    sm_q[sm_qn].key = key;
-    sm_q[sm_qn].meta = 0;
-    sm_q[sm_qn].kind = SM_OP_REMOVE;
-    if (++sm_qn == SM_QLEN)
-        sm_q_flush_unlocked();
+    (void)sm_q_push_unlocked(key, 0, SM_OP_REMOVE);
 }
 
 /* Sampling mode: does a sample point fall in this block? (Counts it off.) */
@@ -354,7 +404,7 @@ sm_record(void *p, size_t size, PyThreadState *ts)
     }
     uint64_t sz = size > SM_SIZE_MAX ? SM_SIZE_MAX : size;
     sm_filter_inc((uintptr_t)p);
-    sm_q_push_unlocked((uintptr_t)p, SM_META(sz, tb));
+    sm_q_put_unlocked((uintptr_t)p, SM_META(sz, tb));
 done:
     sm_unlock();
 }
@@ -366,12 +416,17 @@ sm_forget(void *p, uint64_t *meta)
     int found = 0;
     if (!sm_lock())
         return 0;
+    if (sm_q_cancel_unlocked((uintptr_t)p, meta)) {
+        found = 1;
+        goto done;
+    }
     sm_q_flush_unlocked();
     if (SmTable_pop(&sm_table, (uintptr_t)p, meta)) {
         sm_account_sub(SM_META_SIZE(*meta));
         sm_filter_dec((uintptr_t)p);
         found = 1;
     }
+done:
     sm_unlock();
     return found;
 }
@@ -383,7 +438,7 @@ sm_restore(void *p, uint64_t meta)
         return;
     if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED)) {
         sm_filter_inc((uintptr_t)p);
-        sm_q_push_unlocked((uintptr_t)p, meta);
+        sm_q_put_unlocked((uintptr_t)p, meta);
     }
     sm_unlock();
 }
@@ -662,7 +717,7 @@ sm_detach(SmTable *t, SmTbStore *s, int reinit)
         return;
     }
     (void)sm_lock();
-    sm_qn = 0;   /* pending operations belong to the table being dropped */
+    sm_q_discard_unlocked();   /* pending operations belong to the dropped table */
     if (reinit)
         memset(sm_filter, 0, sizeof(sm_filter));
     *t = sm_table;
