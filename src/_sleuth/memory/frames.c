@@ -1,4 +1,5 @@
 /* frames.c — stack capture for the allocation hooks (see frames.h). */
+#include <string.h>
 #include "memory_compat.h"
 #include "frames.h"
 
@@ -14,28 +15,61 @@ SmFrames_tstate_unchecked(void)
     return _PyThreadState_UncheckedGet();
 }
 
-int
-SmFrames_capture(PyThreadState *ts, SmRawFrame *buf, int max, uint16_t *total,
-                 uint32_t *hash)
+/* The innermost frame picks a hint. While the next frames match the hinted
+ * record they are only compared, not stored (buf gets the matched part from
+ * the record only if it is needed after all); the rest are read into buf,
+ * up to max, and counted. */
+uint32_t
+SmFrames_capture(PyThreadState *ts, SmTbStore *s, SmRawFrame *buf, int max)
 {
-    uint64_t h = 0;
-    int n = 0;
-    unsigned depth = 0;
-    for (SmPyFrame *f = ts ? SmCompat_top_frame(ts) : NULL; f; f = f->previous) {
-        if (SmCompat_frame_skip(f))
+    const SmTbHint *hint;
+    const SmRawFrame *known = NULL;   /* the hinted record's frames */
+    PyCodeObject *code;
+    intptr_t lasti;
+    int n, matched = 1;   /* buf[1..matched) are known[1..matched), unwritten */
+    size_t depth;
+    SmPyFrame *f = ts ? SmCompat_top_frame(ts) : NULL;
+
+    while (f && !SmCompat_frame_read(f, &code, &lasti))
+        f = f->previous;
+    if (!f)
+        return 0;   /* the empty traceback */
+    buf[0].code = code;
+    buf[0].lasti = lasti;
+    n = 1;
+    depth = 1;
+    f = f->previous;
+    hint = SmTbStore_hint(s, code, lasti);
+    if (hint->id && hint->code == code && hint->lasti == lasti && hint->nframe <= max) {
+        known = &s->frames[hint->first];
+        for (; f && n < hint->nframe; f = f->previous) {
+            if (!SmCompat_frame_read(f, &code, &lasti))
+                continue;
+            if (known[n].code != code || known[n].lasti != lasti)
+                break;   /* f is read again below */
+            n++;
+            depth++;
+        }
+        matched = n;
+    }
+    for (; f; f = f->previous) {
+        if (!SmCompat_frame_read(f, &code, &lasti))
             continue;
         if (n < max) {
-            buf[n].code = SmCompat_frame_code(f);
-            buf[n].lasti = SmCompat_frame_lasti(f);
-            h = SmTb_hash_step(h, n, &buf[n]);
+            buf[n].code = code;
+            buf[n].lasti = lasti;
             n++;
         }
-        if (depth < UINT16_MAX)
-            depth++;
+        depth++;
     }
-    *total = (uint16_t)depth;
-    *hash = SmTb_hash_final(h, *total);
-    return n;
+    if (depth > UINT16_MAX)
+        depth = UINT16_MAX;
+    /* the record's own test: same frames, same count, same total */
+    if (__builtin_expect(known && n == matched && n == hint->nframe && depth == hint->total, 1))
+        return hint->id;
+    if (matched > 1)
+        memcpy(buf + 1, known + 1, (size_t)(matched - 1) * sizeof(SmRawFrame));
+    return SmTbStore_intern(s, buf, n, (uint16_t)depth);
 }
 
 uintptr_t

@@ -43,35 +43,33 @@ SmCompat_top_frame(PyThreadState *ts)
 #endif
 }
 
-static inline PyCodeObject *
-SmCompat_frame_code(SmPyFrame *f)
-{
-#if SLEUTH_PY313
-    return (PyCodeObject *)f->f_executable;
-#else
-    return f->f_code;
-#endif
-}
-
-/* A frame that has not started running yet, or a C-stack shim frame: skipped,
- * as tracemalloc and tracebacks skip them. */
+/* Read one frame: 0 if it is skipped, as tracemalloc and tracebacks skip
+ * it (a C-stack shim frame, or a frame that has not reached its first
+ * traceable instruction), else 1 with its code and instruction offset (code
+ * units). The offset doubles as the "not started" test, so each frame costs
+ * one pass over its fields. */
 static inline int
-SmCompat_frame_skip(SmPyFrame *f)
+SmCompat_frame_read(SmPyFrame *f, PyCodeObject **code, intptr_t *lasti)
 {
 #if SLEUTH_PY313
     if (f->owner == FRAME_OWNED_BY_CSTACK || !PyCode_Check(f->f_executable))
-        return 1;
-#elif SLEUTH_PY312
+        return 0;
+    PyCodeObject *co = (PyCodeObject *)f->f_executable;
+    intptr_t i = f->instr_ptr - _PyCode_CODE(co);
+#else
+#  if SLEUTH_PY312
     if (f->owner == FRAME_OWNED_BY_CSTACK)
-        return 1;
+        return 0;
+#  endif
+    PyCodeObject *co = f->f_code;
+    intptr_t i = f->prev_instr - _PyCode_CODE(co);
 #endif
-    return _PyFrame_IsIncomplete(f);
-}
-
-static inline int
-SmCompat_frame_lasti(SmPyFrame *f)
-{
-    return _PyInterpreterFrame_LASTI(f);
+    /* _PyFrame_IsIncomplete(), with the offset computed once */
+    if (f->owner != FRAME_OWNED_BY_GENERATOR && i < co->_co_firsttraceable)
+        return 0;
+    *code = co;
+    *lasti = (int)i;   /* as _PyInterpreterFrame_LASTI */
+    return 1;
 }
 
 /* The thread state of the calling thread if (and only if) it holds the GIL,

@@ -396,12 +396,8 @@ sm_record(void *p, size_t size, PyThreadState *ts)
     if (sm_ignoring && pthread_equal(sm_owner, sm_ignored))
         goto done;
     uint32_t tb = 0;
-    if (ts) {
-        uint16_t total;
-        uint32_t hash;
-        int n = SmFrames_capture(ts, sm_buf, sm_nframe, &total, &hash);
-        tb = SmTbStore_intern(&sm_tbs, sm_buf, n, total, hash);
-    }
+    if (ts)
+        tb = SmFrames_capture(ts, &sm_tbs, sm_buf, sm_nframe);
     uint64_t sz = size > SM_SIZE_MAX ? SM_SIZE_MAX : size;
     sm_filter_inc((uintptr_t)p);
     sm_q_put_unlocked((uintptr_t)p, SM_META(sz, tb));
