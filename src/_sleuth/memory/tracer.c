@@ -456,6 +456,18 @@ sm_caller(const SmHookCtx *c, int *skip)
     return ts;
 }
 
+/* A raw call nested in one of our MEM/OBJ hooks (the outer hook records the
+ * block)? Frees and reallocs only need this answer, not the thread state:
+ * sm_obj_depth is tested first, so the MEM/OBJ domains and most raw calls
+ * never look the thread state up. */
+static inline int
+sm_nested(const SmHookCtx *c)
+{
+    if (c->domain != PYMEM_DOMAIN_RAW || !sm_obj_depth)
+        return 0;
+    return SmFrames_tstate_with_gil() != NULL;
+}
+
 /* After the wrapped allocator returned p: decide and record. */
 static inline void
 sm_after_alloc(const SmHookCtx *c, void *p, size_t size)
@@ -510,13 +522,10 @@ sm_hook_realloc(void *ctx, void *ptr, size_t size)
 {
     SmHookCtx *c = ctx;
     uint64_t meta = 0;
-    int had = 0, skip = 1;
+    int had = 0;
     if (ptr && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED) &&
-        !(sm_sample > 0 && !sm_filter_has(ptr))) {
-        (void)sm_caller(c, &skip);
-        if (!skip)
-            had = sm_forget(ptr, &meta);
-    }
+        !(sm_sample > 0 && !sm_filter_has(ptr)) && !sm_nested(c))
+        had = sm_forget(ptr, &meta);
     SM_ENTER(c);
     void *p = c->wrapped.realloc(c->wrapped.ctx, ptr, size);
     SM_LEAVE(c);
@@ -534,12 +543,10 @@ static void
 sm_hook_free(void *ctx, void *ptr)
 {
     SmHookCtx *c = ctx;
-    int skip;
     if (ptr && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED)) {
         if (sm_sample > 0 && !sm_filter_has(ptr))
             goto forward;   /* never sampled */
-        (void)sm_caller(c, &skip);
-        if (!skip && sm_lock()) {
+        if (!sm_nested(c) && sm_lock()) {
             if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
                 sm_q_remove_unlocked((uintptr_t)ptr);
             sm_unlock();
