@@ -1,5 +1,4 @@
 /* frames.c — stack capture for the allocation hooks (see frames.h). */
-#include <string.h>
 #include "memory_compat.h"
 #include "frames.h"
 
@@ -9,49 +8,14 @@ SmFrames_tstate_with_gil(void)
     return SmCompat_tstate_with_gil();
 }
 
-PyThreadState *
-SmFrames_tstate_unchecked(void)
+/* Read the whole stack into buf (up to max frames) and intern it. */
+static uint32_t __attribute__((noinline))
+capture_and_intern(SmPyFrame *f, SmTbStore *s, SmRawFrame *buf, int max)
 {
-    return _PyThreadState_UncheckedGet();
-}
-
-/* The innermost frame picks a hint. While the next frames match the hinted
- * record they are only compared, not stored (buf gets the matched part from
- * the record only if it is needed after all); the rest are read into buf,
- * up to max, and counted. */
-uint32_t
-SmFrames_capture(PyThreadState *ts, SmTbStore *s, SmRawFrame *buf, int max)
-{
-    const SmTbHint *hint;
-    const SmRawFrame *known = NULL;   /* the hinted record's frames */
     PyCodeObject *code;
     intptr_t lasti;
-    int n, matched = 1;   /* buf[1..matched) are known[1..matched), unwritten */
-    size_t depth;
-    SmPyFrame *f = ts ? SmCompat_top_frame(ts) : NULL;
-
-    while (f && !SmCompat_frame_read(f, &code, &lasti))
-        f = f->previous;
-    if (!f)
-        return 0;   /* the empty traceback */
-    buf[0].code = code;
-    buf[0].lasti = lasti;
-    n = 1;
-    depth = 1;
-    f = f->previous;
-    hint = SmTbStore_hint(s, code, lasti);
-    if (hint->id && hint->code == code && hint->lasti == lasti && hint->nframe <= max) {
-        known = &s->frames[hint->first];
-        for (; f && n < hint->nframe; f = f->previous) {
-            if (!SmCompat_frame_read(f, &code, &lasti))
-                continue;
-            if (known[n].code != code || known[n].lasti != lasti)
-                break;   /* f is read again below */
-            n++;
-            depth++;
-        }
-        matched = n;
-    }
+    int n = 0;
+    size_t depth = 0;
     for (; f; f = f->previous) {
         if (!SmCompat_frame_read(f, &code, &lasti))
             continue;
@@ -64,12 +28,53 @@ SmFrames_capture(PyThreadState *ts, SmTbStore *s, SmRawFrame *buf, int max)
     }
     if (depth > UINT16_MAX)
         depth = UINT16_MAX;
-    /* the record's own test: same frames, same count, same total */
-    if (__builtin_expect(known && n == matched && n == hint->nframe && depth == hint->total, 1))
-        return hint->id;
-    if (matched > 1)
-        memcpy(buf + 1, known + 1, (size_t)(matched - 1) * sizeof(SmRawFrame));
     return SmTbStore_intern(s, buf, n, (uint16_t)depth);
+}
+
+/* The innermost frame picks a hint, and the rest of the stack is only
+ * compared with the hinted record and counted: nothing is stored, hashed or
+ * looked up. Anything else (no hint, a frame that differs, another depth)
+ * reads the stack again from the top and interns it; that happens about
+ * once per distinct stack. */
+uint32_t
+SmFrames_capture(PyThreadState *ts, SmTbStore *s, SmRawFrame *buf, int max)
+{
+    PyCodeObject *code;
+    intptr_t lasti;
+    SmPyFrame *top = ts ? SmCompat_top_frame(ts) : NULL;
+    SmPyFrame *f = top;
+
+    while (f && !SmCompat_frame_read(f, &code, &lasti))
+        f = f->previous;
+    if (!f)
+        return 0;   /* the empty traceback */
+    const SmTbHint *hint = SmTbStore_hint(s, code, lasti);
+    if (!(hint->id && hint->code == code && hint->lasti == lasti && hint->nframe <= max))
+        goto slow;
+    const SmRawFrame *known = &s->frames[hint->first];
+    int n = 1, nframe = hint->nframe;
+    for (f = f->previous; f && n < nframe; f = f->previous) {
+        if (!SmCompat_frame_read(f, &code, &lasti))
+            continue;
+        if (known[n].code != code || known[n].lasti != lasti)
+            goto slow;
+        n++;
+    }
+    if (n < nframe)
+        goto slow;   /* the stack is shorter */
+    /* Below the stored frames only their number matters */
+    size_t below = 0;
+    for (; f; f = f->previous)
+        below += (size_t)SmCompat_frame_read(f, &code, &lasti);
+    if (below && nframe < max)
+        goto slow;   /* a record under max stored every frame there was */
+    size_t depth = (size_t)n + below;
+    if (depth > UINT16_MAX)
+        depth = UINT16_MAX;
+    if (__builtin_expect(depth == hint->total, 1))
+        return hint->id;
+slow:
+    return capture_and_intern(top, s, buf, max);
 }
 
 uintptr_t

@@ -68,7 +68,7 @@ SmCompat_frame_read(SmPyFrame *f, PyCodeObject **code, intptr_t *lasti)
     if (f->owner != FRAME_OWNED_BY_GENERATOR && i < co->_co_firsttraceable)
         return 0;
     *code = co;
-    *lasti = (int)i;   /* as _PyInterpreterFrame_LASTI */
+    *lasti = i;   /* _PyInterpreterFrame_LASTI (which also casts to int) */
     return 1;
 }
 
