@@ -44,6 +44,7 @@ static SmHookCtx sm_ctx[3];
 static int sm_tracing;          /* read without the lock, re-checked under it */
 static int sm_nframe = 1;
 static double sm_sample;        /* 0: exact mode */
+static int sm_sampling;         /* sm_sample > 0, for the hot paths */
 static SmTable sm_table;
 static SmTbStore sm_tbs;
 static SmRawFrame *sm_buf;      /* capture buffer, sm_nframe long */
@@ -114,7 +115,7 @@ sm_filter_has(void *p)
 static inline void
 sm_filter_inc(uintptr_t p)
 {
-    if (sm_sample <= 0)
+    if (!sm_sampling)
         return;
     uint8_t *c = &sm_filter[sm_filter_slot(p)];
     if (*c < 255)
@@ -124,7 +125,7 @@ sm_filter_inc(uintptr_t p)
 static inline void
 sm_filter_dec(uintptr_t p)
 {
-    if (sm_sample <= 0)
+    if (!sm_sampling)
         return;
     uint8_t *c = &sm_filter[sm_filter_slot(p)];
     if (*c != 255 && *c != 0)
@@ -241,7 +242,7 @@ SmTracer_sample_p(double size, double sample)
 static inline void
 sm_account_add(uint64_t size)
 {
-    if (sm_sample > 0) {
+    if (sm_sampling) {
         sm_est_traced += (double)size / SmTracer_sample_p((double)size, sm_sample);
         if (sm_est_traced > sm_est_peak)
             sm_est_peak = sm_est_traced;
@@ -256,7 +257,7 @@ sm_account_add(uint64_t size)
 static inline void
 sm_account_sub(uint64_t size)
 {
-    if (sm_sample > 0) {
+    if (sm_sampling) {
         sm_est_traced -= (double)size / SmTracer_sample_p((double)size, sm_sample);
         if (sm_est_traced < 0)
             sm_est_traced = 0;
@@ -391,7 +392,7 @@ sm_record(void *p, size_t size, PyThreadState *ts)
     if (!__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
         goto done;
     /* the next gap first: even a block we then ignore used up its point */
-    if (sm_sample > 0)
+    if (sm_sampling)
         __atomic_store_n(&sm_countdown, sm_draw_gap(), __ATOMIC_RELAXED);
     if (sm_ignoring && pthread_equal(sm_owner, sm_ignored))
         goto done;
@@ -479,12 +480,12 @@ sm_after_alloc(const SmHookCtx *c, void *p, size_t size)
     if (c->domain == PYMEM_DOMAIN_RAW) {
         /* nested-call check first: a nested block must not count twice */
         ts = sm_caller(c, &skip);
-        if (skip || (sm_sample > 0 && !sm_sample_hit(size)))
+        if (skip || (sm_sampling && !sm_sample_hit(size)))
             return;
     }
     else {
         /* the common case in sampling mode ends here, before any other work */
-        if (sm_sample > 0 && !sm_sample_hit(size))
+        if (sm_sampling && !sm_sample_hit(size))
             return;
         ts = SmFrames_tstate_unchecked();
     }
@@ -524,7 +525,7 @@ sm_hook_realloc(void *ctx, void *ptr, size_t size)
     uint64_t meta = 0;
     int had = 0;
     if (ptr && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED) &&
-        !(sm_sample > 0 && !sm_filter_has(ptr)) && !sm_nested(c))
+        !(sm_sampling && !sm_filter_has(ptr)) && !sm_nested(c))
         had = sm_forget(ptr, &meta);
     SM_ENTER(c);
     void *p = c->wrapped.realloc(c->wrapped.ctx, ptr, size);
@@ -544,7 +545,7 @@ sm_hook_free(void *ctx, void *ptr)
 {
     SmHookCtx *c = ctx;
     if (ptr && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED)) {
-        if (sm_sample > 0 && !sm_filter_has(ptr))
+        if (sm_sampling && !sm_filter_has(ptr))
             goto forward;   /* never sampled */
         if (!sm_nested(c) && sm_lock()) {
             if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
@@ -681,6 +682,7 @@ SmTracer_start(int nframe, double sample, uint64_t seed, int seeded)
     }
     sm_nframe = nframe;
     sm_sample = sample;
+    sm_sampling = sample > 0;
     memset(sm_filter, 0, sizeof(sm_filter));
     sm_traced = sm_peak = 0;
     sm_est_traced = sm_est_peak = 0;
