@@ -64,13 +64,20 @@ static uint64_t sm_rng[2];      /* xorshift128+ */
 #define SM_QLEN 32   /* a power of two */
 #define SM_QMASK (SM_QLEN - 1)
 /* A block freed while its own insert is still queued (a short-lived
- * temporary: most blocks) never touches the table: the pair is turned into
- * accounting-only operations, applied in order so that the current and peak
- * totals stay exact. */
-enum { SM_OP_DONE, SM_OP_PUT, SM_OP_REMOVE, SM_OP_ADD_ONLY, SM_OP_SUB_ONLY };
+ * temporary: most blocks) never touches the table: the insert becomes an
+ * accounting-only ADD_ONLY, and the free's size is added to the sub_after of
+ * the newest queued operation, which subtracts it right after its own
+ * accounting. Frees only ever lower the total, so merging the ones between
+ * two queued operations keeps the current and peak totals exact, and they
+ * take no slot of the ring. */
+enum { SM_OP_DONE, SM_OP_PUT, SM_OP_REMOVE, SM_OP_ADD_ONLY };
 typedef struct {
     uintptr_t key;
-    uint64_t meta;   /* the meta to store (PUT, ADD_ONLY, SUB_ONLY) */
+    uint64_t meta;   /* the meta to store (PUT, ADD_ONLY) */
+    union {
+        uint64_t n;  /* exact mode: bytes */
+        double est;  /* sampling mode: weighted bytes */
+    } sub_after;
     int kind;        /* SM_OP_DONE once applied */
 } SmOp;
 static SmOp sm_q[SM_QLEN];
@@ -291,11 +298,14 @@ sm_q_apply_unlocked(SmOp *op)
     case SM_OP_ADD_ONLY:
         sm_account_add(SM_META_SIZE(op->meta));
         break;
-    case SM_OP_SUB_ONLY:
-        sm_account_sub(SM_META_SIZE(op->meta));
-        sm_filter_dec(op->key);
-        break;
     }
+    if (sm_sampling) {
+        sm_est_traced -= op->sub_after.est;
+        if (sm_est_traced < 0)
+            sm_est_traced = 0;
+    }
+    else
+        sm_traced -= op->sub_after.n;
     op->kind = SM_OP_DONE;
 }
 
@@ -330,6 +340,7 @@ sm_q_push_unlocked(uintptr_t key, uint64_t meta, int kind)
     unsigned slot = (sm_qhead + sm_qn++) & SM_QMASK;
     sm_q[slot].key = key;
     sm_q[slot].meta = meta;
+    sm_q[slot].sub_after.n = 0;   /* also 0.0 */
     sm_q[slot].kind = kind;
     return slot;
 }
@@ -351,10 +362,17 @@ sm_q_cancel_unlocked(uintptr_t key, uint64_t *meta)
     if (put->kind != SM_OP_PUT || put->key != key)
         return 0;
     /* It is the latest operation on key: a later one would be a free of
-     * this very block. Its add stays in place, the matching sub goes last. */
+     * this very block. Its add stays in place; the free comes after the
+     * newest queued operation (there is one: put). */
+    SmOp *last = &sm_q[(sm_qhead + sm_qn - 1) & SM_QMASK];
+    uint64_t size = SM_META_SIZE(put->meta);
     put->kind = SM_OP_ADD_ONLY;
     *meta = put->meta;
-    (void)sm_q_push_unlocked(key, put->meta, SM_OP_SUB_ONLY);
+    if (sm_sampling)
+        last->sub_after.est += (double)size / SmTracer_sample_p((double)size, sm_sample);
+    else
+        last->sub_after.n += size;
+    sm_filter_dec(key);
     return 1;
 }
 
