@@ -464,10 +464,10 @@ sm_restore(void *p, uint64_t meta)
 /* The caller's thread state if frames may be read, with *skip set when
  * this is a raw call nested in one of our MEM/OBJ hooks. */
 static inline PyThreadState *
-sm_caller(const SmHookCtx *c, int *skip)
+sm_caller(int raw, int *skip)
 {
     *skip = 0;
-    if (c->domain != PYMEM_DOMAIN_RAW)
+    if (!raw)
         return SmFrames_tstate_unchecked();
     PyThreadState *ts = SmFrames_tstate_with_gil();
     if (ts && sm_obj_depth)
@@ -480,24 +480,24 @@ sm_caller(const SmHookCtx *c, int *skip)
  * sm_obj_depth is tested first, so the MEM/OBJ domains and most raw calls
  * never look the thread state up. */
 static inline int
-sm_nested(const SmHookCtx *c)
+sm_nested(int raw)
 {
-    if (c->domain != PYMEM_DOMAIN_RAW || !sm_obj_depth)
+    if (!raw || !sm_obj_depth)
         return 0;
     return SmFrames_tstate_with_gil() != NULL;
 }
 
 /* After the wrapped allocator returned p: decide and record. */
 static inline void
-sm_after_alloc(const SmHookCtx *c, void *p, size_t size)
+sm_after_alloc(int raw, void *p, size_t size)
 {
     PyThreadState *ts;
     int skip;
     if (!p || !__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
         return;
-    if (c->domain == PYMEM_DOMAIN_RAW) {
+    if (raw) {
         /* nested-call check first: a nested block must not count twice */
-        ts = sm_caller(c, &skip);
+        ts = sm_caller(raw, &skip);
         if (skip || (sm_sampling && !sm_sample_hit(size)))
             return;
     }
@@ -510,71 +510,110 @@ sm_after_alloc(const SmHookCtx *c, void *p, size_t size)
     sm_record(p, size, ts);
 }
 
-#define SM_ENTER(c) do { if ((c)->domain != PYMEM_DOMAIN_RAW) sm_obj_depth++; } while (0)
-#define SM_LEAVE(c) do { if ((c)->domain != PYMEM_DOMAIN_RAW) sm_obj_depth--; } while (0)
+/* The hooks exist twice, for the RAW domain (raw = 1) and for MEM/OBJ
+ * (raw = 0): each copy is compiled with its domain's tests folded away. */
+#define SM_INLINE static inline __attribute__((always_inline))
+#define SM_ENTER(raw) do { if (!(raw)) sm_obj_depth++; } while (0)
+#define SM_LEAVE(raw) do { if (!(raw)) sm_obj_depth--; } while (0)
 
-static void *
-sm_hook_malloc(void *ctx, size_t size)
+SM_INLINE void *
+sm_malloc(void *ctx, size_t size, int raw)
 {
     SmHookCtx *c = ctx;
-    SM_ENTER(c);
+    SM_ENTER(raw);
     void *p = c->wrapped.malloc(c->wrapped.ctx, size);
-    SM_LEAVE(c);
-    sm_after_alloc(c, p, size);
+    SM_LEAVE(raw);
+    sm_after_alloc(raw, p, size);
     return p;
 }
 
-static void *
-sm_hook_calloc(void *ctx, size_t nelem, size_t elsize)
+SM_INLINE void *
+sm_calloc(void *ctx, size_t nelem, size_t elsize, int raw)
 {
     SmHookCtx *c = ctx;
-    SM_ENTER(c);
+    SM_ENTER(raw);
     void *p = c->wrapped.calloc(c->wrapped.ctx, nelem, elsize);
-    SM_LEAVE(c);
+    SM_LEAVE(raw);
     /* the wrapped calloc checked nelem * elsize for overflow */
-    sm_after_alloc(c, p, nelem * elsize);
+    sm_after_alloc(raw, p, nelem * elsize);
     return p;
 }
 
-static void *
-sm_hook_realloc(void *ctx, void *ptr, size_t size)
+SM_INLINE void *
+sm_realloc(void *ctx, void *ptr, size_t size, int raw)
 {
     SmHookCtx *c = ctx;
     uint64_t meta = 0;
     int had = 0;
     if (ptr && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED) &&
-        !(sm_sampling && !sm_filter_has(ptr)) && !sm_nested(c))
+        !(sm_sampling && !sm_filter_has(ptr)) && !sm_nested(raw))
         had = sm_forget(ptr, &meta);
-    SM_ENTER(c);
+    SM_ENTER(raw);
     void *p = c->wrapped.realloc(c->wrapped.ctx, ptr, size);
-    SM_LEAVE(c);
+    SM_LEAVE(raw);
     if (!p) {
         /* failed: the old block is still there, and still ours to trace */
         if (had)
             sm_restore(ptr, meta);
         return NULL;
     }
-    sm_after_alloc(c, p, size);
+    sm_after_alloc(raw, p, size);
     return p;
 }
 
-static void
-sm_hook_free(void *ctx, void *ptr)
+SM_INLINE void
+sm_free(void *ctx, void *ptr, int raw)
 {
     SmHookCtx *c = ctx;
     if (ptr && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED)) {
         if (sm_sampling && !sm_filter_has(ptr))
             goto forward;   /* never sampled */
-        if (!sm_nested(c) && sm_lock()) {
+        if (!sm_nested(raw) && sm_lock()) {
             if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
                 sm_q_remove_unlocked((uintptr_t)ptr);
             sm_unlock();
         }
     }
 forward:
-    SM_ENTER(c);
+    SM_ENTER(raw);
     c->wrapped.free(c->wrapped.ctx, ptr);
-    SM_LEAVE(c);
+    SM_LEAVE(raw);
+}
+
+static void *sm_hook_malloc_raw(void *ctx, size_t size) { return sm_malloc(ctx, size, 1); }
+static void *sm_hook_malloc_obj(void *ctx, size_t size) { return sm_malloc(ctx, size, 0); }
+static void *
+sm_hook_calloc_raw(void *ctx, size_t nelem, size_t elsize)
+{
+    return sm_calloc(ctx, nelem, elsize, 1);
+}
+static void *
+sm_hook_calloc_obj(void *ctx, size_t nelem, size_t elsize)
+{
+    return sm_calloc(ctx, nelem, elsize, 0);
+}
+static void *
+sm_hook_realloc_raw(void *ctx, void *ptr, size_t size)
+{
+    return sm_realloc(ctx, ptr, size, 1);
+}
+static void *
+sm_hook_realloc_obj(void *ctx, void *ptr, size_t size)
+{
+    return sm_realloc(ctx, ptr, size, 0);
+}
+static void sm_hook_free_raw(void *ctx, void *ptr) { sm_free(ctx, ptr, 1); }
+static void sm_hook_free_obj(void *ctx, void *ptr) { sm_free(ctx, ptr, 0); }
+
+/* The hooks of domain i (0: RAW, 1: MEM, 2: OBJ), ctx left NULL. */
+static PyMemAllocatorEx
+sm_hooks_of(int i)
+{
+    PyMemAllocatorEx raw = {NULL, sm_hook_malloc_raw, sm_hook_calloc_raw, sm_hook_realloc_raw,
+                            sm_hook_free_raw};
+    PyMemAllocatorEx obj = {NULL, sm_hook_malloc_obj, sm_hook_calloc_obj, sm_hook_realloc_obj,
+                            sm_hook_free_obj};
+    return i == 0 ? raw : obj;
 }
 
 static int
@@ -585,7 +624,7 @@ sm_hooks_on_top(void)
     for (int i = 0; i < 3; i++) {
         PyMemAllocatorEx cur;
         PyMem_GetAllocator(doms[i], &cur);
-        if (cur.malloc != sm_hook_malloc || cur.ctx != &sm_ctx[i])
+        if (cur.malloc != sm_hooks_of(i).malloc || cur.ctx != &sm_ctx[i])
             return 0;
     }
     return 1;
@@ -713,13 +752,13 @@ SmTracer_start(int nframe, double sample, uint64_t seed, int seeded)
 
     static const PyMemAllocatorDomain doms[3] = {
         PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
-    PyMemAllocatorEx hook = {NULL, sm_hook_malloc, sm_hook_calloc, sm_hook_realloc, sm_hook_free};
     for (int i = 0; i < 3; i++) {
         sm_ctx[i].domain = doms[i];
         PyMem_GetAllocator(doms[i], &sm_ctx[i].wrapped);
     }
     __atomic_store_n(&sm_tracing, 1, __ATOMIC_RELEASE);
     for (int i = 0; i < 3; i++) {
+        PyMemAllocatorEx hook = sm_hooks_of(i);
         hook.ctx = &sm_ctx[i];
         PyMem_SetAllocator(doms[i], &hook);
     }
