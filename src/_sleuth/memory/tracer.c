@@ -140,7 +140,24 @@ sm_filter_dec(uintptr_t p)
 }
 
 static int sm_lockword;
-static pthread_t sm_owner;
+/* Thread ids for the lock's owner: the thread pointer (one instruction)
+ * where the compiler offers it, else pthread_self() (a library call; on
+ * glibc it returns that same pointer). */
+static inline uintptr_t
+sm_self(void)
+{
+#if defined(__has_builtin) && (defined(__x86_64__) || defined(__aarch64__))
+#  if __has_builtin(__builtin_thread_pointer)
+    return (uintptr_t)__builtin_thread_pointer();
+#  else
+    return (uintptr_t)pthread_self();
+#  endif
+#else
+    return (uintptr_t)pthread_self();
+#endif
+}
+
+static uintptr_t sm_owner;
 static int sm_atfork_done;
 /* Re-entrancy guard without thread-local storage: > 0 while a MEM/OBJ hook
  * (which runs with the GIL) is inside the allocator it wraps. pymalloc
@@ -149,7 +166,7 @@ static int sm_atfork_done;
  * set, because the outer hook records it (once: a double chance of being
  * sampled would bias the sampling estimates). Only the GIL holder writes it. */
 static int sm_obj_depth;
-static pthread_t sm_ignored;     /* a thread whose allocations are not traced */
+static uintptr_t sm_ignored;     /* a thread whose allocations are not traced */
 static int sm_ignoring;
 
 /* ------------------------------------------------------------------------ */
@@ -161,10 +178,10 @@ static inline int
 sm_lock(void)
 {
     if (__atomic_exchange_n(&sm_lockword, 1, __ATOMIC_ACQUIRE) == 0) {
-        sm_owner = pthread_self();
+        sm_owner = sm_self();
         return 1;
     }
-    if (pthread_equal(__atomic_load_n(&sm_owner, __ATOMIC_RELAXED), pthread_self()))
+    if (__atomic_load_n(&sm_owner, __ATOMIC_RELAXED) == sm_self())
         return 0;
     for (unsigned spins = 0;; spins++) {
         if (__atomic_load_n(&sm_lockword, __ATOMIC_RELAXED) == 0 &&
@@ -175,14 +192,14 @@ sm_lock(void)
         else
             __builtin_ia32_pause();
     }
-    sm_owner = pthread_self();
+    sm_owner = sm_self();
     return 1;
 }
 
 static inline void
 sm_unlock(void)
 {
-    sm_owner = (pthread_t)0;
+    sm_owner = 0;
     __atomic_store_n(&sm_lockword, 0, __ATOMIC_RELEASE);
 }
 
@@ -190,7 +207,7 @@ sm_unlock(void)
 static void
 sm_atfork_child(void)
 {
-    sm_owner = (pthread_t)0;
+    sm_owner = 0;
     sm_lockword = 0;
 }
 
@@ -412,7 +429,7 @@ sm_record(void *p, size_t size, PyThreadState *ts)
     /* the next gap first: even a block we then ignore used up its point */
     if (sm_sampling)
         __atomic_store_n(&sm_countdown, sm_draw_gap(), __ATOMIC_RELAXED);
-    if (sm_ignoring && pthread_equal(sm_owner, sm_ignored))
+    if (sm_ignoring && sm_owner == sm_ignored)
         goto done;
     uint32_t tb = 0;
     if (ts)
@@ -825,7 +842,7 @@ void
 SmTracer_ignore_this_thread(int on)
 {
     (void)sm_lock();
-    sm_ignored = pthread_self();
+    sm_ignored = sm_self();
     sm_ignoring = on;
     sm_unlock();
 }
