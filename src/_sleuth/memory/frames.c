@@ -14,7 +14,7 @@ capture_and_intern(SmPyFrame *f, SmTbStore *s, SmRawFrame *buf, int max)
 {
     PyCodeObject *code;
     intptr_t lasti;
-    int n = 0;
+    int n = 0, plain = 1;
     size_t depth = 0;
     for (; f; f = f->previous) {
         if (!SmCompat_frame_read(f, &code, &lasti))
@@ -22,13 +22,21 @@ capture_and_intern(SmPyFrame *f, SmTbStore *s, SmRawFrame *buf, int max)
         if (n < max) {
             buf[n].code = code;
             buf[n].lasti = lasti;
+            plain &= SmCompat_past_prologue(code, lasti);
             n++;
         }
         depth++;
     }
     if (depth > UINT16_MAX)
         depth = UINT16_MAX;
-    return SmTbStore_intern(s, buf, n, (uint16_t)depth);
+    uint32_t id = SmTbStore_intern(s, buf, n, (uint16_t)depth);
+    if (id) {
+        /* the hint that interning just set */
+        SmTbHint *hint = SmTbStore_hint(s, buf[0].code, buf[0].lasti);
+        if (hint->id == id)
+            hint->plain = (uint8_t)plain;
+    }
+    return id;
 }
 
 /* The innermost frame picks a hint, and the rest of the stack is only
@@ -53,12 +61,26 @@ SmFrames_capture(PyThreadState *ts, SmTbStore *s, SmRawFrame *buf, int max)
         goto slow;
     const SmRawFrame *known = &s->frames[hint->first];
     int n = 1, nframe = hint->nframe;
-    for (f = f->previous; f && n < nframe; f = f->previous) {
-        if (!SmCompat_frame_read(f, &code, &lasti))
-            continue;
-        if (known[n].code != code || known[n].lasti != lasti)
-            goto slow;
-        n++;
+    f = f->previous;
+    if (nframe == 1)
+        ;   /* start(1): nothing to compare */
+    else if (hint->plain) {
+        /* the usual case: one test per frame that matches */
+        for (; f && n < nframe; f = f->previous) {
+            if (SmCompat_frame_is(f, known[n].code, known[n].lasti))
+                n++;
+            else if (SmCompat_frame_read(f, &code, &lasti))
+                goto slow;   /* a frame that differs (else a skipped one) */
+        }
+    }
+    else {
+        for (; f && n < nframe; f = f->previous) {
+            if (!SmCompat_frame_read(f, &code, &lasti))
+                continue;
+            if (known[n].code != code || known[n].lasti != lasti)
+                goto slow;
+            n++;
+        }
     }
     if (n < nframe)
         goto slow;   /* the stack is shorter */

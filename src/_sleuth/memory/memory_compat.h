@@ -72,6 +72,32 @@ SmCompat_frame_read(SmPyFrame *f, PyCodeObject **code, intptr_t *lasti)
     return 1;
 }
 
+/* Does frame f hold `code` at `lasti`, where lasti is past the code's
+ * prologue (lasti >= code->_co_firsttraceable)? Then it is neither a shim
+ * nor a frame that has not started, and SmCompat_frame_read() would give
+ * exactly (code, lasti): a cheaper test when the expected frame is known. */
+static inline int
+SmCompat_frame_is(SmPyFrame *f, PyCodeObject *code, intptr_t lasti)
+{
+#if SLEUTH_PY313
+    if (f->owner == FRAME_OWNED_BY_CSTACK || f->f_executable != (PyObject *)code)
+        return 0;
+    return f->instr_ptr - _PyCode_CODE(code) == lasti;
+#else
+#  if SLEUTH_PY312
+    if (f->owner == FRAME_OWNED_BY_CSTACK)
+        return 0;
+#  endif
+    return f->f_code == code && f->prev_instr - _PyCode_CODE(code) == lasti;
+#endif
+}
+
+static inline int
+SmCompat_past_prologue(PyCodeObject *code, intptr_t lasti)
+{
+    return lasti >= code->_co_firsttraceable;
+}
+
 /* The thread state of the calling thread if (and only if) it holds the GIL,
  * else NULL. Raw-domain hooks run without the GIL; they may only look at
  * frames when this is non-NULL. */

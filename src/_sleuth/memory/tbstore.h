@@ -42,6 +42,8 @@ typedef struct {
     uint32_t id;       /* 0: no hint */
     uint32_t first;    /* the record's first frame in SmTbStore.frames */
     uint16_t nframe, total;
+    uint8_t plain;     /* every frame past its code's prologue (set by the
+                        * capture, which alone sees the code's fields) */
 } SmTbHint;
 
 #define SM_TB_HINT_BITS 8
