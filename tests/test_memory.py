@@ -358,3 +358,133 @@ def test_coexistence_with_memray(py, tmp_path):
     r = py(["-c", code], timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["True", "refused:", "True", "tracing:", "False"]
+
+
+# Current and peak totals through the pending-operation queue: temporaries
+# freed while their insert is still queued, reallocs of queued blocks and a
+# big temporary that only the peak sees. Each tracer runs twice in one child
+# process (the first run warms the interpreter's caches); the second runs
+# must agree with tracemalloc to a few bytes.
+TOTALS = textwrap.dedent("""
+    import tracemalloc, sleuth.memory as sm
+    def workload():
+        keep = []
+        for i in range(20000):
+            t = (i, str(i) * (i % 7))
+            if i % 5 == 0:
+                keep.append(t)
+            b = bytearray(i % 300)
+            for _ in range(i % 4):
+                b += b"x" * 100
+            if i % 3 == 0:
+                keep.append(b)
+            if i % 1000 == 0:
+                x = bytearray(1 << 20)
+                del x
+        return keep
+    def run(tracer):
+        tracer.start(1)
+        cur0 = tracer.get_traced_memory()[0]
+        tracer.reset_peak()
+        keep = workload()
+        cur, peak = tracer.get_traced_memory()
+        del keep
+        tracer.stop()
+        return cur - cur0, peak - cur0
+    for _ in range(2):
+        ref, mine = run(tracemalloc), run(sm)
+    print(repr((ref, mine)))
+""")
+
+
+def test_current_and_peak_match_tracemalloc_through_the_queue(py, tmp_path):
+    script = tmp_path / "totals.py"
+    script.write_text(TOTALS)
+    r = py([str(script)])
+    assert r.returncode == 0, r.stderr
+    (cur1, peak1), (cur2, peak2) = eval(r.stdout)
+    assert cur2 > 2_000_000 and peak2 - cur2 > 800_000
+    assert abs(cur2 - cur1) <= 256, (cur1, cur2)
+    assert abs((peak2 - cur2) - (peak1 - cur1)) <= 256, (peak1, peak2)
+
+
+# The capture reuses the traceback last interned for the same innermost
+# frame when the rest of the stack matches it. One allocation site reached
+# from different callers, at different depths (beyond the limit: only the
+# total differs), from a generator resumed at different depths, and stacks
+# shorter than the limit: every trace must still carry its own traceback
+# and total, exactly as tracemalloc's do.
+HINTS = textwrap.dedent("""
+    import tracemalloc, sleuth.memory as sm
+    def leaf(keep):
+        keep.append(bytearray(100))
+    def a(keep):
+        leaf(keep)
+    def b(keep):
+        leaf(keep)
+    def down(n, keep, fn):
+        if n:
+            return down(n - 1, keep, fn)
+        fn(keep)
+    def gen(keep):
+        while True:
+            leaf(keep)
+            yield
+    def workload():
+        keep = []
+        g = gen(keep)
+        for i in range(40):
+            a(keep); b(keep); leaf(keep)
+            down(i % 7, keep, a)
+            down(i % 3 + 30, keep, b if i % 2 else a)
+            next(g)
+            down(i % 4, keep, lambda k: next(g))
+        return keep
+    def run(tracer, limit):
+        tracer.start(limit)
+        keep = workload()
+        snap = tracer.take_snapshot()
+        flt = (sm if tracer is sm else tracemalloc).Filter(True, __file__)
+        out = sorted((tuple((f.filename, f.lineno) for f in t.traceback),
+                      t.traceback.total_nframe, t.size)
+                     for t in snap.filter_traces([flt]).traces)
+        del keep
+        tracer.stop()
+        return out
+    print(repr([(run(tracemalloc, n), run(sm, n)) for n in (1, 2, 4, 64)]))
+""")
+
+
+def test_tracebacks_and_totals_per_site_match_tracemalloc(py, tmp_path):
+    script = tmp_path / "hints.py"
+    script.write_text(HINTS)
+    r = py([str(script)], timeout=120)
+    assert r.returncode == 0, r.stderr
+    for ref, mine in eval(r.stdout):
+        assert len(mine) >= 40 * 9
+        assert mine == ref
+
+
+def test_a_new_limit_while_tracing_applies_to_new_tracebacks():
+    def leaf():
+        return bytearray(1000)
+
+    def down(n):
+        return down(n - 1) if n else leaf()
+
+    def frames(obj):
+        return [str(f) for f in sm.get_object_traceback(obj)]
+
+    sm.start(25)         # pytest's own stack makes every traceback 25 deep
+    x = [down(10) for _ in range(3)]
+    assert len(frames(x[-1])) == 25
+    sm.start(2)          # the store, and its hints, are kept
+    y = [down(10) for _ in range(3)]
+    assert frames(y[-1]) == frames(x[-1])[-2:]
+    sm.start(25)
+    z = [down(10) for _ in range(3)]
+    assert len(frames(z[-1])) == 25
+    assert frames(z[-1])[-12:] == frames(x[-1])[-12:]   # down() x 11, leaf()
+    sm.start(1)
+    w = [leaf() for _ in range(3)]
+    assert len(frames(w[-1])) == 1

@@ -43,35 +43,59 @@ SmCompat_top_frame(PyThreadState *ts)
 #endif
 }
 
-static inline PyCodeObject *
-SmCompat_frame_code(SmPyFrame *f)
-{
-#if SLEUTH_PY313
-    return (PyCodeObject *)f->f_executable;
-#else
-    return f->f_code;
-#endif
-}
-
-/* A frame that has not started running yet, or a C-stack shim frame: skipped,
- * as tracemalloc and tracebacks skip them. */
+/* Read one frame: 0 if it is skipped, as tracemalloc and tracebacks skip
+ * it (a C-stack shim frame, or a frame that has not reached its first
+ * traceable instruction), else 1 with its code and instruction offset (code
+ * units). The offset doubles as the "not started" test, so each frame costs
+ * one pass over its fields. */
 static inline int
-SmCompat_frame_skip(SmPyFrame *f)
+SmCompat_frame_read(SmPyFrame *f, PyCodeObject **code, intptr_t *lasti)
 {
 #if SLEUTH_PY313
     if (f->owner == FRAME_OWNED_BY_CSTACK || !PyCode_Check(f->f_executable))
-        return 1;
-#elif SLEUTH_PY312
+        return 0;
+    PyCodeObject *co = (PyCodeObject *)f->f_executable;
+    intptr_t i = f->instr_ptr - _PyCode_CODE(co);
+#else
+#  if SLEUTH_PY312
     if (f->owner == FRAME_OWNED_BY_CSTACK)
-        return 1;
+        return 0;
+#  endif
+    PyCodeObject *co = f->f_code;
+    intptr_t i = f->prev_instr - _PyCode_CODE(co);
 #endif
-    return _PyFrame_IsIncomplete(f);
+    /* _PyFrame_IsIncomplete(), with the offset computed once */
+    if (f->owner != FRAME_OWNED_BY_GENERATOR && i < co->_co_firsttraceable)
+        return 0;
+    *code = co;
+    *lasti = i;   /* _PyInterpreterFrame_LASTI (which also casts to int) */
+    return 1;
+}
+
+/* Does frame f hold `code` at `lasti`, where lasti is past the code's
+ * prologue (lasti >= code->_co_firsttraceable)? Then it is neither a shim
+ * nor a frame that has not started, and SmCompat_frame_read() would give
+ * exactly (code, lasti): a cheaper test when the expected frame is known. */
+static inline int
+SmCompat_frame_is(SmPyFrame *f, PyCodeObject *code, intptr_t lasti)
+{
+#if SLEUTH_PY313
+    if (f->owner == FRAME_OWNED_BY_CSTACK || f->f_executable != (PyObject *)code)
+        return 0;
+    return f->instr_ptr - _PyCode_CODE(code) == lasti;
+#else
+#  if SLEUTH_PY312
+    if (f->owner == FRAME_OWNED_BY_CSTACK)
+        return 0;
+#  endif
+    return f->f_code == code && f->prev_instr - _PyCode_CODE(code) == lasti;
+#endif
 }
 
 static inline int
-SmCompat_frame_lasti(SmPyFrame *f)
+SmCompat_past_prologue(PyCodeObject *code, intptr_t lasti)
 {
-    return _PyInterpreterFrame_LASTI(f);
+    return lasti >= code->_co_firsttraceable;
 }
 
 /* The thread state of the calling thread if (and only if) it holds the GIL,

@@ -4,13 +4,33 @@
 #include "tbstore.h"
 #include "table.h"
 
+/* Hash of a stack. Each frame's term is independent of the others (no serial chain), so the
+ * multiplies of a deep stack pipeline. */
+static inline uint64_t
+hash_step(uint64_t h, int i, const SmRawFrame *f)
+{
+    uint64_t x = ((uint64_t)(uintptr_t)f->code >> 4) ^ ((uint64_t)f->lasti << 40);
+    x *= UINT64_C(0x9E3779B97F4A7C15);
+    unsigned r = (unsigned)(i * 7) & 63;
+    return h + (r ? (x << r) | (x >> (64 - r)) : x);
+}
+
+static inline uint32_t
+hash_final(uint64_t h, uint16_t total)
+{
+    h ^= total;
+    h *= UINT64_C(0xBF58476D1CE4E5B9);
+    h ^= h >> 31;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
 static uint32_t
 hash_frames(const SmRawFrame *f, int n, uint16_t total)
 {
     uint64_t h = 0;
     for (int i = 0; i < n; i++)
-        h = SmTb_hash_step(h, i, &f[i]);
-    return SmTb_hash_final(h, total);
+        h = hash_step(h, i, &f[i]);
+    return hash_final(h, total);
 }
 
 int
@@ -68,19 +88,31 @@ grow_index(SmTbStore *s)
     return 0;
 }
 
+static void
+set_hint(SmTbStore *s, uint32_t id)
+{
+    const SmTbRec *r = &s->recs[id];
+    const SmRawFrame *top = &s->frames[r->first];
+    *SmTbStore_hint(s, top->code, top->lasti) =
+        (SmTbHint){top->code, top->lasti, id, r->first, r->nframe, r->total, 0};
+}
+
 uint32_t
-SmTbStore_intern(SmTbStore *s, const SmRawFrame *f, int n, uint16_t total, uint32_t h)
+SmTbStore_intern(SmTbStore *s, const SmRawFrame *f, int n, uint16_t total)
 {
     if (n == 0 || !s->index)
         return 0;
+    uint32_t h = hash_frames(f, n, total);
     size_t i = h & s->imask;
     for (;;) {
         uint32_t v = s->index[i];
         if (v == 0)
             break;
         const SmTbRec *r = &s->recs[v - 1];
-        if (r->hash == h && same(s, r, f, n, total))
+        if (r->hash == h && same(s, r, f, n, total)) {
+            set_hint(s, v - 1);
             return v - 1;
+        }
         i = (i + 1) & s->imask;
     }
     /* new traceback; the load check only bites if grow_index failed */
@@ -115,6 +147,7 @@ SmTbStore_intern(SmTbStore *s, const SmRawFrame *f, int n, uint16_t total, uint3
     s->index[i] = id + 1;
     if ((size_t)s->nrec * 2 > s->imask + 1)
         (void)grow_index(s);  /* on failure the index just gets fuller */
+    set_hint(s, id);
     return id;
 }
 
@@ -133,5 +166,5 @@ size_t
 SmTbStore_bytes(const SmTbStore *s)
 {
     return s->rcap * sizeof(SmTbRec) + s->fcap * sizeof(SmRawFrame) +
-           (s->index ? (s->imask + 1) * sizeof(uint32_t) : 0);
+           (s->index ? (s->imask + 1) * sizeof(uint32_t) : 0) + sizeof(s->hints);
 }

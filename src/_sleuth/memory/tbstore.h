@@ -31,6 +31,23 @@ typedef struct {
     uint16_t total;    /* frames on the stack, capped at 65535 */
 } SmTbRec;
 
+/* A hint: the traceback most recently interned for a stack whose innermost
+ * frame is (code, lasti). The capture compares the running stack with the
+ * hinted record's frames while it walks it, and on a match (every stored
+ * frame and the total depth: the very test interning does) it has the id
+ * without hashing the stack or probing the index. */
+typedef struct {
+    PyCodeObject *code;
+    intptr_t lasti;
+    uint32_t id;       /* 0: no hint */
+    uint32_t first;    /* the record's first frame in SmTbStore.frames */
+    uint16_t nframe, total;
+    uint8_t plain;     /* every frame past its code's prologue (set by the
+                        * capture, which alone sees the code's fields) */
+} SmTbHint;
+
+#define SM_TB_HINT_BITS 8
+
 typedef struct {
     SmTbRec *recs;
     uint32_t nrec, rcap;
@@ -38,33 +55,20 @@ typedef struct {
     size_t nframes, fcap;
     uint32_t *index;   /* open addressing: rec id + 1, 0 = empty */
     size_t imask;
+    SmTbHint hints[1u << SM_TB_HINT_BITS];   /* direct-mapped */
 } SmTbStore;
 
-/* Hash of a stack, built one frame at a time during the capture. Each
- * frame's term is independent of the others (no serial chain), so the
- * multiplies of a deep stack pipeline. */
-static inline uint64_t
-SmTb_hash_step(uint64_t h, int i, const SmRawFrame *f)
+static inline SmTbHint *
+SmTbStore_hint(SmTbStore *s, PyCodeObject *code, intptr_t lasti)
 {
-    uint64_t x = ((uint64_t)(uintptr_t)f->code >> 4) ^ ((uint64_t)f->lasti << 40);
-    x *= UINT64_C(0x9E3779B97F4A7C15);
-    unsigned r = (unsigned)(i * 7) & 63;
-    return h + (r ? (x << r) | (x >> (64 - r)) : x);
-}
-
-static inline uint32_t
-SmTb_hash_final(uint64_t h, uint16_t total)
-{
-    h ^= total;
-    h *= UINT64_C(0xBF58476D1CE4E5B9);
-    h ^= h >> 31;
-    return (uint32_t)(h ^ (h >> 32));
+    uint64_t x = (((uint64_t)(uintptr_t)code >> 4) + (uint64_t)lasti) * UINT64_C(0x9E3779B97F4A7C15);
+    return &s->hints[x >> (64 - SM_TB_HINT_BITS)];
 }
 
 int SmTbStore_init(SmTbStore *s);
-/* The id of this traceback, interning it if new; 0 (empty) on exhaustion. */
-uint32_t SmTbStore_intern(SmTbStore *s, const SmRawFrame *frames, int n, uint16_t total,
-                          uint32_t hash);
+/* The id of this traceback, interning it if new; 0 (empty) on exhaustion.
+ * Also makes it the hint of its innermost frame. */
+uint32_t SmTbStore_intern(SmTbStore *s, const SmRawFrame *frames, int n, uint16_t total);
 /* Free everything; drops the code references, so needs the GIL. */
 void SmTbStore_release(SmTbStore *s);
 size_t SmTbStore_bytes(const SmTbStore *s);

@@ -44,6 +44,7 @@ static SmHookCtx sm_ctx[3];
 static int sm_tracing;          /* read without the lock, re-checked under it */
 static int sm_nframe = 1;
 static double sm_sample;        /* 0: exact mode */
+static int sm_sampling;         /* sm_sample > 0, for the hot paths */
 static SmTable sm_table;
 static SmTbStore sm_tbs;
 static SmRawFrame *sm_buf;      /* capture buffer, sm_nframe long */
@@ -53,23 +54,48 @@ static int64_t sm_countdown;    /* bytes to the next sample point */
 static uint64_t sm_rng[2];      /* xorshift128+ */
 
 /* Pending table operations. The table is far bigger than the caches, so
- * each insert or remove is a cache miss on a random slot — most of the cost
- * of exact tracing. Operations are queued with a prefetch of their slot and
- * applied in order SM_QLEN at a time, so the misses overlap instead of
- * stalling one by one. Everything that reads the table flushes first. */
-#define SM_QLEN 16
+ * each insert or remove is a cache miss on a random slot: most of the cost
+ * of exact tracing. Operations go into a ring of SM_QLEN with a prefetch of
+ * their slot; a push that finds the ring full first applies the oldest
+ * operation, whose slot was prefetched SM_QLEN operations earlier. Every
+ * operation thus gets the same long lead, and the misses overlap instead of
+ * stalling one by one (a batch flush gave the last few operations of each
+ * batch almost no lead). Everything that reads the table flushes first. */
+#define SM_QLEN 32   /* a power of two */
+#define SM_QMASK (SM_QLEN - 1)
 /* A block freed while its own insert is still queued (a short-lived
- * temporary: most blocks) never touches the table: the pair is turned into
- * accounting-only operations, applied in order so that the current and peak
- * totals stay exact. */
-enum { SM_OP_PUT, SM_OP_REMOVE, SM_OP_ADD_ONLY, SM_OP_SUB_ONLY };
+ * temporary: most blocks) never touches the table: the insert becomes an
+ * accounting-only ADD_ONLY, and the free's size is added to the sub_after of
+ * the newest queued operation, which subtracts it right after its own
+ * accounting. Frees only ever lower the total, so merging the ones between
+ * two queued operations keeps the current and peak totals exact, and they
+ * take no slot of the ring. */
+enum { SM_OP_DONE, SM_OP_PUT, SM_OP_REMOVE, SM_OP_ADD_ONLY };
 typedef struct {
     uintptr_t key;
-    uint64_t meta;   /* the meta to store (PUT, ADD_ONLY, SUB_ONLY) */
-    int kind;
+    uint64_t meta;   /* the meta to store (PUT, ADD_ONLY) */
+    union {
+        uint64_t n;  /* exact mode: bytes */
+        double est;  /* sampling mode: weighted bytes */
+    } sub_after;
+    int kind;        /* SM_OP_DONE once applied */
 } SmOp;
 static SmOp sm_q[SM_QLEN];
-static int sm_qn;
+static unsigned sm_qhead;   /* slot of the oldest pending operation */
+static unsigned sm_qn;      /* pending operations */
+/* Where a queued insert may be: the ring slot of the latest PUT whose key
+ * hashes here. Only a hint, checked against the slot (kind and key): when
+ * two queued inserts share an entry the older one is not found, and its free
+ * is queued as an ordinary remove behind it, which is just as exact. This
+ * replaces a scan of the whole ring on every free. */
+#define SM_QPOS_BITS 6
+static uint8_t sm_qpos[1u << SM_QPOS_BITS];
+
+static inline size_t
+sm_qpos_slot(uintptr_t key)
+{
+    return (size_t)(((key >> 4) ^ (key >> 10)) & ((1u << SM_QPOS_BITS) - 1));
+}
 
 /* Sampling mode: a counting filter of the live sampled blocks, so that a
  * free of an unsampled block (nearly all of them) costs one byte test and
@@ -96,7 +122,7 @@ sm_filter_has(void *p)
 static inline void
 sm_filter_inc(uintptr_t p)
 {
-    if (sm_sample <= 0)
+    if (!sm_sampling)
         return;
     uint8_t *c = &sm_filter[sm_filter_slot(p)];
     if (*c < 255)
@@ -106,7 +132,7 @@ sm_filter_inc(uintptr_t p)
 static inline void
 sm_filter_dec(uintptr_t p)
 {
-    if (sm_sample <= 0)
+    if (!sm_sampling)
         return;
     uint8_t *c = &sm_filter[sm_filter_slot(p)];
     if (*c != 255 && *c != 0)
@@ -114,7 +140,24 @@ sm_filter_dec(uintptr_t p)
 }
 
 static int sm_lockword;
-static pthread_t sm_owner;
+/* Thread ids for the lock's owner: the thread pointer (one instruction)
+ * where the compiler offers it, else pthread_self() (a library call; on
+ * glibc it returns that same pointer). */
+static inline uintptr_t
+sm_self(void)
+{
+#if defined(__has_builtin) && (defined(__x86_64__) || defined(__aarch64__))
+#  if __has_builtin(__builtin_thread_pointer)
+    return (uintptr_t)__builtin_thread_pointer();
+#  else
+    return (uintptr_t)pthread_self();
+#  endif
+#else
+    return (uintptr_t)pthread_self();
+#endif
+}
+
+static uintptr_t sm_owner;
 static int sm_atfork_done;
 /* Re-entrancy guard without thread-local storage: > 0 while a MEM/OBJ hook
  * (which runs with the GIL) is inside the allocator it wraps. pymalloc
@@ -123,7 +166,7 @@ static int sm_atfork_done;
  * set, because the outer hook records it (once: a double chance of being
  * sampled would bias the sampling estimates). Only the GIL holder writes it. */
 static int sm_obj_depth;
-static pthread_t sm_ignored;     /* a thread whose allocations are not traced */
+static uintptr_t sm_ignored;     /* a thread whose allocations are not traced */
 static int sm_ignoring;
 
 /* ------------------------------------------------------------------------ */
@@ -135,10 +178,10 @@ static inline int
 sm_lock(void)
 {
     if (__atomic_exchange_n(&sm_lockword, 1, __ATOMIC_ACQUIRE) == 0) {
-        sm_owner = pthread_self();
+        sm_owner = sm_self();
         return 1;
     }
-    if (pthread_equal(__atomic_load_n(&sm_owner, __ATOMIC_RELAXED), pthread_self()))
+    if (__atomic_load_n(&sm_owner, __ATOMIC_RELAXED) == sm_self())
         return 0;
     for (unsigned spins = 0;; spins++) {
         if (__atomic_load_n(&sm_lockword, __ATOMIC_RELAXED) == 0 &&
@@ -149,14 +192,14 @@ sm_lock(void)
         else
             __builtin_ia32_pause();
     }
-    sm_owner = pthread_self();
+    sm_owner = sm_self();
     return 1;
 }
 
 static inline void
 sm_unlock(void)
 {
-    sm_owner = (pthread_t)0;
+    sm_owner = 0;
     __atomic_store_n(&sm_lockword, 0, __ATOMIC_RELEASE);
 }
 
@@ -164,7 +207,7 @@ sm_unlock(void)
 static void
 sm_atfork_child(void)
 {
-    sm_owner = (pthread_t)0;
+    sm_owner = 0;
     sm_lockword = 0;
 }
 
@@ -223,7 +266,7 @@ SmTracer_sample_p(double size, double sample)
 static inline void
 sm_account_add(uint64_t size)
 {
-    if (sm_sample > 0) {
+    if (sm_sampling) {
         sm_est_traced += (double)size / SmTracer_sample_p((double)size, sm_sample);
         if (sm_est_traced > sm_est_peak)
             sm_est_peak = sm_est_traced;
@@ -238,7 +281,7 @@ sm_account_add(uint64_t size)
 static inline void
 sm_account_sub(uint64_t size)
 {
-    if (sm_sample > 0) {
+    if (sm_sampling) {
         sm_est_traced -= (double)size / SmTracer_sample_p((double)size, sm_sample);
         if (sm_est_traced < 0)
             sm_est_traced = 0;
@@ -248,74 +291,117 @@ sm_account_sub(uint64_t size)
     }
 }
 
+static inline void
+sm_q_apply_unlocked(SmOp *op)
+{
+    uint64_t old;
+    switch (op->kind) {
+    case SM_OP_PUT: {
+        int r = SmTable_put(&sm_table, op->key, op->meta, &old);
+        if (r == 1) {
+            sm_account_sub(SM_META_SIZE(old));
+            sm_filter_dec(op->key);   /* the replaced trace's count */
+        }
+        if (r >= 0)
+            sm_account_add(SM_META_SIZE(op->meta));
+        break;
+    }
+    case SM_OP_REMOVE:
+        if (SmTable_pop(&sm_table, op->key, &old)) {
+            sm_account_sub(SM_META_SIZE(old));
+            sm_filter_dec(op->key);
+        }
+        break;
+    case SM_OP_ADD_ONLY:
+        sm_account_add(SM_META_SIZE(op->meta));
+        break;
+    }
+    if (sm_sampling) {
+        sm_est_traced -= op->sub_after.est;
+        if (sm_est_traced < 0)
+            sm_est_traced = 0;
+    }
+    else
+        sm_traced -= op->sub_after.n;
+    op->kind = SM_OP_DONE;
+}
+
 static void
 sm_q_flush_unlocked(void)
 {
-    for (int i = 0; i < sm_qn; i++) {
-        uint64_t old;
-        const SmOp *op = &sm_q[i];
-        if (op->kind == SM_OP_REMOVE) {
-            if (SmTable_pop(&sm_table, op->key, &old)) {
-                sm_account_sub(SM_META_SIZE(old));
-                sm_filter_dec(op->key);
-            }
-        }
-        else if (op->kind == SM_OP_ADD_ONLY)
-            sm_account_add(SM_META_SIZE(op->meta));
-        else if (op->kind == SM_OP_SUB_ONLY) {
-            sm_account_sub(SM_META_SIZE(op->meta));
-            sm_filter_dec(op->key);
-        }
-        else {
-            int r = SmTable_put(&sm_table, op->key, op->meta, &old);
-            if (r == 1) {
-                sm_account_sub(SM_META_SIZE(old));
-                sm_filter_dec(op->key);   /* the replaced trace's count */
-            }
-            if (r >= 0)
-                sm_account_add(SM_META_SIZE(op->meta));
-        }
+    while (sm_qn) {
+        sm_q_apply_unlocked(&sm_q[sm_qhead]);
+        sm_qhead = (sm_qhead + 1) & SM_QMASK;
+        sm_qn--;
     }
-    sm_qn = 0;
+}
+
+/* Drop every pending operation (they belong to a table being dropped). */
+static void
+sm_q_discard_unlocked(void)
+{
+    memset(sm_q, 0, sizeof(sm_q));
+    sm_qhead = sm_qn = 0;
+}
+
+/* Queue one operation, applying the oldest first if the ring is full;
+ * returns its slot. */
+static inline unsigned
+sm_q_push_unlocked(uintptr_t key, uint64_t meta, int kind)
+{
+    if (__builtin_expect(sm_qn == SM_QLEN, 1)) {
+        sm_q_apply_unlocked(&sm_q[sm_qhead]);
+        sm_qhead = (sm_qhead + 1) & SM_QMASK;
+        sm_qn--;
+    }
+    unsigned slot = (sm_qhead + sm_qn++) & SM_QMASK;
+    sm_q[slot].key = key;
+    sm_q[slot].meta = meta;
+    sm_q[slot].sub_after.n = 0;   /* also 0.0 */
+    sm_q[slot].kind = kind;
+    return slot;
 }
 
 static inline void
-sm_q_push_unlocked(uintptr_t key, uint64_t meta)
+sm_q_put_unlocked(uintptr_t key, uint64_t meta)
 {
     if (sm_table.slots)
         __builtin_prefetch(&sm_table.slots[SmTable_home(&sm_table, key)], 1, 0);
-    sm_q[sm_qn].key = key;
-    sm_q[sm_qn].meta = meta;
-    sm_q[sm_qn].kind = SM_OP_PUT;
-    if (++sm_qn == SM_QLEN)
-        sm_q_flush_unlocked();
+    sm_qpos[sm_qpos_slot(key)] = (uint8_t)sm_q_push_unlocked(key, meta, SM_OP_PUT);
+}
+
+/* If key's insert is still queued, turn it into accounting and return 1
+ * with its meta: the block never reaches the table. */
+static inline int
+sm_q_cancel_unlocked(uintptr_t key, uint64_t *meta)
+{
+    SmOp *put = &sm_q[sm_qpos[sm_qpos_slot(key)]];
+    if (put->kind != SM_OP_PUT || put->key != key)
+        return 0;
+    /* It is the latest operation on key: a later one would be a free of
+     * this very block. Its add stays in place; the free comes after the
+     * newest queued operation (there is one: put). */
+    SmOp *last = &sm_q[(sm_qhead + sm_qn - 1) & SM_QMASK];
+    uint64_t size = SM_META_SIZE(put->meta);
+    put->kind = SM_OP_ADD_ONLY;
+    *meta = put->meta;
+    if (sm_sampling)
+        last->sub_after.est += (double)size / SmTracer_sample_p((double)size, sm_sample);
+    else
+        last->sub_after.n += size;
+    sm_filter_dec(key);
+    return 1;
 }
 
 static inline void
 sm_q_remove_unlocked(uintptr_t key)
 {
-    /* the latest queued operation on this address decides */
-    for (int i = sm_qn - 1; i >= 0; i--) {
-        if (sm_q[i].key != key)
-            continue;
-        if (sm_q[i].kind == SM_OP_PUT) {
-            sm_q[i].kind = SM_OP_ADD_ONLY;
-            sm_q[sm_qn].key = key;
-            sm_q[sm_qn].meta = sm_q[i].meta;
-            sm_q[sm_qn].kind = SM_OP_SUB_ONLY;
-            if (++sm_qn == SM_QLEN)
-                sm_q_flush_unlocked();
-            return;
-        }
-        break;
-    }
+    uint64_t meta;
+    if (sm_q_cancel_unlocked(key, &meta))
+        return;
     if (sm_table.slots)
         __builtin_prefetch(&sm_table.slots[SmTable_home(&sm_table, key)], 1, 0);
-    sm_q[sm_qn].key = key;
-    sm_q[sm_qn].meta = 0;
-    sm_q[sm_qn].kind = SM_OP_REMOVE;
-    if (++sm_qn == SM_QLEN)
-        sm_q_flush_unlocked();
+    (void)sm_q_push_unlocked(key, 0, SM_OP_REMOVE);
 }
 
 /* Sampling mode: does a sample point fall in this block? (Counts it off.) */
@@ -341,20 +427,16 @@ sm_record(void *p, size_t size, PyThreadState *ts)
     if (!__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
         goto done;
     /* the next gap first: even a block we then ignore used up its point */
-    if (sm_sample > 0)
+    if (sm_sampling)
         __atomic_store_n(&sm_countdown, sm_draw_gap(), __ATOMIC_RELAXED);
-    if (sm_ignoring && pthread_equal(sm_owner, sm_ignored))
+    if (sm_ignoring && sm_owner == sm_ignored)
         goto done;
     uint32_t tb = 0;
-    if (ts) {
-        uint16_t total;
-        uint32_t hash;
-        int n = SmFrames_capture(ts, sm_buf, sm_nframe, &total, &hash);
-        tb = SmTbStore_intern(&sm_tbs, sm_buf, n, total, hash);
-    }
+    if (ts)
+        tb = SmFrames_capture(ts, &sm_tbs, sm_buf, sm_nframe);
     uint64_t sz = size > SM_SIZE_MAX ? SM_SIZE_MAX : size;
     sm_filter_inc((uintptr_t)p);
-    sm_q_push_unlocked((uintptr_t)p, SM_META(sz, tb));
+    sm_q_put_unlocked((uintptr_t)p, SM_META(sz, tb));
 done:
     sm_unlock();
 }
@@ -366,12 +448,17 @@ sm_forget(void *p, uint64_t *meta)
     int found = 0;
     if (!sm_lock())
         return 0;
+    if (sm_q_cancel_unlocked((uintptr_t)p, meta)) {
+        found = 1;
+        goto done;
+    }
     sm_q_flush_unlocked();
     if (SmTable_pop(&sm_table, (uintptr_t)p, meta)) {
         sm_account_sub(SM_META_SIZE(*meta));
         sm_filter_dec((uintptr_t)p);
         found = 1;
     }
+done:
     sm_unlock();
     return found;
 }
@@ -383,7 +470,7 @@ sm_restore(void *p, uint64_t meta)
         return;
     if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED)) {
         sm_filter_inc((uintptr_t)p);
-        sm_q_push_unlocked((uintptr_t)p, meta);
+        sm_q_put_unlocked((uintptr_t)p, meta);
     }
     sm_unlock();
 }
@@ -394,10 +481,10 @@ sm_restore(void *p, uint64_t meta)
 /* The caller's thread state if frames may be read, with *skip set when
  * this is a raw call nested in one of our MEM/OBJ hooks. */
 static inline PyThreadState *
-sm_caller(const SmHookCtx *c, int *skip)
+sm_caller(int raw, int *skip)
 {
     *skip = 0;
-    if (c->domain != PYMEM_DOMAIN_RAW)
+    if (!raw)
         return SmFrames_tstate_unchecked();
     PyThreadState *ts = SmFrames_tstate_with_gil();
     if (ts && sm_obj_depth)
@@ -405,99 +492,145 @@ sm_caller(const SmHookCtx *c, int *skip)
     return ts;
 }
 
+/* A raw call nested in one of our MEM/OBJ hooks (the outer hook records the
+ * block)? Frees and reallocs only need this answer, not the thread state:
+ * sm_obj_depth is tested first, so the MEM/OBJ domains and most raw calls
+ * never look the thread state up. */
+static inline int
+sm_nested(int raw)
+{
+    if (!raw || !sm_obj_depth)
+        return 0;
+    return SmFrames_tstate_with_gil() != NULL;
+}
+
 /* After the wrapped allocator returned p: decide and record. */
 static inline void
-sm_after_alloc(const SmHookCtx *c, void *p, size_t size)
+sm_after_alloc(int raw, void *p, size_t size)
 {
     PyThreadState *ts;
     int skip;
     if (!p || !__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
         return;
-    if (c->domain == PYMEM_DOMAIN_RAW) {
+    if (raw) {
         /* nested-call check first: a nested block must not count twice */
-        ts = sm_caller(c, &skip);
-        if (skip || (sm_sample > 0 && !sm_sample_hit(size)))
+        ts = sm_caller(raw, &skip);
+        if (skip || (sm_sampling && !sm_sample_hit(size)))
             return;
     }
     else {
         /* the common case in sampling mode ends here, before any other work */
-        if (sm_sample > 0 && !sm_sample_hit(size))
+        if (sm_sampling && !sm_sample_hit(size))
             return;
         ts = SmFrames_tstate_unchecked();
     }
     sm_record(p, size, ts);
 }
 
-#define SM_ENTER(c) do { if ((c)->domain != PYMEM_DOMAIN_RAW) sm_obj_depth++; } while (0)
-#define SM_LEAVE(c) do { if ((c)->domain != PYMEM_DOMAIN_RAW) sm_obj_depth--; } while (0)
+/* The hooks exist twice, for the RAW domain (raw = 1) and for MEM/OBJ
+ * (raw = 0): each copy is compiled with its domain's tests folded away. */
+#define SM_INLINE static inline __attribute__((always_inline))
+#define SM_ENTER(raw) do { if (!(raw)) sm_obj_depth++; } while (0)
+#define SM_LEAVE(raw) do { if (!(raw)) sm_obj_depth--; } while (0)
 
-static void *
-sm_hook_malloc(void *ctx, size_t size)
+SM_INLINE void *
+sm_malloc(void *ctx, size_t size, int raw)
 {
     SmHookCtx *c = ctx;
-    SM_ENTER(c);
+    SM_ENTER(raw);
     void *p = c->wrapped.malloc(c->wrapped.ctx, size);
-    SM_LEAVE(c);
-    sm_after_alloc(c, p, size);
+    SM_LEAVE(raw);
+    sm_after_alloc(raw, p, size);
     return p;
 }
 
-static void *
-sm_hook_calloc(void *ctx, size_t nelem, size_t elsize)
+SM_INLINE void *
+sm_calloc(void *ctx, size_t nelem, size_t elsize, int raw)
 {
     SmHookCtx *c = ctx;
-    SM_ENTER(c);
+    SM_ENTER(raw);
     void *p = c->wrapped.calloc(c->wrapped.ctx, nelem, elsize);
-    SM_LEAVE(c);
+    SM_LEAVE(raw);
     /* the wrapped calloc checked nelem * elsize for overflow */
-    sm_after_alloc(c, p, nelem * elsize);
+    sm_after_alloc(raw, p, nelem * elsize);
     return p;
 }
 
-static void *
-sm_hook_realloc(void *ctx, void *ptr, size_t size)
+SM_INLINE void *
+sm_realloc(void *ctx, void *ptr, size_t size, int raw)
 {
     SmHookCtx *c = ctx;
     uint64_t meta = 0;
-    int had = 0, skip = 1;
+    int had = 0;
     if (ptr && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED) &&
-        !(sm_sample > 0 && !sm_filter_has(ptr))) {
-        (void)sm_caller(c, &skip);
-        if (!skip)
-            had = sm_forget(ptr, &meta);
-    }
-    SM_ENTER(c);
+        !(sm_sampling && !sm_filter_has(ptr)) && !sm_nested(raw))
+        had = sm_forget(ptr, &meta);
+    SM_ENTER(raw);
     void *p = c->wrapped.realloc(c->wrapped.ctx, ptr, size);
-    SM_LEAVE(c);
+    SM_LEAVE(raw);
     if (!p) {
         /* failed: the old block is still there, and still ours to trace */
         if (had)
             sm_restore(ptr, meta);
         return NULL;
     }
-    sm_after_alloc(c, p, size);
+    sm_after_alloc(raw, p, size);
     return p;
 }
 
-static void
-sm_hook_free(void *ctx, void *ptr)
+SM_INLINE void
+sm_free(void *ctx, void *ptr, int raw)
 {
     SmHookCtx *c = ctx;
-    int skip;
     if (ptr && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED)) {
-        if (sm_sample > 0 && !sm_filter_has(ptr))
+        if (sm_sampling && !sm_filter_has(ptr))
             goto forward;   /* never sampled */
-        (void)sm_caller(c, &skip);
-        if (!skip && sm_lock()) {
+        if (!sm_nested(raw) && sm_lock()) {
             if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
                 sm_q_remove_unlocked((uintptr_t)ptr);
             sm_unlock();
         }
     }
 forward:
-    SM_ENTER(c);
+    SM_ENTER(raw);
     c->wrapped.free(c->wrapped.ctx, ptr);
-    SM_LEAVE(c);
+    SM_LEAVE(raw);
+}
+
+static void *sm_hook_malloc_raw(void *ctx, size_t size) { return sm_malloc(ctx, size, 1); }
+static void *sm_hook_malloc_obj(void *ctx, size_t size) { return sm_malloc(ctx, size, 0); }
+static void *
+sm_hook_calloc_raw(void *ctx, size_t nelem, size_t elsize)
+{
+    return sm_calloc(ctx, nelem, elsize, 1);
+}
+static void *
+sm_hook_calloc_obj(void *ctx, size_t nelem, size_t elsize)
+{
+    return sm_calloc(ctx, nelem, elsize, 0);
+}
+static void *
+sm_hook_realloc_raw(void *ctx, void *ptr, size_t size)
+{
+    return sm_realloc(ctx, ptr, size, 1);
+}
+static void *
+sm_hook_realloc_obj(void *ctx, void *ptr, size_t size)
+{
+    return sm_realloc(ctx, ptr, size, 0);
+}
+static void sm_hook_free_raw(void *ctx, void *ptr) { sm_free(ctx, ptr, 1); }
+static void sm_hook_free_obj(void *ctx, void *ptr) { sm_free(ctx, ptr, 0); }
+
+/* The hooks of domain i (0: RAW, 1: MEM, 2: OBJ), ctx left NULL. */
+static PyMemAllocatorEx
+sm_hooks_of(int i)
+{
+    PyMemAllocatorEx raw = {NULL, sm_hook_malloc_raw, sm_hook_calloc_raw, sm_hook_realloc_raw,
+                            sm_hook_free_raw};
+    PyMemAllocatorEx obj = {NULL, sm_hook_malloc_obj, sm_hook_calloc_obj, sm_hook_realloc_obj,
+                            sm_hook_free_obj};
+    return i == 0 ? raw : obj;
 }
 
 static int
@@ -508,7 +641,7 @@ sm_hooks_on_top(void)
     for (int i = 0; i < 3; i++) {
         PyMemAllocatorEx cur;
         PyMem_GetAllocator(doms[i], &cur);
-        if (cur.malloc != sm_hook_malloc || cur.ctx != &sm_ctx[i])
+        if (cur.malloc != sm_hooks_of(i).malloc || cur.ctx != &sm_ctx[i])
             return 0;
     }
     return 1;
@@ -623,6 +756,7 @@ SmTracer_start(int nframe, double sample, uint64_t seed, int seeded)
     }
     sm_nframe = nframe;
     sm_sample = sample;
+    sm_sampling = sample > 0;
     memset(sm_filter, 0, sizeof(sm_filter));
     sm_traced = sm_peak = 0;
     sm_est_traced = sm_est_peak = 0;
@@ -635,13 +769,13 @@ SmTracer_start(int nframe, double sample, uint64_t seed, int seeded)
 
     static const PyMemAllocatorDomain doms[3] = {
         PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
-    PyMemAllocatorEx hook = {NULL, sm_hook_malloc, sm_hook_calloc, sm_hook_realloc, sm_hook_free};
     for (int i = 0; i < 3; i++) {
         sm_ctx[i].domain = doms[i];
         PyMem_GetAllocator(doms[i], &sm_ctx[i].wrapped);
     }
     __atomic_store_n(&sm_tracing, 1, __ATOMIC_RELEASE);
     for (int i = 0; i < 3; i++) {
+        PyMemAllocatorEx hook = sm_hooks_of(i);
         hook.ctx = &sm_ctx[i];
         PyMem_SetAllocator(doms[i], &hook);
     }
@@ -662,7 +796,7 @@ sm_detach(SmTable *t, SmTbStore *s, int reinit)
         return;
     }
     (void)sm_lock();
-    sm_qn = 0;   /* pending operations belong to the table being dropped */
+    sm_q_discard_unlocked();   /* pending operations belong to the dropped table */
     if (reinit)
         memset(sm_filter, 0, sizeof(sm_filter));
     *t = sm_table;
@@ -708,7 +842,7 @@ void
 SmTracer_ignore_this_thread(int on)
 {
     (void)sm_lock();
-    sm_ignored = pthread_self();
+    sm_ignored = sm_self();
     sm_ignoring = on;
     sm_unlock();
 }
