@@ -615,7 +615,9 @@ eval_node(CondNode *n, Scope *s)
             }
             Py_DECREF(a);
         }
-        return NULL;   /* not reached: BoolOp has two or more values */
+        /* Not reached (a BoolOp has two or more values); keep NULL's meaning. */
+        PyErr_SetString(PyExc_SystemError, "empty boolean operation");
+        return NULL;
     case N_COMPARE:
         return eval_compare(n, s);
     case N_CALL:
