@@ -8,9 +8,11 @@ SmFrames_tstate_with_gil(void)
     return SmCompat_tstate_with_gil();
 }
 
-/* Read the whole stack into buf (up to max frames) and intern it. */
+/* Read the whole stack into buf (up to max frames) and intern it. skipped:
+ * the non-shim frames above the innermost one read (see SmCompat_py_depth) */
 static uint32_t __attribute__((noinline))
-capture_and_intern(SmPyFrame *f, SmTbStore *s, SmRawFrame *buf, int max)
+capture_and_intern(PyThreadState *ts, SmPyFrame *f, int skipped, SmTbStore *s,
+                   SmRawFrame *buf, int max)
 {
     PyCodeObject *code;
     intptr_t lasti;
@@ -33,17 +35,25 @@ capture_and_intern(SmPyFrame *f, SmTbStore *s, SmRawFrame *buf, int max)
     if (id) {
         /* the hint that interning just set */
         SmTbHint *hint = SmTbStore_hint(s, buf[0].code, buf[0].lasti);
-        if (hint->id == id)
+        if (hint->id == id) {
             hint->plain = (uint8_t)plain;
+            /* The interpreter's count vouches for this depth only if the
+             * two agree now (they do unless a frame is between its push
+             * and its start) */
+            int32_t d = SmCompat_py_depth(ts);
+            hint->depth = d >= 0 && (size_t)d - (size_t)skipped == depth ? d - skipped : -1;
+        }
     }
     return id;
 }
 
 /* The innermost frame picks a hint, and the rest of the stack is only
- * compared with the hinted record and counted: nothing is stored, hashed or
- * looked up. Anything else (no hint, a frame that differs, another depth)
- * reads the stack again from the top and interns it; that happens about
- * once per distinct stack. */
+ * compared with the hinted record: nothing is stored, hashed or looked up.
+ * The frames under the stored ones are not walked either where the
+ * interpreter counts its frames (3.12+): its count equal to the one the
+ * hint was made with means the same depth. Anything else (no hint, a frame
+ * that differs, another depth) reads the stack again from the top and
+ * interns it; that happens about once per distinct stack. */
 uint32_t
 SmFrames_capture(PyThreadState *ts, SmTbStore *s, SmRawFrame *buf, int max)
 {
@@ -51,9 +61,12 @@ SmFrames_capture(PyThreadState *ts, SmTbStore *s, SmRawFrame *buf, int max)
     intptr_t lasti;
     SmPyFrame *top = ts ? SmCompat_top_frame(ts) : NULL;
     SmPyFrame *f = top;
+    int skipped = 0;
 
-    while (f && !SmCompat_frame_read(f, &code, &lasti))
+    while (f && !SmCompat_frame_read(f, &code, &lasti)) {
+        skipped += !SmCompat_frame_is_shim(f);
         f = f->previous;
+    }
     if (!f)
         return 0;   /* the empty traceback */
     const SmTbHint *hint = SmTbStore_hint(s, code, lasti);
@@ -84,6 +97,12 @@ SmFrames_capture(PyThreadState *ts, SmTbStore *s, SmRawFrame *buf, int max)
     }
     if (n < nframe)
         goto slow;   /* the stack is shorter */
+#if SM_HAVE_PY_DEPTH
+    /* (a record cut at another limit than max is not this stack's) */
+    if (__builtin_expect(hint->depth >= 0 && SmCompat_py_depth(ts) - skipped == hint->depth, 1) &&
+        (nframe == max || nframe == hint->total))
+        return hint->id;
+#endif
     /* Below the stored frames only their number matters */
     size_t below = 0;
     for (; f; f = f->previous)
@@ -96,7 +115,7 @@ SmFrames_capture(PyThreadState *ts, SmTbStore *s, SmRawFrame *buf, int max)
     if (__builtin_expect(depth == hint->total, 1))
         return hint->id;
 slow:
-    return capture_and_intern(top, s, buf, max);
+    return capture_and_intern(ts, top, skipped, s, buf, max);
 }
 
 uintptr_t

@@ -92,6 +92,55 @@ SmCompat_frame_is(SmPyFrame *f, PyCodeObject *code, intptr_t lasti)
 #endif
 }
 
+/* A frame that tracebacks never show: the C stack's shim (entry) frame.
+ * The other frames SmCompat_frame_read() skips are incomplete ones. */
+static inline int
+SmCompat_frame_is_shim(SmPyFrame *f)
+{
+#if SLEUTH_PY313
+    return f->owner == FRAME_OWNED_BY_CSTACK || !PyCode_Check(f->f_executable);
+#elif SLEUTH_PY312
+    return f->owner == FRAME_OWNED_BY_CSTACK;
+#else
+    (void)f;
+    return 0;
+#endif
+}
+
+/* The interpreter's own count of the Python frames a thread has entered
+ * and not left, or -1 where it has none to offer.
+ *
+ * 3.12+ keep it for the recursion limit: every frame is counted when it
+ * starts executing (the eval loop's start_frame, the one way in for calls,
+ * inlined calls and generator resumptions) and uncounted when it is
+ * unlinked; setrecursionlimit() keeps limit - remaining. So it is the
+ * number of non-shim frames on the thread's stack, less those pushed and
+ * not yet started. Those sit only at the top (nothing runs Python code
+ * between a frame's push and its start); a frame in its prologue (counted,
+ * but skipped by tracebacks) can be under other frames only if Python code
+ * ran during a prologue instruction, and 3.12+ run no Python code there
+ * (the GC and signal handlers wait for the eval breaker, which prologue
+ * instructions never check). The capture therefore counts the frames it
+ * skips at the top and compares what is left with the count it saw when
+ * it last walked the whole stack for the same innermost frame.
+ * 3.11 counts C recursion in the same counter and runs the GC inside
+ * allocations: no shortcut there. */
+#if SLEUTH_PY311
+#  define SM_HAVE_PY_DEPTH 0
+#else
+#  define SM_HAVE_PY_DEPTH 1
+#endif
+static inline int32_t
+SmCompat_py_depth(PyThreadState *ts)
+{
+#if SM_HAVE_PY_DEPTH
+    return (int32_t)(ts->py_recursion_limit - ts->py_recursion_remaining);
+#else
+    (void)ts;
+    return -1;
+#endif
+}
+
 static inline int
 SmCompat_past_prologue(PyCodeObject *code, intptr_t lasti)
 {

@@ -94,7 +94,7 @@ set_hint(SmTbStore *s, uint32_t id)
     const SmTbRec *r = &s->recs[id];
     const SmRawFrame *top = &s->frames[r->first];
     *SmTbStore_hint(s, top->code, top->lasti) =
-        (SmTbHint){top->code, top->lasti, id, r->first, r->nframe, r->total, 0};
+        (SmTbHint){top->code, top->lasti, id, r->first, r->nframe, r->total, 0, -1};
 }
 
 uint32_t

@@ -44,6 +44,8 @@ typedef struct {
     uint16_t nframe, total;
     uint8_t plain;     /* every frame past its code's prologue (set by the
                         * capture, which alone sees the code's fields) */
+    int32_t depth;     /* the interpreter's frame count for which `total`
+                        * holds, or -1 (set by the capture: frames.c) */
 } SmTbHint;
 
 #define SM_TB_HINT_BITS 8
