@@ -539,20 +539,23 @@ DEPTHS = textwrap.dedent("""
         hold = drain()
         keep = []
         workload(keep)
+        # and again: what the workload left in them would be reused by
+        # tracemalloc's own Python code in take_snapshot()
+        hold2 = drain()
         snap = tracer.take_snapshot()
         mod = sm if tracer is sm else tracemalloc
         flts = [mod.Filter(True, __file__),
                 mod.Filter(False, __file__, drain.__code__.co_firstlineno + 3)]
-        # Blocks of free-list objects are left out: tracemalloc gives a
-        # block reused from a free list the traceback of its reuse, sleuth
-        # (on 3.11 and 3.12, which have no hook for it) of its allocation.
-        # Those sizes: floats 24; tuples of 1-19 items, lists, dicts,
-        # exceptions, tracebacks 48-192.
-        freelist = {24} | set(range(48, 193, 8))
+        # tracemalloc gives a block reused from a free list the traceback of
+        # its reuse; so does sleuth on 3.13, while on 3.11 and 3.12 (no hook
+        # for it) it keeps the traceback of its allocation: there, the sizes
+        # of free-list objects are left out (floats 24; tuples of 1-19
+        # items, lists, dicts, exceptions, tracebacks 48-192).
+        freelist = set() if sys.version_info >= (3, 13) else {24} | set(range(48, 193, 8))
         out = sorted((tuple((f.filename, f.lineno) for f in t.traceback),
                       t.traceback.total_nframe, t.size)
                      for t in snap.filter_traces(flts).traces if t.size not in freelist)
-        del keep, hold
+        del keep, hold, hold2
         tracer.stop()
         sys.setrecursionlimit(old)
         return out
@@ -574,6 +577,30 @@ def test_depths_of_prologue_c_and_generator_stacks_match_tracemalloc(py, tmp_pat
     for ref, mine in zip(out["tracemalloc"], out["sleuth"]):
         assert len(mine) >= 30 * 2 * 8
         assert mine == ref
+
+
+def test_an_object_reused_from_a_free_list_gets_the_traceback_of_its_creation():
+    import sys
+    sm.start(1)
+    hold = [[] for _ in range(200)]   # empty the list free list
+    line_x = sys._getframe().f_lineno + 1
+    x = []      # a new block (nothing is allocated on the next two lines)
+    del x       # to the free list
+    y = []      # the same block again
+    line_y = line_x + 2
+    z = [[] for _ in range(3)]                  # blocks reused, then a new one
+    tb_y = sm.get_object_traceback(y)
+    tb_z = [sm.get_object_traceback(o) for o in z]
+    sm.stop()
+    del hold
+    assert tb_y is not None
+    if sys.version_info >= (3, 13):
+        # as tracemalloc: the traceback of the object's creation
+        assert tb_y[0].lineno == line_y
+    else:
+        # no hook for it before 3.13: the block keeps its allocation's
+        assert tb_y[0].lineno == line_x
+    assert all(tb is not None and tb[0].lineno == line_y + 2 for tb in tb_z)
 
 
 def test_a_new_limit_while_tracing_applies_to_new_tracebacks():

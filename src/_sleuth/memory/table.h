@@ -90,6 +90,25 @@ SmTable_get(const SmTable *t, uintptr_t key, uint64_t *meta)
     }
 }
 
+/* Give key, if present, traceback id tb (its size stays). */
+static inline void
+SmTable_set_tb(SmTable *t, uintptr_t key, uint32_t tb)
+{
+    if (!t->slots)
+        return;
+    size_t i = SmTable_home(t, key);
+    for (;;) {
+        SmSlot *s = &t->slots[i];
+        if (s->key == key) {
+            s->meta = SM_META(SM_META_SIZE(s->meta), tb);
+            return;
+        }
+        if (s->key == 0)
+            return;
+        i = (i + 1) & t->mask;
+    }
+}
+
 /* Remove key; returns 1 and its meta if it was present. */
 static inline int
 SmTable_pop(SmTable *t, uintptr_t key, uint64_t *meta)

@@ -70,7 +70,9 @@ static uint64_t sm_rng[2];      /* xorshift128+ */
  * accounting. Frees only ever lower the total, so merging the ones between
  * two queued operations keeps the current and peak totals exact, and they
  * take no slot of the ring. */
-enum { SM_OP_DONE, SM_OP_PUT, SM_OP_REMOVE, SM_OP_ADD_ONLY };
+/* SM_OP_RETAG: a traced block now holds an object created on another stack
+ * (reused from a free list, 3.13): give it that traceback, keep its size. */
+enum { SM_OP_DONE, SM_OP_PUT, SM_OP_REMOVE, SM_OP_ADD_ONLY, SM_OP_RETAG };
 typedef struct {
     uintptr_t key;
     uint64_t meta;   /* the meta to store (PUT, ADD_ONLY) */
@@ -315,6 +317,9 @@ sm_q_apply_unlocked(SmOp *op)
     case SM_OP_ADD_ONLY:
         sm_account_add(SM_META_SIZE(op->meta));
         break;
+    case SM_OP_RETAG:
+        SmTable_set_tb(&sm_table, op->key, SM_META_TB(op->meta));
+        break;
     }
     if (sm_sampling) {
         sm_est_traced -= op->sub_after.est;
@@ -404,6 +409,21 @@ sm_q_remove_unlocked(uintptr_t key)
     (void)sm_q_push_unlocked(key, 0, SM_OP_REMOVE);
 }
 
+/* Block key now holds an object created with traceback tb: if it is traced,
+ * that is its traceback from now on. Its insert may still be queued. */
+static inline void
+sm_q_retag_unlocked(uintptr_t key, uint32_t tb)
+{
+    SmOp *put = &sm_q[sm_qpos[sm_qpos_slot(key)]];
+    if (put->kind == SM_OP_PUT && put->key == key) {
+        put->meta = SM_META(SM_META_SIZE(put->meta), tb);
+        return;
+    }
+    if (sm_table.slots)
+        __builtin_prefetch(&sm_table.slots[SmTable_home(&sm_table, key)], 1, 0);
+    (void)sm_q_push_unlocked(key, SM_META(0, tb), SM_OP_RETAG);
+}
+
 /* Sampling mode: does a sample point fall in this block? (Counts it off.) */
 static inline int
 sm_sample_hit(size_t size)
@@ -415,6 +435,12 @@ sm_sample_hit(size_t size)
     }
     return 1;
 }
+
+#if SLEUTH_PY313
+/* The block the hooks recorded last: an object created in it right after
+ * its allocation already has the right traceback. */
+static uintptr_t sm_last_block;
+#endif
 
 /* Record block p of `size` bytes, just allocated (and picked, in sampling
  * mode). ts: the caller's thread state if it holds the GIL (frames can be
@@ -437,6 +463,9 @@ sm_record(void *p, size_t size, PyThreadState *ts)
     uint64_t sz = size > SM_SIZE_MAX ? SM_SIZE_MAX : size;
     sm_filter_inc((uintptr_t)p);
     sm_q_put_unlocked((uintptr_t)p, SM_META(sz, tb));
+#if SLEUTH_PY313
+    __atomic_store_n(&sm_last_block, (uintptr_t)p, __ATOMIC_RELAXED);
+#endif
 done:
     sm_unlock();
 }
@@ -648,6 +677,70 @@ sm_hooks_on_top(void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* objects reused from free lists (3.13)                                    */
+
+/* A tuple, list, dict or float taken from a free list is a new object in a
+ * block traced where an earlier object was allocated. tracemalloc gives the
+ * block the new object's traceback (its hook in object creation is private
+ * before 3.13), and so does sleuth on 3.13, through the public reference
+ * tracer; on 3.11 and 3.12 such a block keeps its first traceback. */
+#if SLEUTH_PY313
+static int sm_reftracer_on;
+
+static int
+sm_reftrace(PyObject *op, PyRefTracerEvent event, void *data)
+{
+    (void)data;
+    if (event != PyRefTracer_CREATE || !__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
+        return 0;
+    uintptr_t block = SmFrames_object_block(op);
+    /* The first object made in the block the hooks recorded last is the
+     * one it was allocated for, on this very stack; it uses that up, so a
+     * second object in the block (its first went to a free list and came
+     * back with no allocation in between) is a reuse. (The reference
+     * tracer's DESTROY events are not sent on every path that frees an
+     * object, so they cannot tell.) */
+    if (block == __atomic_load_n(&sm_last_block, __ATOMIC_RELAXED)) {
+        __atomic_store_n(&sm_last_block, 0, __ATOMIC_RELAXED);
+        return 0;
+    }
+    if (sm_sampling && !sm_filter_has((void *)block))
+        return 0;   /* never sampled */
+    PyThreadState *ts = SmFrames_tstate_unchecked();
+    if (!sm_lock())
+        return 0;
+    if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED) && !(sm_ignoring && sm_owner == sm_ignored)) {
+        uint32_t tb = ts ? SmFrames_capture(ts, &sm_tbs, sm_buf, sm_nframe) : 0;
+        sm_q_retag_unlocked(block, tb);
+    }
+    sm_unlock();
+    return 0;
+}
+#endif
+
+static void
+sm_reftracer_install(void)
+{
+#if SLEUTH_PY313
+    void *data = NULL;
+    /* another tool's (tracemalloc's) tracer stays: it is not ours to drop */
+    if (PyRefTracer_GetTracer(&data) == NULL && PyRefTracer_SetTracer(sm_reftrace, NULL) == 0)
+        sm_reftracer_on = 1;
+#endif
+}
+
+static void
+sm_reftracer_remove(void)
+{
+#if SLEUTH_PY313
+    void *data = NULL;
+    if (sm_reftracer_on && PyRefTracer_GetTracer(&data) == sm_reftrace)
+        (void)PyRefTracer_SetTracer(NULL, NULL);
+    sm_reftracer_on = 0;
+#endif
+}
+
+/* ------------------------------------------------------------------------ */
 /* control (GIL held)                                                       */
 
 static int
@@ -779,6 +872,7 @@ SmTracer_start(int nframe, double sample, uint64_t seed, int seeded)
         hook.ctx = &sm_ctx[i];
         PyMem_SetAllocator(doms[i], &hook);
     }
+    sm_reftracer_install();
     return 0;
 }
 
@@ -825,6 +919,7 @@ SmTracer_stop(void)
         PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
     for (int i = 0; i < 3; i++)
         PyMem_SetAllocator(doms[i], &sm_ctx[i].wrapped);
+    sm_reftracer_remove();
     SmTable t;
     SmTbStore s;
     sm_detach(&t, &s, 0);
