@@ -687,23 +687,13 @@ sm_hooks_on_top(void)
 #if SLEUTH_PY313
 static int sm_reftracer_on;
 
-static int
-sm_reftrace(PyObject *op, PyRefTracerEvent event, void *data)
+/* An object made in a block that is not the one just allocated for it. */
+static int __attribute__((noinline))
+sm_reftrace_reused(PyObject *op)
 {
-    (void)data;
-    if (event != PyRefTracer_CREATE || !__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
+    if (!__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
         return 0;
     uintptr_t block = SmFrames_object_block(op);
-    /* The first object made in the block the hooks recorded last is the
-     * one it was allocated for, on this very stack; it uses that up, so a
-     * second object in the block (its first went to a free list and came
-     * back with no allocation in between) is a reuse. (The reference
-     * tracer's DESTROY events are not sent on every path that frees an
-     * object, so they cannot tell.) */
-    if (block == __atomic_load_n(&sm_last_block, __ATOMIC_RELAXED)) {
-        __atomic_store_n(&sm_last_block, 0, __ATOMIC_RELAXED);
-        return 0;
-    }
     if (sm_sampling && !sm_filter_has((void *)block))
         return 0;   /* never sampled */
     PyThreadState *ts = SmFrames_tstate_unchecked();
@@ -715,6 +705,28 @@ sm_reftrace(PyObject *op, PyRefTracerEvent event, void *data)
     }
     sm_unlock();
     return 0;
+}
+
+/* Called for every object created and destroyed while tracing: the usual
+ * case (a new object in the block just allocated for it) is a few tests.
+ * The first object made in the block the hooks recorded last is the one it
+ * was allocated for, on this very stack; it uses that up, so a second
+ * object in the block (the first went to a free list and came back with no
+ * allocation in between) is a reuse. (DESTROY events are not sent on every
+ * path that frees an object, so they cannot tell.) An object lies at most
+ * 32 bytes into its block. */
+static int
+sm_reftrace(PyObject *op, PyRefTracerEvent event, void *data)
+{
+    (void)data;
+    if (event != PyRefTracer_CREATE)
+        return 0;
+    uintptr_t last = __atomic_load_n(&sm_last_block, __ATOMIC_RELAXED);
+    if ((uintptr_t)op - last <= 32 && SmFrames_object_block(op) == last) {
+        __atomic_store_n(&sm_last_block, 0, __ATOMIC_RELAXED);
+        return 0;
+    }
+    return sm_reftrace_reused(op);
 }
 #endif
 
