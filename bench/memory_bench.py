@@ -49,7 +49,7 @@ def deep(n, scale, keep):
     return deep(n - 1, scale, keep)
 
 
-def child(mode, scale):
+def child(mode, scale, workload_only=False):
     import gc
     gc.disable()   # the workload makes no cycles; keep the GC out of the numbers
     depth = 25 if mode.endswith("-25") else 1
@@ -68,7 +68,7 @@ def child(mode, scale):
     deep(depth, scale, keep)
     cpu = time.process_time() - t0
     out = {"mode": mode, "cpu": cpu, "live_objects": len(keep)}
-    if tracer is not None:
+    if tracer is not None and not workload_only:
         # before take_snapshot(): tracemalloc traces its own snapshot tuples
         out["traced"] = tracer.get_traced_memory()[0]
         out["meta"] = tracer.get_tracemalloc_memory()
@@ -93,9 +93,11 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    # the child runs the workload and exits (bench/memory_instructions.sh)
+    ap.add_argument("--workload-only", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        return child(a.child, a.scale)
+        return child(a.child, a.scale, a.workload_only)
     modes = a.modes.split(",")
     runs = {m: [] for m in modes}
     for r in range(a.repeat):

@@ -117,9 +117,3 @@ SmFrames_capture(PyThreadState *ts, SmTbStore *s, SmRawFrame *buf, int max)
 slow:
     return capture_and_intern(ts, top, skipped, s, buf, max);
 }
-
-uintptr_t
-SmFrames_object_block(PyObject *obj)
-{
-    return (uintptr_t)obj - SmCompat_preheader_size(Py_TYPE(obj));
-}

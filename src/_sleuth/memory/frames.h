@@ -22,7 +22,23 @@ SmFrames_tstate_unchecked(void)
  * long) and interned in s, unless one of s's hints already names it. Never
  * calls a Python allocator. */
 uint32_t SmFrames_capture(PyThreadState *ts, SmTbStore *s, SmRawFrame *buf, int max);
-/* Address of the memory block that holds obj (before its GC header). */
-uintptr_t SmFrames_object_block(PyObject *obj);
+/* Address of the memory block that holds obj: tracemalloc's rule, the
+ * bytes in front of the object that belong to its block (GC header, managed
+ * dict/weakref pointers) skipped. Public API only; inline because the 3.13
+ * reference tracer asks on every object creation. */
+static inline uintptr_t
+SmFrames_object_block(PyObject *obj)
+{
+    PyTypeObject *tp = Py_TYPE(obj);
+    size_t n = PyType_IS_GC(tp) ? 2 * sizeof(uintptr_t) : 0;
+#if SLEUTH_PY311
+    if (PyType_HasFeature(tp, Py_TPFLAGS_MANAGED_DICT))
+        n += 2 * sizeof(PyObject *);
+#else
+    if (PyType_HasFeature(tp, Py_TPFLAGS_PREHEADER))
+        n += 2 * sizeof(PyObject *);
+#endif
+    return (uintptr_t)obj - n;
+}
 
 #endif /* SLEUTH_MEMORY_FRAMES_H */

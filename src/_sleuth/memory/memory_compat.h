@@ -166,20 +166,4 @@ SmCompat_tstate_with_gil(void)
 #endif
 }
 
-/* Bytes in front of an object that belong to its memory block (GC header,
- * managed dict/weakref pointers): tracemalloc's object-to-block rule. */
-static inline size_t
-SmCompat_preheader_size(PyTypeObject *tp)
-{
-    size_t n = PyType_IS_GC(tp) ? 2 * sizeof(uintptr_t) : 0;
-#if SLEUTH_PY311
-    if (PyType_HasFeature(tp, Py_TPFLAGS_MANAGED_DICT))
-        n += 2 * sizeof(PyObject *);
-#else
-    if (PyType_HasFeature(tp, Py_TPFLAGS_PREHEADER))
-        n += 2 * sizeof(PyObject *);
-#endif
-    return n;
-}
-
 #endif /* SLEUTH_MEMORY_COMPAT_H */
