@@ -134,7 +134,13 @@ def test_bad_arguments():
         sm.start(sample=0)
     with pytest.raises(ValueError):
         sm.start(sample=-5)
+    with pytest.raises(ValueError):   # exact mode only (and 3.13+)
+        sm.start(sample=4096, reuse=True)
     assert not sm.is_tracing()
+    sm.start(1)
+    with pytest.raises((RuntimeError, ValueError)):   # another mode while tracing
+        sm.start(1, reuse=True)
+    sm.stop()
     with pytest.raises(RuntimeError):
         sm.take_snapshot()
     snap = sm.Snapshot(_random_raw_traces(3, 10), 1)
@@ -535,7 +541,10 @@ DEPTHS = textwrap.dedent("""
                 [float(i) + 0.5 for i in range(200)])
     def run(tracer, limit):
         old = sys.getrecursionlimit()
-        tracer.start(limit)
+        if tracer is sm and REUSE:
+            tracer.start(limit, reuse=True)   # (no allocation that tracemalloc's run lacks)
+        else:
+            tracer.start(limit)
         hold = drain()
         keep = []
         workload(keep)
@@ -547,11 +556,11 @@ DEPTHS = textwrap.dedent("""
         flts = [mod.Filter(True, __file__),
                 mod.Filter(False, __file__, drain.__code__.co_firstlineno + 3)]
         # tracemalloc gives a block reused from a free list the traceback of
-        # its reuse; so does sleuth on 3.13, while on 3.11 and 3.12 (no hook
-        # for it) it keeps the traceback of its allocation: there, the sizes
-        # of free-list objects are left out (floats 24; tuples of 1-19
-        # items, lists, dicts, exceptions, tracebacks 48-192).
-        freelist = set() if sys.version_info >= (3, 13) else {24} | set(range(48, 193, 8))
+        # its reuse; so does sleuth with reuse=True (3.13+), while otherwise
+        # the block keeps the traceback of its allocation: then the sizes of
+        # free-list objects are left out (floats 24; tuples of 1-19 items,
+        # lists, dicts, exceptions, tracebacks 48-192).
+        freelist = set() if REUSE else {24} | set(range(48, 193, 8))
         out = sorted((tuple((f.filename, f.lineno) for f in t.traceback),
                       t.traceback.total_nframe, t.size)
                      for t in snap.filter_traces(flts).traces if t.size not in freelist)
@@ -562,16 +571,18 @@ DEPTHS = textwrap.dedent("""
     # one tracer per process: free lists (tuples, frames, ...) then start
     # from the same state in both, and reused blocks keep the same traces
     tracer = tracemalloc if sys.argv[1] == "tracemalloc" else sm
+    REUSE = sys.version_info >= (3, 13) and sys.argv[2] == "reuse"
     print(repr([run(tracer, n) for n in (1, 3, 64)]))
 """)
 
 
-def test_depths_of_prologue_c_and_generator_stacks_match_tracemalloc(py, tmp_path):
+@pytest.mark.parametrize("reuse", ["reuse", "default"])
+def test_depths_of_prologue_c_and_generator_stacks_match_tracemalloc(py, tmp_path, reuse):
     script = tmp_path / "depths.py"
     script.write_text(DEPTHS)
     out = {}
     for tracer in ("tracemalloc", "sleuth"):
-        r = py([str(script), tracer], timeout=120)
+        r = py([str(script), tracer, reuse], timeout=120)
         assert r.returncode == 0, r.stderr
         out[tracer] = eval(r.stdout)
     for ref, mine in zip(out["tracemalloc"], out["sleuth"]):
@@ -579,9 +590,14 @@ def test_depths_of_prologue_c_and_generator_stacks_match_tracemalloc(py, tmp_pat
         assert mine == ref
 
 
-def test_an_object_reused_from_a_free_list_gets_the_traceback_of_its_creation():
+@pytest.mark.parametrize("reuse", [False, True])
+def test_an_object_reused_from_a_free_list_gets_the_traceback_of_its_creation(reuse):
     import sys
-    sm.start(1)
+    if reuse and sys.version_info < (3, 13):
+        with pytest.raises(ValueError, match="3.13"):
+            sm.start(1, reuse=True)
+        return
+    sm.start(1, reuse=reuse)
     hold = [[] for _ in range(200)]   # empty the list free list
     line_x = sys._getframe().f_lineno + 1
     x = []      # a new block (nothing is allocated on the next two lines)
@@ -594,11 +610,11 @@ def test_an_object_reused_from_a_free_list_gets_the_traceback_of_its_creation():
     sm.stop()
     del hold
     assert tb_y is not None
-    if sys.version_info >= (3, 13):
+    if reuse:
         # as tracemalloc: the traceback of the object's creation
         assert tb_y[0].lineno == line_y
     else:
-        # no hook for it before 3.13: the block keeps its allocation's
+        # the default, and all there is before 3.13: the block's allocation
         assert tb_y[0].lineno == line_x
     assert all(tb is not None and tb[0].lineno == line_y + 2 for tb in tb_z)
 

@@ -9,12 +9,14 @@ Api_start(PyObject *m, PyObject *args, PyObject *kw)
 {
     int nframe = 1;
     PyObject *sample = Py_None, *seed = Py_None;
+    int reuse = 0;
     double gap = 0;
     unsigned long long sd = 0;
-    static char *kwlist[] = {"nframe", "sample", "seed", NULL};
+    static char *kwlist[] = {"nframe", "sample", "seed", "reuse", NULL};
     SLEUTH_UNUSED(m);
 
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|i$OO:start", kwlist, &nframe, &sample, &seed))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|i$OOp:start", kwlist, &nframe, &sample, &seed,
+                                     &reuse))
         return NULL;
     if (sample != Py_None) {
         gap = PyFloat_AsDouble(sample);
@@ -36,7 +38,7 @@ Api_start(PyObject *m, PyObject *args, PyObject *kw)
         if (sd == (unsigned long long)-1 && PyErr_Occurred())
             return NULL;
     }
-    if (SmTracer_start(nframe, gap, sd, seed != Py_None) < 0)
+    if (SmTracer_start(nframe, gap, sd, seed != Py_None, reuse) < 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -117,10 +119,12 @@ Api_get_sample(PyObject *m, PyObject *unused)
 
 PyMethodDef SmApi_methods[] = {
     {"start", (PyCFunction)(void (*)(void))Api_start, METH_VARARGS | METH_KEYWORDS,
-     "start(nframe=1, *, sample=None, seed=None)\n--\n\n"
+     "start(nframe=1, *, sample=None, seed=None, reuse=False)\n--\n\n"
      "Start tracing Python memory allocations, keeping nframe frames per traceback.\n"
      "sample=BYTES records a Poisson sample with that mean gap instead of every block;\n"
-     "seed makes the sampling reproducible."},
+     "seed makes the sampling reproducible. reuse=True (Python 3.13+, exact mode) gives\n"
+     "an object reused from a free list the traceback of its creation, as tracemalloc\n"
+     "does, instead of its block's allocation."},
     {"stop", Api_stop, METH_NOARGS,
      "stop($module, /)\n--\n\nStop tracing and clear the traces; removes the allocator hooks."},
     {"is_tracing", Api_is_tracing, METH_NOARGS,

@@ -523,7 +523,7 @@ SmCli_main_py(PyObject *module, PyObject *argv)
     PyThread_acquire_lock(run.wake, WAIT_LOCK);
     PyThread_acquire_lock(run.done, WAIT_LOCK);
     run.interval_us = (long)(interval * 1e6);
-    if (SmTracer_start((int)frames, sample, 0, 0) < 0)
+    if (SmTracer_start((int)frames, sample, 0, 0, 0) < 0)
         goto error;
     started = 1;
     run.t0 = sm_now();

@@ -45,6 +45,7 @@ static int sm_tracing;          /* read without the lock, re-checked under it */
 static int sm_nframe = 1;
 static double sm_sample;        /* 0: exact mode */
 static int sm_sampling;         /* sm_sample > 0, for the hot paths */
+static int sm_reuse;            /* start(reuse=True) */
 static SmTable sm_table;
 static SmTbStore sm_tbs;
 static SmRawFrame *sm_buf;      /* capture buffer, sm_nframe long */
@@ -682,8 +683,8 @@ sm_hooks_on_top(void)
 /* A tuple, list, dict or float taken from a free list is a new object in a
  * block traced where an earlier object was allocated. tracemalloc gives the
  * block the new object's traceback (its hook in object creation is private
- * before 3.13), and so does sleuth on 3.13, through the public reference
- * tracer; on 3.11 and 3.12 such a block keeps its first traceback. */
+ * before 3.13); sleuth does with start(reuse=True) on 3.13+, through the
+ * public reference tracer. Otherwise such a block keeps its first one. */
 #if SLEUTH_PY313
 static int sm_reftracer_on;
 
@@ -728,16 +729,16 @@ sm_reftrace(PyObject *op, PyRefTracerEvent event, void *data)
 }
 #endif
 
-/* Exact mode only: in sampling mode a call on every object creation would
- * cost more than all the rest (7% more instructions on memory_bench's
- * workload), for the few sampled blocks that a free list reuses. */
+/* start(reuse=True), exact mode only. It is not the default: a call on
+ * every object creation and a stack capture per reuse cost 0.16x more
+ * instructions at start(1) and 0.45x at start(25) on memory_bench's
+ * workload (whose tuples, lists and dicts mostly come from free lists);
+ * in sampling mode the calls alone would cost more than the sampler. */
 static void
 sm_reftracer_install(void)
 {
 #if SLEUTH_PY313
     void *data = NULL;
-    if (sm_sampling)
-        return;
     /* another tool's (tracemalloc's) tracer stays: it is not ours to drop */
     if (PyRefTracer_GetTracer(&data) == NULL && PyRefTracer_SetTracer(sm_reftrace, NULL) == 0)
         sm_reftracer_on = 1;
@@ -806,18 +807,28 @@ sm_foreign_hook(void)
 }
 
 int
-SmTracer_start(int nframe, double sample, uint64_t seed, int seeded)
+SmTracer_start(int nframe, double sample, uint64_t seed, int seeded, int reuse)
 {
+    if (reuse && !SLEUTH_PY313) {
+        PyErr_SetString(PyExc_ValueError,
+                        "reuse=True needs Python 3.13 or later (its reference tracer): before "
+                        "3.13 a block reused from a free list keeps its allocation's traceback");
+        return -1;
+    }
+    if (reuse && sample > 0) {
+        PyErr_SetString(PyExc_ValueError, "reuse=True is for exact mode, not with sample=");
+        return -1;
+    }
     if (nframe < 1 || nframe > SM_MAX_NFRAME) {
         PyErr_Format(PyExc_ValueError, "the number of frames must be in range [1; %d]",
                      SM_MAX_NFRAME);
         return -1;
     }
     if (sm_tracing) {
-        if (sample != sm_sample) {
+        if (sample != sm_sample || reuse != sm_reuse) {
             PyErr_SetString(PyExc_RuntimeError,
                             "sleuth.memory is already tracing in another mode "
-                            "(exact vs sample=); call stop() first");
+                            "(exact vs sample=, or reuse=); call stop() first");
             return -1;
         }
         /* like tracemalloc: a second start() only changes the frame limit */
@@ -887,7 +898,9 @@ SmTracer_start(int nframe, double sample, uint64_t seed, int seeded)
         hook.ctx = &sm_ctx[i];
         PyMem_SetAllocator(doms[i], &hook);
     }
-    sm_reftracer_install();
+    sm_reuse = reuse;
+    if (reuse)
+        sm_reftracer_install();
     return 0;
 }
 
@@ -935,6 +948,7 @@ SmTracer_stop(void)
     for (int i = 0; i < 3; i++)
         PyMem_SetAllocator(doms[i], &sm_ctx[i].wrapped);
     sm_reftracer_remove();
+    sm_reuse = 0;
     SmTable t;
     SmTbStore s;
     sm_detach(&t, &s, 0);

@@ -36,7 +36,9 @@ typedef struct {
 } SmExport;
 
 /* All of these need the GIL; -1 with an exception set on error. */
-int SmTracer_start(int nframe, double sample, uint64_t seed, int seeded);
+/* reuse: retag blocks reused from free lists (3.13+, exact mode; else a
+ * ValueError). */
+int SmTracer_start(int nframe, double sample, uint64_t seed, int seeded, int reuse);
 int SmTracer_stop(void);
 int SmTracer_is_tracing(void);
 /* Stop (on=1) or resume tracing the calling thread's own allocations; one
