@@ -273,15 +273,20 @@ def test_coexistence_with_tracemalloc(py):
                                         "tracing: False False"]
 
 
-def test_threads_and_raw_domain_do_not_deadlock(py):
+@pytest.mark.parametrize("reuse", [False, True])
+def test_threads_and_raw_domain_do_not_deadlock(py, reuse):
+    import sys
+    if reuse and sys.version_info < (3, 13):
+        pytest.skip("reuse=True needs 3.13")
     code = textwrap.dedent("""
-        import sleuth.memory as sm, threading, zlib, os
-        sm.start(5)
+        import sleuth.memory as sm, threading, zlib, os, sys
+        sm.start(5, reuse=sys.argv[1] == "True")
         data = os.urandom(1 << 16)
         def work():
             for _ in range(200):
                 zlib.compress(data)          # raw allocations, GIL released
                 [str(i) for i in range(100)]
+                [(i, i) for i in range(100)]  # tuples from the free list
         ts = [threading.Thread(target=work) for _ in range(4)]
         for t in ts: t.start()
         for _ in range(20):
@@ -290,7 +295,7 @@ def test_threads_and_raw_domain_do_not_deadlock(py):
         sm.stop()
         print('ok')
     """)
-    r = py(["-c", code], timeout=120)
+    r = py(["-c", code, str(reuse)], timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "ok"
 
