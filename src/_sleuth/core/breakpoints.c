@@ -12,6 +12,7 @@ bp_traverse(BreakpointObject *self, visitproc visit, void *arg)
     Py_VISIT(self->file);
     Py_VISIT(self->cond);
     Py_VISIT(self->cond_code);
+    Py_VISIT(self->fast_code);
     Py_VISIT(self->funcname);
     return 0;
 }
@@ -24,6 +25,7 @@ bp_clear(BreakpointObject *self)
     Py_CLEAR(self->cond_code);
     Cond_free(self->cond_fast);
     self->cond_fast = NULL;
+    Py_CLEAR(self->fast_code);
     Py_CLEAR(self->funcname);
     return 0;
 }
@@ -107,6 +109,8 @@ Breakpoint_new(ModState *st, PyObject *file, int line, int temporary, PyObject *
     bp->cond = Py_NewRef(Py_None);
     bp->cond_code = NULL;
     bp->cond_fast = NULL;
+    bp->fast_code = NULL;
+    bp->fast_ok = 0;
     bp->funcname = Py_NewRef(funcname ? funcname : Py_None);
     bp->func_first_executable_line = 0;
     bp->enabled = 1;
@@ -307,7 +311,7 @@ effective_one(ModState *st, BreakpointObject *b, PyObject *frame, int f_lineno)
         return 2;          /* a condition that does not compile stops */
     /* Conditional: compiled once, evaluated in the frame's namespaces. */
     PyObject *globals, *locals, *val = NULL;
-    if (b->cond_fast && Cond_frame_ok(frame)) {
+    if (b->cond_fast && Cond_frame_ok_cached(frame, &b->fast_code, &b->fast_ok)) {
         globals = PyFrame_GetGlobals((PyFrameObject *)frame);
         val = Cond_eval_frame(b->cond_fast, globals, frame);
         locals = NULL;

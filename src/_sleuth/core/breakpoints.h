@@ -13,6 +13,8 @@ typedef struct {
     PyObject *cond;          /* str or None */
     PyObject *cond_code;     /* compiled cond, or NULL */
     struct CondNode *cond_fast;   /* cond for Cond_eval, or NULL (cond.h) */
+    PyObject *fast_code;     /* the code Cond_frame_ok last answered for (strong) */
+    int fast_ok;             /* and its answer */
     PyObject *funcname;      /* str or None */
     int func_first_executable_line;   /* 0 = not known yet */
     int enabled;

@@ -390,6 +390,26 @@ Cond_frame_ok(PyObject *frame)
 #endif
 }
 
+int
+Cond_frame_ok_cached(PyObject *frame, PyObject **code, int *ok)
+{
+#if SLEUTH_PY313
+    SLEUTH_UNUSED(frame);
+    SLEUTH_UNUSED(code);
+    SLEUTH_UNUSED(ok);
+    return 0;
+#else
+    if (!PyFrame_Check(frame))
+        return 0;
+    PyObject *co = (PyObject *)((PyFrameObject *)frame)->f_frame->f_code;
+    if (co != *code) {
+        *ok = Cond_frame_ok(frame);
+        Py_XSETREF(*code, Py_NewRef(co));
+    }
+    return *ok;
+#endif
+}
+
 /* eval()'s builtins: globals['__builtins__'] (a module stands for its dict),
  * else the running frame's. Borrowed, or NULL with an exception set. */
 static PyObject *

@@ -29,6 +29,9 @@ PyObject *Cond_eval(CondNode *node, PyObject *globals, PyObject *locals);
  * accepts (3.11 and 3.12 build frame.f_locals anew on each access; a
  * function with plain locals only can skip that). */
 int Cond_frame_ok(PyObject *frame);
+/* Cond_frame_ok remembered per code object: *code holds a strong reference
+ * to the last code answered for (or NULL), *ok its answer. */
+int Cond_frame_ok_cached(PyObject *frame, PyObject **code, int *ok);
 PyObject *Cond_eval_frame(CondNode *node, PyObject *globals, PyObject *frame);
 
 #endif
