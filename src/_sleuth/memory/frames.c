@@ -9,7 +9,8 @@ SmFrames_tstate_with_gil(void)
 }
 
 /* Read the whole stack into buf (up to max frames) and intern it. skipped:
- * the non-shim frames above the innermost one read (see SmCompat_py_depth) */
+ * the started non-shim frames above the innermost one read (see
+ * SmCompat_py_depth) */
 static uint32_t __attribute__((noinline))
 capture_and_intern(PyThreadState *ts, SmPyFrame *f, int skipped, SmTbStore *s,
                    SmRawFrame *buf, int max)
@@ -50,7 +51,7 @@ capture_and_intern(PyThreadState *ts, SmPyFrame *f, int skipped, SmTbStore *s,
 /* The innermost frame picks a hint, and the rest of the stack is only
  * compared with the hinted record: nothing is stored, hashed or looked up.
  * The frames under the stored ones are not walked either where the
- * interpreter counts its frames (3.12+): its count equal to the one the
+ * interpreter's frame count can be trusted (3.12): its count equal to the one the
  * hint was made with means the same depth. Anything else (no hint, a frame
  * that differs, another depth) reads the stack again from the top and
  * interns it; that happens about once per distinct stack. */
@@ -64,7 +65,7 @@ SmFrames_capture(PyThreadState *ts, SmTbStore *s, SmRawFrame *buf, int max)
     int skipped = 0;
 
     while (f && !SmCompat_frame_read(f, &code, &lasti)) {
-        skipped += !SmCompat_frame_is_shim(f);
+        skipped += !SmCompat_frame_is_shim(f) && SmCompat_frame_started(f);
         f = f->previous;
     }
     if (!f)
