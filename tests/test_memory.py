@@ -584,14 +584,8 @@ DEPTHS = textwrap.dedent("""
 
 @pytest.mark.parametrize("reuse", ["reuse", "default"])
 def test_depths_of_prologue_c_and_generator_stacks_match_tracemalloc(py, tmp_path, reuse):
-    script = tmp_path / "depths.py"
-    script.write_text(DEPTHS)
-    out = {}
-    for tracer in ("tracemalloc", "sleuth"):
-        r = py([str(script), tracer, reuse], timeout=120)
-        assert r.returncode == 0, r.stderr
-        out[tracer] = eval(r.stdout)
-    for ref, mine in zip(out["tracemalloc"], out["sleuth"]):
+    refs, mines = _under_each_tracer(py, tmp_path, DEPTHS, reuse)
+    for ref, mine in zip(refs, mines):
         assert len(mine) >= 30 * 2 * 8
         assert mine == ref
 
@@ -631,16 +625,23 @@ INIT_SHIM = textwrap.dedent("""
 """)
 
 
-def test_depth_under_a_specialised_init_matches_tracemalloc(py, tmp_path):
-    script = tmp_path / "init_shim.py"
-    script.write_text(INIT_SHIM)
+def _under_each_tracer(py, tmp_path, source, *args):
+    """Run source once under tracemalloc, once under sleuth.memory (argv[1]
+    names it), each in its own process; their printed reprs, evaluated."""
+    script = tmp_path / "script.py"
+    script.write_text(source)
     out = {}
     for tracer in ("tracemalloc", "sleuth"):
-        r = py([str(script), tracer], timeout=120)
+        r = py([str(script), tracer, *args], timeout=120)
         assert r.returncode == 0, r.stderr
         out[tracer] = eval(r.stdout)
-    assert len(out["sleuth"][0]) >= 400
-    assert out["sleuth"] == out["tracemalloc"]
+    return out["tracemalloc"], out["sleuth"]
+
+
+def test_depth_under_a_specialised_init_matches_tracemalloc(py, tmp_path):
+    ref, mine = _under_each_tracer(py, tmp_path, INIT_SHIM)
+    assert len(mine[0]) >= 400
+    assert mine == ref
 
 
 # A frame linked by the eval loop but not yet counted (the C recursion
@@ -681,15 +682,9 @@ C_RECURSION = textwrap.dedent("""
 @pytest.mark.skipif(sys.version_info < (3, 12),
                     reason="3.11 has no C recursion limit here: the process overflows its stack")
 def test_depth_at_the_c_recursion_limit_matches_tracemalloc(py, tmp_path):
-    script = tmp_path / "c_recursion.py"
-    script.write_text(C_RECURSION)
-    out = {}
-    for tracer in ("tracemalloc", "sleuth"):
-        r = py([str(script), tracer], timeout=120)
-        assert r.returncode == 0, r.stderr
-        out[tracer] = eval(r.stdout)
-    assert len(out["sleuth"]) >= 100
-    assert out["sleuth"] == out["tracemalloc"]
+    ref, mine = _under_each_tracer(py, tmp_path, C_RECURSION)
+    assert len(mine) >= 100
+    assert mine == ref
 
 
 @pytest.mark.parametrize("reuse", [False, True])
