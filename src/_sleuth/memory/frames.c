@@ -38,11 +38,17 @@ capture_and_intern(PyThreadState *ts, SmPyFrame *f, int skipped, SmTbStore *s,
         SmTbHint *hint = SmTbStore_hint(s, buf[0].code, buf[0].lasti);
         if (hint->id == id) {
             hint->plain = (uint8_t)plain;
+#if SM_HAVE_PY_DEPTH
             /* The interpreter's count vouches for this depth only if the
              * two agree now (they do unless a frame is between its push
              * and its start) */
             int32_t d = SmCompat_py_depth(ts);
             hint->depth = d >= 0 && (size_t)d - (size_t)skipped == depth ? d - skipped : -1;
+#else
+            (void)ts;
+            (void)skipped;
+            hint->depth = -1;
+#endif
         }
     }
     return id;
@@ -65,7 +71,9 @@ SmFrames_capture(PyThreadState *ts, SmTbStore *s, SmRawFrame *buf, int max)
     int skipped = 0;
 
     while (f && !SmCompat_frame_read(f, &code, &lasti)) {
+#if SM_HAVE_PY_DEPTH
         skipped += !SmCompat_frame_is_shim(f) && SmCompat_frame_started(f);
+#endif
         f = f->previous;
     }
     if (!f)

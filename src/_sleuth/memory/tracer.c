@@ -465,7 +465,8 @@ sm_record(void *p, size_t size, PyThreadState *ts)
     sm_filter_inc((uintptr_t)p);
     sm_q_put_unlocked((uintptr_t)p, SM_META(sz, tb));
 #if SLEUTH_PY313
-    __atomic_store_n(&sm_last_block, (uintptr_t)p, __ATOMIC_RELAXED);
+    if (sm_reuse)
+        __atomic_store_n(&sm_last_block, (uintptr_t)p, __ATOMIC_RELAXED);
 #endif
 done:
     sm_unlock();
