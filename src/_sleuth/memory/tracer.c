@@ -629,7 +629,12 @@ forward:
 }
 
 static void *sm_hook_malloc_raw(void *ctx, size_t size) { return sm_malloc(ctx, size, 1); }
-static void *sm_hook_malloc_obj(void *ctx, size_t size) { return sm_malloc(ctx, size, 0); }
+/* (noinline: the sampling hooks below tail-call them) */
+static __attribute__((noinline)) void *
+sm_hook_malloc_obj(void *ctx, size_t size)
+{
+    return sm_malloc(ctx, size, 0);
+}
 static void *
 sm_hook_calloc_raw(void *ctx, size_t nelem, size_t elsize)
 {
@@ -651,17 +656,63 @@ sm_hook_realloc_obj(void *ctx, void *ptr, size_t size)
     return sm_realloc(ctx, ptr, size, 0);
 }
 static void sm_hook_free_raw(void *ctx, void *ptr) { sm_free(ctx, ptr, 1); }
-static void sm_hook_free_obj(void *ctx, void *ptr) { sm_free(ctx, ptr, 0); }
+static __attribute__((noinline)) void
+sm_hook_free_obj(void *ctx, void *ptr)
+{
+    sm_free(ctx, ptr, 0);
+}
 
-/* The hooks of domain i (0: RAW, 1: MEM, 2: OBJ), ctx left NULL. */
+/* Sampling mode, MEM/OBJ domains: nearly every call neither holds a sample
+ * point nor frees a sampled block, and these copies settle that first and
+ * jump straight to the wrapped allocator (a tail call: no frame, no
+ * sm_obj_depth bookkeeping, no tracing test). sm_obj_depth is there so that
+ * the raw block pymalloc takes for a large request is not recorded twice;
+ * a request of at most SM_SMALL_REQUEST bytes is served from pymalloc's
+ * pools, so it reaches the raw domain only when pymalloc grows its own
+ * bookkeeping (the arena table, the radix tree): such a block then just
+ * counts down to the next sample point like any raw allocation, where
+ * tracemalloc would not trace it. A free of a block the filter has never
+ * seen cannot be a traced block's, nor can any raw free nested in it (that
+ * is the same block). Anything else takes the full hook. */
+#define SM_SMALL_REQUEST 512
+
+static void *
+sm_hook_malloc_sampling(void *ctx, size_t size)
+{
+    SmHookCtx *c = ctx;
+    if (size <= SM_SMALL_REQUEST) {
+        int64_t left = __atomic_load_n(&sm_countdown, __ATOMIC_RELAXED) - (int64_t)size;
+        if (left > 0) {
+            __atomic_store_n(&sm_countdown, left, __ATOMIC_RELAXED);
+            return c->wrapped.malloc(c->wrapped.ctx, size);
+        }
+    }
+    return sm_hook_malloc_obj(ctx, size);
+}
+
+static void
+sm_hook_free_sampling(void *ctx, void *ptr)
+{
+    SmHookCtx *c = ctx;
+    if (!sm_filter_has(ptr)) {
+        c->wrapped.free(c->wrapped.ctx, ptr);
+        return;
+    }
+    sm_hook_free_obj(ctx, ptr);
+}
+
+/* The hooks of domain i (0: RAW, 1: MEM, 2: OBJ) for the mode, ctx left
+ * NULL. */
 static PyMemAllocatorEx
-sm_hooks_of(int i)
+sm_hooks_of(int i, int sampling)
 {
     PyMemAllocatorEx raw = {NULL, sm_hook_malloc_raw, sm_hook_calloc_raw, sm_hook_realloc_raw,
                             sm_hook_free_raw};
     PyMemAllocatorEx obj = {NULL, sm_hook_malloc_obj, sm_hook_calloc_obj, sm_hook_realloc_obj,
                             sm_hook_free_obj};
-    return i == 0 ? raw : obj;
+    PyMemAllocatorEx obj_sampling = {NULL, sm_hook_malloc_sampling, sm_hook_calloc_obj,
+                                     sm_hook_realloc_obj, sm_hook_free_sampling};
+    return i == 0 ? raw : sampling ? obj_sampling : obj;
 }
 
 static int
@@ -672,7 +723,7 @@ sm_hooks_on_top(void)
     for (int i = 0; i < 3; i++) {
         PyMemAllocatorEx cur;
         PyMem_GetAllocator(doms[i], &cur);
-        if (cur.malloc != sm_hooks_of(i).malloc || cur.ctx != &sm_ctx[i])
+        if (cur.malloc != sm_hooks_of(i, sm_sampling).malloc || cur.ctx != &sm_ctx[i])
             return 0;
     }
     return 1;
@@ -895,7 +946,7 @@ SmTracer_start(int nframe, double sample, uint64_t seed, int seeded, int reuse)
     }
     __atomic_store_n(&sm_tracing, 1, __ATOMIC_RELEASE);
     for (int i = 0; i < 3; i++) {
-        PyMemAllocatorEx hook = sm_hooks_of(i);
+        PyMemAllocatorEx hook = sm_hooks_of(i, sm_sampling);
         hook.ctx = &sm_ctx[i];
         PyMem_SetAllocator(doms[i], &hook);
     }
