@@ -349,7 +349,7 @@ sm_usage(PyObject *prog, const char *msg)
     if (msg)
         PySys_FormatStderr("%S: %s\n", prog, msg);
     PySys_FormatStderr("usage: %S [--interval SECONDS] [--top N] [--frames N] [--sample BYTES]\n"
-                       "       [--html FILE | --no-html] script.py [args...]\n", prog);
+                       "       [--reuse] [--html FILE | --no-html] script.py [args...]\n", prog);
     return 2;
 }
 
@@ -410,7 +410,7 @@ SmCli_main_py(PyObject *module, PyObject *argv)
     Py_ssize_t nsites = 0;
     double interval = 1.0, sample = 0;
     long top = 10, frames = 10;
-    int no_html = 0, status = 2, started = 0;
+    int no_html = 0, reuse = 0, status = 2, started = 0;
 
     if (!PyList_Check(argv) || PyList_GET_SIZE(argv) < 1) {
         PyErr_SetString(PyExc_TypeError, "main() expects a list of strings");
@@ -434,6 +434,12 @@ SmCli_main_py(PyObject *module, PyObject *argv)
         }
         if (strcmp(a, "--no-html") == 0) {
             no_html = 1;
+            continue;
+        }
+        if (strcmp(a, "--reuse") == 0) {
+            if (!SLEUTH_PY313)
+                return PyLong_FromLong(sm_usage(prog, "--reuse needs Python 3.13 or later"));
+            reuse = 1;
             continue;
         }
         const char *eq = strchr(a, '=');
@@ -487,6 +493,10 @@ SmCli_main_py(PyObject *module, PyObject *argv)
         Py_XDECREF(html);
         return PyLong_FromLong(sm_usage(prog, "missing script"));
     }
+    if (reuse && sample > 0) {
+        Py_XDECREF(html);
+        return PyLong_FromLong(sm_usage(prog, "--reuse is for exact tracing, not with --sample"));
+    }
     PyObject *script = PyList_GET_ITEM(argv, i);
     if (!html && !(html = PyUnicode_FromString("sleuth-mem.html")))
         return NULL;
@@ -523,7 +533,7 @@ SmCli_main_py(PyObject *module, PyObject *argv)
     PyThread_acquire_lock(run.wake, WAIT_LOCK);
     PyThread_acquire_lock(run.done, WAIT_LOCK);
     run.interval_us = (long)(interval * 1e6);
-    if (SmTracer_start((int)frames, sample, 0, 0, 0) < 0)
+    if (SmTracer_start((int)frames, sample, 0, 0, reuse) < 0)
         goto error;
     started = 1;
     run.t0 = sm_now();
@@ -559,7 +569,8 @@ SmCli_main_py(PyObject *module, PyObject *argv)
         if (sample > 0)
             snprintf(mode, sizeof(mode), "sampling (mean gap %.0f bytes), %ld frames", sample, frames);
         else
-            snprintf(mode, sizeof(mode), "exact tracing, %ld frames", frames);
+            snprintf(mode, sizeof(mode), "exact tracing, %ld frames%s", frames,
+                     reuse ? ", free-list reuse retagged" : "");
         sites = sm_growing(&run, &nsites);
         if (!sites || sm_text_report(&run, sites, nsites, (int)top, mode) < 0)
             goto error;

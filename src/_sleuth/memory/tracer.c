@@ -640,7 +640,7 @@ sm_hook_calloc_raw(void *ctx, size_t nelem, size_t elsize)
 {
     return sm_calloc(ctx, nelem, elsize, 1);
 }
-static void *
+static __attribute__((noinline)) void *
 sm_hook_calloc_obj(void *ctx, size_t nelem, size_t elsize)
 {
     return sm_calloc(ctx, nelem, elsize, 0);
@@ -668,26 +668,33 @@ sm_hook_free_obj(void *ctx, void *ptr)
  * sm_obj_depth bookkeeping, no tracing test). sm_obj_depth is there so that
  * the raw block pymalloc takes for a large request is not recorded twice;
  * a request of at most SM_SMALL_REQUEST bytes is served from pymalloc's
- * pools, so it reaches the raw domain only when pymalloc grows its own
+ * pools (512 bytes at most, less 64 for PYTHONMALLOC=debug's guard bytes),
+ * so it reaches the raw domain only when pymalloc grows its own
  * bookkeeping (the arena table, the radix tree): such a block then just
  * counts down to the next sample point like any raw allocation, where
  * tracemalloc would not trace it. A free of a block the filter has never
  * seen cannot be a traced block's, nor can any raw free nested in it (that
  * is the same block). Anything else takes the full hook. */
-#define SM_SMALL_REQUEST 512
+#define SM_SMALL_REQUEST 448
 
 static void *
 sm_hook_malloc_sampling(void *ctx, size_t size)
 {
     SmHookCtx *c = ctx;
-    if (size <= SM_SMALL_REQUEST) {
-        int64_t left = __atomic_load_n(&sm_countdown, __ATOMIC_RELAXED) - (int64_t)size;
-        if (left > 0) {
-            __atomic_store_n(&sm_countdown, left, __ATOMIC_RELAXED);
-            return c->wrapped.malloc(c->wrapped.ctx, size);
-        }
-    }
+    if (size <= SM_SMALL_REQUEST && !sm_sample_hit(size))
+        return c->wrapped.malloc(c->wrapped.ctx, size);
     return sm_hook_malloc_obj(ctx, size);
+}
+
+static void *
+sm_hook_calloc_sampling(void *ctx, size_t nelem, size_t elsize)
+{
+    SmHookCtx *c = ctx;
+    size_t size;
+    if (!__builtin_mul_overflow(nelem, elsize, &size) && size <= SM_SMALL_REQUEST &&
+        !sm_sample_hit(size))
+        return c->wrapped.calloc(c->wrapped.ctx, nelem, elsize);
+    return sm_hook_calloc_obj(ctx, nelem, elsize);
 }
 
 static void
@@ -710,7 +717,7 @@ sm_hooks_of(int i, int sampling)
                             sm_hook_free_raw};
     PyMemAllocatorEx obj = {NULL, sm_hook_malloc_obj, sm_hook_calloc_obj, sm_hook_realloc_obj,
                             sm_hook_free_obj};
-    PyMemAllocatorEx obj_sampling = {NULL, sm_hook_malloc_sampling, sm_hook_calloc_obj,
+    PyMemAllocatorEx obj_sampling = {NULL, sm_hook_malloc_sampling, sm_hook_calloc_sampling,
                                      sm_hook_realloc_obj, sm_hook_free_sampling};
     return i == 0 ? raw : sampling ? obj_sampling : obj;
 }
