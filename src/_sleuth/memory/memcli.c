@@ -400,6 +400,12 @@ sm_run_script(PyObject *script, PyObject *argv)
     return 1;
 }
 
+/* A usage error while parsing: exit status 2 (html may be set by then). */
+#define SM_USAGE_ERROR(msg) do { \
+        Py_XDECREF(html); \
+        return PyLong_FromLong(sm_usage(prog, (msg))); \
+    } while (0)
+
 PyObject *
 SmCli_main_py(PyObject *module, PyObject *argv)
 {
@@ -420,8 +426,10 @@ SmCli_main_py(PyObject *module, PyObject *argv)
     Py_ssize_t i = 1, n = PyList_GET_SIZE(argv);
     for (; i < n; i++) {
         const char *a = PyUnicode_AsUTF8(PyList_GET_ITEM(argv, i));
-        if (!a)
+        if (!a) {
+            Py_XDECREF(html);
             return NULL;
+        }
         if (a[0] != '-' || strcmp(a, "-") == 0)
             break;
         if (strcmp(a, "--") == 0) {
@@ -429,6 +437,7 @@ SmCli_main_py(PyObject *module, PyObject *argv)
             break;
         }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            Py_XDECREF(html);
             sm_usage(prog, NULL);
             return PyLong_FromLong(0);
         }
@@ -438,7 +447,7 @@ SmCli_main_py(PyObject *module, PyObject *argv)
         }
         if (strcmp(a, "--reuse") == 0) {
             if (!SLEUTH_PY313)
-                return PyLong_FromLong(sm_usage(prog, "--reuse needs Python 3.13 or later"));
+                SM_USAGE_ERROR("--reuse needs Python 3.13 or later");
             reuse = 1;
             continue;
         }
@@ -452,31 +461,33 @@ SmCli_main_py(PyObject *module, PyObject *argv)
         else {
             snprintf(name, sizeof(name), "%s", a);
             if (i + 1 >= n)
-                return PyLong_FromLong(sm_usage(prog, "option needs a value"));
+                SM_USAGE_ERROR("option needs a value");
             val = PyUnicode_AsUTF8(PyList_GET_ITEM(argv, ++i));
-            if (!val)
+            if (!val) {
+                Py_XDECREF(html);
                 return NULL;
+            }
         }
         char *end = NULL;
         if (strcmp(name, "--interval") == 0) {
             interval = strtod(val, &end);
             if (*end || !(interval > 0) || interval > 86400)
-                return PyLong_FromLong(sm_usage(prog, "--interval must be a positive number of seconds"));
+                SM_USAGE_ERROR("--interval must be a positive number of seconds");
         }
         else if (strcmp(name, "--top") == 0) {
             top = strtol(val, &end, 10);
             if (*end || top < 1 || top > 100000)
-                return PyLong_FromLong(sm_usage(prog, "--top must be a positive integer"));
+                SM_USAGE_ERROR("--top must be a positive integer");
         }
         else if (strcmp(name, "--frames") == 0) {
             frames = strtol(val, &end, 10);
             if (*end || frames < 1 || frames > SM_MAX_NFRAME)
-                return PyLong_FromLong(sm_usage(prog, "--frames must be in range [1; 65535]"));
+                SM_USAGE_ERROR("--frames must be in range [1; 65535]");
         }
         else if (strcmp(name, "--sample") == 0) {
             sample = strtod(val, &end);
             if (*end || !(sample >= 1) || !isfinite(sample))
-                return PyLong_FromLong(sm_usage(prog, "--sample must be a mean gap of at least 1 byte"));
+                SM_USAGE_ERROR("--sample must be a mean gap of at least 1 byte");
         }
         else if (strcmp(name, "--html") == 0) {
             Py_XSETREF(html, PyUnicode_FromString(val));
@@ -484,19 +495,14 @@ SmCli_main_py(PyObject *module, PyObject *argv)
                 return NULL;
         }
         else {
-            Py_XDECREF(html);
             PySys_FormatStderr("%S: unknown option %s\n", prog, a);
-            return PyLong_FromLong(sm_usage(prog, NULL));
+            SM_USAGE_ERROR(NULL);
         }
     }
-    if (i >= n) {
-        Py_XDECREF(html);
-        return PyLong_FromLong(sm_usage(prog, "missing script"));
-    }
-    if (reuse && sample > 0) {
-        Py_XDECREF(html);
-        return PyLong_FromLong(sm_usage(prog, "--reuse is for exact tracing, not with --sample"));
-    }
+    if (i >= n)
+        SM_USAGE_ERROR("missing script");
+    if (reuse && sample > 0)
+        SM_USAGE_ERROR("--reuse is for exact tracing, not with --sample");
     PyObject *script = PyList_GET_ITEM(argv, i);
     if (!html && !(html = PyUnicode_FromString("sleuth-mem.html")))
         return NULL;

@@ -535,6 +535,20 @@ sm_nested(int raw)
     return SmFrames_tstate_with_gil() != NULL;
 }
 
+/* Should a free or realloc of a block forget its trace? Not in a raw call
+ * nested in our own hook (the outer hook forgets its block), except in
+ * sampling mode: there pymalloc's own raw bookkeeping (its arena table)
+ * can be recorded from a fast-hook malloc, which keeps no nesting count,
+ * and moved or freed later from a full-hook one, nested. A call frees the
+ * pointer it is given, so forgetting it is always right; the filter has
+ * already made it rare. (Found in review: the moved arena table's trace
+ * outlived it.) */
+static inline int
+sm_should_forget(int raw)
+{
+    return sm_sampling || !sm_nested(raw);
+}
+
 /* After the wrapped allocator returned p: decide and record. */
 static inline void
 sm_after_alloc(int raw, void *p, size_t size)
@@ -594,7 +608,7 @@ sm_realloc(void *ctx, void *ptr, size_t size, int raw)
     uint64_t meta = 0;
     int had = 0;
     if (ptr && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED) &&
-        !(sm_sampling && !sm_filter_has(ptr)) && !sm_nested(raw))
+        !(sm_sampling && !sm_filter_has(ptr)) && sm_should_forget(raw))
         had = sm_forget(ptr, &meta);
     SM_ENTER(raw);
     void *p = c->wrapped.realloc(c->wrapped.ctx, ptr, size);
@@ -616,7 +630,7 @@ sm_free(void *ctx, void *ptr, int raw)
     if (ptr && __atomic_load_n(&sm_tracing, __ATOMIC_RELAXED)) {
         if (sm_sampling && !sm_filter_has(ptr))
             goto forward;   /* never sampled */
-        if (!sm_nested(raw) && sm_lock()) {
+        if (sm_should_forget(raw) && sm_lock()) {
             if (__atomic_load_n(&sm_tracing, __ATOMIC_RELAXED))
                 sm_q_remove_unlocked((uintptr_t)ptr);
             sm_unlock();
@@ -672,7 +686,8 @@ sm_hook_free_obj(void *ctx, void *ptr)
  * so it reaches the raw domain only when pymalloc grows its own
  * bookkeeping (the arena table, the radix tree): such a block then just
  * counts down to the next sample point like any raw allocation, where
- * tracemalloc would not trace it. A free of a block the filter has never
+ * tracemalloc would not trace it (and sm_should_forget() forgets it when it
+ * moves, whichever hook it moves under). A free of a block the filter has never
  * seen cannot be a traced block's, nor can any raw free nested in it (that
  * is the same block). Anything else takes the full hook. */
 #define SM_SMALL_REQUEST 448
