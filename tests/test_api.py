@@ -277,7 +277,7 @@ COND_CALLER_PROG = """\
     import sys
     callers = []
 
-    def probe(x):
+    def probe(x, flag=None):
         callers.append(sys._getframe(1).f_code.co_name)
         return False
 
@@ -293,6 +293,11 @@ COND_CALLER_PROG = """\
 @pytest.mark.parametrize("cond, caller", [
     ("probe(i)", "work"),                            # simple: evaluated in C, in the debuggee's frame
     ("probe(i) or [k for k in ()]", "<module>"),     # a comprehension: eval(), pdb's <string> frame
+    ("probe(i, flag=True)", "work"),                 # keyword arguments
+    ("probe(i) if i else probe(-i)", "work"),        # conditional expression
+    ("not ({probe(i)} and {i: probe(i)})", "work"),  # set and dict displays
+    ("i in {7, 8} or probe(i)", "work"),             # a constant set after `in`
+    ("probe(**{'x': i})", "<module>"),               # ** unpacking: eval()
 ])
 def test_simple_conditions_skip_eval(tmp_path, cond, caller):
     """Simple conditions are evaluated by sleuth's C evaluator, not eval():

@@ -134,6 +134,13 @@ SCENARIOS = {
     "cond_walrus": ("conds.py", ["b 27, (j := i) == 2", "c", "p i", "c", "p i", "c", "p i", "q"], None),
     "cond_fstring": ("conds.py", ["b 27, f'{i}' == '2'", "c", "p i", "c", "p i", "c", "p i", "q"], None),
     "cond_keyword_call": ("conds.py", ["b 27, int('4', base=10) == i", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_ifexp": ("conds.py", ["b 27, (i if i % 2 else -i) == 3 or (0 if i else 1)", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_set_membership": ("conds.py", ["b 27, name in {'beta', 'delta'} or i in {LIMIT, 5}", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_list_membership": ("conds.py", ["b 27, i in [2, 5] or name not in ['alpha', 'beta', 'gamma', 'eps']", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_dict_display": ("conds.py", ["b 27, {'k': i, name: 1}.get('k') == 2 or len({i: 0, 1: 0}) == 1", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_unhashable_set": ("conds.py", ["b 27, {box.items} and i", "c", "p i", "c", "p i", "q"], None),
+    "cond_keyword_only": ("conds.py", ["b 27, sorted(box.items, reverse=True)[:1] == [3] or max(box.items, default=-1, key=abs) == 4", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_dict_unpack": ("conds.py", ["b 27, {**{'i': i}}['i'] == 2", "c", "p i", "c", "p i", "q"], None),
 }
 
 

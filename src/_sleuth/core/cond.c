@@ -13,7 +13,7 @@
 
 enum {
     N_CONST, N_NAME, N_ATTR, N_SUBSCR, N_SLICE, N_BINOP, N_UNARY, N_AND, N_OR,
-    N_COMPARE, N_CALL, N_TUPLE, N_LIST,
+    N_COMPARE, N_CALL, N_TUPLE, N_LIST, N_SET, N_DICT, N_IFEXP,
 };
 
 enum { U_NOT, U_NEG, U_POS, U_INV };
@@ -25,10 +25,11 @@ enum {
 
 struct CondNode {
     int kind;
-    int op;            /* N_BINOP, N_UNARY */
-    PyObject *obj;     /* N_CONST value, N_NAME / N_ATTR name */
+    int op;            /* N_BINOP, N_UNARY; N_CALL: the number of keyword arguments */
+    PyObject *obj;     /* N_CONST value, N_NAME / N_ATTR name, N_CALL keyword names */
     int n;             /* kids */
-    CondNode **kids;   /* N_SLICE: lower, upper, step (NULL = None) */
+    CondNode **kids;   /* N_SLICE: lower, upper, step (NULL = None); N_DICT: key, value, ...;
+                        * N_CALL: function, positional, keyword values; N_IFEXP: test, body, orelse */
     int *ops;          /* N_COMPARE: n - 1 operators */
 };
 
@@ -173,6 +174,35 @@ compile_op_node(Compiler *c, int kind, PyObject *ast, const char *const *names, 
     return n;
 }
 
+/* `x in [1, 2]`, `x in {1, 2}`: a display of constants after `in` becomes a
+ * tuple or frozenset constant, as the compiler folds it (built once, not at
+ * every hit). */
+static void
+fold_constant_display(CondNode *n)
+{
+    if (n->kind != N_LIST && n->kind != N_SET)
+        return;
+    for (int i = 0; i < n->n; i++)
+        if (n->kids[i]->kind != N_CONST)
+            return;
+    PyObject *t = PyTuple_New(n->n);
+    for (int i = 0; t && i < n->n; i++)
+        PyTuple_SET_ITEM(t, i, Py_NewRef(n->kids[i]->obj));
+    PyObject *v = t && n->kind == N_SET ? PyFrozenSet_New(t) : Py_XNewRef(t);
+    Py_XDECREF(t);
+    if (!v) {
+        PyErr_Clear();   /* unhashable: leave it to run time, like the compiler */
+        return;
+    }
+    for (int i = 0; i < n->n; i++)
+        Cond_free(n->kids[i]);
+    PyMem_Free(n->kids);
+    n->kids = NULL;
+    n->n = 0;
+    n->kind = N_CONST;
+    n->obj = v;
+}
+
 static CondNode *
 compile_compare(Compiler *c, PyObject *ast, int depth)
 {
@@ -191,6 +221,9 @@ compile_compare(Compiler *c, PyObject *ast, int depth)
             Cond_free(n);
             n = NULL;
         }
+        for (int i = 1; n && i < n->n; i++)
+            if (n->ops[i - 1] == C_IN || n->ops[i - 1] == C_NOTIN)
+                fold_constant_display(n->kids[i]);
     } else {
         Cond_free(n);
         n = NULL;
@@ -199,10 +232,37 @@ compile_compare(Compiler *c, PyObject *ast, int depth)
     return n;
 }
 
+/* Keyword arguments of a Call into n->kids[first:] and their names into
+ * n->obj; `**mapping` is not simple. */
+static int
+compile_keywords(Compiler *c, CondNode *n, PyObject *keywords, int first, int depth)
+{
+    Py_ssize_t nkw = PyList_GET_SIZE(keywords);
+    PyObject *names = PyTuple_New(nkw);
+    if (!names)
+        return -1;
+    n->obj = names;
+    n->op = (int)nkw;
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *kw = PyList_GET_ITEM(keywords, i);
+        PyObject *arg = PyObject_GetAttrString(kw, "arg");
+        if (!arg || !PyUnicode_CheckExact(arg)) {
+            Py_XDECREF(arg);
+            return -1;
+        }
+        PyUnicode_InternInPlace(&arg);
+        PyTuple_SET_ITEM(names, i, arg);
+        if (compile_field(c, n, first + (int)i, kw, "value", depth) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static CondNode *
 compile_call(Compiler *c, PyObject *ast, int depth)
 {
-    if (list_len(ast, "keywords") != 0)
+    int nkw = list_len(ast, "keywords"), nargs = list_len(ast, "args");
+    if (nkw < 0 || nargs < 0)
         return NULL;
     PyObject *func = PyObject_GetAttrString(ast, "func");
     if (!func)
@@ -223,6 +283,49 @@ compile_call(Compiler *c, PyObject *ast, int depth)
         Cond_free(n);
         n = NULL;
     }
+    if (n && nkw > 0) {
+        /* room for the keyword values after the positional ones */
+        CondNode **kids = PyMem_Realloc(n->kids, (size_t)(n->n + nkw) * sizeof(CondNode *));
+        PyObject *keywords = kids ? PyObject_GetAttrString(ast, "keywords") : NULL;
+        if (kids) {
+            n->kids = kids;
+            for (int i = 0; i < nkw; i++)
+                kids[n->n + i] = NULL;
+            n->n += nkw;
+        }
+        if (!keywords || !PyList_Check(keywords) || PyList_GET_SIZE(keywords) != nkw ||
+            compile_keywords(c, n, keywords, 1 + nargs, depth) < 0) {
+            Cond_free(n);
+            n = NULL;
+        }
+        Py_XDECREF(keywords);
+    }
+    return n;
+}
+
+static CondNode *
+compile_dict(Compiler *c, PyObject *ast, int depth)
+{
+    PyObject *keys = PyObject_GetAttrString(ast, "keys");
+    PyObject *values = keys ? PyObject_GetAttrString(ast, "values") : NULL;
+    CondNode *n = NULL;
+    if (values && PyList_Check(keys) && PyList_Check(values) &&
+        PyList_GET_SIZE(keys) == PyList_GET_SIZE(values) && PyList_GET_SIZE(keys) <= MAX_NODES) {
+        Py_ssize_t len = PyList_GET_SIZE(keys);
+        n = new_node(c, N_DICT, 2 * (int)len);
+        /* (a None key is a `**mapping`: compile_node refuses it) */
+        for (Py_ssize_t i = 0; n && i < len; i++) {
+            n->kids[2 * i] = compile_node(c, PyList_GET_ITEM(keys, i), depth + 1);
+            n->kids[2 * i + 1] = n->kids[2 * i]
+                ? compile_node(c, PyList_GET_ITEM(values, i), depth + 1) : NULL;
+            if (!n->kids[2 * i + 1]) {
+                Cond_free(n);
+                n = NULL;
+            }
+        }
+    }
+    Py_XDECREF(keys);
+    Py_XDECREF(values);
     return n;
 }
 
@@ -311,6 +414,21 @@ compile_node(Compiler *c, PyObject *ast, int depth)
         return compile_call(c, ast, depth);
     if (type_is(ast, "Tuple") || type_is(ast, "List"))
         return compile_list(c, type_is(ast, "Tuple") ? N_TUPLE : N_LIST, ast, "elts", 0, depth);
+    if (type_is(ast, "Set"))
+        return compile_list(c, N_SET, ast, "elts", 0, depth);
+    if (type_is(ast, "Dict"))
+        return compile_dict(c, ast, depth);
+    if (type_is(ast, "IfExp")) {
+        static const char *const parts[] = {"test", "body", "orelse"};
+        n = new_node(c, N_IFEXP, 3);
+        for (int i = 0; n && i < 3; i++) {
+            if (compile_field(c, n, i, ast, parts[i], depth) < 0) {
+                Cond_free(n);
+                n = NULL;
+            }
+        }
+        return n;
+    }
     return NULL;   /* starred elements included: not simple */
 }
 
@@ -644,7 +762,31 @@ eval_node(CondNode *n, Scope *s)
         vals = eval_kids(n, 0, s);
         if (!vals)
             return NULL;
-        r = PyObject_Vectorcall(vals[0], vals + 1, (size_t)(n->n - 1), NULL);
+        /* keyword values last, their names in n->obj, as CALL_KW passes them */
+        r = PyObject_Vectorcall(vals[0], vals + 1, (size_t)(n->n - 1 - n->op), n->obj);
+        free_vals(vals, n->n);
+        return r;
+    case N_IFEXP: {
+        a = eval_node(n->kids[0], s);
+        if (!a)
+            return NULL;
+        int t = PyObject_IsTrue(a);
+        Py_DECREF(a);
+        return t < 0 ? NULL : eval_node(n->kids[t ? 1 : 2], s);
+    }
+    case N_SET:
+    case N_DICT:
+        /* every element first (a dict: key, then its value), then built in
+         * order, as BUILD_SET and BUILD_MAP do */
+        vals = eval_kids(n, 0, s);
+        if (!vals)
+            return NULL;
+        r = n->kind == N_SET ? PySet_New(NULL) : PyDict_New();
+        for (int i = 0; r && i < n->n; i += n->kind == N_SET ? 1 : 2) {
+            if ((n->kind == N_SET ? PySet_Add(r, vals[i])
+                                  : PyDict_SetItem(r, vals[i], vals[i + 1])) < 0)
+                Py_CLEAR(r);
+        }
         free_vals(vals, n->n);
         return r;
     default:   /* N_TUPLE, N_LIST */
