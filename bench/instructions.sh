@@ -7,7 +7,8 @@
 #
 #   same   a breakpoint on a line of the workload's own file that never runs
 #   other  the same in another file
-#   cond   fib only: `b FIB_BODY_LINE, n == -1` (a false condition, hot line)
+#   cond   fib only: `b FIB_BODY_LINE, n == -1` (a false condition, hot line;
+#          COND=EXPR for another condition)
 #
 # DBG=pdb measures pdb instead of sleuth.
 set -e
@@ -19,7 +20,7 @@ line() { grep -n "$1" "$2" | cut -d: -f1; }
 case $C in
   same)  BP="b workloads.py:$(line '# NEVER_LINE' workloads.py)" ;;
   other) BP="b bench_other.py:$(line '# OTHER_LINE' bench_other.py)" ;;
-  cond)  BP="b workloads.py:$(line '# FIB_BODY_LINE' workloads.py), n == -1" ;;
+  cond)  BP="b workloads.py:$(line '# FIB_BODY_LINE' workloads.py), ${COND:-n == -1}" ;;
 esac
 case $W in fib) A=-12; B=-9 ;; *) A=-1; B=0 ;; esac
 count() {
