@@ -297,6 +297,7 @@ COND_CALLER_PROG = """\
     ("probe(i) if i else probe(-i)", "work"),        # conditional expression
     ("not ({probe(i)} and {i: probe(i)})", "work"),  # set and dict displays
     ("i in {7, 8} or probe(i)", "work"),             # a constant set after `in`
+    ("f'{probe(i)!r:>9}' == 'x'", "work"),           # f-strings
     ("probe(**{'x': i})", "<module>"),               # ** unpacking: eval()
 ])
 def test_simple_conditions_skip_eval(tmp_path, cond, caller):

@@ -140,6 +140,8 @@ SCENARIOS = {
     "cond_dict_display": ("conds.py", ["b 27, {'k': i, name: 1}.get('k') == 2 or len({i: 0, 1: 0}) == 1", "c", "p i", "c", "p i", "c", "p i", "q"], None),
     "cond_unhashable_set": ("conds.py", ["b 27, {box.items} and i", "c", "p i", "c", "p i", "q"], None),
     "cond_keyword_only": ("conds.py", ["b 27, sorted(box.items, reverse=True)[:1] == [3] or max(box.items, default=-1, key=abs) == 4", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_fstring_conversions": ("conds.py", ["b 27, f'{name!r:>8}' == \"  'beta'\" or f'{i:0{LIMIT}d}{i=}' == '0004i=4' or f'{box!a:.3}' == 'bad'", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_fstring_raises": ("conds.py", ["b 27, f'{i:q}' == ''", "c", "p i", "c", "p i", "q"], None),
     "cond_dict_unpack": ("conds.py", ["b 27, {**{'i': i}}['i'] == 2", "c", "p i", "c", "p i", "q"], None),
 }
 

@@ -13,7 +13,7 @@
 
 enum {
     N_CONST, N_NAME, N_ATTR, N_SUBSCR, N_SLICE, N_BINOP, N_UNARY, N_AND, N_OR,
-    N_COMPARE, N_CALL, N_TUPLE, N_LIST, N_SET, N_DICT, N_IFEXP,
+    N_COMPARE, N_CALL, N_TUPLE, N_LIST, N_SET, N_DICT, N_IFEXP, N_FSTRING, N_FORMAT,
 };
 
 enum { U_NOT, U_NEG, U_POS, U_INV };
@@ -25,11 +25,13 @@ enum {
 
 struct CondNode {
     int kind;
-    int op;            /* N_BINOP, N_UNARY; N_CALL: the number of keyword arguments */
+    int op;            /* N_BINOP, N_UNARY; N_CALL: the number of keyword arguments;
+                        * N_FORMAT: the conversion ('s', 'r', 'a' or -1) */
     PyObject *obj;     /* N_CONST value, N_NAME / N_ATTR name, N_CALL keyword names */
     int n;             /* kids */
     CondNode **kids;   /* N_SLICE: lower, upper, step (NULL = None); N_DICT: key, value, ...;
-                        * N_CALL: function, positional, keyword values; N_IFEXP: test, body, orelse */
+                        * N_CALL: function, positional, keyword values; N_IFEXP: test, body, orelse;
+                        * N_FSTRING: the parts; N_FORMAT: value, format spec (or NULL) */
     int *ops;          /* N_COMPARE: n - 1 operators */
 };
 
@@ -418,6 +420,27 @@ compile_node(Compiler *c, PyObject *ast, int depth)
         return compile_list(c, N_SET, ast, "elts", 0, depth);
     if (type_is(ast, "Dict"))
         return compile_dict(c, ast, depth);
+    if (type_is(ast, "JoinedStr"))
+        return compile_list(c, N_FSTRING, ast, "values", 0, depth);
+    if (type_is(ast, "FormattedValue")) {
+        PyObject *conv = PyObject_GetAttrString(ast, "conversion");
+        PyObject *spec = conv ? PyObject_GetAttrString(ast, "format_spec") : NULL;
+        long cv = conv && PyLong_Check(conv) ? PyLong_AsLong(conv) : -2;
+        if (spec && (cv == -1 || cv == 's' || cv == 'r' || cv == 'a'))
+            n = new_node(c, N_FORMAT, 2);
+        if (n) {
+            n->op = (int)cv;
+            if (compile_field(c, n, 0, ast, "value", depth) < 0 ||
+                (spec != Py_None && !(n->kids[1] = compile_node(c, spec, depth + 1)))) {
+                Cond_free(n);
+                n = NULL;
+            }
+        }
+        PyErr_Clear();
+        Py_XDECREF(conv);
+        Py_XDECREF(spec);
+        return n;
+    }
     if (type_is(ast, "IfExp")) {
         static const char *const parts[] = {"test", "body", "orelse"};
         n = new_node(c, N_IFEXP, 3);
@@ -773,6 +796,35 @@ eval_node(CondNode *n, Scope *s)
         int t = PyObject_IsTrue(a);
         Py_DECREF(a);
         return t < 0 ? NULL : eval_node(n->kids[t ? 1 : 2], s);
+    }
+    case N_FORMAT: {
+        /* FORMAT_VALUE: the conversion, then format() with the spec */
+        a = eval_node(n->kids[0], s);
+        if (a && n->op != -1) {
+            PyObject *(*conv)(PyObject *) =
+                n->op == 's' ? PyObject_Str : n->op == 'r' ? PyObject_Repr : PyObject_ASCII;
+            Py_SETREF(a, conv(a));
+        }
+        b = a && n->kids[1] ? eval_node(n->kids[1], s) : NULL;
+        r = !a || (n->kids[1] && !b) ? NULL : PyObject_Format(a, b);
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+        return r;
+    }
+    case N_FSTRING: {
+        /* BUILD_STRING: every part (each a str) joined */
+        vals = eval_kids(n, 0, s);
+        if (!vals)
+            return NULL;
+        PyObject *sep = PyUnicode_FromStringAndSize(NULL, 0);
+        PyObject *parts = sep ? PyTuple_New(n->n) : NULL;
+        for (int i = 0; parts && i < n->n; i++)
+            PyTuple_SET_ITEM(parts, i, Py_NewRef(vals[i]));
+        r = parts ? PyUnicode_Join(sep, parts) : NULL;
+        Py_XDECREF(parts);
+        Py_XDECREF(sep);
+        free_vals(vals, n->n);
+        return r;
     }
     case N_SET:
     case N_DICT:
