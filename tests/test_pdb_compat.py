@@ -142,6 +142,9 @@ SCENARIOS = {
     "cond_keyword_only": ("conds.py", ["b 27, sorted(box.items, reverse=True)[:1] == [3] or max(box.items, default=-1, key=abs) == 4", "c", "p i", "c", "p i", "c", "p i", "q"], None),
     "cond_fstring_conversions": ("conds.py", ["b 27, f'{name!r:>8}' == \"  'beta'\" or f'{i:0{LIMIT}d}{i=}' == '0004i=4' or f'{box!a:.3}' == 'bad'", "c", "p i", "c", "p i", "c", "p i", "q"], None),
     "cond_fstring_raises": ("conds.py", ["b 27, f'{i:q}' == ''", "c", "p i", "c", "p i", "q"], None),
+    "cond_in_chain": ("conds.py", ["b 27, i in [2, 5] == [2, 5] or i in [1, 2] in [(1, 2)]", "c", "p i", "c", "p i", "c", "p i", "q"], None),
+    "cond_big_set_unhashable": ("conds.py", ["b 27, {box.items, box.items.append(9), " + ", ".join(map(str, range(2, 31))) + "}", "c", "p box.items", "q"], None),
+    "cond_big_dict_unhashable": ("conds.py", ["b 27, {box.items: 0, " + ", ".join("%d: %d" % (k, k) for k in range(2, 16)) + ", 99: box.items.append(9)}", "c", "p box.items", "q"], None),
     "cond_dict_unpack": ("conds.py", ["b 27, {**{'i': i}}['i'] == 2", "c", "p i", "c", "p i", "q"], None),
 }
 

@@ -82,6 +82,36 @@ def test_condition_that_deletes_its_own_breakpoint(progdir):
     assert r.returncode == 0
 
 
+SELF_EDIT = """\
+import sys
+def reset(flag=False):
+    sys.modules["sleuth"].Breakpoint.bpbynumber[1].cond = "i == 99"
+    return False
+
+def work(i):
+    x = i                        # line 7
+    return x
+
+for i in range(3):
+    work(i)
+print("done")
+"""
+
+
+def test_condition_that_changes_its_own_condition(tmp_path):
+    """A condition evaluated in C that sets its own breakpoint's condition
+    (bdb's Breakpoint.cond): the tree being walked was freed under the
+    evaluator (found in review: a segfault). The old condition finishes
+    (false), the new one never holds, the program runs to its end, as in
+    pdb."""
+    (tmp_path / "selfedit.py").write_text(SELF_EDIT)
+    commands = ["b 7, reset(flag=True) or {i: 1}[i] == 2", "c"]
+    r = run_python(["-m", "sleuth", "selfedit.py"], input="\n".join(commands) + "\n",
+                   cwd=str(tmp_path), timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "done\n" in r.stdout and "work()" not in r.stdout, r.stdout
+
+
 def random_line(rng):
     word = rng.choice(COMMAND_WORDS)
     args = " ".join(rng.choice(ARG_PIECES) for _ in range(rng.randint(0, 3)))

@@ -322,9 +322,13 @@ effective_one(ModState *st, BreakpointObject *b, PyObject *frame, int f_lineno)
         globals = PyObject_GetAttr(frame, st->str_f_globals);
         locals = globals ? PyObject_GetAttr(frame, st->str_f_locals) : NULL;
     }
-    if (locals && !val)
+    if (locals && !val) {
+        /* (the code held: the condition may replace itself while it runs) */
+        PyObject *code = Py_NewRef(b->cond_code);
         val = b->cond_fast ? Cond_eval(b->cond_fast, globals, locals)
-                           : PyEval_EvalCode(b->cond_code, globals, locals);
+                           : PyEval_EvalCode(code, globals, locals);
+        Py_DECREF(code);
+    }
     int truth = val ? PyObject_IsTrue(val) : -1;
     Py_XDECREF(val);
     Py_XDECREF(globals);

@@ -33,6 +33,7 @@ struct CondNode {
                         * N_CALL: function, positional, keyword values; N_IFEXP: test, body, orelse;
                         * N_FSTRING: the parts; N_FORMAT: value, format spec (or NULL) */
     int *ops;          /* N_COMPARE: n - 1 operators */
+    int refs;          /* the root only: its owner, plus each evaluation under way */
 };
 
 #define MAX_NODES 64
@@ -54,17 +55,27 @@ static const char *const cmpop_names[] = {
 };
 static const char *const unop_names[] = { "Not", "USub", "UAdd", "Invert", NULL };
 
-void
-Cond_free(CondNode *node)
+static void
+node_free(CondNode *node)
 {
     if (!node)
         return;
     for (int i = 0; i < node->n; i++)
-        Cond_free(node->kids[i]);
+        node_free(node->kids[i]);
     PyMem_Free(node->kids);
     PyMem_Free(node->ops);
     Py_XDECREF(node->obj);
     PyMem_Free(node);
+}
+
+/* The owner lets go of a compiled condition. An evaluation under way
+ * holds it too (a condition may change its own breakpoint's condition:
+ * found in review, a use-after-free), so the last one frees it. */
+void
+Cond_free(CondNode *root)
+{
+    if (root && --root->refs == 0)
+        node_free(root);
 }
 
 /* --- compiling from the AST ------------------------------------------------ */
@@ -137,7 +148,7 @@ compile_list(Compiler *c, int kind, PyObject *ast, const char *field, int first,
     for (Py_ssize_t i = 0; n && i < PyList_GET_SIZE(items); i++) {
         n->kids[first + i] = compile_node(c, PyList_GET_ITEM(items, i), depth + 1);
         if (!n->kids[first + i]) {
-            Cond_free(n);
+            node_free(n);
             n = NULL;
         }
     }
@@ -170,15 +181,15 @@ compile_op_node(Compiler *c, int kind, PyObject *ast, const char *const *names, 
         ? compile_field(c, n, 0, ast, "left", depth) < 0 || compile_field(c, n, 1, ast, "right", depth) < 0
         : compile_field(c, n, 0, ast, "operand", depth) < 0;
     if (bad) {
-        Cond_free(n);
+        node_free(n);
         return NULL;
     }
     return n;
 }
 
-/* `x in [1, 2]`, `x in {1, 2}`: a display of constants after `in` becomes a
- * tuple or frozenset constant, as the compiler folds it (built once, not at
- * every hit). */
+/* `x in [1, 2]`, `x in {1, 2}`: a display of constants after the last `in`
+ * of a comparison becomes a tuple or frozenset constant, as the compiler
+ * folds it (built once, not at every hit). */
 static void
 fold_constant_display(CondNode *n)
 {
@@ -197,7 +208,7 @@ fold_constant_display(CondNode *n)
         return;
     }
     for (int i = 0; i < n->n; i++)
-        Cond_free(n->kids[i]);
+        node_free(n->kids[i]);
     PyMem_Free(n->kids);
     n->kids = NULL;
     n->n = 0;
@@ -220,14 +231,15 @@ compile_compare(Compiler *c, PyObject *ast, int depth)
         for (Py_ssize_t i = 0; n->ops && known && i < PyList_GET_SIZE(ops); i++)
             known = (n->ops[i] = name_index(PyList_GET_ITEM(ops, i), cmpop_names)) >= 0;
         if (!n->ops || !known || compile_field(c, n, 0, ast, "left", depth) < 0) {
-            Cond_free(n);
+            node_free(n);
             n = NULL;
         }
-        for (int i = 1; n && i < n->n; i++)
-            if (n->ops[i - 1] == C_IN || n->ops[i - 1] == C_NOTIN)
-                fold_constant_display(n->kids[i]);
+        /* only the last comparator: one in the middle of a chain is also
+         * the left operand of the next comparison, and stays what it is */
+        if (n && (n->ops[n->n - 2] == C_IN || n->ops[n->n - 2] == C_NOTIN))
+            fold_constant_display(n->kids[n->n - 1]);
     } else {
-        Cond_free(n);
+        node_free(n);
         n = NULL;
     }
     Py_DECREF(ops);
@@ -282,7 +294,7 @@ compile_call(Compiler *c, PyObject *ast, int depth)
         return NULL;
     CondNode *n = compile_list(c, N_CALL, ast, "args", 1, depth);
     if (n && compile_field(c, n, 0, ast, "func", depth) < 0) {
-        Cond_free(n);
+        node_free(n);
         n = NULL;
     }
     if (n && nkw > 0) {
@@ -297,13 +309,20 @@ compile_call(Compiler *c, PyObject *ast, int depth)
         }
         if (!keywords || !PyList_Check(keywords) || PyList_GET_SIZE(keywords) != nkw ||
             compile_keywords(c, n, keywords, 1 + nargs, depth) < 0) {
-            Cond_free(n);
+            node_free(n);
             n = NULL;
         }
         Py_XDECREF(keywords);
     }
     return n;
 }
+
+/* Past these sizes the compiler builds a display as it goes (each item
+ * added as soon as it is evaluated) rather than from all of them at the
+ * end: an unhashable item then stops the rest from running. Such displays
+ * keep eval(). (Found in review.) */
+#define MAX_SET_DISPLAY 30
+#define MAX_DICT_DISPLAY 15
 
 static CondNode *
 compile_dict(Compiler *c, PyObject *ast, int depth)
@@ -312,7 +331,8 @@ compile_dict(Compiler *c, PyObject *ast, int depth)
     PyObject *values = keys ? PyObject_GetAttrString(ast, "values") : NULL;
     CondNode *n = NULL;
     if (values && PyList_Check(keys) && PyList_Check(values) &&
-        PyList_GET_SIZE(keys) == PyList_GET_SIZE(values) && PyList_GET_SIZE(keys) <= MAX_NODES) {
+        PyList_GET_SIZE(keys) == PyList_GET_SIZE(values) &&
+        PyList_GET_SIZE(keys) <= MAX_DICT_DISPLAY) {
         Py_ssize_t len = PyList_GET_SIZE(keys);
         n = new_node(c, N_DICT, 2 * (int)len);
         /* (a None key is a `**mapping`: compile_node refuses it) */
@@ -321,7 +341,7 @@ compile_dict(Compiler *c, PyObject *ast, int depth)
             n->kids[2 * i + 1] = n->kids[2 * i]
                 ? compile_node(c, PyList_GET_ITEM(values, i), depth + 1) : NULL;
             if (!n->kids[2 * i + 1]) {
-                Cond_free(n);
+                node_free(n);
                 n = NULL;
             }
         }
@@ -352,7 +372,7 @@ compile_node(Compiler *c, PyObject *ast, int depth)
         else
             Py_DECREF(v);
         if (n && kind == N_ATTR && compile_field(c, n, 0, ast, "value", depth) < 0) {
-            Cond_free(n);
+            node_free(n);
             n = NULL;
         }
         return n;
@@ -361,7 +381,7 @@ compile_node(Compiler *c, PyObject *ast, int depth)
         n = new_node(c, N_SUBSCR, 2);
         if (n && (compile_field(c, n, 0, ast, "value", depth) < 0 ||
                   compile_field(c, n, 1, ast, "slice", depth) < 0)) {
-            Cond_free(n);
+            node_free(n);
             n = NULL;
         }
         return n;
@@ -374,7 +394,7 @@ compile_node(Compiler *c, PyObject *ast, int depth)
             if (sub && sub != Py_None)
                 n->kids[i] = compile_node(c, sub, depth + 1);
             if (!sub || (sub != Py_None && !n->kids[i])) {
-                Cond_free(n);
+                node_free(n);
                 n = NULL;
             }
             Py_XDECREF(sub);
@@ -393,7 +413,7 @@ compile_node(Compiler *c, PyObject *ast, int depth)
                             : n->op == U_POS ? PyNumber_Positive(v)
                             : PyLong_CheckExact(v) ? PyNumber_Invert(v) : NULL;
                 if (f) {
-                    Cond_free(n->kids[0]);
+                    node_free(n->kids[0]);
                     n->kids[0] = NULL;
                     n->n = 0;
                     n->kind = N_CONST;
@@ -417,7 +437,8 @@ compile_node(Compiler *c, PyObject *ast, int depth)
     if (type_is(ast, "Tuple") || type_is(ast, "List"))
         return compile_list(c, type_is(ast, "Tuple") ? N_TUPLE : N_LIST, ast, "elts", 0, depth);
     if (type_is(ast, "Set"))
-        return compile_list(c, N_SET, ast, "elts", 0, depth);
+        return list_len(ast, "elts") > MAX_SET_DISPLAY ? NULL
+             : compile_list(c, N_SET, ast, "elts", 0, depth);
     if (type_is(ast, "Dict"))
         return compile_dict(c, ast, depth);
     if (type_is(ast, "JoinedStr"))
@@ -432,7 +453,7 @@ compile_node(Compiler *c, PyObject *ast, int depth)
             n->op = (int)cv;
             if (compile_field(c, n, 0, ast, "value", depth) < 0 ||
                 (spec != Py_None && !(n->kids[1] = compile_node(c, spec, depth + 1)))) {
-                Cond_free(n);
+                node_free(n);
                 n = NULL;
             }
         }
@@ -446,7 +467,7 @@ compile_node(Compiler *c, PyObject *ast, int depth)
         n = new_node(c, N_IFEXP, 3);
         for (int i = 0; n && i < 3; i++) {
             if (compile_field(c, n, i, ast, parts[i], depth) < 0) {
-                Cond_free(n);
+                node_free(n);
                 n = NULL;
             }
         }
@@ -468,6 +489,8 @@ Cond_compile(PyObject *source)
     if (body) {
         Compiler c = {0};
         n = compile_node(&c, body, 0);
+        if (n)
+            n->refs = 1;
     }
     Py_XDECREF(body);
     Py_XDECREF(tree);
@@ -865,7 +888,10 @@ Cond_eval(CondNode *node, PyObject *globals, PyObject *locals)
         return NULL;
     }
     Scope s = {globals, locals, NULL};
-    return eval_node(node, &s);
+    node->refs++;
+    PyObject *r = eval_node(node, &s);
+    Cond_free(node);
+    return r;
 }
 
 PyObject *
@@ -876,5 +902,8 @@ Cond_eval_frame(CondNode *node, PyObject *globals, PyObject *frame)
         return NULL;
     }
     Scope s = {globals, NULL, (PyFrameObject *)frame};
-    return eval_node(node, &s);
+    node->refs++;
+    PyObject *r = eval_node(node, &s);
+    Cond_free(node);
+    return r;
 }
