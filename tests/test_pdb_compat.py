@@ -145,6 +145,10 @@ SCENARIOS = {
     "cond_in_chain": ("conds.py", ["b 27, i in [2, 5] == [2, 5] or i in [1, 2] in [(1, 2)]", "c", "p i", "c", "p i", "c", "p i", "q"], None),
     "cond_big_set_unhashable": ("conds.py", ["b 27, {box.items, box.items.append(9), " + ", ".join(map(str, range(2, 31))) + "}", "c", "p box.items", "q"], None),
     "cond_big_dict_unhashable": ("conds.py", ["b 27, {box.items: 0, " + ", ".join("%d: %d" % (k, k) for k in range(2, 16)) + ", 99: box.items.append(9)}", "c", "p box.items", "q"], None),
+    "cond_fstring_order": ("fmt.py", ["b 28, f'{x!r:>{w()}}' == 'x'", "c", "q"], None),
+    "cond_fstring_spec_first": ("fmt.py", ["b 28, f'{lst!r:{lst.append(1) or \"\"}}' == '[]'", "c", "p lst", "q"], None),
+    "cond_fstring_spec_raises": ("fmt.py", ["b 28, f'{x!r:{nosuch}}'", "c", "q"], None),
+    "cond_fstring_one_part": ("fmt.py", ["b 28, f'{y}'", "c", "q"], None),
     "cond_dict_unpack": ("conds.py", ["b 27, {**{'i': i}}['i'] == 2", "c", "p i", "c", "p i", "q"], None),
 }
 

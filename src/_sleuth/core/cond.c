@@ -734,6 +734,18 @@ eval_compare(CondNode *n, Scope *s)
     return res;
 }
 
+/* An f-string field's conversion (!s, !r, !a; -1 for none); steals v. */
+static PyObject *
+format_convert(PyObject *v, int conversion)
+{
+    if (conversion == -1)
+        return v;
+    PyObject *r = conversion == 's' ? PyObject_Str(v)
+                : conversion == 'r' ? PyObject_Repr(v) : PyObject_ASCII(v);
+    Py_DECREF(v);
+    return r;
+}
+
 static PyObject *
 eval_node(CondNode *n, Scope *s)
 {
@@ -821,21 +833,29 @@ eval_node(CondNode *n, Scope *s)
         return t < 0 ? NULL : eval_node(n->kids[t ? 1 : 2], s);
     }
     case N_FORMAT: {
-        /* FORMAT_VALUE: the conversion, then format() with the spec */
+        /* 3.13 (CONVERT_VALUE, then FORMAT_WITH_SPEC): the value, its
+         * conversion, then the spec; 3.11/3.12 (FORMAT_VALUE): the value and
+         * the spec, then the conversion. Then format(). */
         a = eval_node(n->kids[0], s);
-        if (a && n->op != -1) {
-            PyObject *(*conv)(PyObject *) =
-                n->op == 's' ? PyObject_Str : n->op == 'r' ? PyObject_Repr : PyObject_ASCII;
-            Py_SETREF(a, conv(a));
-        }
+#if SLEUTH_PY313
+        a = a ? format_convert(a, n->op) : NULL;
         b = a && n->kids[1] ? eval_node(n->kids[1], s) : NULL;
+#else
+        b = a && n->kids[1] ? eval_node(n->kids[1], s) : NULL;
+        if (a && n->kids[1] && !b)
+            Py_CLEAR(a);   /* the spec raised: no conversion runs */
+        a = a ? format_convert(a, n->op) : NULL;
+#endif
         r = !a || (n->kids[1] && !b) ? NULL : PyObject_Format(a, b);
         Py_XDECREF(a);
         Py_XDECREF(b);
         return r;
     }
     case N_FSTRING: {
-        /* BUILD_STRING: every part (each a str) joined */
+        /* One part is the value itself (no BUILD_STRING: a str subclass that
+         * __format__ returned stays one); more are joined. */
+        if (n->n == 1)
+            return eval_node(n->kids[0], s);
         vals = eval_kids(n, 0, s);
         if (!vals)
             return NULL;

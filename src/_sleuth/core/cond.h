@@ -7,8 +7,9 @@
  * condition's AST, into a small tree that C walks with the same C-API calls
  * the interpreter makes (PyObject_RichCompare, PyNumber_Add, ...), names
  * resolved through the same locals mapping, globals and builtins, in the
- * same order. Anything else (comprehensions, lambdas, f-strings, walrus,
- * keyword arguments, frame-introspecting builtins) keeps the eval() path.
+ * same order (f-strings, keyword arguments, conditional expressions and
+ * displays too). Anything else (comprehensions, lambdas, walrus, *args and
+ * **kwargs, frame-introspecting builtins) keeps the eval() path.
  */
 #ifndef SLEUTH_COND_H
 #define SLEUTH_COND_H
