@@ -124,6 +124,34 @@ def test_snapshot_analyses_match_tracemalloc_on_the_same_traces():
     assert sm.Filter(True, "x.pyc").filename_pattern == "x.py"
 
 
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="the reference tracer is 3.13+")
+def test_reuse_refused_when_another_reference_tracer_is_installed(py):
+    """start(reuse=True) needs the reference tracer; another tool's is left
+    alone, and start says so rather than tracing without reuse."""
+    code = textwrap.dedent("""
+        import ctypes, ctypes.util
+        import sleuth.memory as sm
+        api = ctypes.pythonapi
+        api.PyRefTracer_SetTracer.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        api.PyRefTracer_GetTracer.restype = ctypes.c_void_p
+        api.PyRefTracer_GetTracer.argtypes = [ctypes.c_void_p]
+        # a C function with no side effects stands in for another tool's tracer
+        other = ctypes.cast(ctypes.CDLL(ctypes.util.find_library("c")).abs, ctypes.c_void_p).value
+        api.PyRefTracer_SetTracer(other, None)
+        try:
+            sm.start(1, reuse=True)
+        except RuntimeError as e:
+            print("refused:", "another tool" in str(e), sm.is_tracing())
+        print("still theirs:", api.PyRefTracer_GetTracer(None) == other)
+        sm.start(1)      # without reuse: fine
+        sm.stop()
+        api.PyRefTracer_SetTracer(None, None)
+        """)
+    r = py(["-c", code])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "refused: True False\nstill theirs: True\n", r.stdout + r.stderr
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError):
         sm.start(0)

@@ -813,7 +813,7 @@ sm_reftracer_install(void)
 {
 #if SLEUTH_PY313
     void *data = NULL;
-    /* another tool's (tracemalloc's) tracer stays: it is not ours to drop */
+    /* (start() refused another tool's tracer; never drop one) */
     if (PyRefTracer_GetTracer(&data) == NULL && PyRefTracer_SetTracer(sm_reftrace, NULL) == 0)
         sm_reftracer_on = 1;
 #endif
@@ -919,6 +919,16 @@ SmTracer_start(int nframe, double sample, uint64_t seed, int seeded, int reuse)
         free(oldbuf);
         return 0;
     }
+#if SLEUTH_PY313
+    void *rt_data = NULL;
+    if (reuse && PyRefTracer_GetTracer(&rt_data) != NULL) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "reuse=True needs the interpreter's reference tracer, and another "
+                        "tool has installed one (PyRefTracer_SetTracer): stop that tool "
+                        "first, or start without reuse=True");
+        return -1;
+    }
+#endif
     int tm = sm_tracemalloc_is_tracing();
     if (tm < 0)
         return -1;
