@@ -135,16 +135,18 @@ compile_field(Compiler *c, CondNode *n, int i, PyObject *ast, const char *field,
     return n->kids[i] ? 0 : -1;
 }
 
-/* Compile every element of list field `field` into n->kids[first:]. */
+/* Compile every element of list field `field` into n->kids[first:], with
+ * `after` empty kids left at the end for the caller. */
 static CondNode *
-compile_list(Compiler *c, int kind, PyObject *ast, const char *field, int first, int depth)
+compile_list(Compiler *c, int kind, PyObject *ast, const char *field, int first, int after,
+             int depth)
 {
     PyObject *items = PyObject_GetAttrString(ast, field);
     if (!items || !PyList_Check(items)) {
         Py_XDECREF(items);
         return NULL;
     }
-    CondNode *n = new_node(c, kind, first + (int)PyList_GET_SIZE(items));
+    CondNode *n = new_node(c, kind, first + (int)PyList_GET_SIZE(items) + after);
     for (Py_ssize_t i = 0; n && i < PyList_GET_SIZE(items); i++) {
         n->kids[first + i] = compile_node(c, PyList_GET_ITEM(items, i), depth + 1);
         if (!n->kids[first + i]) {
@@ -224,7 +226,7 @@ compile_compare(Compiler *c, PyObject *ast, int depth)
         Py_XDECREF(ops);
         return NULL;
     }
-    CondNode *n = compile_list(c, N_COMPARE, ast, "comparators", 1, depth);
+    CondNode *n = compile_list(c, N_COMPARE, ast, "comparators", 1, 0, depth);
     if (n && n->n - 1 == PyList_GET_SIZE(ops)) {
         int known = 1;
         n->ops = PyMem_Calloc((size_t)n->n, sizeof(int));
@@ -292,21 +294,14 @@ compile_call(Compiler *c, PyObject *ast, int depth)
     Py_DECREF(func);
     if (!ok)
         return NULL;
-    CondNode *n = compile_list(c, N_CALL, ast, "args", 1, depth);
+    /* the function, the positional arguments, then room for the keyword values */
+    CondNode *n = compile_list(c, N_CALL, ast, "args", 1, nkw, depth);
     if (n && compile_field(c, n, 0, ast, "func", depth) < 0) {
         node_free(n);
         n = NULL;
     }
     if (n && nkw > 0) {
-        /* room for the keyword values after the positional ones */
-        CondNode **kids = PyMem_Realloc(n->kids, (size_t)(n->n + nkw) * sizeof(CondNode *));
-        PyObject *keywords = kids ? PyObject_GetAttrString(ast, "keywords") : NULL;
-        if (kids) {
-            n->kids = kids;
-            for (int i = 0; i < nkw; i++)
-                kids[n->n + i] = NULL;
-            n->n += nkw;
-        }
+        PyObject *keywords = PyObject_GetAttrString(ast, "keywords");
         if (!keywords || !PyList_Check(keywords) || PyList_GET_SIZE(keywords) != nkw ||
             compile_keywords(c, n, keywords, 1 + nargs, depth) < 0) {
             node_free(n);
@@ -428,21 +423,21 @@ compile_node(Compiler *c, PyObject *ast, int depth)
         PyObject *op = PyObject_GetAttrString(ast, "op");
         int kind = !op ? -1 : type_is(op, "And") ? N_AND : type_is(op, "Or") ? N_OR : -1;
         Py_XDECREF(op);
-        return kind < 0 ? NULL : compile_list(c, kind, ast, "values", 0, depth);
+        return kind < 0 ? NULL : compile_list(c, kind, ast, "values", 0, 0, depth);
     }
     if (type_is(ast, "Compare"))
         return compile_compare(c, ast, depth);
     if (type_is(ast, "Call"))
         return compile_call(c, ast, depth);
     if (type_is(ast, "Tuple") || type_is(ast, "List"))
-        return compile_list(c, type_is(ast, "Tuple") ? N_TUPLE : N_LIST, ast, "elts", 0, depth);
+        return compile_list(c, type_is(ast, "Tuple") ? N_TUPLE : N_LIST, ast, "elts", 0, 0, depth);
     if (type_is(ast, "Set"))
         return list_len(ast, "elts") > MAX_SET_DISPLAY ? NULL
-             : compile_list(c, N_SET, ast, "elts", 0, depth);
+             : compile_list(c, N_SET, ast, "elts", 0, 0, depth);
     if (type_is(ast, "Dict"))
         return compile_dict(c, ast, depth);
     if (type_is(ast, "JoinedStr"))
-        return compile_list(c, N_FSTRING, ast, "values", 0, depth);
+        return compile_list(c, N_FSTRING, ast, "values", 0, 0, depth);
     if (type_is(ast, "FormattedValue")) {
         PyObject *conv = PyObject_GetAttrString(ast, "conversion");
         PyObject *spec = conv ? PyObject_GetAttrString(ast, "format_spec") : NULL;

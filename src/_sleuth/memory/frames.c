@@ -57,8 +57,8 @@ capture_and_intern(PyThreadState *ts, SmPyFrame *f, int skipped, SmTbStore *s,
 /* The innermost frame picks a hint, and the rest of the stack is only
  * compared with the hinted record: nothing is stored, hashed or looked up.
  * The frames under the stored ones are not walked either where the
- * interpreter's frame count can be trusted (3.12): its count equal to the one the
- * hint was made with means the same depth. Anything else (no hint, a frame
+ * interpreter's frame count can be trusted (3.12): its count equal to the
+ * one the hint was made with means the same depth. Anything else (no hint, a frame
  * that differs, another depth) reads the stack again from the top and
  * interns it; that happens about once per distinct stack. */
 uint32_t

@@ -686,10 +686,10 @@ sm_hook_free_obj(void *ctx, void *ptr)
  * so it reaches the raw domain only when pymalloc grows its own
  * bookkeeping (the arena table, the radix tree): such a block then just
  * counts down to the next sample point like any raw allocation, where
- * tracemalloc would not trace it (and sm_should_forget() forgets it when it
- * moves, whichever hook it moves under). A free of a block the filter has never
- * seen cannot be a traced block's, nor can any raw free nested in it (that
- * is the same block). Anything else takes the full hook. */
+ * tracemalloc would not trace it (and sm_should_forget() forgets it when
+ * it moves, whichever hook it moves under). A free of a block the filter
+ * has never seen cannot be a traced block's, nor can any raw free nested
+ * in it (that is the same block). Anything else takes the full hook. */
 #define SM_SMALL_REQUEST 448
 
 static void *
