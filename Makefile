@@ -3,6 +3,8 @@
 #   make demo        set up everything and debug examples/buggy.py
 #   make test        set up everything and run the whole suite on 3.11, 3.12, 3.13
 #   make test-asan   the suite under AddressSanitizer + UBSan (one Python)
+#   make test-peers  the replaced tools' own suites against sleuth (test_pdb, pytest's
+#                    test_debugging.py), sleuth's count beside the stock tool's
 #   make bench       the benchmarks (plain vs sleuth vs the tools it replaces)
 #
 # Interpreters are found by path under pyenv's root, so no `pyenv global` is needed.
@@ -12,13 +14,13 @@ VERSIONS   ?= 3.11.7 3.12.1 3.13.0
 ASAN_VERSION ?= 3.12.1
 VENV       := .venv
 PYTEST_ARGS ?=
-TEST_DEPS  := pytest setuptools wheel
+TEST_DEPS  := pytest==9.2.0 setuptools wheel
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 short = $(word 1,$(subst ., ,$(1))).$(word 2,$(subst ., ,$(1)))
 py    = $(VENV)/$(call short,$(1))/bin/python
 
-.PHONY: all demo test test-asan bench venvs build clean $(addprefix test-,$(VERSIONS))
+.PHONY: all demo test test-asan test-peers bench venvs build clean $(addprefix test-,$(VERSIONS))
 
 all: build
 
@@ -50,6 +52,15 @@ test: build
 	  s=$$(echo $$v | cut -d. -f1,2); \
 	  echo "== pytest on $$s"; \
 	  (cd tests && ../$(VENV)/$$s/bin/python -m pytest -q -rs $(PYTEST_ARGS) .) || rc=1; \
+	done; exit $$rc
+
+# One process a test, a time limit each; fails only on a test outside the known
+# lists in tests/peers/known/ (see tests/peers/run_peers.py).
+test-peers: build
+	@rc=0; for v in $(VERSIONS); do \
+	  s=$$(echo $$v | cut -d. -f1,2); \
+	  echo "== peer suites on $$s"; \
+	  $(VENV)/$$s/bin/python tests/peers/run_peers.py $(PEERS_ARGS) || rc=1; \
 	done; exit $$rc
 
 ASAN_PY := $(call py,$(ASAN_VERSION))
