@@ -91,7 +91,7 @@ demo: $(VENV)/3.12/.ready
 	  $(DEMO_PY) -m sleuth examples/buggy.py; \
 	else \
 	  echo "== sleuth examples/buggy.py, scripted (commands from examples/demo-commands.txt)"; \
-	  $(DEMO_PY) -m sleuth examples/buggy.py < examples/demo-commands.txt; \
+	  $(DEMO_PY) examples/replay.py examples/demo-commands.txt examples/buggy.py; \
 	fi
 
 bench: build

@@ -18,3 +18,17 @@ def test_scripted_demo_session():
     assert "Uncaught exception. Entering post mortem debugging" in out
     assert "(Pdb) {'customer': 'cy', 'items': []}" in out
     assert r.returncode == 0
+
+
+def test_demo_transcript_shows_each_command_after_its_prompt():
+    # Without a terminal, `make demo` replays the commands through
+    # examples/replay.py, which echoes each one after its prompt.
+    r = run_python([os.path.join(ROOT, "examples", "replay.py"),
+                    os.path.join(ROOT, "examples", "demo-commands.txt"),
+                    os.path.join(ROOT, "examples", "buggy.py")], timeout=120)
+    out = r.stdout
+    assert "(Pdb) b apply_discount\nBreakpoint 1 at " in out
+    assert "(Pdb) p total + total * percent / 100\n110.0\n" in out
+    assert "(Pdb) p order[\"customer\"]\n'cy'\n" in out
+    assert out.rstrip().endswith("(Pdb) q")
+    assert r.returncode == 0
