@@ -82,9 +82,10 @@ def test_main_thread_crash_same_stderr_and_status(py, tmp_path):
     assert plain.returncode == 1
     assert "ZeroDivisionError" in plain.stderr
     assert with_ev.returncode == plain.returncode
-    assert with_ev.stderr == plain.stderr
-    assert with_ev.stdout == plain.stdout
     path = only_file(tmp_path / "evidence")
+    # The same stderr, then one line that says where the file went.
+    assert with_ev.stderr == plain.stderr + f"sleuth: evidence saved to {path}\n"
+    assert with_ev.stdout == plain.stdout
     assert oct(os.stat(path).st_mode & 0o777) == "0o600"
 
     # Loaded here, in another process than the one that wrote it.
@@ -154,9 +155,10 @@ def test_thread_crash_same_stderr_and_status(py, tmp_path):
     plain, with_ev = run_both(py, tmp_path, CRASH_THREAD)
     assert plain.returncode == 3
     assert "RuntimeError: worker failed" in plain.stderr
+    path = only_file(tmp_path / "evidence")
     assert (with_ev.returncode, with_ev.stderr, with_ev.stdout) == \
-        (plain.returncode, plain.stderr, plain.stdout)
-    e = ev.load(only_file(tmp_path / "evidence"))
+        (plain.returncode, plain.stderr + f"sleuth: evidence saved to {path}\n", plain.stdout)
+    e = ev.load(path)
     assert e.reason == "uncaught exception in thread worker-1"
     assert e.thread["name"] == "worker-1"
     f = innermost(e.traceback).tb_frame
@@ -266,8 +268,9 @@ def test_autostart_compress_and_system_exit(py, tmp_path):
     assert (r.returncode, r.stdout, r.stderr) == (4, "True\n", "")
     assert not os.path.exists(tmp_path / "ev") or os.listdir(tmp_path / "ev") == []
     r = py([str(script), "raise"], env=env)
-    assert r.returncode == 1 and r.stderr.endswith("OSError: disk on fire\n")
     path = only_file(tmp_path / "ev")
+    assert r.returncode == 1
+    assert r.stderr.endswith(f"OSError: disk on fire\nsleuth: evidence saved to {path}\n")
     assert path.endswith(".json.gz")
     assert ev.load(path).exception.type_name == "OSError"
 

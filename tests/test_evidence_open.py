@@ -52,7 +52,13 @@ def test_help(py):
     assert r.returncode == 0 and r.stdout.startswith("usage: sleuth open FILE")
 
 
-@pytest.mark.parametrize("args", [[], ["a.json", "b.json"]])
+def test_several_missing_files_one_line(py, tmp_path):
+    r = py(["-m", "sleuth", "open", str(tmp_path / "a.json"), str(tmp_path / "b.json")])
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr == f"sleuth open: error: cannot read {str(tmp_path / 'a.json')!r}: No such file or directory\n"
+
+
+@pytest.mark.parametrize("args", [[]])
 def test_usage_errors(py, args):
     r = py(["-m", "sleuth", "open", *args])
     assert r.returncode == 2
@@ -97,7 +103,8 @@ def bad_files(tmp_path, good):
 def test_bad_files_one_line_status_2(py, tmp_path, good):
     cases = bad_files(tmp_path, good)
     cases["missing.json"] = tmp_path / "missing.json"
-    cases["a_directory"] = tmp_path
+    (tmp_path / "no_evidence_here").mkdir()
+    cases["a_directory_without_evidence"] = tmp_path / "no_evidence_here"
     for name, path in cases.items():
         r = sleuth_open(py, path)
         assert r.returncode == 2, (name, r.stdout, r.stderr)
@@ -297,3 +304,42 @@ def test_empty_containers_are_false(tmp_path):
     loc = tb.tb_frame.f_locals
     assert not loc["empty"] and len(loc["empty"]) == 0 and repr(loc["empty"]) == "[]"
     assert loc["full"] and None in loc["full"] and list(loc["full"]) == [None]
+
+
+def test_open_folder_opens_newest_and_lists_the_others(py, tmp_path):
+    paths = [make_evidence(tmp_path, f"e{i}.json") for i in range(3)]
+    for i, p in enumerate(paths):            # e2 newest, e0 oldest
+        os.utime(p, (1_700_000_000 + i * 60, 1_700_000_000 + i * 60))
+    (tmp_path / "notes.txt").write_text("not evidence")
+    r = sleuth_open(py, tmp_path)
+    assert r.returncode == 0, r.stderr
+    head = r.stdout.splitlines()
+    assert head[0] == f"sleuth open: 3 evidence files, newest first; opening {str(paths[2])!r}"
+    assert head[1].endswith(repr(str(paths[1]))) and head[2].endswith(repr(str(paths[0])))
+    assert "ValueError: bad amount -3" in r.stdout
+    # Several files on the command line: the same choice.
+    r = py(["-m", "sleuth", "open", str(paths[0]), str(paths[2]), str(paths[1])])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0].endswith(f"opening {str(paths[2])!r}")
+
+
+def test_open_refuses_what_is_not_a_regular_file(py, tmp_path):
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    r = sleuth_open(py, fifo)                 # would block forever if read
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr == f"sleuth open: error: {str(fifo)!r} is not a regular file\n"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = sleuth_open(py, empty)
+    assert r.returncode == 2
+    assert r.stderr == f"sleuth open: error: no evidence file (*.json, *.json.gz) in {str(empty)!r}\n"
+
+
+def test_sleuth_run_evidence_says_where_the_file_went(py, tmp_path):
+    script = tmp_path / "p.py"
+    script.write_text("def f():\n    return 1 / 0\nf()\n")
+    r = py(["-m", "sleuth", "run", "--evidence", str(tmp_path / "ev"), str(script)])
+    (path,) = (tmp_path / "ev").iterdir()
+    assert r.returncode == 1
+    assert r.stderr.endswith(f"ZeroDivisionError: division by zero\nsleuth: evidence saved to {path}\n")

@@ -450,7 +450,16 @@ CliDebug_run_py(PyObject *argv)
         PyObject *own = NULL;
         if (e && strncmp(e, "--evidence=", 11) == 0)
             dir = own = PyUnicode_FromString(e + 11);
-        PyObject *r = dir ? Util_call("sleuth._evidence", "install", "(O)", dir) : NULL;
+        /* announce: the file's name is chosen here, so say where it went. */
+        PyObject *mod = dir ? PyImport_ImportModule("sleuth._evidence") : NULL;
+        PyObject *install = mod ? PyObject_GetAttrString(mod, "install") : NULL;
+        Py_XDECREF(mod);
+        PyObject *args = install ? PyTuple_Pack(1, dir) : NULL;
+        PyObject *kw = args ? Py_BuildValue("{sO}", "announce", Py_True) : NULL;
+        PyObject *r = kw ? PyObject_Call(install, args, kw) : NULL;
+        Py_XDECREF(install);
+        Py_XDECREF(args);
+        Py_XDECREF(kw);
         Py_XDECREF(own);
         if (!r) {
             PyErr_Clear();

@@ -650,7 +650,9 @@ Hook_autostart_py(PyObject *module, PyObject *unused)
         Py_RETURN_FALSE;
     const char *gz = getenv("SLEUTH_EVIDENCE_COMPRESS");
     args = Py_BuildValue("(N)", PyUnicode_DecodeFSDefault(dir));
-    kw = Py_BuildValue("{sO}", "compress", gz && *gz && strcmp(gz, "0") ? Py_True : Py_False);
+    /* Started from the environment, nobody chose a file name: say where it went. */
+    kw = Py_BuildValue("{sOsO}", "compress", gz && *gz && strcmp(gz, "0") ? Py_True : Py_False,
+                       "announce", Py_True);
     if (!args || !kw)
         goto done;
     res = Hook_install_py(module, args, kw);
