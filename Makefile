@@ -4,7 +4,8 @@
 #   make test        set up everything and run the whole suite on 3.11, 3.12, 3.13
 #   make test-asan   the suite under AddressSanitizer + UBSan (one Python)
 #   make test-peers  the replaced tools' own suites against sleuth (test_pdb, pytest's
-#                    test_debugging.py), sleuth's count beside the stock tool's
+#                    test_debugging.py, test_faulthandler, test_tracemalloc,
+#                    test_traceback), sleuth's count beside the stock tool's
 #   make bench       the benchmarks (plain vs sleuth vs the tools it replaces)
 #
 # Interpreters are found by path under pyenv's root, so no `pyenv global` is needed.

@@ -4,11 +4,16 @@
     python child.py MODULE TEST_ID
     python child.py MODULE --all       (one process; a verdict line per test)
 
+MODULE may be NAME=PATH: the module NAME is then loaded from the source file
+PATH (a rewritten copy of a CPython test module keeps the original's name, so
+its test ids and `__name__`-based expectations are the original's).
+
 Prints one line `@@RESULT pass|fail|skip` at the end; the exit status is 0 only
 for pass and skip. Doctests that the module adds through load_tests count as
 tests of their own, as `python -m test` counts them.
 """
 import importlib
+import importlib.util
 import sys
 import unittest
 
@@ -21,9 +26,20 @@ def flatten(suite):
             yield t
 
 
+def load(modname):
+    if "=" not in modname:
+        return importlib.import_module(modname)
+    modname, path = modname.split("=", 1)
+    spec = importlib.util.spec_from_file_location(modname, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[modname] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def main():
     modname, what = sys.argv[1], sys.argv[2]
-    mod = importlib.import_module(modname)
+    mod = load(modname)
     tests = list(flatten(unittest.defaultTestLoader.loadTestsFromModule(mod)))
     if what == "--list":
         for t in tests:
@@ -31,12 +47,19 @@ def main():
         return 0
     if what == "--all":
         class Result(unittest.TextTestResult):
+            # Counted around each test, so that a failing subTest (recorded
+            # under the subtest, not the test) fails its test too.
+            def bad(self):
+                return len(self.failures) + len(self.errors) + len(self.unexpectedSuccesses)
+
+            def startTest(self, test):
+                self.before = self.bad()
+                super().startTest(test)
+
             def stopTest(self, test):
                 super().stopTest(test)
-                bad = {id(t) for t, _ in self.failures + self.errors}
-                verdict = "fail" if id(test) in bad else "pass"
-                if any(t is test for t, _ in self.skipped):
-                    verdict = "skip"
+                verdict = ("fail" if self.bad() > self.before else
+                           "skip" if any(t is test for t, _ in self.skipped) else "pass")
                 print(f"@@VERDICT {verdict} {test.id()}", flush=True)
         unittest.TextTestRunner(stream=sys.stderr, resultclass=Result).run(
             unittest.TestSuite(tests))

@@ -3,7 +3,8 @@
     python run_peers.py [--suite NAME ...] [-j N] [--timeout S] [--show-failures]
 
 Run with the interpreter under test (a venv where sleuth is installed). Each
-test runs in its own process with a time limit; a hang counts as a failure.
+test runs in its own process with a time limit (or, for suites that cannot
+hang, in one process with a verdict a test); a hang counts as a failure.
 For every suite it prints sleuth's count and the stock tool's count side by
 side, then one closing line `peers: N passed, N failed`.
 
@@ -15,6 +16,13 @@ Suites:
            the installed pytest version (downloaded once into PEERS_CACHE),
            with the same stand-in: pytest's --pdb, breakpoint() and
            pytest.set_trace() debug with sleuth.
+  faulthandler, tracemalloc, traceback
+           CPython's Lib/test/test_X.py of this interpreter, copied into
+           PEERS_CACHE with every `import X` (child-process code strings
+           included) rewritten to sleuth.faults, sleuth.memory and
+           sleuth.traceback. faulthandler runs one process a test; the other
+           two run in one process with a verdict a test, and tests left
+           without one (a crash or a timeout) run one a process.
 
 Known failures are listed per suite and version in known/SUITE-X.Y.txt (one
 test id a line, `#` comments). The exit status is 1 when a test outside that
@@ -170,9 +178,75 @@ class PytestSuite:
         return {tid: (got.get(tid, "fail"), "") for tid in ids}
 
 
+class StdlibSuite(UnittestSuite):
+    """A CPython test module of a stdlib tool that sleuth replaces, run on a
+    copy whose `import TOOL` statements (child-process code strings included)
+    read `import sleuth.X as TOOL`. The copy is loaded under the original's
+    name (child.py NAME=PATH), so ids and `__name__`-based output match; the
+    stock run imports the original.
+
+    isolate=True: one process a test with a time limit (the suite crashes and
+    hangs on purpose). isolate=False: one process for all, a verdict line per
+    test; tests left without a verdict (the process crashed or timed out) are
+    then run one a process.
+    """
+
+    def __init__(self, name, tool, sleuth_module, isolate):
+        super().__init__(name, f"test.test_{tool}")
+        self.tool, self.sleuth_module, self.isolate = tool, sleuth_module, isolate
+        self.copy = None
+
+    def rewritten(self):
+        if self.copy is None:
+            import test
+            src = os.path.join(os.path.dirname(test.__file__), f"test_{self.tool}.py")
+            with open(src, encoding="utf-8") as f:
+                text = f.read()
+            text, n = re.subn(rf"\bimport {self.tool}\b(?![.\w])",
+                              f"import {self.sleuth_module} as {self.tool}", text)
+            if not n:
+                raise SystemExit(f"no `import {self.tool}` in {src}")
+            folder = os.path.join(CACHE, f"stdlib-{VERSION}")
+            os.makedirs(folder, exist_ok=True)
+            self.copy = os.path.join(folder, f"test_{self.tool}.py")
+            with open(self.copy, "w", encoding="utf-8") as f:
+                f.write(text)
+        return f"{self.module}={self.copy}"
+
+    def target(self, standin):
+        return self.rewritten() if standin else self.module
+
+    def run_one(self, tid, standin, timeout):
+        return run([sys.executable, CHILD, self.target(standin), tid], base_env(False), timeout)
+
+    def run_batch(self, ids, standin, timeout):
+        try:
+            p = subprocess.run([sys.executable, CHILD, self.target(standin), "--all"],
+                               env=base_env(False), stdin=subprocess.DEVNULL,
+                               capture_output=True, text=True, errors="replace",
+                               timeout=timeout, start_new_session=True)
+            out = p.stdout
+        except subprocess.TimeoutExpired as e:
+            out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+        got = dict(line.split()[2:0:-1] for line in out.splitlines()
+                   if line.startswith("@@VERDICT "))
+        return {tid: (got[tid], "") for tid in ids if tid in got}
+
+    def run_all(self, ids, standin, jobs, timeout):
+        if self.isolate:
+            return None
+        res = self.run_batch(ids, standin, timeout * 10)
+        rest = [tid for tid in ids if tid not in res]
+        res.update(run_all_each(self, rest, standin, jobs, timeout))
+        return res
+
+
 SUITES = {
     "pdb": lambda: UnittestSuite("pdb", "test.test_pdb"),
     "pytest": PytestSuite,
+    "faulthandler": lambda: StdlibSuite("faulthandler", "faulthandler", "sleuth.faults", True),
+    "tracemalloc": lambda: StdlibSuite("tracemalloc", "tracemalloc", "sleuth.memory", False),
+    "traceback": lambda: StdlibSuite("traceback", "traceback", "sleuth.traceback", False),
 }
 
 
@@ -187,6 +261,12 @@ def known_failures(suite):
 
 
 def run_all(suite, ids, standin, jobs, timeout):
+    batched = getattr(suite, "run_all", None)
+    results = batched(ids, standin, jobs, timeout) if batched else None
+    return results if results is not None else run_all_each(suite, ids, standin, jobs, timeout)
+
+
+def run_all_each(suite, ids, standin, jobs, timeout):
     results = {}
     with cf.ThreadPoolExecutor(jobs) as pool:
         futs = {pool.submit(suite.run_one, tid, standin, timeout): tid for tid in ids}
@@ -233,6 +313,7 @@ def main():
         line = f"{name} {VERSION}: sleuth {p} passed, {f} failed, {s} skipped"
         if not opts.no_stock:
             stock = suite.run_batch(ids, False, 30 * opts.timeout)
+            stock = {tid: stock.get(tid, ("fail", "")) for tid in ids}
             sp, sf, ss = count(stock)
             stock_failed = {t for t, (v, _) in stock.items() if v == "fail"}
             line += f"   (stock: {sp} passed, {sf} failed, {ss} skipped)"
