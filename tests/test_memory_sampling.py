@@ -235,3 +235,54 @@ def test_sleuth_mem_reuse(py, tmp_path):
     # without it the block keeps the traceback of whichever object had it first
     r = py(["-m", "sleuth", "mem", "--no-html", str(script)])
     assert r.returncode == 0 and r.stdout != "4\n", r.stderr
+
+
+def test_sleuth_mem_shows_the_scripts_frames_only(py, tmp_path):
+    """Sites start at the script, not in sleuth's launcher or runpy, and
+    --frames counts the script's own frames, also under a deep stack."""
+    script = tmp_path / "deep.py"
+    script.write_text(textwrap.dedent("""\
+        import time
+        leak = []
+        def down(n):
+            if n:
+                return down(n - 1)
+            leak.append(bytearray(1024))
+        def main():
+            for i in range(120):
+                down(1 if i % 2 else 30)
+                time.sleep(0.01)
+        main()
+        """))
+    html = tmp_path / "r.html"
+    for launcher in (["-m", "sleuth", "mem"], ["-c", "import sys, sleuth.__main__ as m; "
+                                                     "sys.argv[0] = 'sleuth'; sys.exit(m.main())",
+                                                     "mem"]):
+        r = py([*launcher, "--interval", "0.25", "--frames", "4", "--html", str(html),
+                str(script)], cwd=str(tmp_path), timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert "runpy" not in r.stderr and "__main__.py" not in r.stderr, r.stderr
+        assert "site-packages" not in r.stderr and "<string>" not in r.stderr, r.stderr
+        sites = r.stderr.split("\n#")[1:]
+        assert sites, r.stderr
+        for site in sites:
+            frames = [l for l in site.splitlines() if l.startswith("    File ")]
+            assert len(frames) == 4, site
+        # the shallow calls (4 frames deep): the script's <module> frame is the oldest
+        assert any('File "%s", line 11' % script in s for s in sites), r.stderr
+    page = html.read_text()
+    # a zero on the y axis and a marker on every snapshot
+    assert ">0 B</text>" in page
+    n = int(r.stderr.split(" snapshots")[0].rsplit(" ", 1)[-1])
+    assert page.split("</svg>")[0].count("<circle ") == n
+
+
+def test_sleuth_mem_help(py):
+    r = py(["-m", "sleuth", "mem", "--help"])
+    assert r.returncode == 0 and r.stderr == ""
+    out = r.stdout
+    assert out.startswith("usage: sleuth mem [options] script.py [args ...]\n")
+    for opt in ("--interval SECONDS", "--top N", "--frames N", "--sample BYTES", "--reuse",
+                "--html FILE", "--no-html", "-h, --help"):
+        assert "\n  " + opt in out, opt
+    assert "\nexample:\n  sleuth mem " in out

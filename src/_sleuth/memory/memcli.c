@@ -27,6 +27,8 @@ typedef struct {
     long interval_us;
     PyThread_type_lock wake, done;
     int stop;
+    long frames;             /* --frames: what the user sees */
+    PyObject *launcher;      /* (filename, lineno) of the frames under run_path, oldest first */
 } SmRun;
 
 static double
@@ -35,6 +37,55 @@ sm_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A frame (filename, lineno) of runpy's. */
+static int
+sm_is_runpy(PyObject *frame)
+{
+    PyObject *name = PyTuple_GET_ITEM(frame, 0);
+    if (!PyUnicode_Check(name))
+        return 0;
+    const char *s = PyUnicode_AsUTF8(name);
+    if (!s) {
+        PyErr_Clear();
+        return 0;
+    }
+    size_t n = strlen(s);
+    return strcmp(s, "<frozen runpy>") == 0 || (n >= 9 && strcmp(s + n - 9, "/runpy.py") == 0);
+}
+
+/* The allocation site as the user thinks of it: the traceback without the
+ * launcher's frames under the script (the stack that called `sleuth mem`,
+ * then runpy's), cut to the newest --frames frames. The tracer captures
+ * --frames plus the launcher's depth, so a deep stack still shows --frames
+ * of the user's own. New reference. */
+static PyObject *
+sm_user_site(SmRun *r, PyObject *tb)
+{
+    PyObject *frames = ((SmTracebackObject *)tb)->frames;     /* oldest first */
+    Py_ssize_t len = PyTuple_GET_SIZE(frames), nl = PyTuple_GET_SIZE(r->launcher), k = 0;
+    while (k < nl && k < len) {
+        int eq = PyObject_RichCompareBool(PyTuple_GET_ITEM(frames, k),
+                                          PyTuple_GET_ITEM(r->launcher, k), Py_EQ);
+        if (eq < 0)
+            return NULL;
+        if (!eq)
+            break;
+        k++;
+    }
+    if (k == nl)
+        while (k < len - 1 && k < nl + 3 && sm_is_runpy(PyTuple_GET_ITEM(frames, k)))
+            k++;
+    else
+        k = 0;              /* a deep stack: the launcher is below what was captured */
+    Py_ssize_t drop = len - k > r->frames ? len - r->frames : k;
+    if (drop <= 0)
+        return Py_NewRef(tb);
+    PyObject *kept = PyTuple_GetSlice(frames, drop, len);
+    PyObject *res = kept ? SmTraceback_new(PyModule_GetState(r->module), kept, NULL) : NULL;
+    Py_XDECREF(kept);
+    return res;
 }
 
 /* Take one snapshot and append a column to the series. GIL held. */
@@ -56,13 +107,30 @@ sm_run_sample(SmRun *r)
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(stats); i++) {
         SmStatisticObject *st = (SmStatisticObject *)PyList_GET_ITEM(stats, i);
         PyObject *col = NULL;
-        int found = PyDict_GetItemRef(r->series, st->traceback, &col);
-        if (found < 0)
+        PyObject *site = sm_user_site(r, st->traceback);
+        if (!site)
             goto error;
+        int found = PyDict_GetItemRef(r->series, site, &col);
+        if (found < 0) {
+            Py_DECREF(site);
+            goto error;
+        }
+        if (found && PyList_GET_SIZE(col) == r->nsnap + 1) {
+            /* Two captured stacks that differ only below --frames: one site. */
+            PyObject *last = PyList_GET_ITEM(col, r->nsnap);
+            PyObject *sum = PyNumber_Add(last, st->size);
+            int ok = sum && PyList_SetItem(col, r->nsnap, sum) == 0;
+            Py_DECREF(col);
+            Py_DECREF(site);
+            if (!ok)
+                goto error;
+            continue;
+        }
         if (!found) {
             col = PyList_New(0);
-            if (!col || PyDict_SetItem(r->series, st->traceback, col) < 0) {
+            if (!col || PyDict_SetItem(r->series, site, col) < 0) {
                 Py_XDECREF(col);
+                Py_DECREF(site);
                 goto error;
             }
             PyObject *zero = PyLong_FromLong(0);
@@ -71,10 +139,12 @@ sm_run_sample(SmRun *r)
                     Py_CLEAR(zero);
             if (!zero) {
                 Py_DECREF(col);
+                Py_DECREF(site);
                 goto error;
             }
             Py_DECREF(zero);
         }
+        Py_DECREF(site);
         int ok = PyList_Append(col, st->size) == 0;
         Py_DECREF(col);
         if (!ok)
@@ -280,7 +350,8 @@ sm_html_report(SmRun *r, SmSite *sites, Py_ssize_t n, int top, const char *mode,
         }
         ADD("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"230\" "
             "viewBox=\"0 0 640 230\"><text x=\"4\" y=\"14\" font-size=\"12\">%U</text>"
-            "<text x=\"4\" y=\"224\" font-size=\"12\">0 s</text>"
+            "<text x=\"4\" y=\"214\" font-size=\"12\">0 B</text>"
+            "<text x=\"30\" y=\"226\" font-size=\"12\">0 s</text>"
             "<line x1=\"30\" y1=\"210\" x2=\"630\" y2=\"210\" stroke=\"#888\"/>"
             "<line x1=\"30\" y1=\"20\" x2=\"30\" y2=\"210\" stroke=\"#888\"/>"
             "<polyline fill=\"none\" stroke=\"#c0392b\" stroke-width=\"2\" points=\"", mx);
@@ -291,9 +362,18 @@ sm_html_report(SmRun *r, SmSite *sites, Py_ssize_t n, int top, const char *mode,
             snprintf(pt, sizeof(pt), "%.1f,%.1f ", 30 + 600 * t / tmax, 210 - 190 * v / maxv);
             ADD("%s", pt);
         }
+        ADD("\"/>");
+        for (Py_ssize_t k = 0; k < len; k++) {      /* a marker on each snapshot */
+            double v = PyLong_AsDouble(PyList_GET_ITEM(sites[i].col, k));
+            double t = PyFloat_AsDouble(PyList_GET_ITEM(r->times, k));
+            char pt[96];
+            snprintf(pt, sizeof(pt), "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#c0392b\"/>",
+                     30 + 600 * t / tmax, 210 - 190 * v / maxv);
+            ADD("%s", pt);
+        }
         char tl[64];
         snprintf(tl, sizeof(tl), "%.1f s", tmax);
-        ADD("\"/><text x=\"590\" y=\"224\" font-size=\"12\">%s</text></svg>\n", tl);
+        ADD("<text x=\"590\" y=\"226\" font-size=\"12\">%s</text></svg>\n", tl);
         ok = 1;
 site_done:
         Py_XDECREF(lines);
@@ -343,6 +423,29 @@ error:
 /* ------------------------------------------------------------------------ */
 /* command line                                                             */
 
+static const char SM_HELP[] =
+    "usage: %S [options] script.py [args ...]\n"
+    "\n"
+    "Run script.py with sleuth.memory tracing, snapshot its heap every interval,\n"
+    "and report the allocation sites that grew at every interval (a leak grows\n"
+    "steadily; a big steady or cycling allocation does not). The report goes to\n"
+    "stderr (the script keeps its stdout) and to an HTML page with a plot per site.\n"
+    "\n"
+    "options:\n"
+    "  --interval SECONDS  time between snapshots (default 1.0)\n"
+    "  --top N             sites to report (default 10)\n"
+    "  --frames N          frames of the script's stack per site (default 10)\n"
+    "  --sample BYTES      sample one allocation per BYTES on average instead of\n"
+    "                      tracing each one (about 1.0x CPU; sizes are estimates)\n"
+    "  --reuse             charge objects reused from free lists to the line that\n"
+    "                      reused them, as tracemalloc does (3.13+, exact mode)\n"
+    "  --html FILE         where to write the HTML report (default sleuth-mem.html)\n"
+    "  --no-html           no HTML report\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "example:\n"
+    "  %S --interval 0.5 --top 5 server.py --port 8080\n";
+
 static int
 sm_usage(PyObject *prog, const char *msg)
 {
@@ -351,6 +454,31 @@ sm_usage(PyObject *prog, const char *msg)
     PySys_FormatStderr("usage: %S [--interval SECONDS] [--top N] [--frames N] [--sample BYTES]\n"
                        "       [--reuse] [--html FILE | --no-html] script.py [args...]\n", prog);
     return 2;
+}
+
+/* The calling stack as (filename, lineno) tuples, oldest first: what a
+ * traceback captured under the script starts with. New reference. */
+static PyObject *
+sm_launcher_frames(void)
+{
+    PyObject *list = PyList_New(0), *res = NULL;
+    PyFrameObject *f = (PyFrameObject *)Py_XNewRef(PyEval_GetFrame());
+    while (list && f) {
+        PyCodeObject *code = PyFrame_GetCode(f);
+        PyObject *item = Py_BuildValue("(Oi)", code->co_filename, PyFrame_GetLineNumber(f));
+        Py_DECREF(code);
+        if (!item || PyList_Append(list, item) < 0)
+            Py_CLEAR(list);
+        Py_XDECREF(item);
+        PyFrameObject *back = PyFrame_GetBack(f);
+        Py_DECREF(f);
+        f = back;
+    }
+    Py_XDECREF(f);
+    if (list && PyList_Reverse(list) == 0)
+        res = PyList_AsTuple(list);
+    Py_XDECREF(list);
+    return res;
 }
 
 /* Run the script; returns its exit status (or -1 with an exception set
@@ -438,7 +566,7 @@ SmCli_main_py(PyObject *module, PyObject *argv)
         }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             Py_XDECREF(html);
-            sm_usage(prog, NULL);
+            PySys_FormatStdout(SM_HELP, prog, prog);
             return PyLong_FromLong(0);
         }
         if (strcmp(a, "--no-html") == 0) {
@@ -539,7 +667,16 @@ SmCli_main_py(PyObject *module, PyObject *argv)
     PyThread_acquire_lock(run.wake, WAIT_LOCK);
     PyThread_acquire_lock(run.done, WAIT_LOCK);
     run.interval_us = (long)(interval * 1e6);
-    if (SmTracer_start((int)frames, sample, 0, 0, reuse) < 0)
+    /* Under the script's <module> frame: every frame on the stack now, and
+     * runpy.run_path's three (run_path, _run_module_code, _run_code). */
+    run.frames = frames;
+    run.launcher = sm_launcher_frames();
+    if (!run.launcher)
+        goto error;
+    /* + runpy.run_path's three: run_path, _run_module_code, _run_code */
+    long depth = frames + PyTuple_GET_SIZE(run.launcher) + 3;
+    if (SmTracer_start((int)(depth < SM_MAX_NFRAME ? depth : SM_MAX_NFRAME),
+                       sample, 0, 0, reuse) < 0)
         goto error;
     started = 1;
     run.t0 = sm_now();
@@ -590,6 +727,7 @@ report:
     Py_XDECREF(run.module);
     Py_XDECREF(run.series);
     Py_XDECREF(run.times);
+    Py_XDECREF(run.launcher);
     if (run.wake)
         PyThread_free_lock(run.wake);
     if (run.done)
