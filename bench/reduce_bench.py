@@ -107,7 +107,9 @@ def run_limited(cmd, cwd, limit, env=None):
 
 def tool_sleuth(a, work, inp, tester):
     out = os.path.join(work, "result")
-    cmd = [PY, "-m", "sleuth", "reduce", "-q", "--jobs", str(a.jobs), "--test", tester,
+    # The peers' convention: the tester exits 0 while the input is interesting.
+    cmd = [PY, "-m", "sleuth", "reduce", "-q", "--interestingness", "--jobs", str(a.jobs),
+           "--test", tester,
            inp, "-o", out]
     return cmd, out
 

@@ -22,10 +22,16 @@ import pytest
 PY = sys.executable
 
 
-def sleuth_reduce(args, cwd, timeout=120, env=None):
+def sleuth_reduce(args, cwd, timeout=120, env=None, interestingness=True):
+    """Most tests here use C-Reduce-style test scripts (exit 0 = the input
+    still fails): they say so with --interestingness, unless they choose
+    another rule (--expect-*) or test the default (interestingness=False)."""
     full_env = dict(os.environ)
     full_env.update(env or {})
-    return subprocess.run([PY, "-m", "sleuth", "reduce", *args], cwd=cwd, env=full_env,
+    rule = []
+    if interestingness and not {"--help", "--expect-output", "--expect-exit"} & set(args):
+        rule = ["--interestingness"]
+    return subprocess.run([PY, "-m", "sleuth", "reduce", *rule, *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -356,7 +362,7 @@ def test_ctrl_c_leaves_best_result(tmp_path):
     inp = write(tmp_path / "in.txt", "\n".join(lines) + "\n")
     original = open(inp).read()
     env = dict(os.environ, TMPDIR=str(tmp))
-    p = subprocess.Popen([PY, "-m", "sleuth", "reduce", "--test", "sh t.sh", inp, "-o", "out"],
+    p = subprocess.Popen([PY, "-m", "sleuth", "reduce", "--interestingness", "--test", "sh t.sh", inp, "-o", "out"],
                          cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
     out = tmp_path / "out"
@@ -384,7 +390,7 @@ def test_progress_line_on_a_terminal(tmp_path):
     inp = write(tmp_path / "in.txt", "".join(f"l{i}\n" for i in range(200)) + "bug\n")
     master, slave = pty.openpty()
     try:
-        p = subprocess.Popen([PY, "-m", "sleuth", "reduce", "--test", "sleep 0.02; grep -q bug",
+        p = subprocess.Popen([PY, "-m", "sleuth", "reduce", "--interestingness", "--test", "sleep 0.02; grep -q bug",
                               inp, "-o", "o"], cwd=tmp_path, stdin=subprocess.DEVNULL,
                              stdout=subprocess.DEVNULL, stderr=slave)
         os.close(slave)
@@ -526,3 +532,75 @@ def test_cache_never_runs_a_candidate_twice(tmp_path):
     rest = [h for h in seen if h != original]
     assert len(rest) == len(set(rest))
     assert "more answered from the cache" in r.stderr
+
+
+# --- the default rule: fail the same way as the original ------------------------
+
+PARSE = """\
+import csv, sys
+def parse_row(row):
+    return int(row[1]) / int(row[2])
+def main(path):
+    with open(path) as f:
+        for row in csv.reader(f):
+            if row and row[0] != "name":
+                parse_row(row)
+main(sys.argv[1])
+"""
+
+
+def test_default_keeps_the_same_failure(tmp_path):
+    """A crashing program, no test script: the README's first example. The
+    input holds two bugs; the one that fails first on the original (a
+    ZeroDivisionError in parse_row) is kept, not the other (a ValueError in
+    the same function) nor any other crash."""
+    write(tmp_path / "parse.py", PARSE)
+    rows = ["name,a,b"] + [f"n{i},{i % 7 + 1},{i % 5 + 1}" for i in range(200)]
+    rows[80] = "bad,3,0"
+    rows[120] = "worse,x,1"
+    inp = write(tmp_path / "big.csv", "\n".join(rows) + "\n")
+    r = sleuth_reduce(["--test", f"{PY} -S parse.py {{}}", inp, "-o", "small.csv", "-j", "2"],
+                      tmp_path, interestingness=False)
+    assert r.returncode == 0, r.stderr
+    first = r.stderr.splitlines()[0]
+    assert first == ("sleuth reduce: keeping inputs that fail like the original: exit status 1, "
+                     "ZeroDivisionError in parse_row() of parse.py"), r.stderr
+    small = open(tmp_path / "small.csv").read()
+    assert small.strip().endswith(",3,0") or small.strip().endswith(",0"), small
+    p = subprocess.run([PY, "-S", "parse.py", "small.csv"], cwd=tmp_path, capture_output=True, text=True)
+    assert "ZeroDivisionError" in p.stderr and "in parse_row" in p.stderr
+
+
+def test_default_with_the_input_itself_in_the_traceback(tmp_path):
+    """A Python program as the input: its frames are in the candidate's own
+    file, which each job names differently; they still compare equal."""
+    prog = "import os\n" + "".join(f"x{i} = {i}\n" for i in range(30)) + \
+        "def boom(d):\n    return d['missing']\nboom({})\nprint('after')\n"
+    inp = write(tmp_path / "prog.py", prog)
+    r = sleuth_reduce(["--test", f"{PY} -S {{}}", inp, "-o", "out.py", "-j", "2"], tmp_path,
+                      interestingness=False)
+    assert r.returncode == 0, r.stderr
+    assert "KeyError in boom() of INPUT" in r.stderr.splitlines()[0]
+    out = open(tmp_path / "out.py").read()
+    assert "x1 = 1" not in out and "boom" in out, out
+
+
+def test_default_refuses_a_test_that_passes(tmp_path):
+    inp = write(tmp_path / "in.txt", "hello\n")
+    r = sleuth_reduce(["--test", "grep -q hello {}", inp], tmp_path, interestingness=False)
+    assert r.returncode == 2
+    assert r.stderr == ("sleuth reduce: the test passes on the original input (exit status 0): "
+                        "there is no failure to keep; if it exits 0 for an input that still "
+                        "fails (C-Reduce's convention), add --interestingness\n")
+    r = sleuth_reduce(["--test", "grep -q hello {}", inp, "-o", "o"], tmp_path)   # --interestingness
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.splitlines()[0] == ("sleuth reduce: keeping inputs for which the test "
+                                        "exits 0 (--interestingness)")
+
+
+def test_rules_do_not_mix(tmp_path):
+    inp = write(tmp_path / "in.txt", "x\n")
+    r = sleuth_reduce(["--interestingness", "--expect-exit", "1", "--test", "false", inp],
+                      tmp_path, interestingness=False)
+    assert r.returncode == 2
+    assert "--interestingness and --expect-output/--expect-exit are two different rules" in r.stderr

@@ -19,6 +19,7 @@
 #include "rd_cache.h"
 #include "rd_passes.h"
 #include "rd_proc.h"
+#include "rd_sig.h"
 #include "rd_util.h"
 
 #include <errno.h>
@@ -65,6 +66,10 @@ typedef struct {
     int timeout_given;
     regex_t expect_re;
     int have_re;
+    int exit0;           /* --interestingness: exit 0 means "still fails" (C-Reduce) */
+    int use_sig;         /* the default: fail the same way as the original */
+    int sig_known;
+    RdSig sig;
     /* state */
     RdBuf cur;
     size_t orig_len;
@@ -191,6 +196,24 @@ slot_verdict(Reducer *r, Slot *s)
                  s->file, "");
             return V_UNKNOWN;
         }
+    }
+    if (r->use_sig) {
+        /* The first run (the original input) sets the signature; a test that
+         * passes there leaves nothing to keep. */
+        if (!r->sig_known && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+            return V_NO;
+        RdBuf out = {0};
+        RdSig got;
+        if (rd_read_file(s->out, &out) < 0)
+            rd_buf_free(&out);
+        rd_sig_read(&got, status, (const char *)out.data, out.len, s->file);
+        rd_buf_free(&out);
+        if (!r->sig_known) {
+            r->sig = got;
+            r->sig_known = 1;
+            return V_YES;
+        }
+        return rd_sig_same(&r->sig, &got) ? V_YES : V_NO;
     }
     if (!r->have_re && !r->have_expect_exit)
         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? V_YES : V_NO;
@@ -604,6 +627,38 @@ json_valid(const unsigned char *p, size_t n)
     return rd_json_valid(p, n);
 }
 
+/* The first line a user reads: what "still fails" means in this run. */
+static void
+announce_rule(Reducer *r)
+{
+    char what[PATH_MAX + 512];
+    if (r->quiet)
+        return;
+    clear_progress(r);
+    if (r->use_sig) {
+        rd_sig_describe(&r->sig, what, sizeof what);
+        fprintf(stderr, "%s: keeping inputs that fail like the original: %s\n", r->prog, what);
+    }
+    else if (r->exit0)
+        fprintf(stderr, "%s: keeping inputs for which the test exits 0 (--interestingness)\n",
+                r->prog);
+    else {
+        char ex[48] = "";
+        if (r->have_expect_exit && r->expect_exit >= 0)
+            snprintf(ex, sizeof ex, "it ends with exit status %d", r->expect_exit);
+        else if (r->have_expect_exit)
+            snprintf(ex, sizeof ex, "it is killed by signal %d", -r->expect_exit);
+        if (r->have_re)
+            fprintf(stderr, "%s: keeping inputs for which the test's output matches /%s/%s%s\n",
+                    r->prog, r->expect_re_src, *ex ? " and " : "", ex);
+        else
+            fprintf(stderr, "%s: keeping inputs for which %s\n", r->prog, ex);
+    }
+    fprintf(stderr, "%s: %s, %zu bytes, format %s, %d jobs\n", r->prog, r->input,
+            r->orig_len, r->format, r->jobs);
+    fflush(stderr);
+}
+
 /* Returns ST_OK when the original fails reliably enough to reduce. */
 static int
 check_original(Reducer *r)
@@ -633,12 +688,18 @@ check_original(Reducer *r)
                     "ended with %s without the expected %s",
                  what, r->have_re && r->have_expect_exit ? "output and exit status"
                        : r->have_re ? "output" : "exit status");
+        else if (r->use_sig)
+            fail(r, "the test passes on the original input (%s): there is no failure to "
+                    "keep; if it exits 0 for an input that still fails (C-Reduce's "
+                    "convention), add --interestingness%s", what, "");
         else
             fail(r, "the failure does not reproduce on the original input: the test "
-                    "ended with %s (it must exit 0 when the input still fails)%s", what, "");
+                    "ended with %s (with --interestingness it must exit 0 when the input "
+                    "still fails)%s", what, "");
         show_output_tail(r, r->slots[0].out);
         return ST_STOP;
     }
+    announce_rule(r);
     /* Same input again: a test that answers differently is flaky. */
     v = run_one(r, r->cur.data, r->cur.len, &status, &t2);
     if (v < 0 || v == V_UNKNOWN)
@@ -721,14 +782,19 @@ usage(FILE *f, const char *prog)
     fprintf(f,
 "usage: %s --test CMD INPUT [-o OUTPUT] [--jobs N] [--timeout S]\n"
 "       [--passes P1,P2,...] [--format F] [--expect-output REGEX]\n"
-"       [--expect-exit N] [--retries N] [--quiet]\n"
+"       [--expect-exit N] [--interestingness] [--retries N] [--quiet]\n"
 "\n"
-"Shrink INPUT while the test still fails. CMD is run with /bin/sh; the\n"
-"candidate's path replaces {} in CMD, or is appended to it. Exit status 0\n"
-"means \"still fails the same way\", unless --expect-output/--expect-exit are\n"
-"given: then the failure is CMD's output matching REGEX (extended regular\n"
-"expression, searched in stdout+stderr) and/or its exit status being N\n"
-"(-N: killed by signal N).\n"
+"Shrink INPUT while the test still fails the same way. CMD is run with\n"
+"/bin/sh; the candidate's path replaces {} in CMD, or is appended to it.\n"
+"\n"
+"What \"fails the same way\" means, by default: the test fails on INPUT, and\n"
+"a candidate is kept when the test ends with the same exit status (or\n"
+"signal) and, if its output holds a Python traceback, the last one has the\n"
+"same exception type raised in the same function of the same file. Or:\n"
+"  --expect-output REGEX  the output (stdout+stderr) matches REGEX (extended)\n"
+"  --expect-exit N        the exit status is N (-N: killed by signal N)\n"
+"  --interestingness      CMD exits 0 when the input still fails (C-Reduce's\n"
+"                         \"interestingness test\" convention)\n"
 "\n"
 "  -o, --output OUTPUT  where the result goes (default: INPUT.reduced)\n"
 "  -j, --jobs N         tests run at once (default: number of CPUs)\n"
@@ -739,7 +805,12 @@ usage(FILE *f, const char *prog)
 "  --retries N          re-run a passing verdict up to N times (flaky tests)\n"
 "  -q, --quiet          no progress line and no summary\n"
 "\n"
-"passes: %s\n", prog, rd_pass_names());
+"\n"
+"examples:\n"
+"  %s --test 'python parse.py {}' big.csv -o small.csv\n"
+"  %s --expect-output 'KeyError' --test 'python app.py {}' input.json\n"
+"\n"
+"passes: %s\n", prog, prog, prog, rd_pass_names());
 }
 
 static int
@@ -813,6 +884,10 @@ parse_args(Reducer *r, int argc, char **argv)
             r->quiet = 1;
             continue;
         }
+        if (!only_positional && strcmp(a, "--interestingness") == 0) {
+            r->exit0 = 1;
+            continue;
+        }
         if (!only_positional && a[0] == '-' && a[1]) {
             int matched = 0, k;
             const char *v = NULL;
@@ -884,6 +959,12 @@ parse_args(Reducer *r, int argc, char **argv)
         rd_msg(r->prog, "missing INPUT (see --help)");
         return -1;
     }
+    if (r->exit0 && (r->expect_re_src || r->have_expect_exit)) {
+        rd_msg(r->prog, "--interestingness and --expect-output/--expect-exit are two "
+                        "different rules: give one");
+        return -1;
+    }
+    r->use_sig = !r->exit0 && !r->expect_re_src && !r->have_expect_exit;
     return 0;
 }
 
@@ -1026,9 +1107,6 @@ rd_reduce_main(int argc, char **argv, RdParseFn python_parses)
     }
     r->orig_len = orig.len;
     r->t0 = r->last_progress = rd_now();
-    if (!r->quiet)
-        fprintf(stderr, "%s: %s, %zu bytes, format %s, %d jobs\n", r->prog, r->input,
-                orig.len, format, r->jobs);
     if (check_original(r) != ST_OK) {
         if (rd_interrupted && !r->fatal) {
             clear_progress(r);
