@@ -1,4 +1,5 @@
 """Type stub for sleuth._sleuth: the debugger engine, session and frontends."""
+from bdb import BdbQuit as BdbQuit
 from types import FrameType, TracebackType
 from typing import IO, Any, Callable, Iterable, TypeVar
 
@@ -6,7 +7,6 @@ _T = TypeVar("_T")
 
 __version__: str
 
-class BdbQuit(Exception): ...
 class Restart(Exception): ...
 
 class Breakpoint:

@@ -49,9 +49,20 @@ module_exec(PyObject *m)
     st->tool_id = -1;
     if (PyModule_AddStringConstant(m, "__version__", "0.1.0") < 0)
         return -1;
-    st->BdbQuit = PyErr_NewExceptionWithDoc("sleuth.BdbQuit", "Exception to give up completely.",
-                                            PyExc_Exception, NULL);
-    if (!st->BdbQuit || PyModule_AddObjectRef(m, "BdbQuit", st->BdbQuit) < 0)
+    /* sleuth.BdbQuit is bdb.BdbQuit itself: pytest, doctest and IDE glue
+     * catch `bdb.BdbQuit`, and both spellings must catch what `quit` raises. */
+    PyObject *bdb = PyImport_ImportModule("bdb");
+    if (!bdb)
+        return -1;
+    st->BdbQuit = PyObject_GetAttrString(bdb, "BdbQuit");
+    Py_DECREF(bdb);
+    if (!st->BdbQuit)
+        return -1;
+    if (!PyExceptionClass_Check(st->BdbQuit)) {
+        PyErr_SetString(PyExc_TypeError, "bdb.BdbQuit is not an exception class");
+        return -1;
+    }
+    if (PyModule_AddObjectRef(m, "BdbQuit", st->BdbQuit) < 0)
         return -1;
     st->Restart = PyErr_NewExceptionWithDoc("sleuth.Restart", "Causes a debugger to be restarted for the debugged python program.",
                                             PyExc_Exception, NULL);

@@ -784,15 +784,38 @@ parseline(PyObject *line_in, PyObject **cmd, PyObject **arg, PyObject **line_out
 
 PyObject *Pdb_default(PdbObject *self, PyObject *line);
 
+/* Is `func` one of this object's own C methods (not a Python override)? */
+static inline int
+is_own_c_method(PdbObject *self, PyObject *func)
+{
+    return PyCFunction_Check(func) && PyCFunction_GET_SELF(func) == (PyObject *)self;
+}
+
+/* self.<name>(arg); *ours says whether sleuth's own C code ran. */
+static PyObject *
+call_hook1(PdbObject *self, const char *name, PyObject *arg, int *ours)
+{
+    PyObject *func = PyObject_GetAttrString((PyObject *)self, name);
+    if (!func)
+        return NULL;
+    *ours = is_own_c_method(self, func);
+    PyObject *res = PyObject_CallOneArg(func, arg);
+    Py_DECREF(func);
+    return res;
+}
+
 /* cmd.Cmd.onecmd (+ pdb's commands-definition mode). Returns a new ref to
- * the "stop" value. Errors inside a command never escape as tracebacks:
- * they are reported as one `***` line, except BdbQuit/KeyboardInterrupt/
- * SystemExit which must propagate. */
+ * the "stop" value. An error inside one of sleuth's own commands never
+ * escapes as a traceback: it is reported as one `***` line, except
+ * BdbQuit/KeyboardInterrupt/SystemExit/Restart which must propagate. What a
+ * Python subclass's do_* or default() raises propagates, as through
+ * cmd.Cmd (pytest's do_quit raises pytest.exit()). */
 static PyObject *
 Pdb_onecmd_impl(PdbObject *self, PyObject *line_in)
 {
     /* Owned */
     PyObject *cmd = NULL, *arg = NULL, *line = NULL, *func = NULL, *res = NULL;
+    int ours = 1;
 
     if (self->commands_defining)
         return Pdb_handle_command_def(self, line_in);
@@ -806,6 +829,7 @@ Pdb_onecmd_impl(PdbObject *self, PyObject *line_in)
          * are not what an empty line repeats. */
         PyObject *f = PyObject_GetAttr((PyObject *)self, cmd);
         if (f) {
+            ours = is_own_c_method(self, f);
             res = PyObject_CallOneArg(f, arg);
             Py_DECREF(f);
             goto done;
@@ -818,20 +842,21 @@ Pdb_onecmd_impl(PdbObject *self, PyObject *line_in)
             PyObject *last = Py_NewRef(self->lastcmd);
             res = Pdb_onecmd_impl(self, last);
             Py_DECREF(last);
+            ours = 0;       /* already reported, or must propagate */
         } else {
             res = Py_NewRef(Py_None);
         }
         goto done;
     }
     if (!cmd) {
-        res = PyObject_CallMethod((PyObject *)self, "default", "O", line);
+        res = call_hook1(self, "default", line, &ours);
         goto done;
     }
     Py_XSETREF(self->lastcmd, Py_NewRef(line));
     if (PyUnicode_CompareWithASCIIString(line, "EOF") == 0)
         Py_XSETREF(self->lastcmd, PyUnicode_FromString(""));
     if (PyUnicode_GET_LENGTH(cmd) == 0) {
-        res = PyObject_CallMethod((PyObject *)self, "default", "O", line);
+        res = call_hook1(self, "default", line, &ours);
         goto done;
     }
     PyObject *name = PyUnicode_FromFormat("do_%U", cmd);
@@ -843,12 +868,13 @@ Pdb_onecmd_impl(PdbObject *self, PyObject *line_in)
         if (!PyErr_ExceptionMatches(PyExc_AttributeError))
             goto done;
         PyErr_Clear();
-        res = PyObject_CallMethod((PyObject *)self, "default", "O", line);
+        res = call_hook1(self, "default", line, &ours);
         goto done;
     }
+    ours = is_own_c_method(self, func);
     res = PyObject_CallOneArg(func, arg);
 done:
-    if (!res) {
+    if (!res && ours) {
         ModState *st = Sleuth_state();
         if (!PyErr_ExceptionMatches(st->BdbQuit) && !PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) &&
             !PyErr_ExceptionMatches(PyExc_SystemExit) && !PyErr_ExceptionMatches(st->Restart) &&

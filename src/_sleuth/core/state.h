@@ -14,7 +14,7 @@ typedef struct PdbObject PdbObject;
 typedef struct {
     PyTypeObject *PdbType;
     PyTypeObject *BreakpointType;
-    PyObject *BdbQuit;          /* sleuth.BdbQuit (subclass of Exception) */
+    PyObject *BdbQuit;          /* bdb.BdbQuit, exported as sleuth.BdbQuit */
     PyObject *Restart;          /* sleuth.Restart */
 
     /* Breakpoints: the same three indexes bdb keeps (process-wide, like
