@@ -1,0 +1,221 @@
+"""The README's commands, run as written.
+
+Every command line in a fenced block of README.md must have a scenario here
+(or be named in ELSEWHERE with the place that runs it): a README edit that
+adds a command without one fails test_every_readme_command_is_covered. Each
+scenario runs the command's text with /bin/sh in a folder holding the files
+it names, with this interpreter's environment first on PATH (so `python`,
+`sleuth` and `pytest` are the ones under test), and checks what it printed.
+Absolute paths in the README (/tmp/ev, /srv) are the only thing replaced.
+"""
+import os
+import re
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.dirname(sys.executable)
+
+# Commands that this file does not run itself, and where they run instead.
+ELSEWHERE = {
+    "make demo": ".ci/run",
+    "make test": ".ci/run",
+    "pip install /path/to/sleuth": "tests/test_install.py (a wheel of this checkout)",
+}
+
+
+def readme_commands():
+    """Command lines of the README's fenced blocks: `$ ` lines of a shell
+    transcript, and the lines of command blocks, without trailing comments.
+    Synopses (`sleuth [-c command]...`), the layout block and output lines
+    are not commands."""
+    text = open(os.path.join(ROOT, "README.md")).read()
+    cmds = []
+    for block in re.findall(r"^```[^\n]*\n(.*?)^```", text, re.S | re.M):
+        lines = block.splitlines()
+        transcript = any(line.startswith("$ ") for line in lines)
+        for line in lines:
+            if transcript:
+                if not line.startswith("$ "):
+                    continue
+                line = line[2:]
+            line = re.sub(r"\s+#.*$", "", line).strip()
+            if not line or line.startswith(("src/", "tests/", "bench/", "examples/", "#")):
+                continue
+            if re.match(r"sleuth \[", line):          # a synopsis
+                continue
+            cmds.append(line)
+    return cmds
+
+
+# --- the scenarios -------------------------------------------------------------
+
+APP = """\
+def total(items):
+    s = sum(items)
+    breakpoint()
+    return s
+
+print("total", total([1, 2, 3]))
+"""
+
+SHOP = """\
+def price_of(order):
+    item = order["items"][0]
+    return item["price"] * order["qty"]
+
+print(price_of({"items": [], "qty": 2}))
+"""
+
+SERVER = """\
+import argparse, time
+ap = argparse.ArgumentParser()
+ap.add_argument("--port", type=int, default=0)
+ap.parse_args()
+cache = []
+def handle(n):
+    cache.append(bytearray(2048))      # grows with every request: the leak
+for n in range(300):
+    handle(n)
+    time.sleep(0.005)
+print("served", len(cache))
+"""
+
+PARSE = """\
+import csv, sys
+def parse_row(row):
+    return int(row[1]) / int(row[2])
+for row in csv.reader(open(sys.argv[1])):
+    if row and row[0] != "name":
+        parse_row(row)
+"""
+
+JSON_APP = """\
+import json, sys
+doc = json.load(open(sys.argv[1]))
+for user in doc["users"]:
+    print(user["name"], user["email"])
+"""
+
+
+def big_csv():
+    rows = ["name,a,b"] + [f"n{i},{i % 7 + 1},{i % 5 + 1}" for i in range(150)]
+    rows[90] = "bad,3,0"
+    return "\n".join(rows) + "\n"
+
+
+def input_json():
+    import json
+    users = [{"name": f"u{i}", "email": f"u{i}@example.org"} for i in range(40)]
+    del users[25]["email"]
+    return json.dumps({"users": users, "version": 3}, indent=1)
+
+
+def bisect_repo(tmp):
+    def git(*a):
+        subprocess.run(["git", *a], cwd=tmp, check=True, capture_output=True,
+                       env=dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t",
+                                GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t"))
+    git("init", "-q", "-b", "main")
+    (tmp / "Makefile").write_text("test:\n\tgrep -qx ok status.txt\n")
+    for i in range(8):
+        (tmp / "status.txt").write_text("ok\n" if i < 5 else "broken\n")
+        (tmp / "log.txt").write_text(f"commit {i}\n")
+        git("add", "-A")
+        git("commit", "-q", "-m", f"commit {i}")
+        if i == 1:
+            git("tag", "v1.2")
+
+
+SCENARIOS = {
+    # command: (files, stdin, checks on (stdout, stderr, returncode, folder))
+    "PYTHONBREAKPOINT=sleuth.set_trace python app.py": (
+        {"app.py": APP}, "p s\nc\n",
+        lambda out, err, rc, d: "(Pdb) 6\n" in out and "total 6\n" in out and rc == 0),
+    "python -m sleuth app.py": (
+        {"app.py": APP}, "c\np s\nc\nq\n",
+        lambda out, err, rc, d: out.startswith("> ") and "app.py(1)<module>()" in out
+        and "(Pdb) 6\n" in out),
+    "pytest --sleuth": (
+        {"test_app.py": "def test_fails():\n    x = 41\n    assert x == 42\n"}, "p x\nq\n",
+        lambda out, err, rc, d: "(Pdb) 41\n" in out and rc != 0),
+    "SLEUTH_EVIDENCE=/tmp/ev python shop.py": (
+        {"shop.py": SHOP}, "",
+        lambda out, err, rc, d: rc == 1 and "IndexError: list index out of range\n" in err
+        and re.search(r"\nsleuth: evidence saved to .*/ev/sleuth-evidence-[^/]*\.json\n$", err)),
+    "sleuth open /tmp/ev": (
+        {"shop.py": SHOP}, "p order\nq\n",
+        lambda out, err, rc, d: "shop.py(2)price_of()\n-> item = order[\"items\"][0]\n" in out
+        and "(Pdb) {'items': [], 'qty': 2}\n" in out),
+    "sleuth mem --interval 0.5 --top 5 server.py --port 8080": (
+        {"server.py": SERVER}, "",
+        lambda out, err, rc, d: rc == 0 and out == "served 300\n"
+        and "grew at every interval" in err and "cache.append(bytearray(2048))" in err),
+    "sleuth mem --sample 65536 server.py": (
+        {"server.py": SERVER}, "",
+        lambda out, err, rc, d: rc == 0 and out == "served 300\n"
+        and "sampling (mean gap 65536 bytes)" in err),
+    "sleuth reduce --test 'python parse.py {}' big.csv -o small.csv": (
+        {"parse.py": PARSE, "big.csv": big_csv()}, "",
+        lambda out, err, rc, d: rc == 0
+        and "ZeroDivisionError in parse_row() of parse.py" in err.splitlines()[0]
+        and (d / "small.csv").read_text().strip().endswith("0")
+        and len((d / "small.csv").read_text()) < 10),
+    "sleuth reduce --expect-output 'KeyError' --test 'python app.py {}' input.json": (
+        {"app.py": JSON_APP, "input.json": input_json()}, "",
+        lambda out, err, rc, d: rc == 0
+        and len((d / "input.json.reduced").read_text()) < 60
+        and "KeyError" in subprocess.run([sys.executable, "app.py", "input.json.reduced"],
+                                         cwd=d, capture_output=True, text=True).stderr),
+    "sleuth bisect --good v1.2 --bad HEAD -- make test": (
+        {}, "",
+        lambda out, err, rc, d: rc == 0 and "commit 5" in out + err),
+}
+
+
+def test_every_readme_command_is_covered():
+    cmds = readme_commands()
+    assert len(cmds) >= 10, cmds
+    missing = [c for c in cmds if c not in SCENARIOS and c not in ELSEWHERE]
+    assert not missing, f"README commands without a scenario in tests/test_readme.py: {missing}"
+    unused = [c for c in SCENARIOS if c not in cmds]
+    assert not unused, f"scenarios for commands the README no longer has: {unused}"
+    ci = open(os.path.join(ROOT, ".ci", "run")).read()
+    for cmd, where in ELSEWHERE.items():
+        if where == ".ci/run":
+            assert re.search(rf"^{re.escape(cmd)}$", ci, re.M), cmd
+
+
+def run_command(cmd, tmp, stdin):
+    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"], HOME=str(tmp),
+               PYTHONIOENCODING="utf-8")
+    for k in ("PYTHONBREAKPOINT", "SLEUTH_EVIDENCE", "PYTHONPATH"):
+        env.pop(k, None)
+    text = cmd.replace("/tmp/ev", str(tmp / "ev"))
+    return subprocess.run(["/bin/sh", "-c", text], cwd=tmp, input=stdin, env=env,
+                          capture_output=True, text=True, timeout=240)
+
+
+@pytest.mark.parametrize("cmd", sorted(SCENARIOS))
+def test_readme_command(cmd, tmp_path):
+    files, stdin, check = SCENARIOS[cmd]
+    for name, content in files.items():
+        (tmp_path / name).write_text(content)
+    if cmd.startswith("sleuth open"):
+        # the transcript before it: the program that left the evidence
+        r = run_command("SLEUTH_EVIDENCE=/tmp/ev python shop.py", tmp_path, "")
+        assert r.returncode == 1, r.stderr
+    if cmd.startswith("sleuth bisect"):
+        bisect_repo(tmp_path)
+    r = run_command(cmd, tmp_path, stdin)
+    assert check(r.stdout, r.stderr, r.returncode, tmp_path), \
+        textwrap.dedent(f"""\
+            command: {cmd}
+            exit status: {r.returncode}
+            stdout:
+            {r.stdout[-3000:]}
+            stderr:
+            {r.stderr[-3000:]}""")
