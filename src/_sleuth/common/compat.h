@@ -80,6 +80,20 @@ PyErr_SetRaisedException(PyObject *exc)
 }
 #endif
 
+/* pdb's Tab completion. 3.13 keeps '$' inside a word (for $convenience
+ * variables), widens cmd.Cmd.identchars, completes aliases, $variables and
+ * bare expressions (rlcompleter with builtins and keywords); 3.11/3.12
+ * complete command names only at the start of a line. */
+#if PY_VERSION_HEX >= 0x030D0000
+#  define SLEUTH_PDB_COMPLETER_DELIMS " \t\n`@#%^&*()=+[{]}\\|;:'\",<>?"
+#  define SLEUTH_PDB_IDENTCHARS_EXTRA "=.[](),\"'+-*/%@&|<>~^"
+#  define SLEUTH_PDB_COMPLETES_EXPRESSIONS 1
+#else
+#  define SLEUTH_PDB_COMPLETER_DELIMS " \t\n`@#$%^&*()=+[{]}\\|;:'\",<>?"
+#  define SLEUTH_PDB_IDENTCHARS_EXTRA ""
+#  define SLEUTH_PDB_COMPLETES_EXPRESSIONS 0
+#endif
+
 #define SLEUTH_UNUSED(x) ((void)(x))
 
 #endif /* SLEUTH_COMPAT_H */

@@ -9,6 +9,7 @@
 #include "engine.h"
 #include "breakpoints.h"
 #include "commands.h"
+#include "completion.h"
 #include "render.h"
 #include "pythread.h"
 #include <structmember.h>
@@ -249,14 +250,7 @@ Pdb_tp_init(PdbObject *self, PyObject *args, PyObject *kwds)
             return -1;
     }
     /* pdb: remove some common file name delimiters from readline's set. */
-    PyObject *rl = PyImport_ImportModule("readline");
-    if (rl) {
-        PyObject *r = PyObject_CallMethod(rl, "set_completer_delims", "s",
-                                          " \t\n`@#%^&*()=+[{]}\\|;:'\",<>?");
-        Py_XDECREF(r);
-        Py_DECREF(rl);
-    }
-    PyErr_Clear();
+    Completion_set_delims();
     return 0;
 }
 
@@ -1015,14 +1009,10 @@ Pdb_read_line(PdbObject *self, PyObject *prompt)
 
 int Pdb_show_display(PdbObject *self);
 
-/* cmd.Cmd.cmdloop */
+/* cmd.Cmd.cmdloop: lines until a command says stop. */
 static int
-cmdloop(PdbObject *self)
+cmdloop_lines(PdbObject *self)
 {
-#if !SLEUTH_PY313
-    if (Pdb_show_display(self) < 0)   /* pdb's preloop (3.13: in the frame status) */
-        return -1;
-#endif
     for (;;) {
         PyObject *line;
         if (PyList_GET_SIZE(self->cmdqueue) > 0) {
@@ -1059,6 +1049,20 @@ cmdloop(PdbObject *self)
         if (truth)
             return 0;
     }
+}
+
+/* cmd.Cmd.cmdloop: preloop, then Tab completion for as long as it runs. */
+static int
+cmdloop(PdbObject *self)
+{
+#if !SLEUTH_PY313
+    if (Pdb_show_display(self) < 0)   /* pdb's preloop (3.13: in the frame status) */
+        return -1;
+#endif
+    Completion_preloop(self);
+    int rc = cmdloop_lines(self);
+    Completion_postloop(self);
+    return rc;
 }
 
 /* pdb._cmdloop: Ctrl-C at the prompt cancels the command, not the session. */
@@ -1657,14 +1661,17 @@ int
 Pdb_init_type(PyObject *module, ModState *st)
 {
     /* Methods: the core ones above, the entry points (api.c) and every do_*
-     * command (commands.c), joined into one table kept for the process. */
+     * command (commands.c) and the complete* methods (completion.c), joined
+     * into one table kept for the process. */
     size_t n_core = sizeof Pdb_core_methods / sizeof Pdb_core_methods[0] - 1;
-    size_t n_cmd = 0, n_api = 0;
+    size_t n_cmd = 0, n_api = 0, n_comp = 0;
     while (Commands_methods[n_cmd].ml_name)
         n_cmd++;
     while (PdbApi_methods[n_api].ml_name)
         n_api++;
-    PyMethodDef *all = PyMem_RawCalloc(n_core + n_cmd + n_api + 1, sizeof(PyMethodDef));
+    while (Completion_methods[n_comp].ml_name)
+        n_comp++;
+    PyMethodDef *all = PyMem_RawCalloc(n_core + n_cmd + n_api + n_comp + 1, sizeof(PyMethodDef));
     if (!all) {
         PyErr_NoMemory();
         return -1;
@@ -1672,6 +1679,7 @@ Pdb_init_type(PyObject *module, ModState *st)
     memcpy(all, Pdb_core_methods, n_core * sizeof(PyMethodDef));
     memcpy(all + n_core, Commands_methods, n_cmd * sizeof(PyMethodDef));
     memcpy(all + n_core + n_cmd, PdbApi_methods, n_api * sizeof(PyMethodDef));
+    memcpy(all + n_core + n_cmd + n_api, Completion_methods, n_comp * sizeof(PyMethodDef));
 
     PyType_Slot slots[] = {
         {Py_tp_doc, "Pdb(completekey='tab', stdin=None, stdout=None, skip=None, nosigint=False, readrc=True)\n--\n\n"
