@@ -272,3 +272,32 @@ def test_instance_completenames_is_honoured(pair):
     ours.completenames = lambda *a: ["zz-instance"]
     assert ours.complete("x", 0) == "zz-instance"
     assert ours.complete("x", 1) is None
+
+
+def test_completion_does_not_leak(pair, tmp_path):
+    # sys.getallocatedblocks, not tracemalloc: on 3.13 tracemalloc leaves
+    # the interpreter's reference tracer taken, which sleuth.memory minds.
+    import gc
+    _, ours = pair
+    (tmp_path / "leakmod.py").write_text("")
+    prefix = str(tmp_path / "leakm")
+
+    def once():
+        ours.complete("co", 0)            # through the deadline watcher
+        ours.complete_p("original.st", "p original.st", 2, 13)
+        ours.complete_break(prefix, "b " + prefix, 2, 2 + len(prefix))
+        ours.complete_help("wh", "help wh", 5, 7)
+        ours.complete_enable("", "enable ", 7, 7)
+        ours.completedefault("val", "x val", 2, 5)
+
+    for _ in range(50):
+        once()
+    gc.collect()
+    before = sys.getallocatedblocks()
+    for _ in range(2000):
+        once()
+    gc.collect()
+    grown = sys.getallocatedblocks() - before
+    # A reference lost on any path would leave 2000 blocks or more; caches
+    # (rlcompleter's re, dicts growing) account for a few hundred.
+    assert grown < 1000, grown
