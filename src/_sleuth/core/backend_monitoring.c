@@ -5,6 +5,7 @@
  *   event                       scope    when
  *   PY_START PY_RESUME PY_THROW global   always; arms code whose file has
  *                                        breakpoints, then returns DISABLE
+ *                                        (never for PY_THROW: see cb_throw)
  *   LINE JUMP                   local    code whose file has breakpoints;
  *                                        lines that cannot stop get DISABLE
  *   LINE JUMP PY_RETURN PY_YIELD local   code of the frame being stepped
@@ -187,6 +188,24 @@ cb_call(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+/* PY_THROW (a generator resumed by throw()) is a 'call' for settrace, but
+ * a global-only event: returning DISABLE from it raises ValueError into the
+ * program's generator and unregisters the callback. Always answer None. */
+static PyObject *
+cb_throw(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    SLEUTH_UNUSED(nargs);
+    ModState *st = (ModState *)PyModule_GetState(mod);
+    PdbObject *d = Engine_listener(st);
+    if (!d)
+        Py_RETURN_NONE;
+    if (maybe_arm(st, args[0]) < 0)
+        return failed();
+    if (Engine_step_all(d) && Engine_dispatch_call(d, frame_now()) < 0)
+        return failed();
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 cb_return(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -241,11 +260,12 @@ static PyMethodDef cb_defs[] = {
     {"_sleuth_return", (PyCFunction)(void (*)(void))cb_return, METH_FASTCALL, NULL},
     {"_sleuth_unwind", (PyCFunction)(void (*)(void))cb_unwind, METH_FASTCALL, NULL},
     {"_sleuth_raise", (PyCFunction)(void (*)(void))cb_raise, METH_FASTCALL, NULL},
+    {"_sleuth_throw", (PyCFunction)(void (*)(void))cb_throw, METH_FASTCALL, NULL},
 };
 
 static const struct { int event; int cb; } cb_table[] = {
     {EV_LINE, 0}, {EV_JUMP, 1},
-    {EV_PY_START, 2}, {EV_PY_RESUME, 2}, {EV_PY_THROW, 2},
+    {EV_PY_START, 2}, {EV_PY_RESUME, 2}, {EV_PY_THROW, 6},
     {EV_PY_RETURN, 3}, {EV_PY_YIELD, 3},
     {EV_PY_UNWIND, 4},
     {EV_RAISE, 5}, {EV_STOP_ITERATION, 5},
