@@ -78,3 +78,93 @@ def test_exception_thrown_into_generators(tmp_path, commands):
     assert "Cannot disable" not in dbg.stdout + dbg.stderr
     assert dbg.stderr == plain.stderr
     assert dbg.returncode == plain.returncode
+
+
+# --- the program (or the user at the prompt) takes the engine's hooks away ----
+
+FREES = """\
+    import sys
+
+    def f(i):
+        x = i * 2
+        return x
+
+    def main():
+        for i in range(4):
+            print("f", f(i), file=sys.stderr)
+            if i == 1:
+                sys.settrace(None)
+                if hasattr(sys, "monitoring"):
+                    try:
+                        sys.monitoring.free_tool_id(0)
+                    except ValueError as e:
+                        print("free_tool_id:", e, file=sys.stderr)
+        print("end", file=sys.stderr)
+
+    main()
+"""
+
+
+def test_program_that_frees_the_debuggers_hooks(tmp_path):
+    """sys.settrace(None) and sys.monitoring.free_tool_id(0) by the program
+    itself: no error reaches it, and the debugger goes on stopping."""
+    plain, dbg = plain_and_sleuth(tmp_path, FREES, ["b 5", "c", "c", "c", "c", "c", "q"])
+    assert plain.returncode == 0 and plain.stderr.endswith("end\n")
+    assert dbg.stderr == plain.stderr
+    assert dbg.returncode == 0
+    assert dbg.stdout.count("-> return x") == 4, dbg.stdout
+    assert "The program finished and will be restarted" in dbg.stdout
+
+
+@pytest.mark.parametrize("command", [
+    "p __import__('sys').settrace(None)",
+    pytest.param("p __import__('sys').monitoring.free_tool_id(0)",
+                 marks=pytest.mark.skipif(not MONITORING, reason="sys.monitoring is 3.12+")),
+    pytest.param("p __import__('sys').monitoring.free_tool_id(0) or "
+                 "__import__('sys').monitoring.use_tool_id(0, 'other')",
+                 marks=pytest.mark.skipif(not MONITORING, reason="sys.monitoring is 3.12+")),
+])
+def test_hooks_freed_at_the_prompt(tmp_path, command):
+    source = """\
+        import sys
+
+        def f(i):
+            x = i * 2
+            return x
+
+        for i in range(3):
+            print("f", f(i), file=sys.stderr)
+        print("end", file=sys.stderr)
+    """
+    plain, dbg = plain_and_sleuth(tmp_path, source, ["b 5", "c", command, "c", "c", "c", "q"])
+    assert dbg.stderr == plain.stderr
+    assert dbg.returncode == 0
+    assert "***" not in dbg.stdout, dbg.stdout
+    assert dbg.stdout.count("-> return x") == 3, dbg.stdout
+
+
+@pytest.mark.skipif(not MONITORING, reason="sys.monitoring is 3.12+")
+def test_every_tool_id_taken_at_the_prompt(tmp_path):
+    """No tool id left to claim back: one `***` line, and the program runs on
+    without the debugger."""
+    source = """\
+        import sys
+
+        def f(i):
+            x = i * 2
+            return x
+
+        for i in range(3):
+            print("f", f(i), file=sys.stderr)
+        print("end", file=sys.stderr)
+        for i in (0, 3, 4):     # give the ids back for the debugger's restart
+            if sys.monitoring.get_tool(i) == "other":
+                sys.monitoring.free_tool_id(i)
+    """
+    take = ("p (m := __import__('sys').monitoring).free_tool_id(0), "
+            "[m.use_tool_id(i, 'other') for i in (0, 3, 4)]")
+    plain, dbg = plain_and_sleuth(tmp_path, source, ["b 5", "c", take, "c", "q"])
+    assert dbg.stderr == plain.stderr
+    assert dbg.returncode == 0
+    assert "*** RuntimeError: sleuth: no free sys.monitoring tool id" in dbg.stdout, dbg.stdout
+    assert dbg.stdout.count("-> return x") == 1, dbg.stdout

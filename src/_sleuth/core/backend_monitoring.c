@@ -81,6 +81,9 @@ set_local(ModState *st, PyObject *code, int events)
     return 0;
 }
 
+static int tool_is_ours(ModState *st);
+static int reclaim_tool(ModState *st);
+
 int
 Backend_arm_code(ModState *st, PyObject *code, int events)
 {
@@ -98,7 +101,16 @@ Backend_arm_code(ModState *st, PyObject *code, int events)
         return -1;
     }
     Py_DECREF(ev);
-    return set_local(st, code, events);
+    if (set_local(st, code, events) == 0)
+        return 0;
+    if (tool_is_ours(st))
+        return -1;
+    PyErr_Clear();
+    /* Re-arms `code` too (it is in st->armed). Without any tool id no
+     * event can come anyway; leaving the prompt next time reports it. */
+    if (reclaim_tool(st) < 0)
+        PyErr_Clear();
+    return 0;
 }
 
 /* A callback that fails (BdbQuit, Restart, an error) ends tracing, as an
@@ -271,13 +283,138 @@ static const struct { int event; int cb; } cb_table[] = {
     {EV_RAISE, 5}, {EV_STOP_ITERATION, 5},
 };
 
+/* Take tool id `id` if it is free: 1 taken, 0 in use by another, -1 error. */
+static int
+claim_id(ModState *st, int id)
+{
+    PyObject *r = mon_call(st, "get_tool", "(i)", id);
+    if (!r)
+        return -1;
+    int free_id = (r == Py_None);
+    Py_DECREF(r);
+    if (!free_id)
+        return 0;
+    r = mon_call(st, "use_tool_id", "(is)", id, "sleuth");
+    if (!r)
+        return -1;
+    Py_DECREF(r);
+    st->tool_id = id;
+    return 1;
+}
+
+/* Claim a free tool id: `prefer` if it is free, else the debugger's own,
+ * else one of two that CPython leaves unnamed. */
+static int
+claim_tool(ModState *st, int prefer)
+{
+    static const int tool_ids[] = {0 /* DEBUGGER_ID */, 3, 4};
+    st->tool_id = -1;
+    int got = prefer >= 0 ? claim_id(st, prefer) : 0;
+    for (size_t i = 0; got == 0 && i < sizeof tool_ids / sizeof tool_ids[0]; i++)
+        got = claim_id(st, tool_ids[i]);
+    if (got < 0)
+        return -1;
+    if (got == 0) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "sleuth: no free sys.monitoring tool id (another debugger is active)");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+register_callbacks(ModState *st)
+{
+    for (size_t i = 0; i < sizeof cb_table / sizeof cb_table[0]; i++) {
+        PyObject *r = mon_call(st, "register_callback", "(iiO)", st->tool_id, cb_table[i].event,
+                               PyList_GET_ITEM(st->cb_list, cb_table[i].cb));
+        if (!r)
+            return -1;
+        Py_DECREF(r);
+    }
+    return 0;
+}
+
+/* Is our tool id still ours? Any code may call
+ * sys.monitoring.free_tool_id(id) (and then use_tool_id(id, ...)). 0 also
+ * when the question itself fails: reclaiming then says what is wrong. */
+static int
+tool_is_ours(ModState *st)
+{
+    if (st->tool_id < 0)
+        return 0;
+    PyObject *r = mon_call(st, "get_tool", "(i)", st->tool_id);
+    if (!r) {
+        PyErr_Clear();
+        return 0;
+    }
+    int ours = PyUnicode_Check(r) && PyUnicode_CompareWithASCIIString(r, "sleuth") == 0;
+    Py_DECREF(r);
+    return ours;
+}
+
+/* Another tool holds the id we had: take back the callbacks free_tool_id
+ * left registered there (they would report its events to us twice over),
+ * and leave whatever it registered itself. */
+static void
+drop_callbacks_of(ModState *st, int id)
+{
+    for (size_t i = 0; i < sizeof cb_table / sizeof cb_table[0]; i++) {
+        PyObject *prev = mon_call(st, "register_callback", "(iiO)", id, cb_table[i].event, Py_None);
+        if (!prev) {
+            PyErr_Clear();
+            return;
+        }
+        if (prev != Py_None && PySequence_Contains(st->cb_list, prev) == 0) {
+            PyObject *r = mon_call(st, "register_callback", "(iiO)", id, cb_table[i].event, prev);
+            Py_XDECREF(r);
+        }
+        PyErr_Clear();
+        Py_DECREF(prev);
+    }
+}
+
+/* Our tool id was freed under us. free_tool_id (3.12, 3.13) leaves the
+ * callbacks and events in place, still reporting, but set_events and
+ * set_local_events then refuse the id ("tool 0 is not in use"). Claim an id again (the same one if it
+ * is still free; if another tool took it, what we armed there is its now)
+ * and put back the callbacks, the global events and every armed code's
+ * local events, so that the session goes on as before. */
+static int
+reclaim_tool(ModState *st)
+{
+    /* Owned */
+    PyObject *items = NULL, *r = NULL;
+    int rc = -1;
+
+    int old = st->tool_id;
+    if (claim_tool(st, old) < 0)
+        goto done;
+    if (old >= 0 && old != st->tool_id)
+        drop_callbacks_of(st, old);
+    if (register_callbacks(st) < 0)
+        goto done;
+    items = PyDict_Items(st->armed);
+    if (!items)
+        goto done;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+        PyObject *kv = PyList_GET_ITEM(items, i);
+        if (set_local(st, PyTuple_GET_ITEM(kv, 0), (int)PyLong_AsLong(PyTuple_GET_ITEM(kv, 1))) < 0)
+            goto done;
+    }
+    r = mon_call(st, "set_events", "(ii)", st->tool_id, st->events_global);
+    if (!r)
+        goto done;
+    rc = 0;
+done:
+    Py_XDECREF(items);
+    Py_XDECREF(r);
+    return rc;
+}
+
 int
 Backend_install(ModState *st)
 {
-    /* Owned */
-    PyObject *r = NULL;
-    static const int tool_ids[] = {0 /* DEBUGGER_ID */, 3, 4};
-
     if (!st->monitoring) {
         PyObject *sys = PyImport_ImportModule("sys");
         if (!sys)
@@ -290,27 +427,8 @@ Backend_install(ModState *st)
         if (!st->DISABLE)
             return -1;
     }
-    st->tool_id = -1;
-    for (size_t i = 0; i < sizeof tool_ids / sizeof tool_ids[0]; i++) {
-        r = mon_call(st, "get_tool", "(i)", tool_ids[i]);
-        if (!r)
-            return -1;
-        int free_id = (r == Py_None);
-        Py_DECREF(r);
-        if (free_id) {
-            r = mon_call(st, "use_tool_id", "(is)", tool_ids[i], "sleuth");
-            if (!r)
-                return -1;
-            Py_DECREF(r);
-            st->tool_id = tool_ids[i];
-            break;
-        }
-    }
-    if (st->tool_id < 0) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "sleuth: no free sys.monitoring tool id (another debugger is active)");
+    if (claim_tool(st, -1) < 0)
         return -1;
-    }
     if (!st->cb_list) {
         st->cb_list = PyList_New(0);
         if (!st->cb_list)
@@ -324,13 +442,8 @@ Backend_install(ModState *st)
             Py_DECREF(f);
         }
     }
-    for (size_t i = 0; i < sizeof cb_table / sizeof cb_table[0]; i++) {
-        r = mon_call(st, "register_callback", "(iiO)", st->tool_id, cb_table[i].event,
-                     PyList_GET_ITEM(st->cb_list, cb_table[i].cb));
-        if (!r)
-            return -1;
-        Py_DECREF(r);
-    }
+    if (register_callbacks(st) < 0)
+        return -1;
     st->events_global = 0;
     return 0;
 }
@@ -393,6 +506,9 @@ Backend_update(ModState *st, PdbObject *d)
     step_code1 = stepping_frame ? code_of(d->stopframe) : NULL;
     step_code2 = code_of(d->returnframe);
     int all = (d->stopframe == NULL || d->stopframe == Py_None) && !d->quitting;
+
+    if (!tool_is_ours(st) && reclaim_tool(st) < 0)
+        goto done;
 
     /* Local events each armed code should have now. */
     wanted = PyDict_New();
@@ -476,6 +592,18 @@ Backend_uninstall(ModState *st)
     step_code1 = step_code2 = NULL;
     if (st->tool_id < 0)
         goto done;
+    if (!tool_is_ours(st)) {
+        /* Freed under us: our callbacks and events are still there, so
+         * take the id back to clear them. Taken by another tool: what
+         * is there is its own now, leave it alone. */
+        if (claim_id(st, st->tool_id) != 1) {
+            PyErr_Clear();
+            drop_callbacks_of(st, st->tool_id);
+            PyDict_Clear(st->armed);
+            st->tool_id = -1;
+            goto done;
+        }
+    }
     r = mon_call(st, "set_events", "(ii)", st->tool_id, 0);
     if (!r)
         rc = -1;

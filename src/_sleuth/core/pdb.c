@@ -1240,6 +1240,8 @@ done:
     return rc;
 }
 
+static int resume_engine(PdbObject *self);
+
 static PyObject *
 Pdb_interaction_py(PdbObject *self, PyObject *args)
 {
@@ -1249,9 +1251,26 @@ Pdb_interaction_py(PdbObject *self, PyObject *args)
     int standalone = !Engine_is_active(self);
     if (Pdb_interaction(self, frame, tb) < 0)
         return NULL;
-    if (!standalone && Engine_resume(self) < 0)
+    if (!standalone && resume_engine(self) < 0)
         return NULL;
     Py_RETURN_NONE;
+}
+
+/* Leaving the prompt: re-arm the engine for the new stepping state. When
+ * that fails (another tool holds every sys.monitoring tool id, say), the
+ * program must not get the error: say it in one line and let the program
+ * run on without the debugger. The debugger's own BdbQuit/Restart pass. */
+static int
+resume_engine(PdbObject *self)
+{
+    if (Engine_resume(self) == 0)
+        return 0;
+    ModState *st = Sleuth_state();
+    if (PyErr_ExceptionMatches(st->BdbQuit) || PyErr_ExceptionMatches(st->Restart))
+        return -1;
+    int r = Pdb_error_current_exc(self);
+    Engine_detach();
+    return r;
 }
 
 /* --- engine hooks (pdb.user_*) ------------------------------------------- */
@@ -1294,7 +1313,7 @@ interact_and_resume(PdbObject *self, PyObject *frame, PyObject *tb)
             return -1;
     }
 #endif
-    return Engine_resume(self);
+    return resume_engine(self);
 }
 
 static int bp_commands(PdbObject *self, PyObject *frame);
@@ -1431,7 +1450,7 @@ done:
     Py_DECREF(lastcmd_back);
     Py_DECREF(cmds);
     Py_DECREF(key);
-    if (rc == 0 && Engine_resume(self) < 0)
+    if (rc == 0 && resume_engine(self) < 0)
         rc = -1;
     return rc;
 }
