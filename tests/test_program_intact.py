@@ -168,3 +168,67 @@ def test_every_tool_id_taken_at_the_prompt(tmp_path):
     assert dbg.returncode == 0
     assert "*** RuntimeError: sleuth: no free sys.monitoring tool id" in dbg.stdout, dbg.stdout
     assert dbg.stdout.count("-> return x") == 1, dbg.stdout
+
+
+# --- beside coverage.py ------------------------------------------------------
+
+COVERED = """\
+    import sys
+
+    def f(i):
+        if i > 5:
+            return -1
+        x = i * 2
+        return x
+
+    def main():
+        total = 0
+        for i in range(3):
+            total += f(i)
+        breakpoint()
+        y = total + 1
+        print("y", y, file=sys.stderr)
+        return y
+
+    main()
+    print("end", file=sys.stderr)
+"""
+
+
+def coverage_run(tmp_path, breakpoint_hook, commands=""):
+    """`coverage run` the program with PYTHONBREAKPOINT=breakpoint_hook."""
+    pytest.importorskip("coverage")
+    prog = tmp_path / "prog.py"
+    if not prog.exists():
+        write(tmp_path, COVERED)
+    data = tmp_path / f".coverage.{breakpoint_hook}"
+    env = {"PYTHONBREAKPOINT": breakpoint_hook, "COVERAGE_FILE": str(data)}
+    run = run_python(["-m", "coverage", "run", "prog.py"], input=commands, cwd=tmp_path,
+                     env=env, timeout=120)
+    report = run_python(["-m", "coverage", "report", "-m"], cwd=tmp_path, env=env, timeout=120)
+    return run, report.stdout
+
+
+def test_breakpoint_stops_under_coverage_where_pdb_stops(tmp_path):
+    """coverage.py's C tracer is active (PyEval_SetTrace on 3.11): breakpoint()
+    stops right there, as pdb's does, not at coverage's shutdown."""
+    commands = "p total\nn\np y\nw\nc\n"
+    pdb_run, _ = coverage_run(tmp_path, "pdb.set_trace", commands)
+    ours, _ = coverage_run(tmp_path, "sleuth.set_trace", commands)
+    assert "prog.py(14)main()" in ours.stdout, ours.stdout
+    assert "threading.py" not in ours.stdout
+    # `w` lists coverage's own frames below the program: the same as pdb's.
+    assert ours.stdout == pdb_run.stdout
+    assert ours.stderr == pdb_run.stderr
+    assert ours.returncode == pdb_run.returncode == 0
+
+
+@pytest.mark.skipif(not MONITORING, reason="3.11 has one trace function: pdb's takes it too")
+def test_session_leaves_coverage_measurement_alone(tmp_path):
+    """3.12+: separate sys.monitoring tools, so a session that stops and
+    continues changes nothing coverage measures."""
+    plain, plain_report = coverage_run(tmp_path, "0")
+    ours, our_report = coverage_run(tmp_path, "sleuth.set_trace", "b 5\nn\nn\nc\n")
+    assert ours.stderr == plain.stderr
+    assert our_report == plain_report
+    assert "prog.py" in plain_report

@@ -44,6 +44,8 @@ Api_set_trace(PdbObject *self, PyObject *frame)
         return -1;
     Py_XSETREF(self->botframe, bot);
     Engine_set_step(self);
+    if (Engine_claim_thread() < 0)
+        return -1;
 #if SLEUTH_PY313
     /* 3.13 stops on the line that called set_trace()/breakpoint() itself. */
     if (Engine_attach(self) < 0)
@@ -120,7 +122,7 @@ run_common(PdbObject *self, PyObject *cmd, PyObject *globals, PyObject *locals, 
     if (PyDict_GetItemString(globals, "__builtins__") == NULL &&
         PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0)
         goto done;
-    if (Engine_attach(self) < 0)
+    if (Engine_claim_thread() < 0 || Engine_attach(self) < 0)
         goto done;
     res = PyEval_EvalCode(code, globals, locals);
     if (!res && PyErr_ExceptionMatches(Sleuth_state()->BdbQuit)) {
@@ -178,7 +180,7 @@ Pdb_runcall(PdbObject *self, PyObject *args, PyObject *kwds)
     if (!rest)
         return NULL;
     PyObject *res = NULL;
-    if (Engine_attach(self) == 0) {
+    if (Engine_claim_thread() == 0 && Engine_attach(self) == 0) {
         res = PyObject_Call(func, rest, kwds);
         if (!res && PyErr_ExceptionMatches(Sleuth_state()->BdbQuit)) {
             PyErr_Clear();

@@ -580,6 +580,15 @@ done:
     return rc;
 }
 
+/* sys.monitoring tools do not displace each other: a tracer of another
+ * tool (coverage.py's) keeps working beside the session, unchanged. */
+int
+Backend_claim_thread(ModState *st)
+{
+    SLEUTH_UNUSED(st);
+    return 0;
+}
+
 int
 Backend_uninstall(ModState *st)
 {

@@ -318,6 +318,21 @@ Backend_update(ModState *st, PdbObject *d)
     return 0;
 }
 
+/* A session starting in this thread takes its trace function over, as
+ * pdb's sys.settrace does: while a foreign C tracer (coverage.py's, say)
+ * holds it, eval_hook leaves every frame to that tracer and nothing could
+ * stop until it went away (coverage's shutdown). Its reference is released
+ * the way sys.settrace(None) releases it. */
+int
+Backend_claim_thread(ModState *st)
+{
+    SLEUTH_UNUSED(st);
+    PyThreadState *ts = PyThreadState_Get();
+    if (ts->c_tracefunc == NULL || ts->c_tracefunc == trace_cb)
+        return 0;
+    return _PyEval_SetTrace(ts, NULL, NULL);
+}
+
 int
 Backend_arm_code(ModState *st, PyObject *code, int events)
 {

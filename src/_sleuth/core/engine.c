@@ -692,6 +692,12 @@ Engine_attach(PdbObject *d)
 }
 
 int
+Engine_claim_thread(void)
+{
+    return Backend_claim_thread(Sleuth_state());
+}
+
+int
 Engine_resume(PdbObject *d)
 {
     ModState *st = Sleuth_state();

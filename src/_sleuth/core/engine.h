@@ -34,6 +34,9 @@ int Engine_attach(PdbObject *d);
 int Engine_resume(PdbObject *d);
 int Engine_detach(void);
 int Engine_is_active(PdbObject *d);
+/* A session starts in this thread (set_trace, run, runcall): take the
+ * thread's trace function over where pdb's sys.settrace would (3.11). */
+int Engine_claim_thread(void);
 
 /* Breakpoint table queries used by the backends. */
 int Engine_file_has_breaks(ModState *st, PyObject *canonical);
@@ -80,6 +83,7 @@ int Backend_install(ModState *st);
 int Backend_update(ModState *st, PdbObject *d);
 int Backend_uninstall(ModState *st);
 int Backend_arm_code(ModState *st, PyObject *code, int events);
+int Backend_claim_thread(ModState *st);
 #if SLEUTH_PY311
 PyObject *Backend_empty_hook_py(PyObject *mod, PyObject *on);   /* bench only */
 #endif
