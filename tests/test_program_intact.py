@@ -170,6 +170,58 @@ def test_every_tool_id_taken_at_the_prompt(tmp_path):
     assert dbg.stdout.count("-> return x") == 1, dbg.stdout
 
 
+# --- quit in a thread that is not the one running the program ---------------
+
+THREADS = """\
+    import sys
+    import threading
+
+    bar = threading.Barrier(2)
+
+    def work(i):
+        bar.wait()
+        total = i
+        sys.stderr.write(f"worker {i} done {total}\\n")
+
+    ts = [threading.Thread(target=work, args=(i,), name=f"w{i}") for i in range(2)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    print("main end", file=sys.stderr)
+"""
+
+
+def test_quit_in_a_worker_thread_ends_the_program(tmp_path):
+    """pdb's `q` abandons the program: BdbQuit unwinds the thread it is typed
+    in and run() swallows it, so no traceback shows and `python -m pdb` ends.
+    Typed in a worker thread (pdb never stops there; sleuth does), it does the
+    same: a worker waiting for the prompt does not get one, no thread prints a
+    traceback, the main thread stops too and the CLI ends."""
+    prog = write(tmp_path, THREADS)
+    r = run_python(["-m", "sleuth", str(prog)], input="b 8\nc\nq\n", cwd=tmp_path, timeout=60)
+    assert r.stdout.count("-> total = i") == 1, r.stdout
+    assert r.stdout.count("(Pdb) ") == 3, r.stdout
+    assert "The program finished" not in r.stdout
+    # No traceback, and the main thread ends there; the other worker either
+    # waited for the prompt (and unwound quietly) or had not stopped yet and
+    # runs on to its end, as pdb's untraced threads do.
+    assert set(r.stderr.splitlines()) <= {"worker 0 done 0", "worker 1 done 1"}, r.stderr
+    assert len(r.stderr.splitlines()) <= 1, r.stderr
+    assert r.returncode == 0
+
+
+def test_quit_in_the_main_thread_matches_pdb(tmp_path):
+    """The same program, `q` at a breakpoint in the main thread: as pdb."""
+    prog = write(tmp_path, THREADS)
+    commands = "b 16\nc\nq\n"
+    pdb_run = run_python(["-m", "pdb", str(prog)], input=commands, cwd=tmp_path, timeout=60)
+    ours = run_python(["-m", "sleuth", str(prog)], input=commands, cwd=tmp_path, timeout=60)
+    assert ours.stdout == pdb_run.stdout
+    assert sorted(ours.stderr.splitlines()) == sorted(pdb_run.stderr.splitlines())
+    assert ours.returncode == pdb_run.returncode
+
+
 # --- beside coverage.py ------------------------------------------------------
 
 COVERED = """\

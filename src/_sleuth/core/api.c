@@ -88,6 +88,29 @@ Pdb_set_trace(PdbObject *self, PyObject *args, PyObject *kwds)
     Py_RETURN_NONE;
 }
 
+/* The thread running the program under run/runeval/runcall is the one a
+ * `quit` typed in another thread sends BdbQuit to (see engine.c). */
+static void
+run_started(PdbObject *self)
+{
+    self->run_thread = PyThread_get_thread_ident();
+    self->quit_sent = 0;
+}
+
+static void
+run_ended(PdbObject *self)
+{
+    /* A BdbQuit sent to this thread that it has not met yet must not
+     * surface later, outside the run. */
+    if (self->quit_sent) {
+        PyObject *exc = PyErr_GetRaisedException();
+        PyThreadState_SetAsyncExc(self->run_thread, NULL);
+        PyErr_SetRaisedException(exc);
+    }
+    self->run_thread = 0;
+    self->quit_sent = 0;
+}
+
 /* bdb.run/runeval: execute `cmd` under the debugger, stepping from its start. */
 static PyObject *
 run_common(PdbObject *self, PyObject *cmd, PyObject *globals, PyObject *locals, int mode)
@@ -124,7 +147,9 @@ run_common(PdbObject *self, PyObject *cmd, PyObject *globals, PyObject *locals, 
         goto done;
     if (Engine_claim_thread() < 0 || Engine_attach(self) < 0)
         goto done;
+    run_started(self);
     res = PyEval_EvalCode(code, globals, locals);
+    run_ended(self);
     if (!res && PyErr_ExceptionMatches(Sleuth_state()->BdbQuit)) {
         PyErr_Clear();
         res = Py_NewRef(Py_None);
@@ -181,7 +206,9 @@ Pdb_runcall(PdbObject *self, PyObject *args, PyObject *kwds)
         return NULL;
     PyObject *res = NULL;
     if (Engine_claim_thread() == 0 && Engine_attach(self) == 0) {
+        run_started(self);
         res = PyObject_Call(func, rest, kwds);
+        run_ended(self);
         if (!res && PyErr_ExceptionMatches(Sleuth_state()->BdbQuit)) {
             PyErr_Clear();
             res = Py_NewRef(Py_None);

@@ -477,14 +477,84 @@ error:
     goto done;
 }
 
+/* threading.excepthook while a quit unwinds threads: the debugger's own
+ * BdbQuit ends a thread without a traceback (bdb.run catches it in the
+ * thread that runs the program); anything else goes to the hook that was
+ * there before (the function's self). */
+static PyObject *
+quiet_quit_hook(PyObject *prev, PyObject *args)
+{
+    PyObject *type = PyObject_GetAttrString(args, "exc_type");
+    if (!type)
+        return NULL;
+    int is_quit = PyType_Check(type) &&
+                  PyType_IsSubtype((PyTypeObject *)type, (PyTypeObject *)Sleuth_state()->BdbQuit);
+    Py_DECREF(type);
+    if (is_quit)
+        Py_RETURN_NONE;
+    return PyObject_CallOneArg(prev, args);
+}
+
+static PyMethodDef quiet_quit_def = {
+    "excepthook", (PyCFunction)quiet_quit_hook, METH_O,
+    "threading.excepthook that lets the debugger's BdbQuit end a thread quietly."};
+
+static int
+install_quiet_quit_hook(void)
+{
+    /* Owned */
+    PyObject *threading = NULL, *cur = NULL, *hook = NULL;
+    int rc = -1;
+
+    PyObject *name = PyUnicode_FromString("threading");
+    if (!name)
+        goto done;
+    threading = PyImport_GetModule(name);
+    Py_DECREF(name);
+    if (!threading) {
+        rc = PyErr_Occurred() ? -1 : 0;     /* no threading module: no hook */
+        goto done;
+    }
+    cur = PyObject_GetAttrString(threading, "excepthook");
+    if (!cur)
+        goto done;
+    if (PyCFunction_Check(cur) && ((PyCFunctionObject *)cur)->m_ml == &quiet_quit_def) {
+        rc = 0;
+        goto done;
+    }
+    hook = PyCFunction_New(&quiet_quit_def, cur);
+    if (!hook)
+        goto done;
+    rc = PyObject_SetAttrString(threading, "excepthook", hook);
+done:
+    Py_XDECREF(threading);
+    Py_XDECREF(cur);
+    Py_XDECREF(hook);
+    return rc;
+}
+
+/* `quit` ends the debugged program, as with pdb, from whichever thread it
+ * is typed in. bdb raises BdbQuit in the thread being traced, and run()
+ * catches it there. A thread of the program other than the one running
+ * run() (sleuth stops in every thread) unwinds with BdbQuit too, without
+ * a traceback, and run()'s own thread gets BdbQuit at its next bytecode,
+ * so that run() returns and `python -m sleuth` ends as pdb's does. */
 static int
 check_quit(PdbObject *d)
 {
-    if (d->quitting) {
-        PyErr_SetNone(Sleuth_state()->BdbQuit);
-        return -1;
+    if (!d->quitting)
+        return 0;
+    ModState *st = Sleuth_state();
+    if (d->run_thread && d->run_thread != PyThread_get_thread_ident()) {
+        if (install_quiet_quit_hook() < 0)
+            PyErr_Clear();      /* then the thread shows a traceback, as pdb's would */
+        if (!d->quit_sent) {
+            d->quit_sent = 1;
+            PyThreadState_SetAsyncExc(d->run_thread, st->BdbQuit);
+        }
     }
-    return 0;
+    PyErr_SetNone(st->BdbQuit);
+    return -1;
 }
 
 /* --- dispatch ------------------------------------------------------------- */

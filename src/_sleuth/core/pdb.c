@@ -1176,13 +1176,19 @@ Pdb_interaction(PdbObject *self, PyObject *frame, PyObject *tb_or_exc)
     /* One prompt at a time: a thread that stops while another thread is at
      * the prompt waits for it (the GIL is released while waiting). */
     unsigned long me = PyThread_get_thread_ident();
+    int waited = 0;
     while (self->in_interaction && self->interaction_thread != me) {
+        waited = 1;
         Py_BEGIN_ALLOW_THREADS
         usleep(2000);
         Py_END_ALLOW_THREADS
         if (PyErr_CheckSignals() < 0)
             return -1;
     }
+    /* `quit` was typed at the prompt this thread waited for: the program
+     * is being abandoned, so no prompt (the caller raises BdbQuit). */
+    if (waited && self->quitting)
+        return 0;
     /* Nested prompts (bp commands, `debug`) of this thread restore these. */
     was_in = self->in_interaction;
     unsigned long was_thread = self->interaction_thread;

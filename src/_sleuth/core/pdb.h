@@ -53,6 +53,8 @@ struct PdbObject {
     int in_interaction;
     unsigned long interaction_thread;  /* thread at the prompt */
     int bot_is_first;           /* botframe = first frame called (script runs) */
+    unsigned long run_thread;   /* thread inside run/runeval/runcall, else 0 */
+    int quit_sent;              /* BdbQuit sent to run_thread (quit elsewhere) */
     int list_count_default;
 };
 
