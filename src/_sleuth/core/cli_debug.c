@@ -23,7 +23,18 @@ static const char USAGE[] =
     "To let the script run up to a given line X in the debugged file, use\n"
     "\"-c 'until X'\".\n"
     "\n"
-    "Other tools: sleuth run | open | stacks | mem | reduce | bisect (each has --help).";
+    "Other tools (each has --help):\n"
+    "  sleuth run pyfile                       run with evidence files and/or fault dumps\n"
+    "  sleuth open FILE|DIR                    debug a saved evidence file post-mortem\n"
+    "  sleuth stacks PID                       print the Python stacks of a running process\n"
+    "  sleuth mem pyfile                       report memory that keeps growing\n"
+    "  sleuth reduce --test CMD INPUT          shrink a failing input\n"
+    "  sleuth bisect --good R --bad R -- CMD   find the first bad commit\n"
+    "\n"
+    "examples:\n"
+    "  sleuth app.py --port 8080       debug app.py (as python -m pdb app.py would)\n"
+    "  sleuth -c continue app.py       run; debug post-mortem if it raises\n"
+    "  sleuth -m http.server 8000      debug a module run as a script";
 
 static int
 print_stdout(const char *fmt, ...)
@@ -406,6 +417,18 @@ CliDebug_run_py(PyObject *argv)
 {
     static const char RUN_USAGE[] =
         "usage: sleuth run [--evidence DIR] [--faults] (-m module | pyfile) [args ...]";
+    static const char RUN_HELP[] =
+        "\n"
+        "Run a program as python would (no debugger), with sleuth's crash tools on.\n"
+        "\n"
+        "  --evidence DIR  write an evidence file into DIR for every uncaught exception;\n"
+        "                  debug it later, anywhere, with `sleuth open DIR`\n"
+        "  --faults        on a fatal signal, print every thread's Python and native\n"
+        "                  stack (sleuth.faults)\n"
+        "  -m module       run a library module as a script\n"
+        "\n"
+        "example:\n"
+        "  sleuth run --evidence /tmp/ev --faults server.py --port 8080\n";
     Py_ssize_t n = PyList_GET_SIZE(argv), i = 2;
     PyObject *evidence = NULL;
     int faults = 0, is_module = 0;
@@ -414,7 +437,7 @@ CliDebug_run_py(PyObject *argv)
         if (!a)
             return NULL;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            print_stdout("%s\n", RUN_USAGE);
+            print_stdout("%s\n%s", RUN_USAGE, RUN_HELP);
             return PyLong_FromLong(0);
         } else if (strcmp(a, "--faults") == 0) {
             faults = 1;

@@ -71,8 +71,10 @@ static const char USAGE[] =
     "  FILE        an evidence file (.json or .json.gz)\n"
     "  DIR         a folder of them: the newest is opened, the others listed\n"
     "  FILE ...    several files: listed, and the newest is opened\n"
+    "  -h, --help  show this help\n"
     "\n"
-    "example: sleuth open /tmp/ev/   (after SLEUTH_EVIDENCE=/tmp/ev python app.py)\n";
+    "example:\n"
+    "  sleuth open /tmp/ev      (after SLEUTH_EVIDENCE=/tmp/ev python app.py)\n";
 
 /* ------------------------------------------------------------------------ */
 /* Choosing the file: one file, a folder, or several files                  */

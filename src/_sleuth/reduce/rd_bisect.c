@@ -470,7 +470,14 @@ usage(FILE *f, const char *prog)
 "  --timeout-verdict V      skip (default) or bad\n"
 "  --retries N              run every test 1+N times, majority wins\n"
 "  --build CMD              run before each test; failure -> skip\n"
-"  --build-failure V        skip (default) or bad\n", prog, prog);
+"  --build-failure V        skip (default) or bad\n"
+"  -h, --help               show this help\n"
+"\n"
+"examples:\n"
+"  %s --good v1.2 --bad HEAD -- make test\n"
+"  %s --good v1.2 --bad main --build 'make -j4' -- ./run-tests.sh\n"
+"  %s --list versions.txt -- ./try-version.sh {}\n",
+        prog, prog, prog, prog, prog);
 }
 
 static int

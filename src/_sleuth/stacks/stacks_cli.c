@@ -29,7 +29,16 @@ static const char HELP[] =
     "  --pause          stop the process while reading it (a consistent picture)\n"
     "  --max-depth N    frames shown per thread (default 1000)\n"
     "  --max-threads N  threads shown (default 1000)\n"
-    "  --native         native (C) frames too, interleaved (implies --pause; x86-64)\n";
+    "  --native         native (C) frames too, interleaved (implies --pause; x86-64)\n"
+    "  -h, --help       show this help\n"
+    "\n"
+    "It reads the process's memory: it needs ptrace permission (the same user with\n"
+    "kernel.yama.ptrace_scope=0, or root / CAP_SYS_PTRACE; in a container:\n"
+    "--cap-add SYS_PTRACE).\n"
+    "\n"
+    "examples:\n"
+    "  sleuth stacks 4242\n"
+    "  sleuth stacks --locals --pause $(pgrep -f server.py)\n";
 
 /* Write `text` (UTF-8) to sys.<stream>; -1 with an exception set on failure. */
 static int
