@@ -241,7 +241,10 @@ def test_usage_errors(tmp_path, args, needle):
     assert needle in r.stderr
 
 
-def test_ctrl_c_restores_repository(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGTERM])
+def test_ctrl_c_restores_repository(tmp_path, sig):
+    """Ctrl-C, a closed terminal (SIGHUP), SIGUSR1, SIGTERM: each leaves the
+    repository as it was."""
     repo = tmp_path / "repo"
     shas = make_repo(repo)
     marker = tmp_path / "started"
@@ -260,9 +263,9 @@ def test_ctrl_c_restores_repository(tmp_path):
                 break
         time.sleep(0.05)
     assert p.poll() is None
-    p.send_signal(signal.SIGINT)
+    p.send_signal(sig)
     _, err = p.communicate(timeout=30)
-    assert p.returncode == 130, err
+    assert p.returncode == 128 + sig, err
     assert "interrupted" in err
     assert_restored(repo)
 

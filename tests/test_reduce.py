@@ -353,7 +353,8 @@ def test_flaky_test_tolerated_with_retries(tmp_path):
 
 # ---- Ctrl-C ------------------------------------------------------------------
 
-def test_ctrl_c_leaves_best_result(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGHUP, signal.SIGUSR1])
+def test_ctrl_c_leaves_best_result(tmp_path, sig):
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     write(tmp_path / "t.sh", 'sleep 0.05; grep -q AAA "$1" && grep -q BBB "$1"\n')
@@ -372,9 +373,9 @@ def test_ctrl_c_leaves_best_result(tmp_path):
             break
         time.sleep(0.05)
     assert p.poll() is None, "finished before it could be interrupted"
-    p.send_signal(signal.SIGINT)
+    p.send_signal(sig)
     _, err = p.communicate(timeout=30)
-    assert p.returncode == 130, err
+    assert p.returncode == 128 + sig, err
     assert "interrupted" in err
     result = out.read_text()
     assert "AAA" in result and "BBB" in result        # still failing

@@ -45,15 +45,17 @@ rd_signals_install(RdSigSave *save)
     /* No SA_RESTART: poll(2) must return EINTR so the wait loop notices. */
     sa.sa_flags = 0;
     rd_interrupted = 0;
-    sigaction(SIGINT, &sa, &save->old_int);
-    sigaction(SIGTERM, &sa, &save->old_term);
+    static const int sigs[RD_NCAUGHT] = RD_CAUGHT_SIGNALS;
+    for (int i = 0; i < RD_NCAUGHT; i++)
+        sigaction(sigs[i], &sa, &save->old[i]);
 }
 
 void
 rd_signals_restore(const RdSigSave *save)
 {
-    sigaction(SIGINT, &save->old_int, NULL);
-    sigaction(SIGTERM, &save->old_term, NULL);
+    static const int sigs[RD_NCAUGHT] = RD_CAUGHT_SIGNALS;
+    for (int i = 0; i < RD_NCAUGHT; i++)
+        sigaction(sigs[i], &save->old[i], NULL);
 }
 
 static int

@@ -1,6 +1,6 @@
 /* rd_proc.h — running test commands: `/bin/sh -c CMD` started with
  * posix_spawn in its own process group, waited on with deadlines, killed as a
- * group; plus a SIGINT/SIGTERM latch so that Ctrl-C ends a reduction or a
+ * group; plus a signal latch (SIGINT, SIGTERM, SIGHUP, ...) so that Ctrl-C ends a reduction or a
  * bisection cleanly instead of raising KeyboardInterrupt in the middle of it.
  *
  * Contract: nothing here uses the Python C API, so callers may (and do) hold
@@ -27,8 +27,16 @@ typedef struct {
  * place; read by the wait loops. */
 extern volatile sig_atomic_t rd_interrupted;
 
+/* Every signal whose default action ends the process and that can be
+ * caught: each one ends a reduction or a bisection cleanly (temporary
+ * folders removed, the best result saved, the repository restored), not
+ * only Ctrl-C. A closed terminal sends SIGHUP. */
+#define RD_CAUGHT_SIGNALS \
+    { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU }
+#define RD_NCAUGHT 10
+
 typedef struct {
-    struct sigaction old_int, old_term;
+    struct sigaction old[RD_NCAUGHT];
 } RdSigSave;
 
 void rd_signals_install(RdSigSave *save);
