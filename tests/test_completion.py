@@ -170,6 +170,28 @@ def test_previous_completer_is_restored_and_no_completion_without_rawinput(tmp_p
     assert b"done" in out
 
 
+def test_subclass_commands_and_completers(tmp_path):
+    # cmd.Cmd finds do_* names on the class and complete_<command> with
+    # getattr: a subclass's own are completed and used.
+    script = textwrap.dedent("""\
+        import sys
+        dbg = __import__(sys.argv[1])
+        class Mine(dbg.Pdb):
+            def do_zapit(self, arg):
+                self.message('zapped ' + arg)
+            def complete_zapit(self, text, line, begidx, endidx):
+                return [w for w in ('alpha', 'beta', 'betamax') if w.startswith(text)]
+        value = "speci"
+        Mine().set_trace()
+        print('done')
+    """)
+    out = same_as_pdb(b"zap\t al\t\nzapit b\t\t\t\nc\n", tmp_path, script=script)
+    assert b"(Pdb) zapit alpha\r\nzapped alpha" in out
+    assert re.search(rb"beta +betamax", out)
+    assert b"(Pdb) zapit beta\r\nzapped beta" in out
+    assert b"done" in out
+
+
 def test_hostile_objects_do_not_hang_or_leak(tmp_path):
     script = textwrap.dedent("""\
         import sys
