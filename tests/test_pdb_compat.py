@@ -150,6 +150,8 @@ SCENARIOS = {
     "cond_fstring_spec_raises": ("fmt.py", ["b 28, f'{x!r:{nosuch}}'", "c", "q"], None),
     "cond_fstring_one_part": ("fmt.py", ["b 28, f'{y}'", "c", "q"], None),
     "cond_dict_unpack": ("conds.py", ["b 27, {**{'i': i}}['i'] == 2", "c", "p i", "c", "p i", "q"], None),
+    # Code whose globals have no __builtins__: the debugger's own imports must not fail there.
+    "globals_without_builtins": ("nobuiltins.py", ["b 18", "c", "s", "l", "p x", "n", "n", "p x", "c"], None),
 }
 
 

@@ -96,4 +96,27 @@ PyErr_SetRaisedException(PyObject *exc)
 
 #define SLEUTH_UNUSED(x) ((void)(x))
 
+/* PyImport_ImportModule calls the __import__ of the *current frame's*
+ * __builtins__; when the debugged code runs with globals that lack
+ * __builtins__ (a function built with types.FunctionType(code, a module's
+ * __dict__)), it raises KeyError('__builtins__') from inside the debugger.
+ * A module already in sys.modules needs no __import__: take it from there
+ * first. Every file includes this header, so the name is redirected here. */
+static inline PyObject *
+Sleuth_ImportModule(const char *name)
+{
+    PyObject *n = PyUnicode_FromString(name);
+    if (!n)
+        return NULL;
+    PyObject *m = PyImport_GetModule(n);
+    Py_DECREF(n);
+    if (m && m != Py_None)
+        return m;
+    Py_XDECREF(m);
+    if (PyErr_Occurred())
+        return NULL;
+    return PyImport_ImportModule(name);
+}
+#define PyImport_ImportModule(name) Sleuth_ImportModule(name)
+
 #endif /* SLEUTH_COMPAT_H */
