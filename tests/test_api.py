@@ -100,6 +100,38 @@ def test_post_mortem_traceback_and_exception(tmp_path):
     assert "after" in out["sleuth"][0]
 
 
+@pytest.mark.skipif(PY < (3, 13), reason="pdb's `exceptions` and _post_mortem are 3.13's")
+def test_post_mortem_default_and_private_entry(tmp_path):
+    # post_mortem() takes the handled exception's traceback (no chain to
+    # walk), _post_mortem(exc, instance) the exception itself.
+    prog = write(tmp_path, "pmchain.py", """\
+        import sys
+        mod = __import__(sys.argv[1])
+        def boom():
+            try:
+                {}["k"]
+            except KeyError as e:
+                raise ValueError("wrapped") from e
+        try:
+            boom()
+        except ValueError as e:
+            mod.post_mortem()
+            mod._post_mortem(e, mod.Pdb())
+            try:
+                mod._post_mortem(ValueError("no traceback"), mod.Pdb())
+            except ValueError as err:
+                print("refused:", err)
+        print("after")
+        """)
+    out = both(lambda tool: [prog, tool], "exceptions\nc\nexceptions\nexceptions 0\nc\n", tmp_path)
+    # the message names pdb itself, which both() rewrote in pdb's output
+    pdb_out = (out["pdb"][0].replace("DBG/post_mortem", "pdb/post_mortem"), out["pdb"][1])
+    assert out["sleuth"] == pdb_out
+    assert "Did not find chained exceptions" in out["sleuth"][0]
+    assert "    0 KeyError('k')" in out["sleuth"][0]
+    assert "refused: A valid traceback must be passed" in out["sleuth"][0]
+
+
 def test_post_mortem_exception_object_walks_chain():
     out = io.StringIO()
     try:

@@ -10,6 +10,7 @@ from sleuth._sleuth import (
     Pdb,
     Restart,
     __version__,
+    _post_mortem,
     pm,
     post_mortem,
     run,

@@ -288,21 +288,22 @@ Api_post_mortem(PdbObject *p, PyObject *t)
     return 0;
 }
 
-PyObject *
-Api_post_mortem_py(PyObject *module, PyObject *args)
+/* pdb._post_mortem: debug t (a traceback or an exception; None means the
+ * traceback of the exception being handled) with the given debugger. */
+static PyObject *
+post_mortem_with(PyObject *t, PyObject *p)
 {
-    SLEUTH_UNUSED(module);
-    PyObject *t = Py_None;
-    if (!PyArg_ParseTuple(args, "|O:post_mortem", &t))
-        return NULL;
     Py_INCREF(t);
     if (t == Py_None) {
+        /* pdb takes the handled exception's traceback, not the exception:
+         * `exceptions` then has no chain to walk, as in pdb. */
         PyObject *exc = PyErr_GetHandledException();
         if (exc && exc != Py_None) {
-            Py_SETREF(t, exc);
-        } else {
-            Py_XDECREF(exc);
+            PyObject *tb = PyException_GetTraceback(exc);
+            if (tb)
+                Py_SETREF(t, tb);
         }
+        Py_XDECREF(exc);
     }
     int bad = t == Py_None;
     if (!bad && PyExceptionInstance_Check(t)) {
@@ -319,17 +320,38 @@ Api_post_mortem_py(PyObject *module, PyObject *args)
                         "A valid traceback must be passed if no exception is being handled");
         return NULL;
     }
-    PyObject *p = new_pdb();
-    if (!p) {
-        Py_DECREF(t);
-        return NULL;
-    }
     int r = Api_post_mortem((PdbObject *)p, t);
     Py_DECREF(t);
-    Py_DECREF(p);
     if (r < 0)
         return NULL;
     Py_RETURN_NONE;
+}
+
+PyObject *
+Api_post_mortem_py(PyObject *module, PyObject *args)
+{
+    SLEUTH_UNUSED(module);
+    PyObject *t = Py_None;
+    if (!PyArg_ParseTuple(args, "|O:post_mortem", &t))
+        return NULL;
+    PyObject *p = new_pdb();
+    if (!p)
+        return NULL;
+    PyObject *r = post_mortem_with(t, p);
+    Py_DECREF(p);
+    return r;
+}
+
+/* 3.13's pdb._post_mortem(t, pdb_instance) (its tests pass their own
+ * debugger); offered on every version. */
+PyObject *
+Api_post_mortem_with_py(PyObject *module, PyObject *args)
+{
+    SLEUTH_UNUSED(module);
+    PyObject *t, *p;
+    if (!PyArg_ParseTuple(args, "OO:_post_mortem", &t, &p))
+        return NULL;
+    return post_mortem_with(t, p);
 }
 
 PyObject *

@@ -8,6 +8,7 @@ int Api_post_mortem(PdbObject *p, PyObject *tb_or_exc);
 
 PyObject *Api_set_trace_py(PyObject *module, PyObject *args, PyObject *kwds);
 PyObject *Api_post_mortem_py(PyObject *module, PyObject *args);
+PyObject *Api_post_mortem_with_py(PyObject *module, PyObject *args);
 PyObject *Api_pm_py(PyObject *module, PyObject *unused);
 PyObject *Api_run_py(PyObject *module, PyObject *args, PyObject *kwds);
 PyObject *Api_runeval_py(PyObject *module, PyObject *args, PyObject *kwds);

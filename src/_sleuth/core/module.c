@@ -20,6 +20,8 @@ static PyMethodDef module_methods[] = {
      "set_trace(*, header=None, commands=None)\n--\n\nEnter the debugger at the calling frame."},
     {"post_mortem", (PyCFunction)Api_post_mortem_py, METH_VARARGS,
      "post_mortem(t=None)\n--\n\nDebug a traceback or exception (default: the one being handled)."},
+    {"_post_mortem", (PyCFunction)Api_post_mortem_with_py, METH_VARARGS,
+     "_post_mortem(t, pdb_instance)\n--\n\npost_mortem() with a given debugger (pdb's testing entry)."},
     {"pm", (PyCFunction)Api_pm_py, METH_NOARGS,
      "pm()\n--\n\nDebug the last uncaught exception (sys.last_exc)."},
     {"run", (PyCFunction)(void (*)(void))Api_run_py, METH_VARARGS | METH_KEYWORDS,
