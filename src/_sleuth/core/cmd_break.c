@@ -20,6 +20,16 @@ Str_endswith(PyObject *s, const char *suffix)
 
 /* --- helpers -------------------------------------------------------------- */
 
+/* A line number as pdb's int() reads it, clamped to a C long: a number
+ * past any file's end stays past it (pdb then says "End of file"). */
+static long
+lineno_clamped(PyObject *v)
+{
+    int overflow;
+    long n = PyLong_AsLongAndOverflow(v, &overflow);
+    return overflow > 0 ? LONG_MAX : overflow < 0 ? LONG_MIN : n;
+}
+
 
 static int
 path_exists(PyObject *p)
@@ -508,12 +518,12 @@ do_break_impl(PdbObject *self, PyObject *arg, int temporary)
             Pdb_errorf(self, "Bad lineno: %U", a);
             goto ok;
         }
-        lineno = PyLong_AsLong(v);
+        lineno = lineno_clamped(v);
         Py_DECREF(v);
     } else {
         PyObject *v = PyLong_FromUnicodeObject(a, 10);
         if (v) {
-            lineno = PyLong_AsLong(v);
+            lineno = lineno_clamped(v);
             Py_DECREF(v);
         } else {
             PyErr_Clear();
@@ -624,15 +634,16 @@ get_bpbynumber(PyObject *arg, PyObject **err)
         *err = PyUnicode_FromFormat("Non-numeric breakpoint number %U", arg);
         return NULL;
     }
-    long number = PyLong_AsLong(v);
-    Py_DECREF(v);
+    int overflow;
+    long number = PyLong_AsLongAndOverflow(v, &overflow);
     Py_ssize_t n = PyList_GET_SIZE(st->bpbynumber);
     Py_ssize_t idx = number < 0 ? n + number : number;
-    if (PyErr_Occurred() || idx < 0 || idx >= n) {
-        PyErr_Clear();
-        *err = PyUnicode_FromFormat("Breakpoint number %ld out of range", number);
+    if (overflow || idx < 0 || idx >= n) {
+        *err = PyUnicode_FromFormat("Breakpoint number %S out of range", v);
+        Py_DECREF(v);
         return NULL;
     }
+    Py_DECREF(v);
     PyObject *bp = PyList_GET_ITEM(st->bpbynumber, idx);
     if (bp == Py_None) {
         *err = PyUnicode_FromFormat("Breakpoint %ld already deleted", number);
@@ -731,33 +742,54 @@ Cmd_do_ignore(PdbObject *self, PyObject *arg)
     PyObject *args = PyUnicode_Split(arg, NULL, -1);
     if (!args)
         return NULL;
-    long count = 0;
-    if (PyList_GET_SIZE(args) > 1) {
-        PyObject *v = PyLong_FromUnicodeObject(PyList_GET_ITEM(args, 1), 10);
-        if (v) {
-            count = PyLong_AsLong(v);
-            Py_DECREF(v);
-        }
-        PyErr_Clear();
+    /* Owned: the count as pdb's int() reads it (any size) */
+    PyObject *count = NULL;
+    Py_ssize_t nargs = PyList_GET_SIZE(args);
+#if SLEUTH_PY313
+    if (nargs == 0) {
+        Pdb_errorf(self, "Breakpoint number expected");
+        goto done;
     }
+    if (nargs > 2) {
+        Cmd_invalid_arg(self, arg, "ignore");
+        goto done;
+    }
+#endif
+    if (nargs > 1) {
+        count = PyLong_FromUnicodeObject(PyList_GET_ITEM(args, 1), 10);
+        if (!count) {
+            PyErr_Clear();
+#if SLEUTH_PY313
+            Cmd_invalid_arg(self, arg, "ignore");
+            goto done;
+#endif
+        }
+    }
+    if (!count)
+        count = PyLong_FromLong(0);
+    if (!count)
+        goto done;
     PyObject *err = NULL;
-    BreakpointObject *bp = get_bpbynumber(PyList_GET_SIZE(args) > 0 ? PyList_GET_ITEM(args, 0) : NULL, &err);
+    BreakpointObject *bp = get_bpbynumber(nargs > 0 ? PyList_GET_ITEM(args, 0) : NULL, &err);
     if (!bp) {
         if (err) {
             Pdb_error_obj(self, err);
             Py_DECREF(err);
         }
-    } else {
-        bp->ignore = count;
-        if (count > 0) {
-            if (count > 1)
-                Pdb_messagef(self, "Will ignore next %ld crossings of breakpoint %ld.", count, bp->number);
-            else
-                Pdb_messagef(self, "Will ignore next 1 crossing of breakpoint %ld.", bp->number);
-        } else {
-            Pdb_messagef(self, "Will stop next time breakpoint %ld is reached.", bp->number);
-        }
+        goto done;
     }
+    /* A count beyond a C long is as good as forever. */
+    int overflow;
+    long c = PyLong_AsLongAndOverflow(count, &overflow);
+    bp->ignore = overflow > 0 ? LONG_MAX : overflow < 0 ? LONG_MIN : c;
+    if (overflow > 0 || c > 1)
+        Pdb_messagef(self, "Will ignore next %S crossings of breakpoint %ld.", count, bp->number);
+    else if (c == 1)
+        Pdb_messagef(self, "Will ignore next 1 crossing of breakpoint %ld.", bp->number);
+    else
+        Pdb_messagef(self, "Will stop next time breakpoint %ld is reached.", bp->number);
+done:
+    Py_XDECREF(count);
     Py_DECREF(args);
     if (PyErr_Occurred())
         return NULL;
@@ -828,20 +860,21 @@ Cmd_do_clear(PdbObject *self, PyObject *arg)
             PyErr_Clear();
             Pdb_errorf(self, "Invalid line number (%U)", ln);
         } else {
-            long lineno = PyLong_AsLong(v);
-            Py_DECREF(v);
+            long lineno = lineno_clamped(v);
             PyObject *canon = Pdb_canonic(self, fname);
             if (!canon) {
+                Py_DECREF(v);
                 Py_DECREF(fname);
                 Py_DECREF(ln);
                 return NULL;
             }
             int has_file = PyDict_Contains(st->breaks, canon);
-            int has_line = has_file == 1 ? Engine_line_has_break(st, canon, (int)lineno) : 0;
+            int has_line = has_file == 1 && lineno >= INT_MIN && lineno <= INT_MAX
+                               ? Engine_line_has_break(st, canon, (int)lineno) : 0;
             if (has_file != 1) {
                 Pdb_errorf(self, "There are no breakpoints in %U", canon);
             } else if (has_line != 1) {
-                Pdb_errorf(self, "There is no breakpoint at %U:%ld", canon, lineno);
+                Pdb_errorf(self, "There is no breakpoint at %U:%S", canon, v);
             } else {
                 PyObject *key = Py_BuildValue("(Ol)", canon, lineno);
                 PyObject *lst = key ? PyDict_GetItemWithError(st->bplist, key) : NULL;
@@ -853,6 +886,7 @@ Cmd_do_clear(PdbObject *self, PyObject *arg)
                 Py_XDECREF(copy);
             }
             Py_DECREF(canon);
+            Py_DECREF(v);
         }
         Py_DECREF(fname);
         Py_DECREF(ln);
@@ -898,33 +932,12 @@ is_resuming(PyObject *cmd)
 PyObject *
 Pdb_handle_command_def(PdbObject *self, PyObject *line)
 {
-    PyObject *s = PyObject_CallMethod(line, "strip", NULL);
-    if (!s)
+    PyObject *cmd, *arg, *s;
+    if (Pdb_parseline(line, &cmd, &arg, &s) < 0)
         return NULL;
-    Py_ssize_t n = PyUnicode_GET_LENGTH(s), i = 0;
-    if (n == 0 || PyUnicode_READ_CHAR(s, 0) == '!') {
-        Py_DECREF(s);
-        Py_RETURN_FALSE;
-    }
-    if (PyUnicode_READ_CHAR(s, 0) == '?') {
-        PyObject *rest = PyUnicode_Substring(s, 1, n);
-        Py_SETREF(s, rest ? PyUnicode_FromFormat("help %U", rest) : NULL);
-        Py_XDECREF(rest);
-        if (!s)
-            return NULL;
-        n = PyUnicode_GET_LENGTH(s);
-    }
-    while (i < n) {
-        Py_UCS4 c = PyUnicode_READ_CHAR(s, i);
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
-            break;
-        i++;
-    }
-    PyObject *cmd = PyUnicode_Substring(s, 0, i);
-    PyObject *a = PyUnicode_Substring(s, i, n);
-    PyObject *arg = a ? PyObject_CallMethod(a, "strip", NULL) : NULL;
-    Py_XDECREF(a);
     Py_DECREF(s);
+    if (!cmd)
+        Py_RETURN_FALSE;
     PyObject *res = NULL;
     if (!cmd || !arg)
         goto done;
@@ -968,19 +981,29 @@ Cmd_do_commands(PdbObject *self, PyObject *arg)
 {
     ModState *st = Sleuth_state();
     long bnum;
+    PyObject *numtxt;
     if (PyUnicode_GET_LENGTH(arg) == 0) {
         bnum = (long)PyList_GET_SIZE(st->bpbynumber) - 1;
+        numtxt = PyUnicode_FromFormat("%ld", bnum);
     } else {
         PyObject *v = PyLong_FromUnicodeObject(arg, 10);
         if (!v) {
             PyErr_Clear();
+#if SLEUTH_PY313
+            if (Cmd_invalid_arg(self, arg, "commands") < 0)
+                return NULL;
+#else
             Pdb_errorf(self, "Usage: commands [bnum]\n        ...\n        end");
+#endif
             Py_RETURN_NONE;
         }
+        /* get_bpbynumber reads the number again, at any size; one it
+         * accepts fits a C long (pdb keeps -1 as -1, as here). */
+        numtxt = PyObject_Str(v);
         bnum = PyLong_AsLong(v);
         Py_DECREF(v);
+        PyErr_Clear();
     }
-    PyObject *numtxt = PyUnicode_FromFormat("%ld", bnum);
     PyObject *err = NULL;
     BreakpointObject *bp = numtxt ? get_bpbynumber(numtxt, &err) : NULL;
     Py_XDECREF(numtxt);

@@ -51,6 +51,53 @@ require_live(PdbObject *self)
     return 1;
 }
 
+#if SLEUTH_PY313
+/* pdb._print_invalid_arg (3.13): "*** Invalid argument: ARG" and the usage
+ * lines of the command's help (up to its first blank line), indented by the
+ * prompt's width as pdb does. Returns -1 only on an error of its own. */
+int
+Cmd_invalid_arg(PdbObject *self, PyObject *arg, const char *command)
+{
+    if (Pdb_errorf(self, "Invalid argument: %U", arg) < 0)
+        return -1;
+    const char *text = Help_text(command);
+    if (!text)
+        return 0;
+    /* The stored text is indented for the 6-character "(Pdb) " prompt. */
+    PyObject *prompt = PyObject_Str(self->prompt);
+    if (!prompt)
+        return -1;
+    Py_ssize_t width = PyUnicode_GET_LENGTH(prompt);
+    Py_DECREF(prompt);
+    PyObject *out = PyUnicode_FromString("");
+    const char *p = text;
+    int first = 1;
+    while (out && *p) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        size_t skip = 0;
+        while (skip < len && skip < 6 && p[skip] == ' ')
+            skip++;
+        if (skip == len)
+            break;   /* the blank line that ends the usage */
+        PyObject *piece = PyUnicode_FromFormat("%s%*s%.*s", first ? "" : "\n", (int)width, "",
+                                               (int)(len - skip), p + skip);
+        PyObject *joined = piece ? PyUnicode_Concat(out, piece) : NULL;
+        Py_XDECREF(piece);
+        Py_SETREF(out, joined);
+        first = 0;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    if (!out)
+        return -1;
+    int r = Pdb_message(self, out);
+    Py_DECREF(out);
+    return r;
+}
+#endif
+
 static PyObject *
 curglobals(PdbObject *self)
 {
@@ -208,7 +255,7 @@ Pdb_show_display(PdbObject *self)
 static PyObject *
 do_step(PdbObject *self, PyObject *arg)
 {
-    SLEUTH_UNUSED(arg);
+    CMD_NO_ARG(self, arg, "step");
     if (!require_live(self))
         NOTHING();
     Engine_set_step(self);
@@ -218,7 +265,7 @@ do_step(PdbObject *self, PyObject *arg)
 static PyObject *
 do_next(PdbObject *self, PyObject *arg)
 {
-    SLEUTH_UNUSED(arg);
+    CMD_NO_ARG(self, arg, "next");
     if (!require_live(self))
         NOTHING();
     Engine_set_next(self, self->curframe);
@@ -228,7 +275,7 @@ do_next(PdbObject *self, PyObject *arg)
 static PyObject *
 do_return(PdbObject *self, PyObject *arg)
 {
-    SLEUTH_UNUSED(arg);
+    CMD_NO_ARG(self, arg, "return");
     if (!require_live(self))
         NOTHING();
     if (Engine_set_return(self, self->curframe) < 0)
@@ -304,7 +351,7 @@ Cmd_restore_sigint(void)
 static PyObject *
 do_continue(PdbObject *self, PyObject *arg)
 {
-    SLEUTH_UNUSED(arg);
+    CMD_NO_ARG(self, arg, "continue");
     if (!require_live(self))
         NOTHING();
     if (!self->nosigint) {
@@ -505,22 +552,9 @@ do_debug(PdbObject *self, PyObject *arg)
 static PyObject *
 do_where(PdbObject *self, PyObject *arg)
 {
-    Py_ssize_t count = -1;
-#if SLEUTH_PY313
-    if (PyUnicode_GET_LENGTH(arg) > 0) {
-        long c;
-        if (parse_int(arg, &c) < 0) {
-            Pdb_errorf(self, "Invalid count (%U)", arg);
-            NOTHING();
-        }
-        count = c;
-    }
-#else
-    SLEUTH_UNUSED(arg);
-#endif
-    if (count == 0)
-        NOTHING();
-    if (Render_stack_trace(self, count) < 0)
+    /* 3.13.0 refuses an argument (a count came in 3.14); 3.11/3.12 ignore it. */
+    CMD_NO_ARG(self, arg, "where");
+    if (Render_stack_trace(self, -1) < 0)
         return NULL;
     NOTHING();
 }
@@ -581,7 +615,7 @@ do_down(PdbObject *self, PyObject *arg)
 static PyObject *
 do_args(PdbObject *self, PyObject *arg)
 {
-    SLEUTH_UNUSED(arg);
+    CMD_NO_ARG(self, arg, "args");
     PyObject *co = PyObject_GetAttrString(self->curframe, "f_code");
     if (!co)
         return NULL;
@@ -630,7 +664,7 @@ done:
 static PyObject *
 do_retval(PdbObject *self, PyObject *arg)
 {
-    SLEUTH_UNUSED(arg);
+    CMD_NO_ARG(self, arg, "retval");
     PyObject *v = PyObject_GetItem(self->curframe_locals, Sleuth_state()->str___return__);
     if (!v) {
         PyErr_Clear();
@@ -936,7 +970,7 @@ done:
 static PyObject *
 do_longlist(PdbObject *self, PyObject *arg)
 {
-    SLEUTH_UNUSED(arg);
+    CMD_NO_ARG(self, arg, "longlist");
     PyObject *filename = current_filename(self);
     if (!filename)
         return NULL;
@@ -1199,41 +1233,46 @@ do_alias(PdbObject *self, PyObject *arg)
         PyObject *v = PyDict_GetItemWithError(self->aliases, PyList_GET_ITEM(args, 0));
         if (v)
             Pdb_messagef(self, "%U = %U", PyList_GET_ITEM(args, 0), v);
-        else if (!PyErr_Occurred()) {
-#if SLEUTH_PY311
-            /* 3.11 prints nothing for an unknown alias */
-#else
+        else if (!PyErr_Occurred())
             Pdb_errorf(self, "Unknown alias '%U'", PyList_GET_ITEM(args, 0));
-#endif
-        }
     } else {
-#if SLEUTH_PY313
-        /* 3.13 refuses names that are not identifiers */
-        PyObject *name = PyList_GET_ITEM(args, 0);
-        PyObject *re = PyImport_ImportModule("re");
-        PyObject *m = re ? PyObject_CallMethod(re, "match", "sO", "^[a-zA-Z_][a-zA-Z0-9_]*$", name) : NULL;
-        Py_XDECREF(re);
-        if (!m)
-            goto done;
-        int ok = m != Py_None;
-        Py_DECREF(m);
-        if (!ok) {
-            Pdb_errorf(self, "Invalid alias name '%U'", name);
-            res = Py_NewRef(Py_None);
-            goto done;
-        }
-#endif
         PyObject *rest = PyList_GetSlice(args, 1, n);
         PyObject *sp = PyUnicode_FromString(" ");
         PyObject *joined = rest && sp ? PyUnicode_Join(sp, rest) : NULL;
         Py_XDECREF(rest);
         Py_XDECREF(sp);
+#if SLEUTH_PY313
+        /* Without %*, the %N must run 1, 2, 3... with no gap. */
+        PyObject *star = joined ? PyUnicode_FromString("%*") : NULL;
+        int has_star = star ? PyUnicode_Contains(joined, star) : -1;
+        Py_XDECREF(star);
+        int gap = 0, bad = has_star < 0;
+        for (int idx = 1; idx < 10 && !has_star && !bad; idx++) {
+            PyObject *p = PyUnicode_FromFormat("%%%d", idx);
+            int has = p ? PyUnicode_Contains(joined, p) : -1;
+            Py_XDECREF(p);
+            if (has < 0) {
+                bad = 1;
+            } else if (!has) {
+                gap = 1;
+            } else if (gap) {
+                Py_DECREF(joined);
+                Pdb_errorf(self, "Replaceable parameters must be consecutive");
+                goto done_ok;
+            }
+        }
+        if (bad)
+            Py_CLEAR(joined);
+#endif
         if (!joined || PyDict_SetItem(self->aliases, PyList_GET_ITEM(args, 0), joined) < 0) {
             Py_XDECREF(joined);
             goto done;
         }
         Py_DECREF(joined);
     }
+#if SLEUTH_PY313
+done_ok:
+#endif
     if (!PyErr_Occurred())
         res = Py_NewRef(Py_None);
 done:
@@ -1247,15 +1286,18 @@ do_unalias(PdbObject *self, PyObject *arg)
     PyObject *args = PyUnicode_Split(arg, NULL, -1);
     if (!args)
         return NULL;
-    if (PyList_GET_SIZE(args) > 0) {
-        PyObject *k = PyList_GET_ITEM(args, 0);
-        if (PyDict_Contains(self->aliases, k) == 1)
-            PyDict_DelItem(self->aliases, k);
+    if (PyList_GET_SIZE(args) == 0) {
+        Py_DECREF(args);
+        /* 3.13 shows the usage; older pdbs say nothing. */
 #if SLEUTH_PY313
-        else
-            Pdb_errorf(self, "Unknown alias '%U'", k);
+        if (Cmd_invalid_arg(self, arg, "unalias") < 0)
+            return NULL;
 #endif
+        NOTHING();
     }
+    PyObject *k = PyList_GET_ITEM(args, 0);
+    if (PyDict_Contains(self->aliases, k) == 1)
+        PyDict_DelItem(self->aliases, k);
     Py_DECREF(args);
     if (PyErr_Occurred())
         return NULL;
@@ -1381,6 +1423,323 @@ displayhook(PyObject *pdb, PyObject *obj)
 
 static PyMethodDef displayhook_def = {"displayhook", (PyCFunction)displayhook, METH_O, NULL};
 
+#if SLEUTH_PY313
+/* One continuation line of a multi-line statement (3.13): 1 with *out set,
+ * 0 when input ended (pdb then forgets the last command and prints a
+ * newline), -1 on error. */
+static int
+read_continuation(PdbObject *self, PyObject **out)
+{
+    static const char *prompt = "...   ";
+    *out = NULL;
+    if (self->use_rawinput) {
+        PyObject *input = PyDict_GetItemString(PyEval_GetBuiltins(), "input");   /* borrowed */
+        if (!input) {
+            PyErr_SetString(PyExc_RuntimeError, "input() is missing");
+            return -1;
+        }
+        *out = PyObject_CallFunction(input, "s", prompt);
+        if (*out)
+            return 1;
+        if (!PyErr_ExceptionMatches(PyExc_EOFError) && !PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+            return -1;
+        PyErr_Clear();
+        /* pdb prints this one with print(): sys.stdout, not self.stdout */
+        PyObject *so = PySys_GetObject("stdout");   /* borrowed */
+        if (so && so != Py_None) {
+            PyObject *r = PyObject_CallMethod(so, "write", "s", "\n\n");
+            if (!r)
+                return -1;
+            Py_DECREF(r);
+        }
+    } else {
+        PyObject *r = PyObject_CallMethod(self->stdout_obj, "write", "s", prompt);
+        Py_XDECREF(r);
+        r = r ? PyObject_CallMethod(self->stdout_obj, "flush", NULL) : NULL;
+        Py_XDECREF(r);
+        if (!r)
+            return -1;
+        PyObject *l = PyObject_CallMethod(self->stdin_obj, "readline", NULL);
+        if (!l)
+            return -1;
+        if (!PyUnicode_Check(l)) {
+            Py_DECREF(l);
+            PyErr_SetString(PyExc_TypeError, "stdin.readline() must return str");
+            return -1;
+        }
+        if (PyUnicode_GET_LENGTH(l) > 0) {
+            *out = PyObject_CallMethod(l, "rstrip", "s", "\r\n");
+            Py_DECREF(l);
+            return *out ? 1 : -1;
+        }
+        Py_DECREF(l);
+        r = PyObject_CallMethod(self->stdout_obj, "write", "s", "\n");
+        Py_XDECREF(r);
+        r = r ? PyObject_CallMethod(self->stdout_obj, "flush", NULL) : NULL;
+        Py_XDECREF(r);
+        if (!r)
+            return -1;
+    }
+    Py_XSETREF(self->lastcmd, PyUnicode_FromString(""));
+    return self->lastcmd ? 0 : -1;
+}
+
+/* 3.13's statement reading: codeop decides whether the statement is
+ * complete; while it is not, more lines are read with the "...   " prompt.
+ * 1 with *code and *buffer (the whole source) set, 0 when input ended
+ * first, -1 with an exception set (a SyntaxError is the user's). */
+static int
+read_statement(PdbObject *self, PyObject *line, PyObject **buffer, PyObject **code)
+{
+    *buffer = *code = NULL;
+    PyObject *codeop = PyImport_ImportModule("codeop");
+    if (!codeop)
+        return -1;
+    PyObject *compile_command = PyObject_GetAttrString(codeop, "compile_command");
+    Py_DECREF(codeop);
+    if (!compile_command)
+        return -1;
+    int rc = -1;
+    PyObject *first = PyUnicode_FromFormat("%U\n", line);
+    PyObject *c = first ? PyObject_CallFunction(compile_command, "Oss", first, "<stdin>", "single") : NULL;
+    Py_XDECREF(first);
+    if (!c)
+        goto done;
+    PyObject *buf = Py_NewRef(line);
+    while (c == Py_None) {
+        Py_DECREF(c);
+        c = PyObject_CallFunction(compile_command, "Oss", buf, "<stdin>", "single");
+        if (!c)
+            break;
+        if (c != Py_None)
+            break;
+        PyObject *more;
+        int got = read_continuation(self, &more);
+        if (got <= 0) {
+            Py_CLEAR(c);
+            Py_DECREF(buf);
+            rc = got;
+            goto done;
+        }
+        PyObject *joined = PyUnicode_FromFormat("%U\n%U", buf, more);
+        Py_DECREF(more);
+        Py_SETREF(buf, joined);
+        if (!buf) {
+            Py_CLEAR(c);
+            goto done;
+        }
+    }
+    if (!c) {
+        Py_DECREF(buf);
+        goto done;
+    }
+    *buffer = buf;
+    *code = c;
+    rc = 1;
+done:
+    Py_DECREF(compile_command);
+    return rc;
+}
+
+/* textwrap.indent(text, prefix) */
+static PyObject *
+indent(PyObject *text, const char *prefix)
+{
+    PyObject *textwrap = PyImport_ImportModule("textwrap");
+    if (!textwrap)
+        return NULL;
+    PyObject *r = PyObject_CallMethod(textwrap, "indent", "Os", text, prefix);
+    Py_DECREF(textwrap);
+    return r;
+}
+
+/* pdb._exec_in_closure (3.13): a statement that creates code objects
+ * (lambdas, comprehensions, nested defs) runs as the body of a function
+ * whose free variables are cells holding a copy of the frame's locals, so
+ * that the inner code can see them; assignments are written back after.
+ * 1 when it ran, 0 when the caller must exec the plain way (no inner code,
+ * or the closure could not be built or raised: pdb then runs it again the
+ * plain way, and so does sleuth), -1 on an error of sleuth's own. */
+static int
+exec_in_closure(PyObject *source, PyObject *globals, PyObject *locals)
+{
+    /* Owned */
+    PyObject *code = NULL, *lcopy = NULL, *pdb_eval = NULL, *write_back = NULL, *src = NULL;
+    PyObject *outer_src = NULL, *ns = NULL, *inner = NULL, *cells = NULL, *r = NULL;
+    int rc = -1;
+
+    PyObject *compile = PyDict_GetItemString(PyEval_GetBuiltins(), "compile");   /* borrowed */
+    if (!compile) {
+        PyErr_SetString(PyExc_RuntimeError, "builtins.compile is missing");
+        return -1;
+    }
+    code = PyObject_CallFunction(compile, "Oss", source, "<string>", "exec");
+    if (!code)
+        return -1;
+    int nested = 0;
+    PyObject *consts = ((PyCodeObject *)code)->co_consts;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(consts) && !nested; i++)
+        nested = PyCode_Check(PyTuple_GET_ITEM(consts, i));
+    if (!nested) {
+        rc = 0;
+        goto done;
+    }
+    lcopy = PyDict_New();
+    if (!lcopy || PyDict_Merge(lcopy, locals, 1) < 0)
+        goto done;
+    pdb_eval = Py_BuildValue("{s:O,s:N}", "result", Py_None, "write_back", PyDict_New());
+    if (!pdb_eval || PyDict_SetItemString(lcopy, "__pdb_eval__", pdb_eval) < 0)
+        goto done;
+    /* An expression's value is kept to be printed. */
+    PyObject *as_eval = PyObject_CallFunction(compile, "Oss", source, "<string>", "eval");
+    if (as_eval) {
+        Py_DECREF(as_eval);
+        src = PyUnicode_FromFormat("__pdb_eval__['result'] = %U", source);
+    } else if (PyErr_ExceptionMatches(PyExc_SyntaxError)) {
+        PyErr_Clear();
+        src = Py_NewRef(source);
+    }
+    if (!src)
+        goto done;
+    PyObject *body = indent(src, "  ");
+    Py_SETREF(src, body ? PyUnicode_FromFormat("try:\n%U\nfinally:\n  __pdb_eval__['write_back'] = locals()", body)
+                        : NULL);
+    Py_XDECREF(body);
+    if (!src)
+        goto done;
+    /* def __pdb_outer():
+     *   <each local> = None
+     *   def __pdb_scope():
+     *     nonlocal <each local>
+     *     <source>
+     *   return __pdb_scope.__code__ */
+    {
+        PyObject *parts = PyList_New(0), *keys = PyDict_Keys(lcopy);
+        PyObject *scope_body = indent(src, "    ");
+        int ok = parts && keys && scope_body;
+        PyObject *t = ok ? PyUnicode_FromString("def __pdb_outer():") : NULL;
+        ok = t && PyList_Append(parts, t) == 0;
+        Py_XDECREF(t);
+        for (Py_ssize_t i = 0; ok && i < PyList_GET_SIZE(keys); i++) {
+            t = PyUnicode_FromFormat("  %S = None", PyList_GET_ITEM(keys, i));
+            ok = t && PyList_Append(parts, t) == 0;
+            Py_XDECREF(t);
+        }
+        t = ok ? PyUnicode_FromString("  def __pdb_scope():") : NULL;
+        ok = t && PyList_Append(parts, t) == 0;
+        Py_XDECREF(t);
+        for (Py_ssize_t i = 0; ok && i < PyList_GET_SIZE(keys); i++) {
+            t = PyUnicode_FromFormat("    nonlocal %S", PyList_GET_ITEM(keys, i));
+            ok = t && PyList_Append(parts, t) == 0;
+            Py_XDECREF(t);
+        }
+        ok = ok && PyList_Append(parts, scope_body) == 0;
+        t = ok ? PyUnicode_FromString("  return __pdb_scope.__code__") : NULL;
+        ok = t && PyList_Append(parts, t) == 0;
+        Py_XDECREF(t);
+        PyObject *nl = ok ? PyUnicode_FromString("\n") : NULL;
+        outer_src = nl ? PyUnicode_Join(nl, parts) : NULL;
+        Py_XDECREF(nl);
+        Py_XDECREF(parts);
+        Py_XDECREF(keys);
+        Py_XDECREF(scope_body);
+        if (!outer_src)
+            goto done;
+    }
+    ns = PyDict_New();
+    PyObject *empty = ns ? PyDict_New() : NULL;
+    PyObject *outer_code = empty ? PyObject_CallFunction(compile, "Oss", outer_src, "<string>", "exec") : NULL;
+    r = outer_code ? PyEval_EvalCode(outer_code, empty, ns) : NULL;
+    Py_XDECREF(outer_code);
+    Py_XDECREF(empty);
+    if (!r) {
+        if (!ns || !PyErr_ExceptionMatches(PyExc_Exception))
+            goto done;
+        PyErr_Clear();
+        rc = 0;
+        goto done;
+    }
+    Py_CLEAR(r);
+    PyObject *outer = PyDict_GetItemString(ns, "__pdb_outer");   /* borrowed */
+    inner = outer ? PyObject_CallNoArgs(outer) : NULL;
+    if (!inner) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "__pdb_outer is missing");
+        goto done;
+    }
+    if (!PyCode_Check(inner)) {
+        PyErr_SetString(PyExc_TypeError, "__pdb_outer() did not return a code object");
+        goto done;
+    }
+    PyObject *freevars = PyCode_GetFreevars((PyCodeObject *)inner);
+    if (!freevars)
+        goto done;
+    cells = PyTuple_New(PyTuple_GET_SIZE(freevars));
+    for (Py_ssize_t i = 0; cells && i < PyTuple_GET_SIZE(freevars); i++) {
+        PyObject *v = PyDict_GetItemWithError(lcopy, PyTuple_GET_ITEM(freevars, i));   /* borrowed */
+        PyObject *cell = v || !PyErr_Occurred() ? PyCell_New(v) : NULL;
+        if (!cell)
+            Py_CLEAR(cells);
+        else
+            PyTuple_SET_ITEM(cells, i, cell);
+    }
+    Py_DECREF(freevars);
+    if (!cells)
+        goto done;
+    r = PyEval_EvalCodeEx(inner, globals, lcopy, NULL, 0, NULL, 0, NULL, 0, NULL, cells);
+    if (!r) {
+        if (!PyErr_ExceptionMatches(PyExc_Exception))
+            goto done;
+        PyErr_Clear();
+        rc = 0;
+        goto done;
+    }
+    Py_CLEAR(r);
+    /* The statement ran: write its locals back, print an expression's value. */
+    /* pdb_eval is the dict the cells shared (locals_copy's entry). */
+    write_back = PyDict_GetItemString(pdb_eval, "write_back");   /* borrowed, then owned */
+    if (!write_back) {
+        PyErr_SetString(PyExc_KeyError, "write_back");
+        goto done;
+    }
+    Py_INCREF(write_back);
+    r = PyObject_CallMethod(write_back, "pop", "s", "__pdb_eval__");
+    if (!r)
+        goto done;
+    Py_CLEAR(r);
+    r = PyObject_CallMethod(locals, "update", "O", write_back);
+    if (!r)
+        goto done;
+    Py_CLEAR(r);
+    PyObject *result = PyDict_GetItemString(pdb_eval, "result");   /* borrowed */
+    if (result && result != Py_None) {
+        /* print(repr(result)): sys.stdout is the debugger's here */
+        PyObject *rep = PyObject_Repr(result);
+        PyObject *text = rep ? PyUnicode_FromFormat("%U\n", rep) : NULL;
+        Py_XDECREF(rep);
+        PyObject *out = PySys_GetObject("stdout");   /* borrowed */
+        r = text && out ? PyObject_CallMethod(out, "write", "O", text) : NULL;
+        Py_XDECREF(text);
+        if (!r)
+            goto done;
+        Py_CLEAR(r);
+    }
+    rc = 1;
+done:
+    Py_XDECREF(code);
+    Py_XDECREF(lcopy);
+    Py_XDECREF(pdb_eval);
+    Py_XDECREF(write_back);
+    Py_XDECREF(src);
+    Py_XDECREF(outer_src);
+    Py_XDECREF(ns);
+    Py_XDECREF(inner);
+    Py_XDECREF(cells);
+    Py_XDECREF(r);
+    return rc;
+}
+#endif
+
 PyObject *
 Pdb_default(PdbObject *self, PyObject *line)
 {
@@ -1426,6 +1785,17 @@ Pdb_default(PdbObject *self, PyObject *line)
         Py_DECREF(v);
         return res;
     }
+#if SLEUTH_PY313
+    {
+        int got = read_statement(self, stmt, &src, &code);
+        if (got < 0)
+            goto report;
+        if (got == 0) {
+            r = Py_NewRef(Py_None);
+            goto done;
+        }
+    }
+#else
     src = PyUnicode_FromFormat("%U\n", stmt);
     if (!src)
         goto error;
@@ -1434,6 +1804,7 @@ Pdb_default(PdbObject *self, PyObject *line)
     code = PyObject_CallFunction(compile, "Oss", src, "<stdin>", "single");
     if (!code)
         goto report;
+#endif
     globals = curglobals(self);
     if (!globals)
         goto report;
@@ -1446,7 +1817,16 @@ Pdb_default(PdbObject *self, PyObject *line)
     PySys_SetObject("stdin", self->stdin_obj);
     PySys_SetObject("stdout", self->stdout_obj);
     PySys_SetObject("displayhook", hook);
-    r = PyEval_EvalCode(code, globals, self->curframe_locals ? self->curframe_locals : globals);
+    {
+        PyObject *locals = self->curframe_locals ? self->curframe_locals : globals;
+#if SLEUTH_PY313
+        int ran = exec_in_closure(src, globals, locals);
+        if (ran != 0)
+            r = ran > 0 ? Py_NewRef(Py_None) : NULL;
+        else
+#endif
+        r = PyEval_EvalCode(code, globals, locals);
+    }
     {
         PyObject *exc = PyErr_GetRaisedException();
         PySys_SetObject("stdout", save_out);

@@ -27,6 +27,23 @@ PyObject *Cmd_safe_repr(PdbObject *self, PyObject *obj, PyObject *expr);
 
 int Cmd_restore_sigint(void);
 
+#if SLEUTH_PY313
+/* 3.13's pdb._print_invalid_arg for COMMAND: error line and usage. */
+int Cmd_invalid_arg(PdbObject *self, PyObject *arg, const char *command);
+/* For commands that take no argument: on 3.13 an argument is refused with
+ * the usage (the handler returns None); older pdbs ignore it. */
+#define CMD_NO_ARG(self, arg, command)                                           \
+    do {                                                                         \
+        if (PyUnicode_GET_LENGTH(arg) > 0) {                                     \
+            if (Cmd_invalid_arg((self), (arg), (command)) < 0)                   \
+                return NULL;                                                     \
+            Py_RETURN_NONE;                                                      \
+        }                                                                        \
+    } while (0)
+#else
+#define CMD_NO_ARG(self, arg, command) SLEUTH_UNUSED(arg)
+#endif
+
 /* cmd_break.c */
 PyObject *Cmd_do_break(PdbObject *self, PyObject *arg);
 PyObject *Cmd_do_tbreak(PdbObject *self, PyObject *arg);

@@ -578,11 +578,145 @@ Pdb_setup(PdbObject *self, PyObject *args)
 
 /* --- command loop ----------------------------------------------------------- */
 
+/* cmd.Cmd.identchars: what a command name is made of. 3.13's pdb adds
+ * operators and brackets, so that `c["a"]`, `j=1` or `n(1)` read as one
+ * unknown word (an expression) instead of a command and its argument. */
 static int
 is_identchar(Py_UCS4 c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')
+        return 1;
+#if SLEUTH_PY313
+    return c < 128 && c && strchr("=.[](),\"'+-*/%@&|<>~^", (int)c) != NULL;
+#else
+    return 0;
+#endif
 }
+
+#if SLEUTH_PY312
+/* $name -> __pdb_convenience_variables["name"], everywhere in the line. */
+static PyObject *
+replace_convenience(PyObject *line)
+{
+    PyObject *re = PyImport_ImportModule("re");
+    if (!re)
+        return NULL;
+    PyObject *res = PyObject_CallMethod(re, "sub", "ssO", "\\$([a-zA-Z_][a-zA-Z0-9_]*)",
+                                        "__pdb_convenience_variables[\"\\1\"]", line);
+    Py_DECREF(re);
+    return res;
+}
+#elif SLEUTH_PY313
+/* 3.13: $name -> __pdb_convenience_variables["name"] where the tokenizer
+ * sees a '$' operator right before a name, so text inside string literals
+ * stays as typed. A line the tokenizer cannot read is left alone. */
+static PyObject *
+replace_convenience(PyObject *line)
+{
+    /* Owned */
+    PyObject *tokenize = NULL, *io = NULL, *sio = NULL, *gen = NULL, *it = NULL, *tok = NULL;
+    PyObject *spans = NULL, *dollar_end = NULL, *res = NULL;
+    long op_type, name_type;
+
+    if (PyUnicode_FindChar(line, '$', 0, PY_SSIZE_T_MAX, 1) < 0)
+        return Py_NewRef(line);
+    tokenize = PyImport_ImportModule("tokenize");
+    io = tokenize ? PyImport_ImportModule("io") : NULL;
+    if (!io)
+        goto done;
+    {
+        PyObject *o = PyObject_GetAttrString(tokenize, "OP");
+        PyObject *n = o ? PyObject_GetAttrString(tokenize, "NAME") : NULL;
+        op_type = o ? PyLong_AsLong(o) : -1;
+        name_type = n ? PyLong_AsLong(n) : -1;
+        Py_XDECREF(o);
+        Py_XDECREF(n);
+        if (PyErr_Occurred())
+            goto done;
+    }
+    sio = PyObject_CallMethod(io, "StringIO", "O", line);
+    PyObject *readline = sio ? PyObject_GetAttrString(sio, "readline") : NULL;
+    gen = readline ? PyObject_CallMethod(tokenize, "generate_tokens", "O", readline) : NULL;
+    Py_XDECREF(readline);
+    it = gen ? PyObject_GetIter(gen) : NULL;
+    spans = it ? PyList_New(0) : NULL;
+    if (!spans)
+        goto done;
+    Py_ssize_t dollar_start = -1;
+    while ((tok = PyIter_Next(it))) {
+        PyObject *type = PySequence_GetItem(tok, 0);
+        PyObject *string = type ? PySequence_GetItem(tok, 1) : NULL;
+        PyObject *start = string ? PySequence_GetItem(tok, 2) : NULL;
+        PyObject *end = start ? PySequence_GetItem(tok, 3) : NULL;
+        int ok = end != NULL;
+        long t = ok ? PyLong_AsLong(type) : -1;
+        if (ok && t == op_type && PyUnicode_Check(string) &&
+            PyUnicode_CompareWithASCIIString(string, "$") == 0) {
+            PyObject *col = PySequence_GetItem(start, 1);
+            dollar_start = col ? PyLong_AsSsize_t(col) : -1;
+            Py_XDECREF(col);
+            Py_XSETREF(dollar_end, Py_NewRef(end));
+        } else if (ok && t == name_type && dollar_end) {
+            int same = PyObject_RichCompareBool(start, dollar_end, Py_EQ);
+            if (same > 0) {
+                PyObject *col = PySequence_GetItem(end, 1);
+                PyObject *span = col ? Py_BuildValue("(nOO)", dollar_start, col, string) : NULL;
+                ok = span && PyList_Append(spans, span) == 0;
+                Py_XDECREF(span);
+                Py_XDECREF(col);
+            } else if (same < 0) {
+                ok = 0;
+            }
+        }
+        Py_XDECREF(type);
+        Py_XDECREF(string);
+        Py_XDECREF(start);
+        Py_XDECREF(end);
+        Py_CLEAR(tok);
+        if (!ok || PyErr_Occurred())
+            break;
+    }
+    if (PyErr_Occurred()) {
+        /* tokenize.TokenError and its kin: pdb keeps the line as it is */
+        if (!PyErr_ExceptionMatches(PyExc_Exception))
+            goto done;
+        PyErr_Clear();
+        res = Py_NewRef(line);
+        goto done;
+    }
+    /* Rebuild the line around the replaced spans. */
+    res = PyUnicode_FromString("");
+    Py_ssize_t last = 0;
+    for (Py_ssize_t i = 0; res && i < PyList_GET_SIZE(spans); i++) {
+        PyObject *span = PyList_GET_ITEM(spans, i);
+        Py_ssize_t a = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 0));
+        Py_ssize_t b = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 1));
+        PyObject *before = PyUnicode_Substring(line, last, a);
+        PyObject *piece = before ? PyUnicode_FromFormat("%U__pdb_convenience_variables[\"%U\"]", before,
+                                                        PyTuple_GET_ITEM(span, 2)) : NULL;
+        Py_XDECREF(before);
+        PyObject *joined = piece ? PyUnicode_Concat(res, piece) : NULL;
+        Py_XDECREF(piece);
+        Py_SETREF(res, joined);
+        last = b;
+    }
+    if (res) {
+        PyObject *tail = PyUnicode_Substring(line, last, PY_SSIZE_T_MAX);
+        PyObject *joined = tail ? PyUnicode_Concat(res, tail) : NULL;
+        Py_XDECREF(tail);
+        Py_SETREF(res, joined);
+    }
+done:
+    Py_XDECREF(tokenize);
+    Py_XDECREF(io);
+    Py_XDECREF(sio);
+    Py_XDECREF(gen);
+    Py_XDECREF(it);
+    Py_XDECREF(spans);
+    Py_XDECREF(dollar_end);
+    return res;
+}
+#endif
 
 /* pdb.precmd: alias expansion, ';;' splitting, $convenience variables. */
 static PyObject *
@@ -611,38 +745,57 @@ Pdb_precmd_impl(PdbObject *self, PyObject *line)
             break;
         }
         PyObject *nl = Py_NewRef(alias);
-        for (int idx = 1; idx < 10; idx++) {
-            char pat[4];
-            snprintf(pat, sizeof pat, "%%%d", idx);
-            PyObject *p = PyUnicode_FromString(pat);
+#if SLEUTH_PY313
+        /* %1..%9 must each have an argument, and without %* every
+         * argument must have its %N. */
+        PyObject *pct_star = PyUnicode_FromString("%*");
+        int has_star = pct_star ? PyUnicode_Contains(nl, pct_star) : -1;
+        Py_XDECREF(pct_star);
+        if (has_star < 0) {
+            Py_DECREF(nl);
+            goto error;
+        }
+        for (Py_ssize_t idx = 1; idx < 10; idx++) {
+            PyObject *p = PyUnicode_FromFormat("%%%zd", idx);
+            int has = p ? PyUnicode_Contains(nl, p) : -1;
+            const char *problem = NULL;
+            if (has > 0 && idx >= PyList_GET_SIZE(args))
+                problem = "Not enough arguments for alias '%U'";
+            else if (has == 0 && !has_star && idx < PyList_GET_SIZE(args))
+                problem = "Too many arguments for alias '%U'";
+            if (has > 0 && !problem)
+                Py_SETREF(nl, PyUnicode_Replace(nl, p, PyList_GET_ITEM(args, idx), -1));
+            Py_XDECREF(p);
+            if (problem) {
+                /* pdb's no-op line: "!" runs an empty statement */
+                Py_DECREF(nl);
+                if (Pdb_errorf(self, problem, PyList_GET_ITEM(args, 0)) < 0)
+                    goto error;
+                Py_DECREF(args);
+                Py_DECREF(cur);
+                return PyUnicode_FromString("!");
+            }
+            if (has < 0 || !nl) {
+                Py_XDECREF(nl);
+                goto error;
+            }
+            if (has == 0 && !has_star)
+                break;
+        }
+#else
+        /* %1, %2... each replaced by its argument, in order. */
+        for (Py_ssize_t idx = 1; idx < PyList_GET_SIZE(args); idx++) {
+            PyObject *p = PyUnicode_FromFormat("%%%zd", idx);
             if (!p) {
                 Py_DECREF(nl);
                 goto error;
             }
-            int has = PyUnicode_Contains(nl, p);
-            if (has > 0) {
-                if (idx >= PyList_GET_SIZE(args)) {
-#if SLEUTH_PY313
-                    Pdb_errorf(self, "Not enough arguments for alias '%U'", PyList_GET_ITEM(args, 0));
-                    Py_DECREF(p);
-                    Py_DECREF(nl);
-                    Py_DECREF(args);
-                    Py_DECREF(cur);
-                    return PyUnicode_FromString("");
-#else
-                    Py_DECREF(p);
-                    continue;
-#endif
-                }
-                PyObject *rep = PyUnicode_Replace(nl, p, PyList_GET_ITEM(args, idx), -1);
-                Py_SETREF(nl, rep);
-            }
+            Py_SETREF(nl, PyUnicode_Replace(nl, p, PyList_GET_ITEM(args, idx), -1));
             Py_DECREF(p);
-            if (!nl || has < 0) {
-                Py_XDECREF(nl);
+            if (!nl)
                 goto error;
-            }
         }
+#endif
         /* %* : all the arguments */
         PyObject *rest = PyList_GetSlice(args, 1, PY_SSIZE_T_MAX);
         PyObject *sp = PyUnicode_FromString(" ");
@@ -685,7 +838,7 @@ Pdb_precmd_impl(PdbObject *self, PyObject *line)
 #if SLEUTH_PY313
             int r = PyList_Insert(self->cmdqueue, 0, nexts);
 #else
-            int r = PyList_Insert(self->cmdqueue, 0, nexts);
+            int r = PyList_Append(self->cmdqueue, nexts);
 #endif
             Py_DECREF(nexts);
             if (r < 0)
@@ -699,14 +852,8 @@ Pdb_precmd_impl(PdbObject *self, PyObject *line)
         }
     }
 #if !SLEUTH_PY311
-    /* $name -> __pdb_convenience_variables["name"] */
     {
-        PyObject *re = PyImport_ImportModule("re");
-        if (!re)
-            goto error;
-        PyObject *res = PyObject_CallMethod(re, "sub", "ssO", "\\$([a-zA-Z_][a-zA-Z0-9_]*)",
-                                  "__pdb_convenience_variables[\"\\1\"]", cur);
-        Py_DECREF(re);
+        PyObject *res = replace_convenience(cur);
         if (!res)
             goto error;
         Py_SETREF(cur, res);
@@ -731,8 +878,8 @@ Pdb_precmd(PdbObject *self, PyObject *line)
 }
 
 /* cmd.Cmd.parseline -> (cmd, arg, line) with cmd NULL for "no command". */
-static int
-parseline(PyObject *line_in, PyObject **cmd, PyObject **arg, PyObject **line_out)
+int
+Pdb_parseline(PyObject *line_in, PyObject **cmd, PyObject **arg, PyObject **line_out)
 {
     *cmd = *arg = NULL;
     PyObject *line = PyObject_CallMethod(line_in, "strip", NULL);
@@ -813,7 +960,7 @@ Pdb_onecmd_impl(PdbObject *self, PyObject *line_in)
 
     if (self->commands_defining)
         return Pdb_handle_command_def(self, line_in);
-    if (parseline(line_in, &cmd, &arg, &line) < 0)
+    if (Pdb_parseline(line_in, &cmd, &arg, &line) < 0)
         return NULL;
     PyObject *head = cmd && PyUnicode_GET_LENGTH(cmd) > 7 ? PyUnicode_Substring(cmd, 0, 7) : NULL;
     int internal = head && PyUnicode_CompareWithASCIIString(head, "_pdbcmd") == 0;

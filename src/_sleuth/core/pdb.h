@@ -77,6 +77,9 @@ int Pdb_errorf(PdbObject *self, const char *fmt, ...);
 int Pdb_error_obj(PdbObject *self, PyObject *text);
 int Pdb_error_current_exc(PdbObject *self);  /* *** Type: msg of the raised exc */
 
+/* cmd.Cmd.parseline: *cmd and *arg NULL when the line names no command
+ * (empty, or '!'); '?' reads as help. New references. */
+int Pdb_parseline(PyObject *line, PyObject **cmd, PyObject **arg, PyObject **line_out);
 PyObject *Pdb_read_line(PdbObject *self, PyObject *prompt);
 PyObject *Pdb_canonic(PdbObject *self, PyObject *filename);
 int Pdb_interaction(PdbObject *self, PyObject *frame, PyObject *tb_or_exc);
