@@ -19,6 +19,8 @@ import time
 
 import pytest
 
+from conftest import SANITIZED
+
 PY = sys.executable
 
 
@@ -605,3 +607,23 @@ def test_rules_do_not_mix(tmp_path):
                       tmp_path, interestingness=False)
     assert r.returncode == 2
     assert "--interestingness and --expect-output/--expect-exit are two different rules" in r.stderr
+
+
+@pytest.mark.skipif(SANITIZED, reason="ASan's shadow memory makes RSS meaningless")
+def test_default_rule_reads_a_bounded_tail_of_the_output(tmp_path):
+    """A test that prints 60 MB before its traceback: the signature comes from
+    the end of the output, and the reducer does not hold the rest."""
+    write(tmp_path / "noisy.py", "import sys\nfor _ in range(60):\n    sys.stdout.write('x' * 1_000_000)\n"
+          "if 'bug' in open(sys.argv[1]).read():\n    raise ValueError('bug')\n")
+    inp = write(tmp_path / "in.txt", "a\nbug\nc\n")
+    script = (f"import resource, subprocess, sys\n"
+              f"r = subprocess.run([{PY!r}, '-m', 'sleuth', 'reduce', '-j', '1', '--test', "
+              f"{PY!r} + ' -S noisy.py {{}}', 'in.txt', '-o', 'out'], capture_output=True, text=True)\n"
+              f"print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+              f"sys.stderr.write(r.stderr)\n")
+    p = subprocess.run([PY, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    rc, maxrss_kb = map(int, p.stdout.split())
+    assert rc == 0, p.stderr
+    assert "ValueError in <module>() of noisy.py" in p.stderr.splitlines()[0]
+    assert open(tmp_path / "out").read() == "bug"
+    assert maxrss_kb < 45_000, maxrss_kb          # 60 MB read whole would exceed it

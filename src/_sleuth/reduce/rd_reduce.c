@@ -34,6 +34,7 @@
 
 #define RD_MAX_JOBS 64
 #define RD_MAX_PASSES 32
+#define RD_SIG_TAIL (256 * 1024)   /* output bytes searched for the last traceback */
 
 enum { V_NO = 0, V_YES = 1, V_PENDING = 2, V_UNKNOWN = 3 };
 enum { ST_OK = 0, ST_STOP = -1 };   /* ST_STOP: interrupted or fatal */
@@ -202,9 +203,11 @@ slot_verdict(Reducer *r, Slot *s)
          * passes there leaves nothing to keep. */
         if (!r->sig_known && WIFEXITED(status) && WEXITSTATUS(status) == 0)
             return V_NO;
+        /* The traceback that ended the test is at the end of its output:
+         * only the tail is read, however much the test printed. */
         RdBuf out = {0};
         RdSig got;
-        if (rd_read_file(s->out, &out) < 0)
+        if (rd_read_file_tail(s->out, RD_SIG_TAIL, &out) < 0)
             rd_buf_free(&out);
         rd_sig_read(&got, status, (const char *)out.data, out.len, s->file);
         rd_buf_free(&out);

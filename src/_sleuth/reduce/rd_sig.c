@@ -4,9 +4,10 @@
  * the traceback that ended the program (chained ones come before it). Its
  * frames are the lines `<prefix>  File "F", line N, in FUNC`, the last being
  * the innermost; the exception line is the next one that starts at the
- * header's own column. The prefix is whatever stands before the header on
- * its line ("  | " inside an exception group), so nested tracebacks parse
- * the same way.
+ * header's own column. The prefix is the spaces and bars right before the
+ * header ("  | " inside an exception group), so nested tracebacks parse the
+ * same way; other text before it on its line (output that did not end with a
+ * newline) is not part of it.
  */
 #define _GNU_SOURCE   /* memmem */
 #include "rd_sig.h"
@@ -51,8 +52,10 @@ rd_sig_read(RdSig *sig, int status, const char *out, size_t len, const char *can
     if (!h)
         return;
     const char *end = out + len;
-    const char *ls = h;                       /* start of the header's line */
-    while (ls > out && ls[-1] != '\n')
+    /* The prefix: the spaces and group bars right before the header (output
+     * without a final newline may stand before them on the same line). */
+    const char *ls = h;
+    while (ls > out && (ls[-1] == ' ' || ls[-1] == '|' || ls[-1] == '+'))
         ls--;
     size_t col = (size_t)(h - ls);
     int frames = 0;

@@ -128,6 +128,12 @@ rd_now(void)
 int
 rd_read_file(const char *path, RdBuf *out)
 {
+    return rd_read_file_tail(path, (size_t)-1, out);
+}
+
+int
+rd_read_file_tail(const char *path, size_t max, RdBuf *out)
+{
     int rc = -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -139,8 +145,13 @@ rd_read_file(const char *path, RdBuf *out)
         errno = EISDIR;
         goto done;
     }
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max &&
+        lseek(fd, st.st_size - (off_t)max, SEEK_SET) < 0)
+        goto done;
     out->len = 0;
     for (;;) {
+        if (out->len >= max)
+            break;
         if (rd_buf_reserve(out, 65536) < 0)
             goto done;
         ssize_t r = read(fd, out->data + out->len, out->cap - out->len - 1);

@@ -41,6 +41,8 @@ double rd_now(void);   /* monotonic seconds */
 
 /* Reads a whole file. Returns 0, or -1 with errno set. */
 int rd_read_file(const char *path, RdBuf *out);
+/* Its last MAX bytes at most (the whole of a shorter file). */
+int rd_read_file_tail(const char *path, size_t max, RdBuf *out);
 /* Writes a whole file (create/truncate, mode 0644 before umask). */
 int rd_write_file(const char *path, const unsigned char *p, size_t n);
 /* Writes via a temporary file in the same folder and rename(2), so that a
