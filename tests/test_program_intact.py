@@ -247,7 +247,7 @@ COVERED = """\
 """
 
 
-def coverage_run(tmp_path, breakpoint_hook, commands=""):
+def coverage_run(tmp_path, breakpoint_hook, commands="", core=None):
     """`coverage run` the program with PYTHONBREAKPOINT=breakpoint_hook."""
     pytest.importorskip("coverage")
     prog = tmp_path / "prog.py"
@@ -255,6 +255,8 @@ def coverage_run(tmp_path, breakpoint_hook, commands=""):
         write(tmp_path, COVERED)
     data = tmp_path / f".coverage.{breakpoint_hook}"
     env = {"PYTHONBREAKPOINT": breakpoint_hook, "COVERAGE_FILE": str(data)}
+    if core:
+        env["COVERAGE_CORE"] = core
     run = run_python(["-m", "coverage", "run", "prog.py"], input=commands, cwd=tmp_path,
                      env=env, timeout=120)
     report = run_python(["-m", "coverage", "report", "-m"], cwd=tmp_path, env=env, timeout=120)
@@ -276,11 +278,14 @@ def test_breakpoint_stops_under_coverage_where_pdb_stops(tmp_path):
 
 
 @pytest.mark.skipif(not MONITORING, reason="3.11 has one trace function: pdb's takes it too")
-def test_session_leaves_coverage_measurement_alone(tmp_path):
-    """3.12+: separate sys.monitoring tools, so a session that stops and
-    continues changes nothing coverage measures."""
-    plain, plain_report = coverage_run(tmp_path, "0")
-    ours, our_report = coverage_run(tmp_path, "sleuth.set_trace", "b 5\nn\nn\nc\n")
+@pytest.mark.parametrize("core", ["ctrace", "sysmon"])
+def test_session_leaves_coverage_measurement_alone(tmp_path, core):
+    """3.12+: sleuth's sys.monitoring tool is apart from coverage's tracer
+    (settrace, itself on a tool of its own, or coverage's own tool), so a
+    session that stops and continues changes nothing coverage measures."""
+    plain, plain_report = coverage_run(tmp_path, "0", core=core)
+    ours, our_report = coverage_run(tmp_path, "sleuth.set_trace", "b 5\nn\nn\nc\n", core=core)
+    assert "(Pdb)" in ours.stdout
     assert ours.stderr == plain.stderr
     assert our_report == plain_report
     assert "prog.py" in plain_report
