@@ -3,6 +3,8 @@
 #   make demo        set up everything and debug examples/buggy.py
 #   make test        set up everything and run the whole suite on 3.11, 3.12, 3.13
 #   make test-asan   the suite under AddressSanitizer + UBSan (one Python)
+#   make fuzz        the debugger's command fuzz, long: many seeds, long sessions, nested
+#                    debuggers (`debug`) in the mix (FUZZ_SEEDS, FUZZ_LINES, FUZZ_VERSION)
 #   make test-peers  the replaced tools' own suites against sleuth (test_pdb, pytest's
 #                    test_debugging.py, test_faulthandler, test_tracemalloc,
 #                    test_traceback), sleuth's count beside the stock tool's
@@ -21,7 +23,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 short = $(word 1,$(subst ., ,$(1))).$(word 2,$(subst ., ,$(1)))
 py    = $(VENV)/$(call short,$(1))/bin/python
 
-.PHONY: all demo test test-asan test-peers bench venvs build clean $(addprefix test-,$(VERSIONS))
+.PHONY: all demo test test-asan test-peers fuzz bench venvs build clean $(addprefix test-,$(VERSIONS))
 
 all: build
 
@@ -54,6 +56,17 @@ test: build
 	  echo "== pytest on $$s"; \
 	  (cd tests && ../$(VENV)/$$s/bin/python -m pytest -q -rs $(PYTEST_ARGS) .) || rc=1; \
 	done; exit $$rc
+
+FUZZ_SEEDS   ?= 200
+FUZZ_LINES   ?= 400
+FUZZ_VERSION ?= 3.13.0
+
+# Random command sessions (tests/test_robustness.py), many more and longer than CI's.
+fuzz: build
+	@s=$(call short,$(FUZZ_VERSION)); echo "== fuzz on $$s: $(FUZZ_SEEDS) seeds x $(FUZZ_LINES) lines"; \
+	  cd tests && SLEUTH_FUZZ_SEEDS=$(FUZZ_SEEDS) SLEUTH_FUZZ_LINES=$(FUZZ_LINES) SLEUTH_FUZZ_FIRST_SEED=1000 \
+	  SLEUTH_FUZZ_DEBUG=1 ../$(VENV)/$$s/bin/python -m pytest -q -rf $(PYTEST_ARGS) \
+	  test_robustness.py -k fuzzed_sessions
 
 # One process a test, a time limit each; fails only on a test outside the known
 # lists in tests/peers/known/ (see tests/peers/run_peers.py).
