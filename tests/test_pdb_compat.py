@@ -182,6 +182,8 @@ SCENARIOS = {
                                      "alias x.y p 1", "alias", "q"], None),
     "semicolons_and_aliases": ("basic.py", ["alias two p 1;; p 2", "b 33;; c", "two;; p 3", "p 4;; p 5;; p 6",
                                             "q"], None),
+    "commands_list_precmd": ("basic.py", ["alias pa p acc", "b 17", "commands 1", "p v;; p acc * 2", "pa",
+                                          "silent", "end", "c", "c", "unalias pa", "c", "q"], None),
     "globals_without_builtins": ("nobuiltins.py", ["b 18", "c", "s", "l", "p x", "n", "n", "p x", "c"], None),
 }
 

@@ -1058,7 +1058,11 @@ Cmd_do_commands(PdbObject *self, PyObject *arg)
              * and leaves the session usable. */
             stop = Py_NewRef(Py_True);
         } else {
-            stop = Pdb_handle_command_def(self, line);
+            /* As in pdb's cmdloop: precmd first, so aliases, ';;' and $names
+             * are expanded when the list is defined, not when it runs. */
+            PyObject *pre = PyObject_CallMethod((PyObject *)self, "precmd", "O", line);
+            stop = pre ? Pdb_handle_command_def(self, pre) : NULL;
+            Py_XDECREF(pre);
         }
         Py_DECREF(line);
         if (!stop)
