@@ -343,3 +343,33 @@ def test_sleuth_run_evidence_says_where_the_file_went(py, tmp_path):
     (path,) = (tmp_path / "ev").iterdir()
     assert r.returncode == 1
     assert r.stderr.endswith(f"ZeroDivisionError: division by zero\nsleuth: evidence saved to {path}\n")
+
+
+def test_summary_escapes_control_characters_from_the_file(py, tmp_path, good):
+    """An evidence file is somebody else's data: escape sequences, CR, NUL
+    and bidi controls in its text are shown escaped, never sent raw to the
+    terminal (the summary that `sleuth open` prints before the prompt)."""
+    doc = json.loads(open(good, "rb").read())
+    evil = "A\x1b]0;pwned\x07B\x1b[2J\rC\x00D\u202eE\x9bF"
+    doc["reason"] = "reason " + evil
+    doc["environment"]["hostname"] = "host" + evil
+    doc["environment"]["cwd"] = "/cwd" + evil
+    def taint(node):          # every message and repr in the file
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k in ("str", "repr") and isinstance(v, str):
+                    node[k] = k + evil
+                else:
+                    taint(v)
+        elif isinstance(node, list):
+            for v in node:
+                taint(v)
+    taint(doc)
+    path = tmp_path / "evil.json"
+    path.write_text(json.dumps(doc))
+    r = sleuth_open(py, path, )
+    summary = r.stdout.split("\n> ")[0]
+    assert "reason A\\x1b]0;pwned\\x07B\\x1b[2J\\x0dC\\x00D\\u202eE\\x9bF" in summary, summary
+    assert "strA\\x1b" in summary and "hostA\\x1b" in summary and "cwdA\\x1b" in summary
+    for ch in "\x1b\x07\r\x00\u202e\x9b":
+        assert ch not in summary, repr(ch)

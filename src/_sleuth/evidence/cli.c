@@ -7,6 +7,7 @@
  */
 #include "cli.h"
 #include "snapshot.h"
+#include "termsafe.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -294,6 +295,8 @@ Cli_main_py(PyObject *module, PyObject *args)
         /* What failed, where and on what machine, then the prompt on the
          * innermost frame of the failure. */
         text = Snapshot_summary(ev);
+        if (text)                   /* written by somebody else: no raw control characters */
+            Py_SETREF(text, TermSafe_escape(text));
         if (!text || write_stdout(text) < 0) {
             if (!text && !PyErr_ExceptionMatches(PyExc_MemoryError) &&
                 !PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
@@ -320,6 +323,8 @@ Cli_main_py(PyObject *module, PyObject *args)
         goto done;
     }
     text = Snapshot_summary(ev);
+    if (text)
+        Py_SETREF(text, TermSafe_escape(text));
     if (!text) {
         if (PyErr_ExceptionMatches(PyExc_MemoryError) || PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
             goto done;

@@ -1,0 +1,62 @@
+/* termsafe.c — see termsafe.h. */
+#include "termsafe.h"
+
+/* Characters that change how a terminal shows what follows. */
+static int
+needs_escape(Py_UCS4 ch)
+{
+    if (ch < 0x20)
+        return ch != '\n' && ch != '\t';
+    if (ch < 0x7f)
+        return 0;
+    if (ch <= 0x9f)                              /* DEL and the C1 controls */
+        return 1;
+    return ch == 0x061c || ch == 0x200b || ch == 0x200e || ch == 0x200f ||
+           (ch >= 0x202a && ch <= 0x202e) || (ch >= 0x2066 && ch <= 0x2069) ||
+           ch == 0x2028 || ch == 0x2029 || ch == 0xfeff;
+}
+
+PyObject *
+TermSafe_escape(PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "TermSafe_escape() needs a str");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), extra = 0;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (needs_escape(ch))
+            extra += ch <= 0xff ? 3 : 5;
+    }
+    if (!extra)
+        return Py_NewRef(text);
+    PyObject *res = PyUnicode_New(n + extra, PyUnicode_MAX_CHAR_VALUE(text));
+    if (!res)
+        return NULL;
+    int rkind = PyUnicode_KIND(res);
+    void *rdata = PyUnicode_DATA(res);
+    static const char hex[] = "0123456789abcdef";
+    Py_ssize_t o = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (!needs_escape(ch)) {
+            PyUnicode_WRITE(rkind, rdata, o++, ch);
+            continue;
+        }
+        PyUnicode_WRITE(rkind, rdata, o++, '\\');
+        if (ch <= 0xff) {
+            PyUnicode_WRITE(rkind, rdata, o++, 'x');
+        }
+        else {
+            PyUnicode_WRITE(rkind, rdata, o++, 'u');
+            PyUnicode_WRITE(rkind, rdata, o++, hex[(ch >> 12) & 0xf]);
+            PyUnicode_WRITE(rkind, rdata, o++, hex[(ch >> 8) & 0xf]);
+        }
+        PyUnicode_WRITE(rkind, rdata, o++, hex[(ch >> 4) & 0xf]);
+        PyUnicode_WRITE(rkind, rdata, o++, hex[ch & 0xf]);
+    }
+    return res;
+}

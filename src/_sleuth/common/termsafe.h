@@ -1,0 +1,19 @@
+/* termsafe.h — text from untrusted data made safe to print on a terminal.
+ *
+ * Evidence files and other processes' memory are data somebody else wrote:
+ * printed raw, an escape sequence in a function name or a repr can move the
+ * cursor, rewrite earlier lines, set the window title or hide text, and a
+ * bidi control (U+202E) can make a line read differently than it is.
+ * TermSafe_escape keeps newlines and tabs and shows every other control
+ * character as a Python-style escape: C0 and DEL as \xNN, C1 as \x80..\x9f,
+ * bidi and other invisible format controls as \uNNNN.
+ */
+#ifndef SLEUTH_TERMSAFE_H
+#define SLEUTH_TERMSAFE_H
+#include <Python.h>
+
+/* A new str with control characters escaped (text itself, with a new
+ * reference, when there is none). NULL with an exception on error. */
+PyObject *TermSafe_escape(PyObject *text);
+
+#endif
