@@ -16,7 +16,7 @@ import pytest
 import sleuth.faults
 from conftest import run_python
 
-HEADER = re.compile(r'^(Current thread|Thread) 0x([0-9a-f]{16}) \(most recent call first\):(?: "(.*)")?$')
+NAME_LINE = re.compile(r'^  (Current thread|Thread) 0x([0-9a-f]{16}) "(.*)"$')
 
 
 def read(path):
@@ -29,13 +29,37 @@ def test_public_api_is_the_c_module():
     for name in sleuth.faults.__all__:
         assert getattr(sleuth.faults, name) is getattr(sleuth._faults, name)
     assert set(sleuth.faults.__all__) == {
-        "enable", "disable", "is_enabled", "dump", "dump_later", "cancel_dump_later",
-        "register", "unregister"}
+        "enable", "disable", "is_enabled", "dump_traceback", "dump_traceback_later",
+        "cancel_dump_traceback_later", "register", "unregister", "dump_c_stack",
+        "dump", "dump_later", "cancel_dump_later"}
+
+
+def test_faulthandlers_names_and_parameters():
+    """Every public name of faulthandler, with its parameters in its order
+    (faulthandler's own text signatures do not parse: `file=sys.stderr`)."""
+    import inspect
+    params = {
+        "enable": ["file", "all_threads"],
+        "disable": [], "is_enabled": [],
+        "dump_traceback": ["file", "all_threads"],
+        "dump_traceback_later": ["timeout", "repeat", "file", "exit"],
+        "cancel_dump_traceback_later": [],
+        "register": ["signum", "file", "all_threads", "chain"],
+        "unregister": ["signum"],
+    }
+    public = {n for n in dir(faulthandler) if not n.startswith("_")}
+    assert public <= set(params)
+    for name, expected in params.items():
+        if name not in public:
+            continue
+        got = list(inspect.signature(getattr(sleuth.faults, name)).parameters)
+        assert got[:len(expected)] == expected, name
+    assert str(inspect.signature(sleuth.faults.dump_c_stack)) == "(file=None)"
 
 
 def test_signatures_are_introspectable():
     import inspect
-    assert str(inspect.signature(sleuth.faults.enable)) == "(file=None, all_threads=True, native=True)"
+    assert str(inspect.signature(sleuth.faults.enable)) == "(file=None, all_threads=True, c_stack=True)"
     assert str(inspect.signature(sleuth.faults.dump_later)) == \
         "(timeout, repeat=False, file=None, exit=False)"
     assert str(inspect.signature(sleuth.faults.register)) == \
@@ -43,23 +67,24 @@ def test_signatures_are_introspectable():
 
 
 def test_dump_matches_faulthandler(tmp_path):
-    """Both dumps taken from the same line: identical apart from thread names."""
-    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
-    with open(ours, "w") as a, open(theirs, "w") as b:
-        sleuth.faults.dump(a); faulthandler.dump_traceback(b)  # noqa: E702 (same line on purpose)
+    """Both dumps taken from the same line: byte-identical by default; with
+    thread_names=True, the names follow in a section of their own."""
+    ours, names, theirs = tmp_path / "ours", tmp_path / "names", tmp_path / "theirs"
+    with open(ours, "w") as a, open(names, "w") as n, open(theirs, "w") as b:
+        sleuth.faults.dump_traceback(a); sleuth.faults.dump(n, thread_names=True); faulthandler.dump_traceback(b)  # noqa: E501,E702 (same line on purpose)
     text = read(ours)
-    names = {}
-    lines = []
-    for line in text.splitlines():
-        m = HEADER.match(line)
-        if m:
-            names[m.group(2)] = m.group(3)
-            line = line.split(' "')[0]
-        lines.append(line)
-    assert lines == read(theirs).splitlines()
+    assert text == read(theirs)
     assert f'  File "{__file__}", line ' in text
     assert " in test_dump_matches_faulthandler\n" in text
-    assert names[format(threading.get_ident(), "016x")] == threading.current_thread().name
+    with_names = read(names)
+    assert with_names.startswith(text + "\nThread names:\n"), with_names
+    found = {}
+    for line in with_names[len(text) + len("\nThread names:\n"):].splitlines():
+        m = NAME_LINE.match(line)
+        assert m, line
+        found[m.group(2)] = (m.group(1), m.group(3))
+    assert found[format(threading.get_ident(), "016x")] == (
+        "Current thread", threading.current_thread().name)
 
 
 def test_dump_current_thread_only_and_fd(tmp_path):
@@ -87,13 +112,13 @@ def test_dump_shows_thread_names_escaped(tmp_path):
     ready.wait()
     try:
         with open(tmp_path / "out", "w") as f:
-            sleuth.faults.dump(f)
+            sleuth.faults.dump(f, thread_names=True)
     finally:
         done.set()
         t.join()
     text = read(tmp_path / "out")
     # UTF-8 bytes escaped, quotes backslashed: one ASCII line, unambiguous.
-    assert f'Thread 0x{t.ident:016x} (most recent call first): "w\\xc3\\xb6rker \\"7\\""\n' in text
+    assert f'\n  Thread 0x{t.ident:016x} "w\\xc3\\xb6rker \\"7\\""\n' in text
     assert " in parked\n" in text
 
 
@@ -316,3 +341,18 @@ def test_watchdog_reads_threads_that_come_and_go(tmp_path):
         # "<...>" lines: a thread state or frame that was freed while read.
         assert line == "" or line.startswith(("Timeout (", "Thread 0x", "  File \"", "  <", "<",
                                               "  ...")), line
+
+
+def test_dump_c_stack_in_cpython_314s_form(tmp_path):
+    with open(tmp_path / "c", "w") as f:
+        sleuth.faults.dump_c_stack(f)
+    text = read(tmp_path / "c")
+    lines = text.splitlines()
+    assert lines[0] == "Current thread's C stack trace (most recent call first):", text
+    assert len(lines) > 3, text
+    for line in lines[1:]:
+        assert re.match(r'^  Binary file "[^"]+", at \S*\+0x[0-9a-f]+ \[0x[0-9a-f]+\]$', line) \
+            or line == "  <truncated rest of calls>", line
+    # The first frame shown is the caller of dump_c_stack, not sleuth's own code.
+    assert "_faults" not in lines[1], text
+    assert "_PyEval_EvalFrameDefault+0x" in text or "PyObject_Vectorcall" in text, text

@@ -1,6 +1,6 @@
 /* fatal.c — see fatal.h. */
 #define _GNU_SOURCE
-#include "compat.h"
+#include "faults_compat.h"      /* first: it sets Py_BUILD_CORE */
 
 #include <errno.h>
 #include <signal.h>
@@ -27,7 +27,7 @@ typedef struct {
 static fatal_signal signals[] = {
     {SIGBUS, "Bus error", 0, {{0}}},
     {SIGILL, "Illegal instruction", 0, {{0}}},
-    {SIGFPE, "Floating-point exception", 0, {{0}}},
+    {SIGFPE, FAULTS_SIGFPE_NAME, 0, {{0}}},
     {SIGABRT, "Aborted", 0, {{0}}},
     /* SIGSEGV last: faulthandler's order, so a fault while (un)installing
      * the others is still reported. */
@@ -152,9 +152,14 @@ fatal_handler(int signum, siginfo_t *info, void *ucontext)
         else {
             Faults_out_puts(out, "Stack (most recent call first):\n  <no Python frame>\n");
         }
+        /* What faulthandler writes ends here; sleuth's sections follow. */
+        if (config.all_threads)
+            Faults_dump_thread_names(out, config.interp, current);
     }
-    if (config.native)
+    if (config.native) {
+        Faults_out_puts(out, "\n");
         Faults_dump_native(out, ucontext);
+    }
     Faults_out_flush(out);
     restore_previous(s);
     atomic_store(&reporting, 0);

@@ -27,6 +27,14 @@
 
 typedef struct _PyInterpreterFrame faults_iframe;
 
+/* How faulthandler names SIGFPE: "Floating point exception" up to 3.12,
+ * "Floating-point exception" from 3.13. */
+#if SLEUTH_PY313
+#  define FAULTS_SIGFPE_NAME "Floating-point exception"
+#else
+#  define FAULTS_SIGFPE_NAME "Floating point exception"
+#endif
+
 /* Address of the field holding a thread's innermost frame, and the frame. */
 #if SLEUTH_PY313
 #  define FAULTS_FRAME_CODE(f)    ((f)->f_executable)

@@ -8,9 +8,11 @@
 
 #include <stdlib.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include "fatal.h"
 #include "names.h"
+#include "native.h"
 #include "out.h"
 #include "pyframes.h"
 #include "safemem.h"
@@ -91,24 +93,27 @@ error:
 /* ------------------------------------------------------------------------ */
 
 PyDoc_STRVAR(enable_doc,
-"enable($module, /, file=None, all_threads=True, native=True)\n--\n\n"
+"enable($module, /, file=None, all_threads=True, c_stack=True)\n--\n\n"
 "Report fatal signals (SIGSEGV, SIGFPE, SIGABRT, SIGBUS, SIGILL): the Python\n"
-"stacks in faulthandler's format, thread names, and the crashing thread's\n"
-"native frames; then the previous handler runs. file is a file object or a\n"
-"file descriptor; None means sys.stderr.");
+"stacks exactly as faulthandler writes them, then thread names and (with\n"
+"c_stack) the crashing thread's C stack; then the previous handler runs.\n"
+"file is a file object or a file descriptor; None means sys.stderr.\n"
+"native= is the former name of c_stack and still accepted.");
 
 static PyObject *
 enable_py(PyObject *module, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"file", "all_threads", "native", NULL};
+    static char *kwlist[] = {"file", "all_threads", "c_stack", "native", NULL};
     PyObject *file = NULL;          /* borrowed */
     PyObject *keep = NULL;          /* owned */
-    int all_threads = 1, native = 1, fd;
+    int all_threads = 1, native = 1, old_native = -1, fd;
     faults_state *st = get_state(module);
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Opp:enable", kwlist,
-                                     &file, &all_threads, &native))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Opp$p:enable", kwlist,
+                                     &file, &all_threads, &native, &old_native))
         return NULL;
+    if (old_native != -1)
+        native = old_native;
     if (resolve_file(file, &fd, &keep) < 0)
         return NULL;
     if (Faults_fatal_enable(fd, all_threads, native) < 0) {
@@ -140,23 +145,29 @@ is_enabled_py(PyObject *module, PyObject *Py_UNUSED(ignored))
     return PyBool_FromLong(Faults_fatal_is_enabled());
 }
 
-PyDoc_STRVAR(dump_doc,
-"dump($module, /, file=None, all_threads=True)\n--\n\n"
+PyDoc_STRVAR(dump_traceback_doc,
+"dump_traceback($module, /, file=None, all_threads=True, *, thread_names=False)\n--\n\n"
 "Write the stacks of all threads (or only the current one) now to file\n"
-"(a file object or descriptor; None means sys.stderr).");
+"(a file object or descriptor; None means sys.stderr), as faulthandler\n"
+"does; with thread_names, a \"Thread names:\" section follows.");
+
+PyDoc_STRVAR(dump_doc,
+"dump($module, /, file=None, all_threads=True, *, thread_names=False)\n--\n\n"
+"Another name of dump_traceback().");
 
 static PyObject *
 dump_py(PyObject *module, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"file", "all_threads", NULL};
+    static char *kwlist[] = {"file", "all_threads", "thread_names", NULL};
     PyObject *file = NULL;          /* borrowed */
     PyObject *keep = NULL;          /* owned */
-    int all_threads = 1, fd;
+    int all_threads = 1, thread_names = 0, fd;
     PyThreadState *tstate = PyThreadState_Get();
     Faults_out out;
 
     (void)module;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Op:dump", kwlist, &file, &all_threads))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Op$p:dump_traceback", kwlist,
+                                     &file, &all_threads, &thread_names))
         return NULL;
     if (resolve_file(file, &fd, &keep) < 0)
         return NULL;
@@ -178,6 +189,8 @@ dump_py(PyObject *module, PyObject *args, PyObject *kwds)
     else {
         Faults_dump_stack(&out, tstate, 1);
     }
+    if (thread_names)
+        Faults_dump_thread_names(&out, tstate->interp, tstate);
     Faults_out_flush(&out);
     Py_XDECREF(keep);
     if (PyErr_CheckSignals() < 0)
@@ -185,12 +198,43 @@ dump_py(PyObject *module, PyObject *args, PyObject *kwds)
     Py_RETURN_NONE;
 }
 
-PyDoc_STRVAR(dump_later_doc,
-"dump_later($module, /, timeout, repeat=False, file=None, exit=False)\n--\n\n"
+PyDoc_STRVAR(dump_c_stack_doc,
+"dump_c_stack($module, /, file=None)\n--\n\n"
+"Write the current thread's C stack now to file (a file object or\n"
+"descriptor; None means sys.stderr), in CPython 3.14's form.");
+
+static PyObject *
+dump_c_stack_py(PyObject *module, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"file", NULL};
+    PyObject *file = NULL;          /* borrowed */
+    PyObject *keep = NULL;          /* owned */
+    int fd;
+    Faults_out out;
+
+    (void)module;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:dump_c_stack", kwlist, &file))
+        return NULL;
+    if (resolve_file(file, &fd, &keep) < 0)
+        return NULL;
+    Faults_native_init();
+    Faults_out_init(&out, fd);
+    Faults_dump_native(&out, NULL);
+    Faults_out_flush(&out);
+    Py_XDECREF(keep);
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(dump_traceback_later_doc,
+"dump_traceback_later($module, /, timeout, repeat=False, file=None, exit=False)\n--\n\n"
 "Dump all threads' stacks after timeout seconds (every timeout seconds with\n"
 "repeat), then exit the process with status 1 if exit is true. A thread of\n"
 "its own does it without taking the GIL, so a program stuck holding the GIL\n"
 "is reported too. Calling it again replaces the previous timer.");
+
+PyDoc_STRVAR(dump_later_doc,
+"dump_later($module, /, timeout, repeat=False, file=None, exit=False)\n--\n\n"
+"Another name of dump_traceback_later().");
 
 static PyObject *
 dump_later_py(PyObject *module, PyObject *args, PyObject *kwds)
@@ -202,7 +246,7 @@ dump_later_py(PyObject *module, PyObject *args, PyObject *kwds)
     int repeat = 0, exit_process = 0, fd;
     faults_state *st = get_state(module);
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "d|pOp:dump_later", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "d|pOp:dump_traceback_later", kwlist,
                                      &timeout, &repeat, &file, &exit_process))
         return NULL;
     if (!(timeout > 0)) {
@@ -220,8 +264,12 @@ dump_later_py(PyObject *module, PyObject *args, PyObject *kwds)
     Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(cancel_dump_traceback_later_doc,
+"cancel_dump_traceback_later($module, /)\n--\n\n"
+"Cancel the timer set by dump_traceback_later().");
+
 PyDoc_STRVAR(cancel_dump_later_doc,
-"cancel_dump_later($module, /)\n--\n\nCancel the timer set by dump_later().");
+"cancel_dump_later($module, /)\n--\n\nAnother name of cancel_dump_traceback_later().");
 
 static PyObject *
 cancel_dump_later_py(PyObject *module, PyObject *Py_UNUSED(ignored))
@@ -302,6 +350,78 @@ autostart_py(PyObject *module, PyObject *Py_UNUSED(ignored))
     Py_RETURN_TRUE;
 }
 
+/* ------------------------------------------------------------------------
+ * Deliberate crashes, under faulthandler's private names, so that CPython's
+ * test_faulthandler (and sleuth's tests) can crash a child process the way
+ * they crash it with faulthandler. No core file: a test crash is no evidence. */
+
+static void
+no_core_file(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_CORE, &rl) == 0) {
+        rl.rlim_cur = 0;
+        (void)setrlimit(RLIMIT_CORE, &rl);
+    }
+}
+
+PyDoc_STRVAR(sigsegv_doc,
+"_sigsegv($module, release_gil=False, /)\n--\n\n"
+"Raise SIGSEGV (with the GIL released if release_gil is true).");
+
+static PyObject *
+sigsegv_py(PyObject *module, PyObject *args)
+{
+    int release_gil = 0;
+    (void)module;
+    if (!PyArg_ParseTuple(args, "|p:_sigsegv", &release_gil))
+        return NULL;
+    no_core_file();
+    if (release_gil) {
+        Py_BEGIN_ALLOW_THREADS
+        raise(SIGSEGV);
+        Py_END_ALLOW_THREADS
+    }
+    else {
+        raise(SIGSEGV);
+    }
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(read_null_doc, "_read_null($module, /)\n--\n\nRead from the NULL pointer (SIGSEGV).");
+
+static PyObject *
+read_null_py(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    /* volatile: the compiler may neither drop the read nor assume it away. */
+    volatile int *volatile null = NULL;
+    (void)module;
+    no_core_file();
+    return PyLong_FromLong(*null);
+}
+
+PyDoc_STRVAR(sigabrt_doc, "_sigabrt($module, /)\n--\n\nCall abort() (SIGABRT).");
+
+static PyObject *
+sigabrt_py(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    (void)module;
+    no_core_file();
+    abort();
+}
+
+PyDoc_STRVAR(sigfpe_doc, "_sigfpe($module, /)\n--\n\nRaise SIGFPE.");
+
+static PyObject *
+sigfpe_py(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    (void)module;
+    no_core_file();
+    /* raise() rather than a division by zero, which C leaves undefined. */
+    raise(SIGFPE);
+    Py_RETURN_NONE;
+}
+
 PyDoc_STRVAR(atexit_doc, "_atexit($module, /)\n--\n\nStop the watchdog at interpreter exit.");
 
 static PyObject *
@@ -316,6 +436,15 @@ static PyMethodDef module_methods[] = {
     {"enable", (PyCFunction)(void (*)(void))enable_py, METH_VARARGS | METH_KEYWORDS, enable_doc},
     {"disable", disable_py, METH_NOARGS, disable_doc},
     {"is_enabled", is_enabled_py, METH_NOARGS, is_enabled_doc},
+    {"dump_traceback", (PyCFunction)(void (*)(void))dump_py, METH_VARARGS | METH_KEYWORDS,
+     dump_traceback_doc},
+    {"dump_traceback_later", (PyCFunction)(void (*)(void))dump_later_py,
+     METH_VARARGS | METH_KEYWORDS, dump_traceback_later_doc},
+    {"cancel_dump_traceback_later", cancel_dump_later_py, METH_NOARGS,
+     cancel_dump_traceback_later_doc},
+    {"dump_c_stack", (PyCFunction)(void (*)(void))dump_c_stack_py, METH_VARARGS | METH_KEYWORDS,
+     dump_c_stack_doc},
+    /* sleuth's earlier names for three of them, documented: kept as aliases. */
     {"dump", (PyCFunction)(void (*)(void))dump_py, METH_VARARGS | METH_KEYWORDS, dump_doc},
     {"dump_later", (PyCFunction)(void (*)(void))dump_later_py, METH_VARARGS | METH_KEYWORDS,
      dump_later_doc},
@@ -325,6 +454,10 @@ static PyMethodDef module_methods[] = {
     {"unregister", unregister_py, METH_O, unregister_doc},
     {"_autostart", autostart_py, METH_NOARGS, autostart_doc},
     {"_atexit", atexit_py, METH_NOARGS, atexit_doc},
+    {"_sigsegv", sigsegv_py, METH_VARARGS, sigsegv_doc},
+    {"_read_null", read_null_py, METH_NOARGS, read_null_doc},
+    {"_sigabrt", sigabrt_py, METH_NOARGS, sigabrt_doc},
+    {"_sigfpe", sigfpe_py, METH_NOARGS, sigfpe_doc},
     {NULL, NULL, 0, NULL},
 };
 

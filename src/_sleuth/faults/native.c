@@ -225,13 +225,6 @@ Faults_native_init(void)
     (void)dladdr((void *)&Faults_native_init, &info);
 }
 
-static const char *
-base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
-
 static void
 dump_one(Faults_out *o, elf_cache *cache, int index, uintptr_t pc, int exact)
 {
@@ -242,38 +235,38 @@ dump_one(Faults_out *o, elf_cache *cache, int index, uintptr_t pc, int exact)
      * the symbol is right when the call is the function's last instruction. */
     uintptr_t lookup = exact ? pc : pc - 1;
 
-    Faults_out_puts(o, "  #");
-    Faults_out_dec(o, (uintmax_t)index);
-    Faults_out_puts(o, index < 10 ? "  0x" : " 0x");
-    Faults_out_hex(o, pc, (int)sizeof(void *) * 2);
+    /* CPython 3.14's line: `  Binary file "MODULE", at SYMBOL+0xOFF [0xPC]`,
+     * `at +0xOFF` (from the module's base) when no symbol is known. Static
+     * functions get their name from the module's .symtab, which 3.14 does
+     * not read. */
+    (void)index;
     memset(&info, 0, sizeof(info));
     if (dladdr((void *)lookup, &info) == 0 || info.dli_fname == NULL) {
-        Faults_out_puts(o, " in ??\n");
-        return;
-    }
-    if (info.dli_sname != NULL && info.dli_saddr != NULL) {
-        Faults_out_puts(o, " in ");
-        Faults_out_puts(o, info.dli_sname);
-        Faults_out_puts(o, "+0x");
-        Faults_out_hex(o, pc - (uintptr_t)info.dli_saddr, 1);
-    }
-    else if (elf_lookup(cache, info.dli_fname, (uintptr_t)info.dli_fbase, lookup,
-                        name, sizeof(name), &start)) {
-        Faults_out_puts(o, " in ");
-        Faults_out_puts(o, name);
-        Faults_out_puts(o, "+0x");
-        Faults_out_hex(o, pc - start, 1);
+        Faults_out_puts(o, "  Binary file \"<unknown>\" [0x");
     }
     else {
-        Faults_out_puts(o, " in ?? (");
-        Faults_out_puts(o, base_name(info.dli_fname));
-        Faults_out_puts(o, "+0x");
-        Faults_out_hex(o, pc - (uintptr_t)info.dli_fbase, 1);
-        Faults_out_puts(o, ")");
+        Faults_out_puts(o, "  Binary file \"");
+        Faults_out_puts(o, info.dli_fname);
+        Faults_out_puts(o, "\", at ");
+        if (info.dli_sname != NULL && info.dli_saddr != NULL) {
+            Faults_out_puts(o, info.dli_sname);
+            Faults_out_puts(o, "+0x");
+            Faults_out_hex(o, pc - (uintptr_t)info.dli_saddr, 1);
+        }
+        else if (elf_lookup(cache, info.dli_fname, (uintptr_t)info.dli_fbase, lookup,
+                            name, sizeof(name), &start)) {
+            Faults_out_puts(o, name);
+            Faults_out_puts(o, "+0x");
+            Faults_out_hex(o, pc - start, 1);
+        }
+        else {
+            Faults_out_puts(o, "+0x");
+            Faults_out_hex(o, pc - (uintptr_t)info.dli_fbase, 1);
+        }
+        Faults_out_puts(o, " [0x");
     }
-    Faults_out_puts(o, " from ");
-    Faults_out_puts(o, info.dli_fname[0] ? info.dli_fname : "the main program");
-    Faults_out_puts(o, "\n");
+    Faults_out_hex(o, pc, 1);
+    Faults_out_puts(o, "]\n");
 }
 
 typedef struct {
@@ -327,7 +320,7 @@ Faults_dump_native(Faults_out *o, void *ucontext)
     w.cache = &cache;
     w.target = interrupted_pc(ucontext);
     w.visited = w.shown = w.truncated = 0;
-    Faults_out_puts(o, "\nCurrent thread's native stack (most recent call first):\n");
+    Faults_out_puts(o, "Current thread's C stack trace (most recent call first):\n");
     Faults_out_flush(o);
     /* libgcc reads the code at a frame's pc when it has no unwind table for
      * it (to recognise signal trampolines): never let it near an address
@@ -347,7 +340,7 @@ Faults_dump_native(Faults_out *o, void *ucontext)
         Faults_out_puts(o, "  <no native frames: the unwinder found none>\n");
     }
     else if (w.truncated) {
-        Faults_out_puts(o, "  ...\n");
+        Faults_out_puts(o, "  <truncated rest of calls>\n");
     }
     elf_close_all(&cache);
 }

@@ -26,9 +26,10 @@
 
 /* Warm the unwinder up (GIL held, not in a handler). */
 void Faults_native_init(void);
-/* Write the calling thread's native frames, starting at the frame that was
- * interrupted (`ucontext`, the third argument of an SA_SIGINFO handler, or
- * NULL to start at the caller). */
+/* "Current thread's C stack trace (most recent call first):" (CPython 3.14's
+ * header and line form), then the calling thread's native frames, starting at
+ * the frame that was interrupted (`ucontext`, the third argument of an
+ * SA_SIGINFO handler, or NULL to start at the caller). */
 void Faults_dump_native(Faults_out *o, void *ucontext);
 
 #endif

@@ -314,31 +314,83 @@ Faults_dump_stack(Faults_out *o, PyThreadState *tstate, int header)
 }
 
 static void
-write_thread_header(Faults_out *o, PyThreadState *tstate, int is_current)
+write_thread_id(Faults_out *o, PyThreadState *tstate, int is_current)
 {
-    unsigned long ident = 0, native = 0;
-    char name[FAULTS_NAME_MAX];
+    unsigned long ident = 0;
 
     (void)FAULTS_LOAD_FIELD(ident, tstate, PyThreadState, thread_id);
-    (void)FAULTS_LOAD_FIELD(native, tstate, PyThreadState, native_thread_id);
     Faults_out_puts(o, is_current ? "Current thread 0x" : "Thread 0x");
     Faults_out_hex(o, ident, (int)sizeof(unsigned long) * 2);
-    Faults_out_puts(o, " (most recent call first):");
-    if (Faults_names_lookup(ident, native, name)) {
-        /* Names are UTF-8 bytes: escape non-ASCII bytes rather than decode. */
-        Faults_out_puts(o, " \"");
-        for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-            if (*p == '"' || *p == '\\') {
-                Faults_out_puts(o, "\\");
-                Faults_out_write(o, (const char *)p, 1);
-            }
-            else {
-                Faults_out_char_escaped(o, *p);
-            }
-        }
-        Faults_out_puts(o, "\"");
+}
+
+/* faulthandler's header, byte for byte: the name goes in a section of its
+ * own after the stacks (Faults_dump_thread_names), so that what faulthandler
+ * writes is a prefix of what we write. */
+static void
+write_thread_header(Faults_out *o, PyThreadState *tstate, int is_current)
+{
+    write_thread_id(o, tstate, is_current);
+    Faults_out_puts(o, " (most recent call first):\n");
+}
+
+/* The first thread state of interp, or NULL with *err set. */
+static PyThreadState *
+first_thread(PyInterpreterState **interp, PyThreadState *current, const char **err)
+{
+    PyThreadState *tstate = NULL;
+
+    if (*interp == NULL && current != NULL)
+        (void)FAULTS_LOAD_FIELD(*interp, current, PyThreadState, interp);
+    if (!FAULTS_PLAUSIBLE(*interp)) {
+        *err = "unable to get the interpreter state";
+        return NULL;
     }
-    Faults_out_puts(o, "\n");
+    if (FAULTS_LOAD_FIELD(tstate, *interp, PyInterpreterState, threads.head) < 0) {
+        *err = "the interpreter state is freed or unreadable";
+        return NULL;
+    }
+    if (tstate == NULL)
+        *err = "unable to get the thread head state";
+    return tstate;
+}
+
+void
+Faults_dump_thread_names(Faults_out *o, PyInterpreterState *interp, PyThreadState *current)
+{
+    PyThreadState *tstate, *next;
+    const char *err = NULL;
+    unsigned int n = 0;
+    int any = 0;
+    char name[FAULTS_NAME_MAX];
+
+    tstate = first_thread(&interp, current, &err);
+    for (; tstate != NULL && FAULTS_PLAUSIBLE(tstate) && n < FAULTS_MAX_THREADS; n++) {
+        unsigned long ident = 0, native = 0;
+        (void)FAULTS_LOAD_FIELD(ident, tstate, PyThreadState, thread_id);
+        (void)FAULTS_LOAD_FIELD(native, tstate, PyThreadState, native_thread_id);
+        if (Faults_names_lookup(ident, native, name)) {
+            if (!any)
+                Faults_out_puts(o, "\nThread names:\n");
+            any = 1;
+            Faults_out_puts(o, "  ");
+            write_thread_id(o, tstate, tstate == current);
+            /* Names are UTF-8 bytes: escape non-ASCII bytes rather than decode. */
+            Faults_out_puts(o, " \"");
+            for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+                if (*p == '"' || *p == '\\') {
+                    Faults_out_puts(o, "\\");
+                    Faults_out_write(o, (const char *)p, 1);
+                }
+                else {
+                    Faults_out_char_escaped(o, *p);
+                }
+            }
+            Faults_out_puts(o, "\"\n");
+        }
+        if (FAULTS_LOAD_FIELD(next, tstate, PyThreadState, next) < 0 || next == tstate)
+            break;
+        tstate = next;
+    }
 }
 
 const char *
@@ -346,16 +398,12 @@ Faults_dump_threads(Faults_out *o, PyInterpreterState *interp,
                     PyThreadState *current, int show_gc)
 {
     PyThreadState *tstate, *next;
+    const char *err = NULL;
     unsigned int n = 0;
 
-    if (interp == NULL && current != NULL)
-        (void)FAULTS_LOAD_FIELD(interp, current, PyThreadState, interp);
-    if (!FAULTS_PLAUSIBLE(interp))
-        return "unable to get the interpreter state";
-    if (FAULTS_LOAD_FIELD(tstate, interp, PyInterpreterState, threads.head) < 0)
-        return "the interpreter state is freed or unreadable";
+    tstate = first_thread(&interp, current, &err);
     if (tstate == NULL)
-        return "unable to get the thread head state";
+        return err;
     while (tstate != NULL) {
         if (!FAULTS_PLAUSIBLE(tstate)) {
             Faults_out_puts(o, "\n<invalid thread state: the list is damaged>\n");

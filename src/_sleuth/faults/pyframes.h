@@ -31,4 +31,10 @@ void Faults_dump_stack(Faults_out *o, PyThreadState *tstate, int header);
 const char *Faults_dump_threads(Faults_out *o, PyInterpreterState *interp,
                                 PyThreadState *current, int show_gc);
 
+/* sleuth's addition after faulthandler's part: "\nThread names:\n" and one
+ * line `  [Current thread|Thread] 0x... "name"` a thread whose name is known
+ * (nothing when none is). */
+void Faults_dump_thread_names(Faults_out *o, PyInterpreterState *interp,
+                              PyThreadState *current);
+
 #endif
