@@ -193,6 +193,40 @@ def test_bad_arguments():
 
 # --- dump / load ----------------------------------------------------------------
 
+def test_traces_compare_equal_as_tracemallocs_do(tmp_path):
+    raw = _random_raw_traces(5, 200)
+    snap = sm.Snapshot(raw, 4)
+    assert snap.traces == snap.traces and not (snap.traces != snap.traces)
+    assert sm.Snapshot(raw, 4).traces == snap.traces
+    assert tracemalloc.Snapshot(raw, 4).traces == tracemalloc.Snapshot(raw, 4).traces
+    path = tmp_path / "s.slm"
+    snap.dump(str(path))
+    assert sm.Snapshot.load(str(path)).traces == snap.traces
+    other = list(raw)
+    other[3] = (other[3][0], other[3][1] + 1) + tuple(other[3][2:])
+    assert sm.Snapshot(other, 4).traces != snap.traces
+    assert sm.Snapshot(raw[:-1], 4).traces != snap.traces
+    assert snap.traces != list(snap.traces)          # like tracemalloc: _Traces only
+    with pytest.raises(TypeError):
+        hash(snap.traces)
+
+
+def test_snapshot_takes_attributes_and_is_collected():
+    import gc
+    snap = sm.Snapshot(_random_raw_traces(3, 10), 1)
+    snap.test_attr = "new"                       # tracemalloc's is a plain class
+    assert snap.test_attr == "new" and snap.__dict__ == {"test_attr": "new"}
+    snap.me = snap                               # a cycle: the GC must free it
+    del snap
+    gc.collect()
+    cyc = sm.Snapshot(_random_raw_traces(3, 10), 1)
+    cyc.me = cyc
+    cyc.traceback_limit = 2
+    assert cyc.traceback_limit == 2
+    del cyc
+    assert gc.collect() >= 1
+
+
 def test_dump_load_roundtrip_and_bad_files(tmp_path):
     snap = sm.Snapshot(_random_raw_traces(5, 500), 4)
     path = tmp_path / "s.slm"

@@ -246,13 +246,33 @@ error:
     return res;
 }
 
+/* GC: a user attribute can refer back to its snapshot. */
+static int
+Snapshot_traverse(SmSnapshotObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->tbs);
+    Py_VISIT(self->limit);
+    Py_VISIT(self->dict);
+    return 0;
+}
+
+static int
+Snapshot_clear(SmSnapshotObject *self)
+{
+    Py_CLEAR(self->dict);
+    return 0;
+}
+
 static void
 Snapshot_dealloc(SmSnapshotObject *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
     free(self->traces);
     Py_CLEAR(self->tbs);
     Py_CLEAR(self->limit);
+    Py_CLEAR(self->dict);
     tp->tp_free(self);
     Py_DECREF(tp);
 }
@@ -901,10 +921,12 @@ Snapshot_repr(SmSnapshotObject *self)
 
 static PyMemberDef Snapshot_members[] = {
     {"traceback_limit", T_OBJECT_EX, offsetof(SmSnapshotObject, limit), 0, NULL},
+    {"__dictoffset__", T_PYSSIZET, offsetof(SmSnapshotObject, dict), READONLY, NULL},
     {NULL},
 };
 
 static PyGetSetDef Snapshot_getset[] = {
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
     {"traces", (getter)Snapshot_traces, NULL, "Sequence of Trace instances.", NULL},
     {"sample", (getter)Snapshot_sample, NULL,
      "Mean sampling gap in bytes, or None for an exact snapshot.", NULL},
@@ -932,6 +954,8 @@ static PyType_Slot Snapshot_slots[] = {
                 "Snapshot of traces of memory blocks allocated by Python."},
     {Py_tp_new, Snapshot_new},
     {Py_tp_dealloc, Snapshot_dealloc},
+    {Py_tp_traverse, Snapshot_traverse},
+    {Py_tp_clear, Snapshot_clear},
     {Py_tp_repr, Snapshot_repr},
     {Py_tp_members, Snapshot_members},
     {Py_tp_getset, Snapshot_getset},
@@ -941,7 +965,7 @@ static PyType_Slot Snapshot_slots[] = {
 
 static PyType_Spec Snapshot_spec = {
     "sleuth.memory.Snapshot", sizeof(SmSnapshotObject), 0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE, Snapshot_slots,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC, Snapshot_slots,
 };
 
 static Py_ssize_t
@@ -1004,6 +1028,60 @@ Traces_subscript(SmTracesObject *self, PyObject *key)
     return Traces_item(self, i);
 }
 
+/* tracemalloc's _Traces compare equal when their trace tuples do: same
+ * length, and trace by trace the same domain, size and traceback (so a
+ * snapshot read back by load() equals the one dump() wrote). */
+static PyObject *
+Traces_richcompare(PyObject *a, PyObject *b, int op)
+{
+    SmState *st = SmState_of_type(Py_TYPE(a));
+    SmSnapshotObject *x, *y;
+    int equal = 1;
+
+    if (!st)
+        return NULL;
+    if ((op != Py_EQ && op != Py_NE) || !PyObject_TypeCheck(b, st->Traces))
+        Py_RETURN_NOTIMPLEMENTED;
+    x = ((SmTracesObject *)a)->snap;
+    y = ((SmTracesObject *)b)->snap;
+    if (x != y) {
+        if (x->ntraces != y->ntraces)
+            equal = 0;
+        for (size_t i = 0; equal && i < x->ntraces; i++) {
+            const SmTrace *s = &x->traces[i], *t = &y->traces[i];
+            PyObject *tb1 = PyTuple_GET_ITEM(x->tbs, s->tb);
+            PyObject *tb2 = PyTuple_GET_ITEM(y->tbs, t->tb);
+            if (s->domain != t->domain) {
+                equal = 0;
+                break;
+            }
+            if (x->sample > 0 || y->sample > 0) {
+                /* Sizes as the traces show them (scaled by the sampling). */
+                PyObject *u = Traces_item((SmTracesObject *)a, (Py_ssize_t)i);
+                PyObject *v = u ? Traces_item((SmTracesObject *)b, (Py_ssize_t)i) : NULL;
+                int r = v ? PyObject_RichCompareBool(u, v, Py_EQ) : -1;
+                Py_XDECREF(u);
+                Py_XDECREF(v);
+                if (r < 0)
+                    return NULL;
+                equal = r;
+                continue;
+            }
+            if (s->size != t->size) {
+                equal = 0;
+                break;
+            }
+            if (tb1 != tb2) {
+                int r = PyObject_RichCompareBool(tb1, tb2, Py_EQ);
+                if (r < 0)
+                    return NULL;
+                equal = r;
+            }
+        }
+    }
+    return PyBool_FromLong(op == Py_EQ ? equal : !equal);
+}
+
 static PyObject *
 Traces_repr(SmTracesObject *self)
 {
@@ -1023,6 +1101,8 @@ static PyType_Slot Traces_slots[] = {
     {Py_tp_doc, "Sequence of Trace instances of a Snapshot."},
     {Py_tp_dealloc, Traces_dealloc},
     {Py_tp_repr, Traces_repr},
+    {Py_tp_richcompare, Traces_richcompare},
+    {Py_tp_hash, PyObject_HashNotImplemented},
     {Py_sq_length, Traces_len},
     {Py_sq_item, Traces_item},
     {Py_mp_length, Traces_len},

@@ -20,6 +20,8 @@ typedef struct {
     PyObject *tbs;        /* tuple of Traceback, indexed by SmTrace.tb */
     PyObject *limit;      /* traceback_limit (settable, like tracemalloc's) */
     double sample;        /* mean sampling gap in bytes; 0 = exact */
+    PyObject *dict;       /* attributes set by the user (tracemalloc's is a
+                           * plain class: snapshot.x = ... works), or NULL */
 } SmSnapshotObject;
 
 int SmSnapshot_add_types(PyObject *module, SmState *st);
