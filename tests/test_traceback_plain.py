@@ -246,3 +246,74 @@ def test_unknown_options_behave_like_stdlib():
 def test_format_exc_without_exception():
     assert stb.format_exc() == traceback.format_exc()
     assert stb.format_exc(locals=True) == traceback.format_exc()
+
+
+def test_every_public_name_of_traceback_with_its_parameters():
+    """import sleuth.traceback as traceback works: every public name, and
+    inspect.signature() works on each with the stdlib's parameters first."""
+    import inspect
+    public = [n for n in dir(traceback) if not n.startswith("_") and n != "suppress"
+              and not inspect.ismodule(getattr(traceback, n))]
+    assert set(traceback.__all__) <= set(stb.__all__)
+    for name in public:
+        ours, theirs = getattr(stb, name), getattr(traceback, name)
+        if ours is theirs:
+            continue
+        assert callable(ours), name
+        got = list(inspect.signature(ours).parameters.values())
+        want = list(inspect.signature(theirs).parameters.values())
+        # 3.13's format_exception and print_exception end with **kwargs: ours too.
+        if want[-1].kind == want[-1].VAR_KEYWORD:
+            assert got[-1].kind == got[-1].VAR_KEYWORD, name
+            got, want = got[:-1], want[:-1]
+        assert [p.name for p in got[:len(want)]] == [q.name for q in want], name
+        for p, q in zip(got, want):
+            assert p.kind == q.kind, (name, p)
+            if q.default is not inspect.Parameter.empty and repr(q.default) != "<implicit>":
+                assert p.default == q.default, (name, p)
+        assert all(p.kind == p.KEYWORD_ONLY for p in got[len(want):]), name
+    assert str(inspect.signature(stb.format_exc)) == (
+        "(limit=None, chain=True, *, locals=False, max_length=200, max_items=25, max_depth=4,"
+        " repr_timeout=0.1, total_repr_timeout=2.0, redact=None, redact_extra=None)")
+
+
+def test_ellipsis_for_value_and_tb_means_implicit():
+    """The text signatures show value=..., tb=... (inspect shows constants
+    only): passing ... is the same as leaving them out."""
+    try:
+        1 / 0
+    except ZeroDivisionError as e:
+        exc = e
+    want = traceback.format_exception(exc)
+    assert stb.format_exception(exc, ..., ...) == want
+    assert stb.format_exception(exc, value=..., tb=...) == want
+    assert stb.format_exception(exc, ..., ..., locals=True)[-1] == want[-1]
+    out = io.StringIO()
+    stb.print_exception(exc, ..., ..., file=out)
+    assert out.getvalue() == "".join(want)
+
+
+def test_print_exception_from_a_destructor_at_exit():
+    """A __del__ run at interpreter exit can print with sleuth.traceback (the
+    standard library's module may be gone from sys.modules by then). Run
+    with -c as CPython's own test does: from a file, 3.13's linecache itself
+    cannot import what it needs that late."""
+    import subprocess
+    code = (
+        "import sleuth.traceback as traceback\n"
+        "class P:\n"
+        "    def __init__(self):\n"
+        "        try:\n"
+        "            1 / 0\n"
+        "        except Exception as e:\n"
+        "            self.exc = e\n"
+        "            self = None\n"
+        "    def __del__(self):\n"
+        "        traceback.print_exception(self.exc)\n"
+        "obj = P()\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0
+    lines = r.stderr.splitlines()
+    assert lines[0] == "Traceback (most recent call last):", r.stderr
+    assert lines[-1] == "ZeroDivisionError: division by zero", r.stderr
+    assert "Exception ignored" not in r.stderr

@@ -7,6 +7,19 @@
 #include "saferepr.h"
 #include "tbformat.h"
 
+/* The standard library's traceback module, imported once: at interpreter
+ * exit (a __del__ printing an exception) it may be gone from sys.modules
+ * and importing it again fails. */
+typedef struct {
+    PyObject *stdlib;
+} tb_state;
+
+static PyObject *
+stdlib_of(PyObject *module)         /* borrowed */
+{
+    return ((tb_state *)PyModule_GetState(module))->stdlib;
+}
+
 /* Copy of kwargs that we may pop our options from (new dict). */
 static PyObject *
 kwargs_copy(PyObject *kwargs)
@@ -16,36 +29,30 @@ kwargs_copy(PyObject *kwargs)
 
 /* traceback.<name>(*args, **kwargs) */
 static PyObject *
-call_stdlib(const char *name, PyObject *args, PyObject *kwargs)
+call_stdlib(PyObject *module, const char *name, PyObject *args, PyObject *kwargs)
 {
     /* Owned */
-    PyObject *mod = NULL, *func = NULL, *res = NULL;
+    PyObject *func = NULL, *res = NULL;
 
-    mod = PyImport_ImportModule("traceback");
-    if (!mod)
-        goto done;
-    func = PyObject_GetAttrString(mod, name);
+    func = PyObject_GetAttrString(stdlib_of(module), name);
     if (!func)
         goto done;
     res = PyObject_Call(func, args, PyDict_GET_SIZE(kwargs) ? kwargs : NULL);
 done:
-    Py_XDECREF(mod);
     Py_XDECREF(func);
     return res;
 }
 
 /* traceback._parse_value_tb(exc, value, tb) -> (value, tb), new refs. */
 static int
-parse_value_tb(PyObject *exc, PyObject *value, PyObject *tb, PyObject **v_out, PyObject **tb_out)
+parse_value_tb(PyObject *module, PyObject *exc, PyObject *value, PyObject *tb,
+               PyObject **v_out, PyObject **tb_out)
 {
     /* Owned */
-    PyObject *mod = NULL, *res = NULL;
+    PyObject *res = NULL;
     int rc = -1;
 
-    mod = PyImport_ImportModule("traceback");
-    if (!mod)
-        goto done;
-    res = PyObject_CallMethod(mod, "_parse_value_tb", "OOO", exc, value, tb);
+    res = PyObject_CallMethod(stdlib_of(module), "_parse_value_tb", "OOO", exc, value, tb);
     if (!res)
         goto done;
     if (!PyTuple_Check(res) || PyTuple_GET_SIZE(res) != 2) {
@@ -56,20 +63,57 @@ parse_value_tb(PyObject *exc, PyObject *value, PyObject *tb, PyObject **v_out, P
     *tb_out = Py_NewRef(PyTuple_GET_ITEM(res, 1));
     rc = 0;
 done:
-    Py_XDECREF(mod);
     Py_XDECREF(res);
     return rc;
 }
 
 static PyObject *
-get_sentinel(void)
+get_sentinel(PyObject *module)
 {
-    PyObject *mod = PyImport_ImportModule("traceback");
-    if (!mod)
-        return NULL;
-    PyObject *s = PyObject_GetAttrString(mod, "_sentinel");
-    Py_DECREF(mod);
-    return s;
+    return PyObject_GetAttrString(stdlib_of(module), "_sentinel");
+}
+
+/* The text signatures say `value=..., tb=...` (inspect can only show
+ * constants; the standard library's default is a private sentinel, shown
+ * as <implicit>): Ellipsis given for value or tb means "not given". Returns
+ * new references to args and kw with each such Ellipsis replaced by the
+ * standard library's sentinel, or -1 with an exception. */
+static int
+implicit_value_tb(PyObject *module, PyObject **args, PyObject *kw)
+{
+    /* Owned */
+    PyObject *sentinel = NULL, *copy = NULL;
+    static const char *names[] = {"value", "tb"};
+    int rc = -1;
+
+    sentinel = get_sentinel(module);
+    if (!sentinel)
+        goto done;
+    for (Py_ssize_t i = 1; i <= 2 && i < PyTuple_GET_SIZE(*args); i++) {
+        if (PyTuple_GET_ITEM(*args, i) != Py_Ellipsis)
+            continue;
+        if (!copy) {
+            /* A new tuple (PyTuple_GetSlice of the whole would share it). */
+            copy = PyTuple_New(PyTuple_GET_SIZE(*args));
+            if (!copy)
+                goto done;
+            for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(*args); j++)
+                PyTuple_SET_ITEM(copy, j, Py_NewRef(PyTuple_GET_ITEM(*args, j)));
+        }
+        Py_DECREF(PyTuple_GET_ITEM(copy, i));
+        PyTuple_SET_ITEM(copy, i, Py_NewRef(sentinel));
+    }
+    for (int i = 0; i < 2; i++) {
+        PyObject *v = PyDict_GetItemString(kw, names[i]);      /* borrowed */
+        if (v == Py_Ellipsis && PyDict_SetItemString(kw, names[i], sentinel) < 0)
+            goto done;
+    }
+    *args = copy ? Py_NewRef(copy) : Py_NewRef(*args);
+    rc = 0;
+done:
+    Py_XDECREF(copy);
+    Py_XDECREF(sentinel);
+    return rc;
 }
 
 /* Write each line to `file` (sys.stderr when None), like TracebackException.print. */
@@ -106,28 +150,32 @@ join_lines(PyObject *lines)
  * a list. `*plain` is set when the stdlib must be used instead (no
  * exception object to read frames from). */
 static PyObject *
-exception_lines(PyObject *exc, PyObject *value, PyObject *tb, PyObject *limit, int chain,
-                const TbFormat_Options *o)
+exception_lines(PyObject *module, PyObject *exc, PyObject *value, PyObject *tb,
+                PyObject *limit, int chain, const TbFormat_Options *o)
 {
     /* Owned */
     PyObject *v = NULL, *t = NULL, *lines = NULL;
 
-    if (parse_value_tb(exc, value, tb, &v, &t) < 0)
+    if (parse_value_tb(module, exc, value, tb, &v, &t) < 0)
         goto done;
-    lines = TbFormat_exception_lines(v, t, limit, chain, o);
+    lines = TbFormat_exception_lines(stdlib_of(module), v, t, limit, chain, o);
 done:
     Py_XDECREF(v);
     Py_XDECREF(t);
     return lines;
 }
 
+#define SLEUTH_TB_OPTIONS \
+    "locals=False, max_length=200, max_items=25, max_depth=4, repr_timeout=0.1, " \
+    "total_repr_timeout=2.0, redact=None, redact_extra=None"
+
 PyDoc_STRVAR(format_exception_doc,
-"format_exception(exc, /, value=<implicit>, tb=<implicit>, limit=None, chain=True, *,\n"
-"                 locals=False, max_length=200, max_items=25, max_depth=4,\n"
-"                 repr_timeout=0.1, total_repr_timeout=2.0, redact=None,\n"
-"                 redact_extra=None)\n--\n\n"
+"format_exception($module, exc, /, value=..., tb=..., limit=None, chain=True, *, "
+SLEUTH_TB_OPTIONS SLEUTH_TB_VARKW ")\n--\n\n"
 "traceback.format_exception; with locals=True each frame is followed by\n"
-"'    name = safe repr' lines (sorted by name).");
+"'    name = safe repr' lines (sorted by name). value and tb left out (or\n"
+"given as ...) are the exception's own, as the standard library's\n"
+"<implicit> defaults.");
 
 static PyObject *
 tb_format_exception(PyObject *module, PyObject *args, PyObject *kwargs)
@@ -140,32 +188,34 @@ tb_format_exception(PyObject *module, PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"", "value", "tb", "limit", "chain", NULL};
     TbFormat_Options o = {0};
 
-    SLEUTH_UNUSED(module);
     kw = kwargs_copy(kwargs);
-    if (!kw || TbFormat_pop_options(kw, &o) < 0)
-        goto done;
-    if (!o.locals) {
-        res = call_stdlib("format_exception", args, kw);
+    if (!kw || TbFormat_pop_options(kw, &o) < 0 || implicit_value_tb(module, &args, kw) < 0) {
+        args = NULL;
         goto done;
     }
-    sentinel = get_sentinel();
+    if (!o.locals) {
+        res = call_stdlib(module, "format_exception", args, kw);
+        goto done;
+    }
+    sentinel = get_sentinel(module);
     if (!sentinel)
         goto done;
     value = tb = sentinel;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOOp:format_exception", kwlist,
                                      &exc, &value, &tb, &limit, &chain))
         goto done;
-    res = exception_lines(exc, value, tb, limit, chain, &o);
+    res = exception_lines(module, exc, value, tb, limit, chain, &o);
 done:
     TbFormat_options_clear(&o);
+    Py_XDECREF(args);
     Py_XDECREF(kw);
     Py_XDECREF(sentinel);
     return res;
 }
 
 PyDoc_STRVAR(print_exception_doc,
-"print_exception(exc, /, value=<implicit>, tb=<implicit>, limit=None, file=None,\n"
-"                chain=True, *, locals=False, ...)\n--\n\n"
+"print_exception($module, exc, /, value=..., tb=..., limit=None, file=None, chain=True, *, "
+SLEUTH_TB_OPTIONS SLEUTH_TB_VARKW ")\n--\n\n"
 "traceback.print_exception; see format_exception for sleuth's options.");
 
 static PyObject *
@@ -179,27 +229,29 @@ tb_print_exception(PyObject *module, PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"", "value", "tb", "limit", "file", "chain", NULL};
     TbFormat_Options o = {0};
 
-    SLEUTH_UNUSED(module);
     kw = kwargs_copy(kwargs);
-    if (!kw || TbFormat_pop_options(kw, &o) < 0)
-        goto done;
-    if (!o.locals) {
-        res = call_stdlib("print_exception", args, kw);
+    if (!kw || TbFormat_pop_options(kw, &o) < 0 || implicit_value_tb(module, &args, kw) < 0) {
+        args = NULL;
         goto done;
     }
-    sentinel = get_sentinel();
+    if (!o.locals) {
+        res = call_stdlib(module, "print_exception", args, kw);
+        goto done;
+    }
+    sentinel = get_sentinel(module);
     if (!sentinel)
         goto done;
     value = tb = sentinel;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOOOp:print_exception", kwlist,
                                      &exc, &value, &tb, &limit, &file, &chain))
         goto done;
-    lines = exception_lines(exc, value, tb, limit, chain, &o);
+    lines = exception_lines(module, exc, value, tb, limit, chain, &o);
     if (!lines)
         goto done;
     res = write_lines(lines, file);
 done:
     TbFormat_options_clear(&o);
+    Py_XDECREF(args);
     Py_XDECREF(kw);
     Py_XDECREF(sentinel);
     Py_XDECREF(lines);
@@ -207,7 +259,7 @@ done:
 }
 
 PyDoc_STRVAR(format_exc_doc,
-"format_exc(limit=None, chain=True, *, locals=False, ...)\n--\n\n"
+"format_exc($module, /, limit=None, chain=True, *, " SLEUTH_TB_OPTIONS ")\n--\n\n"
 "traceback.format_exc; see format_exception for sleuth's options.");
 
 static PyObject *
@@ -221,19 +273,18 @@ tb_format_exc(PyObject *module, PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"limit", "chain", NULL};
     TbFormat_Options o = {0};
 
-    SLEUTH_UNUSED(module);
     kw = kwargs_copy(kwargs);
     if (!kw || TbFormat_pop_options(kw, &o) < 0)
         goto done;
     exc = PyErr_GetHandledException();
     if (!o.locals || !exc || exc == Py_None) {
-        res = call_stdlib("format_exc", args, kw);
+        res = call_stdlib(module, "format_exc", args, kw);
         goto done;
     }
     if (!PyArg_ParseTupleAndKeywords(args, kw, "|Op:format_exc", kwlist, &limit, &chain))
         goto done;
     tb = PyException_GetTraceback(exc);
-    lines = TbFormat_exception_lines(exc, tb, limit, chain, &o);
+    lines = TbFormat_exception_lines(stdlib_of(module), exc, tb, limit, chain, &o);
     if (!lines)
         goto done;
     res = join_lines(lines);
@@ -247,7 +298,7 @@ done:
 }
 
 PyDoc_STRVAR(print_exc_doc,
-"print_exc(limit=None, file=None, chain=True, *, locals=False, ...)\n--\n\n"
+"print_exc($module, /, limit=None, file=None, chain=True, *, " SLEUTH_TB_OPTIONS ")\n--\n\n"
 "traceback.print_exc; see format_exception for sleuth's options.");
 
 static PyObject *
@@ -261,19 +312,18 @@ tb_print_exc(PyObject *module, PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"limit", "file", "chain", NULL};
     TbFormat_Options o = {0};
 
-    SLEUTH_UNUSED(module);
     kw = kwargs_copy(kwargs);
     if (!kw || TbFormat_pop_options(kw, &o) < 0)
         goto done;
     exc = PyErr_GetHandledException();
     if (!o.locals || !exc || exc == Py_None) {
-        res = call_stdlib("print_exc", args, kw);
+        res = call_stdlib(module, "print_exc", args, kw);
         goto done;
     }
     if (!PyArg_ParseTupleAndKeywords(args, kw, "|OOp:print_exc", kwlist, &limit, &file, &chain))
         goto done;
     tb = PyException_GetTraceback(exc);
-    lines = TbFormat_exception_lines(exc, tb, limit, chain, &o);
+    lines = TbFormat_exception_lines(stdlib_of(module), exc, tb, limit, chain, &o);
     if (!lines)
         goto done;
     res = write_lines(lines, file);
@@ -287,34 +337,30 @@ done:
 }
 
 PyDoc_STRVAR(format_tb_doc,
-"format_tb(tb, limit=None, *, locals=False, ...)\n--\n\n"
+"format_tb($module, /, tb, limit=None, *, " SLEUTH_TB_OPTIONS ")\n--\n\n"
 "traceback.format_tb; see format_exception for sleuth's options.");
 
 static PyObject *
 tb_format_tb(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     /* Owned */
-    PyObject *kw = NULL, *mod = NULL, *stack = NULL, *res = NULL;
+    PyObject *kw = NULL, *stack = NULL, *res = NULL;
     /* Borrowed */
     PyObject *tb, *limit = Py_None;
     static char *kwlist[] = {"tb", "limit", NULL};
     TbFormat_Options o = {0};
     SafeRepr_Context c;
 
-    SLEUTH_UNUSED(module);
     kw = kwargs_copy(kwargs);
     if (!kw || TbFormat_pop_options(kw, &o) < 0)
         goto done;
     if (!o.locals) {
-        res = call_stdlib("format_tb", args, kw);
+        res = call_stdlib(module, "format_tb", args, kw);
         goto done;
     }
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O:format_tb", kwlist, &tb, &limit))
         goto done;
-    mod = PyImport_ImportModule("traceback");
-    if (!mod)
-        goto done;
-    stack = PyObject_CallMethod(mod, "extract_tb", "OO", tb, limit);
+    stack = PyObject_CallMethod(stdlib_of(module), "extract_tb", "OO", tb, limit);
     if (!stack)
         goto done;
     SafeRepr_begin(&c, &o.repr);
@@ -326,7 +372,6 @@ tb_format_tb(PyObject *module, PyObject *args, PyObject *kwargs)
 done:
     TbFormat_options_clear(&o);
     Py_XDECREF(kw);
-    Py_XDECREF(mod);
     Py_XDECREF(stack);
     return res;
 }
@@ -409,6 +454,10 @@ static PyMethodDef module_methods[] = {
 static int
 module_exec(PyObject *m)
 {
+    tb_state *st = PyModule_GetState(m);
+    st->stdlib = PyImport_ImportModule("traceback");
+    if (!st->stdlib)
+        return -1;
     PyObject *defaults = Redact_default_patterns();
     if (!defaults)
         return -1;
@@ -417,6 +466,28 @@ module_exec(PyObject *m)
         return -1;
     }
     return 0;
+}
+
+static int
+module_traverse(PyObject *m, visitproc visit, void *arg)
+{
+    tb_state *st = PyModule_GetState(m);
+    Py_VISIT(st->stdlib);
+    return 0;
+}
+
+static int
+module_clear(PyObject *m)
+{
+    tb_state *st = PyModule_GetState(m);
+    Py_CLEAR(st->stdlib);
+    return 0;
+}
+
+static void
+module_free(void *m)
+{
+    (void)module_clear((PyObject *)m);
 }
 
 static PyModuleDef_Slot module_slots[] = {
@@ -428,9 +499,12 @@ static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
     .m_name = "sleuth._traceback",
     .m_doc = "Standard-library tracebacks, optionally with safe, redacted locals.",
-    .m_size = 0,
+    .m_size = sizeof(tb_state),
     .m_methods = module_methods,
     .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+    .m_free = module_free,
 };
 
 PyMODINIT_FUNC

@@ -300,19 +300,16 @@ done:
 }
 
 PyObject *
-TbFormat_exception_lines(PyObject *value, PyObject *tb, PyObject *limit, int chain,
-                         const TbFormat_Options *o)
+TbFormat_exception_lines(PyObject *stdlib, PyObject *value, PyObject *tb, PyObject *limit,
+                         int chain, const TbFormat_Options *o)
 {
     /* Owned */
-    PyObject *mod = NULL, *te_type = NULL, *args = NULL, *kw = NULL, *te = NULL;
+    PyObject *te_type = NULL, *args = NULL, *kw = NULL, *te = NULL;
     PyObject *seen = NULL, *gen = NULL, *lines = NULL;
     SafeRepr_Context c;
     int ctx_open = 0;
 
-    mod = PyImport_ImportModule("traceback");
-    if (!mod)
-        goto done;
-    te_type = PyObject_GetAttrString(mod, "TracebackException");
+    te_type = PyObject_GetAttrString(stdlib, "TracebackException");
     if (!te_type)
         goto done;
     args = PyTuple_Pack(3, (PyObject *)Py_TYPE(value), value, tb ? tb : Py_None);
@@ -349,7 +346,6 @@ TbFormat_exception_lines(PyObject *value, PyObject *tb, PyObject *limit, int cha
 done:
     if (ctx_open)
         SafeRepr_end(&c);
-    Py_XDECREF(mod);
     Py_XDECREF(te_type);
     Py_XDECREF(args);
     Py_XDECREF(kw);

@@ -28,7 +28,8 @@ void TbFormat_options_clear(TbFormat_Options *o);
 /* Lines (list of str) of exception `value` with traceback `tb`, as
  * traceback.format_exception(value, limit=limit, chain=chain) prints them,
  * with safe locals. `limit` may be None. */
-PyObject *TbFormat_exception_lines(PyObject *value, PyObject *tb, PyObject *limit,
+PyObject *TbFormat_exception_lines(PyObject *stdlib, PyObject *value, PyObject *tb,
+                                   PyObject *limit,
                                    int chain, const TbFormat_Options *o);
 
 /* Give the FrameSummary entries of `stack` (a traceback.StackSummary that
