@@ -108,6 +108,8 @@ SCENARIOS = {
     "convenience_variables": ("basic.py", ["b 19", "c", "p $_frame.f_lineno", "r", "p $_retval", "$x = 5",
                                            "p $x + 1", "q"], [(3, 12), (3, 13)]),
     "debug_recursive": ("basic.py", ["b 34", "c", "debug fib(2)", "s", "n", "p n", "c", "p f", "q"], None),
+    "return_tuple_values": ("retval.py", ["b 3", "c", "r", "p __return__", "n", "s", "r", "s", "s", "r",
+                                          "pp (1,)", "pp (1, 2)", "w", "c", "q"], None),
     "recursion_next_stays": ("basic.py", ["b 25", "c", "n", "n", "w", "q"], None),
 
     "help_pdb": ("basic.py", ["help pdb", "help exec", "q"], None),

@@ -694,7 +694,7 @@ msg_val(PdbObject *self, PyObject *arg, int pretty)
     PyObject *text;
     if (pretty) {
         PyObject *pprint = PyImport_ImportModule("pprint");
-        text = pprint ? PyObject_CallMethod(pprint, "pformat", "O", val) : NULL;
+        text = pprint ? PyObject_CallMethod(pprint, "pformat", "(O)", val) : NULL;
         Py_XDECREF(pprint);
         text = bounded(text);
     } else {

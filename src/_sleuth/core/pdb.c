@@ -1371,8 +1371,13 @@ Pdb_interaction(PdbObject *self, PyObject *frame, PyObject *tb_or_exc)
             PySequence_DelItem(self->cmdqueue, qn - 1) < 0)
             goto done;
 #else
-        if (Pdb_print_stack_entry(self, PyList_GET_ITEM(self->stack, self->curindex), NULL) < 0)
-            goto done;
+        /* A location that cannot be shown (a failing linecache loader, say)
+         * is the debugger's problem, not the program's: one `***` line, and
+         * the prompt still comes (3.13 gets the same from its queued command). */
+        if (Pdb_print_stack_entry(self, PyList_GET_ITEM(self->stack, self->curindex), NULL) < 0) {
+            if (!PyErr_ExceptionMatches(PyExc_Exception) || Pdb_error_current_exc(self) < 0)
+                goto done;
+        }
         if (Pdb_cmdloop_outer(self) < 0)
             goto done;
 #endif

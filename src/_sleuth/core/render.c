@@ -93,7 +93,8 @@ Render_stack_entry(PdbObject *self, PyObject *entry, const char *lprefix)
     rv = frame_locals_get(frame, Sleuth_state()->str___return__);
     if (rv) {
         PyObject *reprlib = PyImport_ImportModule("reprlib");
-        PyObject *r = reprlib ? PyObject_CallMethod(reprlib, "repr", "O", rv) : NULL;
+        /* "(O)": a tuple is one argument (a bare "O" would spread it). */
+        PyObject *r = reprlib ? PyObject_CallMethod(reprlib, "repr", "(O)", rv) : NULL;
         Py_XDECREF(reprlib);
         if (!r)
             goto error;
