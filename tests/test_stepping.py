@@ -23,3 +23,30 @@ def test_location_that_cannot_be_shown_does_not_reach_the_program(tmp_path):
     assert "result 7" in r.stdout, r.stdout
     assert "Traceback" not in r.stdout + r.stderr, r.stdout + r.stderr
     assert r.returncode == 0
+
+
+def test_generator_close_and_throw_while_a_breakpoint_is_set(tmp_path):
+    """3.12+: PY_THROW cannot be disabled; the engine's call callback used to
+    return DISABLE for it, and close()/throw() raised ValueError in the program."""
+    prog = tmp_path / "closing.py"
+    prog.write_text(
+        "def gen():\n"
+        "    try:\n"
+        "        yield 1\n"
+        "        yield 2\n"
+        "    except KeyError:\n"
+        "        yield 3\n"
+        "\n"
+        "g = gen()\n"
+        "next(g)\n"
+        "print('thrown', g.throw(KeyError))\n"
+        "g.close()\n"
+        "print('closed', any(x > 0 for x in [1, 2, 3]))\n"
+        "x = 2\n")
+    commands = ["b 13", "c", "p x", "c", "q"]
+    r = run_python(["-m", "sleuth", str(prog)], input="\n".join(commands) + "\n",
+                   cwd=str(tmp_path), timeout=60)
+    assert "thrown 3\nclosed True\n" in r.stdout, r.stdout
+    assert "closing.py(13)<module>()" in r.stdout, r.stdout
+    assert "ValueError" not in r.stdout + r.stderr, r.stdout + r.stderr
+    assert r.returncode == 0

@@ -184,14 +184,12 @@ maybe_arm(ModState *st, PyObject *code)
 }
 
 static PyObject *
-cb_call(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+on_call(ModState *st, PyObject *code)
 {
-    SLEUTH_UNUSED(nargs);
-    ModState *st = (ModState *)PyModule_GetState(mod);
     PdbObject *d = Engine_listener(st);
     if (!d)
         return st->active ? Py_NewRef(Py_None) : Py_NewRef(st->DISABLE);
-    if (maybe_arm(st, args[0]) < 0)
+    if (maybe_arm(st, code) < 0)
         return failed();
     if (!Engine_step_all(d))
         return disable_or_none(st, d);
@@ -216,6 +214,19 @@ cb_throw(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     if (Engine_step_all(d) && Engine_dispatch_call(d, frame_now()) < 0)
         return failed();
     Py_RETURN_NONE;
+}
+
+static PyObject *
+cb_call(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    ModState *st = (ModState *)PyModule_GetState(mod);
+    PyObject *r = on_call(st, args[0]);
+    /* PY_THROW (the one with three arguments) cannot be disabled: DISABLE
+     * from it raises ValueError in the program, at every generator close()
+     * or throw() while a breakpoint is set. */
+    if (r == st->DISABLE && nargs > 2)
+        Py_SETREF(r, Py_NewRef(Py_None));
+    return r;
 }
 
 static PyObject *
