@@ -10,7 +10,10 @@
  *                                        lines that cannot stop get DISABLE
  *   LINE JUMP PY_RETURN PY_YIELD local   code of the frame being stepped
  *   all of the above            global   `step` (stop at the next event)
- *   RAISE STOP_ITERATION UNWIND global   while stepping (global-only events)
+ *   RAISE STOP_ITERATION UNWIND global   while stepping (global-only events);
+ *                                        exceptions reach the engine from the
+ *                                        stepped frame, or from the frames
+ *                                        Engine_gen_caller names
  *
  * DISABLE holds until restart_events(), which runs each time the prompt is
  * left, so a line disabled while continuing is live again for stepping.
@@ -268,9 +271,8 @@ cb_raise(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     ModState *st = (ModState *)PyModule_GetState(mod);
     PdbObject *d = Engine_listener(st);
     if (d && PyExceptionInstance_Check(args[2]) &&
-        (Engine_step_all(d) || args[0] == step_code1 ||
-         (d->stopframe && d->stopframe != Py_None))) {
-        if (Engine_dispatch_exception(d, frame_now(), args[2]) < 0)
+        (Engine_step_all(d) || args[0] == step_code1 || Engine_gen_caller(st, args[0]))) {
+        if (Engine_dispatch_exception(d, frame_now(), args[2], NULL) < 0)
             return failed();
     }
     Py_RETURN_NONE;
@@ -573,7 +575,7 @@ Backend_update(ModState *st, PdbObject *d)
     int global = EV_CALLS;
     if (all)
         global |= EV_LINES | EV_RETURNS | EV_EXC;
-    else if (stepping_frame || step_code2)
+    else if (stepping_frame || step_code2 || st->gen_callers)
         global |= EV_RAISE | EV_STOP_ITERATION | EV_PY_UNWIND;
     r = mon_call(st, "set_events", "(ii)", st->tool_id, global);
     if (!r)

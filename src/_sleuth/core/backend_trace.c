@@ -33,6 +33,7 @@ static int g_on;                   /* engine attached (hot-path copy) */
 static ModState *g_st;             /* module state while attached (hot path) */
 static uint64_t g_gen;             /* bumped whenever stepping state changes */
 static int g_step_all;             /* `step`: every frame of g_step_thread */
+static int g_gen_callers;          /* st->gen_callers is set (hot-path copy) */
 static unsigned long g_step_thread;
 
 static int trace_cb(PyObject *mod, PyFrameObject *frame, int what, PyObject *arg);
@@ -92,6 +93,17 @@ code_armed(PyCodeObject *code)
     return code_armed_slow((PyObject *)code, gen);
 }
 
+/* Stepping in a generator: its callers are traced too, for the StopIteration
+ * that ends it (Engine_gen_caller). Keeps any pending exception. */
+static Py_NO_INLINE int
+gen_caller_slow(PyObject *code)
+{
+    PyObject *exc = PyErr_GetRaisedException();
+    int r = Engine_gen_caller(g_st, code);
+    PyErr_SetRaisedException(exc);
+    return r;
+}
+
 /* Should a frame of `code` be traced in thread `tid` (0: the calling one)? */
 static inline __attribute__((always_inline)) int
 wants_in(PyObject *code, unsigned long tid)
@@ -101,6 +113,8 @@ wants_in(PyObject *code, unsigned long tid)
     if (g_step_all && g_step_thread == (tid ? tid : PyThread_get_thread_ident()))
         return 1;
     if (code == step_code1 || code == step_code2)
+        return 1;
+    if (g_gen_callers && gen_caller_slow(code))
         return 1;
     return code_armed((PyCodeObject *)code);
 }
@@ -229,12 +243,13 @@ trace_dispatch(PyObject *mod, PyFrameObject *frame, int what, PyObject *arg)
             return 0;
         return Engine_dispatch_return(d, (PyObject *)frame, arg ? arg : Py_None);
     case PyTrace_EXCEPTION:
-        if (!relevant && !(d->stopframe && d->stopframe != Py_None))
+        if (!relevant && !Engine_gen_caller(st, code))
             return 0;
         if (arg && PyTuple_Check(arg) && PyTuple_GET_SIZE(arg) == 3) {
             PyObject *value = PyTuple_GET_ITEM(arg, 1);
             if (PyExceptionInstance_Check(value))
-                return Engine_dispatch_exception(d, (PyObject *)frame, value);
+                return Engine_dispatch_exception(d, (PyObject *)frame, value,
+                                                 PyTuple_GET_ITEM(arg, 2));
         }
         return 0;
     default:
@@ -294,7 +309,6 @@ retune_running(PyThreadState *ts)
 int
 Backend_update(ModState *st, PdbObject *d)
 {
-    SLEUTH_UNUSED(st);
     int stepping_frame = d->stopframe && d->stopframe != Py_None && d->stoplineno != -1;
     step_code1 = NULL;
     step_code2 = NULL;
@@ -307,6 +321,7 @@ Backend_update(ModState *st, PdbObject *d)
         Py_DECREF(step_code2);
     }
     g_step_all = (d->stopframe == NULL || d->stopframe == Py_None) && !d->quitting;
+    g_gen_callers = st->gen_callers != NULL;
     g_step_thread = d->step_thread ? d->step_thread : PyThread_get_thread_ident();
     g_gen++;
     /* Every thread: a breakpoint may have been set in a loop another thread
@@ -349,6 +364,7 @@ Backend_uninstall(ModState *st)
     PyObject *exc = PyErr_GetRaisedException();
     step_code1 = step_code2 = NULL;
     g_on = 0;
+    g_gen_callers = 0;
     g_step_all = 0;
     g_gen++;
     PyThreadState *me = PyThreadState_Get();

@@ -640,7 +640,7 @@ Engine_dispatch_return(PdbObject *d, PyObject *frame, PyObject *retval)
 }
 
 int
-Engine_dispatch_exception(PdbObject *d, PyObject *frame, PyObject *exc)
+Engine_dispatch_exception(PdbObject *d, PyObject *frame, PyObject *exc, PyObject *tb)
 {
     if (d->quitting || !stepping_thread(d))
         return 0;
@@ -653,14 +653,14 @@ Engine_dispatch_exception(PdbObject *d, PyObject *frame, PyObject *exc)
     int stop = stop_here(d, frame);
     if (stop < 0)
         return -1;
-    int is_stopiter = PyErr_GivenExceptionMatches((PyObject *)Py_TYPE(exc), PyExc_StopIteration) &&
-                      Py_TYPE(exc) == (PyTypeObject *)PyExc_StopIteration;
+    int is_stopiter = Py_TYPE(exc) == (PyTypeObject *)PyExc_StopIteration;
     if (stop) {
-        /* A generator's StopIteration without a traceback is internal. */
-        PyObject *tb = PyException_GetTraceback(exc);
-        int internal = frame_is_generator(frame) && is_stopiter && tb == NULL;
-        Py_XDECREF(tb);
-        if (internal)
+        /* A generator's StopIteration without a traceback is internal (a
+         * subiterator of `yield from` returning). */
+        PyObject *own = tb ? NULL : PyException_GetTraceback(exc);
+        int no_tb = tb ? tb == Py_None : own == NULL;
+        Py_XDECREF(own);
+        if (is_stopiter && no_tb && frame_is_generator(frame))
             return 0;
     } else {
         int gen_case = d->stopframe && d->stopframe != Py_None && frame != d->stopframe &&
@@ -670,7 +670,7 @@ Engine_dispatch_exception(PdbObject *d, PyObject *frame, PyObject *exc)
         if (!gen_case)
             return 0;
     }
-    if (Pdb_user_exception(d, frame, exc) < 0)
+    if (Pdb_user_exception(d, frame, exc, tb) < 0)
         return -1;
     return check_quit(d);
 }
@@ -746,9 +746,69 @@ Engine_is_active(PdbObject *d)
 }
 
 int
+Engine_gen_caller_slow(ModState *st, PyObject *code)
+{
+    PyObject *codes = st->gen_callers;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(codes); i++)
+        if (PyTuple_GET_ITEM(codes, i) == code)
+            return 1;
+    if (PyDict_GET_SIZE(st->breaks) == 0 || !PyCode_Check(code))
+        return 0;
+    PyObject *canon = Engine_canonic(st, ((PyCodeObject *)code)->co_filename);
+    int r = canon ? Engine_file_has_breaks(st, canon) : -1;
+    Py_XDECREF(canon);
+    if (r < 0) {
+        PyErr_Clear();      /* unsure: let the engine decide */
+        return 1;
+    }
+    return r;
+}
+
+/* Stepping in a generator: see Engine_gen_caller. */
+static int
+gen_stepping(PdbObject *d)
+{
+    return d->stopframe && d->stopframe != Py_None && d->stopframe != d->botframe &&
+           !d->quitting && frame_is_generator(d->stopframe);
+}
+
+/* The codes of this thread's frames now, innermost first (new ref). */
+static PyObject *
+stack_codes(void)
+{
+    PyObject *list = PyList_New(0);
+    if (!list)
+        return NULL;
+    PyFrameObject *f = (PyFrameObject *)Py_XNewRef(PyEval_GetFrame());
+    while (f) {
+        PyObject *code = (PyObject *)PyFrame_GetCode(f);
+        int r = PyList_Append(list, code);
+        Py_DECREF(code);
+        PyFrameObject *back = PyFrame_GetBack(f);
+        Py_DECREF(f);
+        f = back;
+        if (r < 0) {
+            Py_XDECREF(f);
+            Py_DECREF(list);
+            return NULL;
+        }
+    }
+    Py_SETREF(list, PyList_AsTuple(list));
+    return list;
+}
+
+int
 Engine_attach(PdbObject *d)
 {
     ModState *st = Sleuth_state();
+    if (gen_stepping(d)) {
+        PyObject *codes = stack_codes();
+        if (!codes)
+            return -1;
+        Py_XSETREF(st->gen_callers, codes);
+    } else {
+        Py_CLEAR(st->gen_callers);
+    }
     if (!st->backend_attached) {
         /* Nothing may report while hooks go in (installing can import). */
         Py_CLEAR(st->active);
@@ -776,7 +836,7 @@ Engine_resume(PdbObject *d)
     /* bdb.set_continue: with no breakpoints and nothing to step, tracing is
      * removed altogether, so the rest of the program runs at full speed. */
     if (!d->quitting && d->stoplineno == -1 && d->returnframe == NULL &&
-        PyDict_GET_SIZE(st->breaks) == 0) {
+        PyDict_GET_SIZE(st->breaks) == 0 && !gen_stepping(d)) {
         return Engine_detach();
     }
     if (d->quitting) {
@@ -800,6 +860,7 @@ Engine_detach(void)
      * cached from it (3.11 keeps "may break" in each code's co_extra): the
      * next attach rebuilds both. */
     ci_clear();
+    Py_CLEAR(st->gen_callers);
     st->bp_generation++;
     return rc;
 }

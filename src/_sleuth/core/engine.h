@@ -15,7 +15,9 @@
 int Engine_dispatch_line(PdbObject *d, PyObject *frame, int line);   /* line < 0: the frame's */
 int Engine_dispatch_call(PdbObject *d, PyObject *frame);
 int Engine_dispatch_return(PdbObject *d, PyObject *frame, PyObject *retval);
-int Engine_dispatch_exception(PdbObject *d, PyObject *frame, PyObject *exc);
+/* `tb`: the traceback the event reports (borrowed; NULL: the exception's
+ * own). 3.11's trace event carries it before it is attached to `exc`. */
+int Engine_dispatch_exception(PdbObject *d, PyObject *frame, PyObject *exc, PyObject *tb);
 
 /* Stepping commands (bdb's set_*). They only change state; the backend
  * re-arms events when the prompt is left (Engine_resume). */
@@ -51,6 +53,20 @@ int Engine_code_may_break(ModState *st, PyObject *code);       /* file has break
 #define BRK_FIRST 2
 int Engine_code_breaks(ModState *st, PyObject *code, int line, PyObject **bps_out);
 int Engine_is_generator_code(PyObject *code);
+
+/* Stepping whose stopframe is a generator or coroutine (`next`, `until`,
+ * `return` in one) stops at a StopIteration or GeneratorExit raised in
+ * another frame: bdb's dispatch_exception. pdb only sees that exception in
+ * frames it traces: in effect the frames that were on the stack when the
+ * command was given, and frames started since whose file holds a breakpoint
+ * (bdb's break_anywhere). Engine_attach records the codes of the former in
+ * st->gen_callers while such stepping is on; NULL otherwise. */
+int Engine_gen_caller_slow(ModState *st, PyObject *code);
+static inline int
+Engine_gen_caller(ModState *st, PyObject *code)
+{
+    return st->gen_callers ? Engine_gen_caller_slow(st, code) : 0;
+}
 
 /* Breakpoints changed: re-arm code that is running or will run. */
 int Engine_breaks_changed(void);

@@ -102,6 +102,7 @@ module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->active);
     Py_VISIT(st->fncache);
     Py_VISIT(st->armed);
+    Py_VISIT(st->gen_callers);
     Py_VISIT(st->monitoring);
     Py_VISIT(st->DISABLE);
     Py_VISIT(st->cb_list);
@@ -126,6 +127,7 @@ module_clear(PyObject *m)
     Py_CLEAR(st->active);
     Py_CLEAR(st->fncache);
     Py_CLEAR(st->armed);
+    Py_CLEAR(st->gen_callers);
     Py_CLEAR(st->monitoring);
     Py_CLEAR(st->DISABLE);
     Py_CLEAR(st->cb_list);

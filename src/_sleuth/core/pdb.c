@@ -1527,7 +1527,7 @@ Pdb_user_return(PdbObject *self, PyObject *frame, PyObject *retval)
 }
 
 int
-Pdb_user_exception(PdbObject *self, PyObject *frame, PyObject *exc)
+Pdb_user_exception(PdbObject *self, PyObject *frame, PyObject *exc, PyObject *tb)
 {
     if (self->wait_for_mainpyfile)
         return 0;
@@ -1543,7 +1543,10 @@ Pdb_user_exception(PdbObject *self, PyObject *frame, PyObject *exc)
     if (Pdb_set_convenience(self, frame, "_exception", exc) < 0)
         return -1;
 #endif
-    PyObject *tb = PyException_GetTraceback(exc);
+    /* pdb: "Internal StopIteration" is the interpreter's own event for a
+     * generator returning into a for loop or `yield from`/`await`: no
+     * traceback. */
+    tb = tb ? Py_NewRef(tb) : PyException_GetTraceback(exc);
     int internal = (!tb || tb == Py_None) && Py_TYPE(exc) == (PyTypeObject *)PyExc_StopIteration;
     PyObject *text = Pdb_format_exc(exc);
     if (!text) {

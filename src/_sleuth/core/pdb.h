@@ -67,7 +67,7 @@ int Pdb_init_type(PyObject *module, ModState *st);
 int Pdb_user_line(PdbObject *self, PyObject *frame);
 int Pdb_user_call(PdbObject *self, PyObject *frame);
 int Pdb_user_return(PdbObject *self, PyObject *frame, PyObject *retval);
-int Pdb_user_exception(PdbObject *self, PyObject *frame, PyObject *exc);
+int Pdb_user_exception(PdbObject *self, PyObject *frame, PyObject *exc, PyObject *tb);
 
 /* Output: pdb's message()/error() to self.stdout. */
 int Pdb_message(PdbObject *self, PyObject *text);

@@ -35,6 +35,7 @@ typedef struct {
     PyObject *DISABLE;          /* sys.monitoring.DISABLE */
     PyObject *cb_list;          /* callback function objects we registered */
     int events_global;          /* global event set currently requested */
+    PyObject *gen_callers;      /* tuple of codes, or NULL: see Engine_gen_caller */
     PyObject *sigint_pdb;       /* debugger that Ctrl-C drops into (strong) */
     PyObject *prev_sigint;      /* handler to restore at the prompt (strong) */
 
