@@ -123,6 +123,14 @@ SCENARIOS = {
     "coro_return_chain": ("gensteps.py", ["b 38", "c", "r", "r", "r", "r", "n", "n", "q"], None),
     "coro_step_into_types_coroutine": ("gensteps.py", ["b 44", "c", "s", "n", "n", "n", "n", "n", "n", "n", "n",
                                                        "n", "n", "q"], None),
+    "debug_syntax_error": ("basic.py", ["debug print(", "p 1", "n", "q"], None),
+    "debug_at_first_stop": ("basic.py", ["debug", "q", "debug 1", "q", "p 1 + 1", "n", "w", "q"], None),
+    "debug_quit_then_step_on": ("basic.py", ["b 34", "c", "debug fib(3)", "s", "q", "p 1 + 1", "n", "w", "q"],
+                                None),
+    "debug_nested_twice": ("basic.py", ["b 34", "c", "debug debug fib(2)", "s", "s", "q", "n", "q", "w", "c",
+                                        "q"], None),
+    # (Not stepping past the nested code's end: 3.13's pdb then stops in bdb.run, a frame sleuth has not.)
+    "debug_raises": ("basic.py", ["debug 1/0", "n", "p 2", "q", "p 3", "n", "q"], None),
     "recursion_next_stays": ("basic.py", ["b 25", "c", "n", "n", "w", "q"], None),
 
     "help_pdb": ("basic.py", ["help pdb", "help exec", "q"], None),

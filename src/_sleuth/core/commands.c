@@ -101,6 +101,10 @@ Cmd_invalid_arg(PdbObject *self, PyObject *arg, const char *command)
 static PyObject *
 curglobals(PdbObject *self)
 {
+    if (!self->curframe || self->curframe == Py_None) {
+        PyErr_SetString(PyExc_RuntimeError, "no current frame");
+        return NULL;
+    }
     return PyObject_GetAttrString(self->curframe, "f_globals");
 }
 
@@ -491,60 +495,77 @@ do_run(PdbObject *self, PyObject *arg)
 static PyObject *
 do_debug(PdbObject *self, PyObject *arg)
 {
+    /* Owned */
+    PyObject *globals = NULL, *p = NULL, *run = NULL, *sys = NULL, *r = NULL;
+    ModState *st = Sleuth_state();
+    int was_active = 0;
+
     if (!require_live(self))
         NOTHING();
-    /* A nested debugger on `arg`, evaluated in the current frame; the outer
-     * session's engine state is saved and restored around it. */
-    ModState *st = Sleuth_state();
-    PyObject *globals = curglobals(self);
+    /* pdb: a new Pdb runs `arg` in the current frame's namespaces with
+     * bdb.run, its prompt in parentheses; this debugger hears nothing
+     * meanwhile (pdb's sys.settrace(None)), so nothing the nested session
+     * does (its reset() reads linecache) stops at this prompt, and its `q`
+     * ends the nested session only. */
+    globals = curglobals(self);
     if (!globals)
-        return NULL;
-    PyObject *p = PyObject_CallFunction((PyObject *)st->PdbType, "OOO", self->completekey,
-                                        self->stdin_obj, self->stdout_obj);
-    if (!p) {
-        Py_DECREF(globals);
-        return NULL;
-    }
+        goto error;
+    p = PyObject_CallFunction((PyObject *)st->PdbType, "OOO", self->completekey,
+                              self->stdin_obj, self->stdout_obj);
+    if (!p)
+        goto error;
     PyObject *pr = PyObject_Str(self->prompt);
     PyObject *stripped = pr ? PyObject_CallMethod(pr, "strip", NULL) : NULL;
     Py_XDECREF(pr);
-    if (!stripped) {
-        Py_DECREF(p);
-        Py_DECREF(globals);
-        return NULL;
-    }
+    if (!stripped)
+        goto error;
     Py_XSETREF(((PdbObject *)p)->prompt, PyUnicode_FromFormat("(%U) ", stripped));
     Py_DECREF(stripped);
+    if (!((PdbObject *)p)->prompt)
+        goto error;
     ((PdbObject *)p)->use_rawinput = self->use_rawinput;
-    Pdb_messagef(self, "ENTERING RECURSIVE DEBUGGER");
-    PdbObject *outer = (PdbObject *)Py_XNewRef(st->active);
-    int was_in = self->in_interaction;
-    self->in_interaction = 0;
+    if (Pdb_messagef(self, "ENTERING RECURSIVE DEBUGGER") < 0)
+        goto error;
+    was_active = Engine_is_active(self);
+    if (was_active && Engine_detach() < 0)
+        goto error;
     /* The prompt runs inside an event callback, where the interpreter
      * delivers no events; sys.call_tracing lifts that for the nested run,
      * as pdb does. */
-    PyObject *run = PyObject_GetAttrString(p, "run");
-    PyObject *sys = run ? PyImport_ImportModule("sys") : NULL;
-    PyObject *r = sys ? PyObject_CallMethod(sys, "call_tracing", "O(OOO)", run, arg, globals,
-                                            self->curframe_locals) : NULL;
+    run = PyObject_GetAttrString(p, "run");
+    sys = run ? PyImport_ImportModule("sys") : NULL;
+    r = sys ? PyObject_CallMethod(sys, "call_tracing", "O(OOO)", run, arg, globals,
+                                  self->curframe_locals ? self->curframe_locals : globals) : NULL;
+    if (!r && PyErr_ExceptionMatches(PyExc_Exception) && Pdb_error_current_exc(self) < 0)
+        goto error_reattach;
+    if (!r && PyErr_Occurred())
+        goto error_reattach;
+    if (Pdb_messagef(self, "LEAVING RECURSIVE DEBUGGER") < 0)
+        goto error_reattach;
+    if (was_active && Engine_attach(self) < 0)
+        goto error;
+    if (((PdbObject *)p)->lastcmd)
+        Py_XSETREF(self->lastcmd, Py_NewRef(((PdbObject *)p)->lastcmd));
+    Py_DECREF(globals);
+    Py_DECREF(p);
+    Py_DECREF(run);
+    Py_DECREF(sys);
+    Py_XDECREF(r);
+    NOTHING();
+error_reattach:
+    if (was_active) {
+        PyObject *exc = PyErr_GetRaisedException();
+        if (Engine_attach(self) < 0)
+            PyErr_Clear();
+        PyErr_SetRaisedException(exc);
+    }
+error:
+    Py_XDECREF(globals);
+    Py_XDECREF(p);
     Py_XDECREF(run);
     Py_XDECREF(sys);
-    self->in_interaction = was_in;
-    if (!r) {
-        if (PyErr_ExceptionMatches(PyExc_Exception))
-            Pdb_error_current_exc(self);
-    }
     Py_XDECREF(r);
-    /* Back to the outer session. */
-    if (outer) {
-        Py_XSETREF(st->active, outer);
-    }
-    Pdb_messagef(self, "LEAVING RECURSIVE DEBUGGER");
-    Py_DECREF(p);
-    Py_DECREF(globals);
-    if (PyErr_Occurred())
-        return NULL;
-    NOTHING();
+    return NULL;
 }
 
 /* --- stack ---------------------------------------------------------------- */
