@@ -289,3 +289,39 @@ def test_session_leaves_coverage_measurement_alone(tmp_path, core):
     assert ours.stderr == plain.stderr
     assert our_report == plain_report
     assert "prog.py" in plain_report
+
+
+QUIT_THEN_OWN_BDBQUIT = """\
+    import bdb, sys, threading
+    import sleuth
+
+    def worker():
+        x = 1
+        x = 2
+
+    def target():
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+
+    sleuth.Pdb().runcall(target)
+    print("hook restored:", threading.excepthook is threading.__excepthook__, file=sys.stderr)
+
+    def own():
+        raise bdb.BdbQuit("the program's own")
+    t = threading.Thread(target=own)
+    t.start()
+    t.join()
+"""
+
+
+def test_quit_in_a_worker_leaves_no_hook_behind(tmp_path):
+    """After a quit typed in a worker thread, the session's end puts
+    threading.excepthook back: a BdbQuit of the program's own, later, is
+    reported as it would be without the debugger (review finding: the hook
+    stayed and swallowed every BdbQuit for the rest of the process)."""
+    prog = write(tmp_path, QUIT_THEN_OWN_BDBQUIT)
+    r = run_python([str(prog)], input="b 6\nc\nq\n", cwd=tmp_path, timeout=60)
+    assert "hook restored: True\n" in r.stderr, r.stderr
+    assert "bdb.BdbQuit: the program's own\n" in r.stderr, r.stderr
+    assert r.stderr.count("Traceback") == 1, r.stderr

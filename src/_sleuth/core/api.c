@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "engine.h"
 #include "pythread.h"
+#include "util.h"
 
 static PyObject *
 outermost(PyObject *frame)
@@ -102,11 +103,9 @@ run_ended(PdbObject *self)
 {
     /* A BdbQuit sent to this thread that it has not met yet must not
      * surface later, outside the run. */
-    if (self->quit_sent) {
-        PyObject *exc = PyErr_GetRaisedException();
-        PyThreadState_SetAsyncExc(self->run_thread, NULL);
-        PyErr_SetRaisedException(exc);
-    }
+    if (self->quit_sent)
+        Util_flush_async_exc();
+    Engine_restore_excepthook();
     self->run_thread = 0;
     self->quit_sent = 0;
 }

@@ -20,6 +20,7 @@
  * hooks.
  */
 #include "completion.h"
+#include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -266,21 +267,8 @@ deadline_stop(Deadline *d)
     Py_END_ALLOW_THREADS
     pthread_cond_destroy(&d->cv);
     pthread_mutex_destroy(&d->mu);
-    if (d->fired) {
-        /* One may still be pending. Let it be raised here, by running a
-         * line of nothing, and drop it: clearing it with
-         * PyThreadState_SetAsyncExc(id, NULL) instead leaves 3.11's eval
-         * breaker set for good, and the interpreter spins. */
-        PyObject *exc = PyErr_GetRaisedException();
-        PyObject *code = Py_CompileString("None", "<sleuth completion>", Py_eval_input);
-        PyObject *ns = code ? PyDict_New() : NULL;
-        PyObject *r = ns ? PyEval_EvalCode(code, ns, ns) : NULL;
-        Py_XDECREF(r);
-        Py_XDECREF(ns);
-        Py_XDECREF(code);
-        PyErr_Clear();
-        PyErr_SetRaisedException(exc);
-    }
+    if (d->fired)
+        Util_flush_async_exc();     /* one may still be pending */
 }
 
 /* --- matchers: each returns a new list, or NULL with an exception ----------- */

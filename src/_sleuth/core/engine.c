@@ -477,6 +477,11 @@ error:
     goto done;
 }
 
+/* The attribute that marks the BdbQuit instances a quit raises in threads
+ * other than run()'s: only those end a thread quietly, never a BdbQuit of
+ * the program's own (or of another debugger). */
+#define QUIT_MARK "_sleuth_quit"
+
 /* threading.excepthook while a quit unwinds threads: the debugger's own
  * BdbQuit ends a thread without a traceback (bdb.run catches it in the
  * thread that runs the program); anything else goes to the hook that was
@@ -484,13 +489,15 @@ error:
 static PyObject *
 quiet_quit_hook(PyObject *prev, PyObject *args)
 {
-    PyObject *type = PyObject_GetAttrString(args, "exc_type");
-    if (!type)
+    PyObject *value = PyObject_GetAttrString(args, "exc_value");
+    if (!value)
         return NULL;
-    int is_quit = PyType_Check(type) &&
-                  PyType_IsSubtype((PyTypeObject *)type, (PyTypeObject *)Sleuth_state()->BdbQuit);
-    Py_DECREF(type);
-    if (is_quit)
+    PyObject *mark = NULL;
+    int is_ours = value != Py_None && PyObject_GetOptionalAttrString(value, QUIT_MARK, &mark) > 0;
+    Py_XDECREF(mark);
+    Py_DECREF(value);
+    PyErr_Clear();
+    if (is_ours)
         Py_RETURN_NONE;
     return PyObject_CallOneArg(prev, args);
 }
@@ -533,6 +540,22 @@ done:
     return rc;
 }
 
+void
+Engine_restore_excepthook(void)
+{
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *name = PyUnicode_FromString("threading");
+    PyObject *threading = name ? PyImport_GetModule(name) : NULL;
+    PyObject *cur = threading ? PyObject_GetAttrString(threading, "excepthook") : NULL;
+    if (cur && PyCFunction_Check(cur) && ((PyCFunctionObject *)cur)->m_ml == &quiet_quit_def)
+        (void)PyObject_SetAttrString(threading, "excepthook", ((PyCFunctionObject *)cur)->m_self);
+    Py_XDECREF(cur);
+    Py_XDECREF(threading);
+    Py_XDECREF(name);
+    PyErr_Clear();
+    PyErr_SetRaisedException(exc);
+}
+
 /* `quit` ends the debugged program, as with pdb, from whichever thread it
  * is typed in. bdb raises BdbQuit in the thread being traced, and run()
  * catches it there. A thread of the program other than the one running
@@ -552,6 +575,17 @@ check_quit(PdbObject *d)
             d->quit_sent = 1;
             PyThreadState_SetAsyncExc(d->run_thread, st->BdbQuit);
         }
+        /* This thread's BdbQuit, marked so that the hook knows it. */
+        PyObject *quit = PyObject_CallNoArgs(st->BdbQuit);
+        if (!quit)
+            return -1;
+        if (PyObject_SetAttrString(quit, QUIT_MARK, Py_True) < 0) {
+            Py_DECREF(quit);
+            return -1;
+        }
+        PyErr_SetObject(st->BdbQuit, quit);
+        Py_DECREF(quit);
+        return -1;
     }
     PyErr_SetNone(st->BdbQuit);
     return -1;

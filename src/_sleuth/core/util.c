@@ -20,3 +20,17 @@ Util_call(const char *module, const char *func, const char *fmt, ...)
     Py_DECREF(f);
     return r;
 }
+
+void
+Util_flush_async_exc(void)
+{
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *code = Py_CompileString("None", "<sleuth>", Py_eval_input);
+    PyObject *ns = code ? PyDict_New() : NULL;
+    PyObject *r = ns ? PyEval_EvalCode(code, ns, ns) : NULL;
+    Py_XDECREF(r);
+    Py_XDECREF(ns);
+    Py_XDECREF(code);
+    PyErr_Clear();
+    PyErr_SetRaisedException(exc);
+}

@@ -7,4 +7,11 @@
  * exception set. fmt must build a tuple ("(O)", "(OO)"...). */
 PyObject *Util_call(const char *module, const char *func, const char *fmt, ...);
 
+/* Let an asynchronous exception still pending for this thread (one that
+ * PyThreadState_SetAsyncExc sent) be raised into a line of nothing, and drop
+ * it. Clearing it with PyThreadState_SetAsyncExc(id, NULL) instead leaves
+ * 3.11's eval breaker set for good, and the interpreter spins. Keeps the
+ * exception being handled, if any. */
+void Util_flush_async_exc(void);
+
 #endif
