@@ -1,6 +1,7 @@
 /* module.c — sleuth._sleuth: registers types and functions, nothing else. */
 #include "state.h"
 #include "cli.h"
+#include "cli_debug.h"
 #include "pdb.h"
 #include "api.h"
 #include "breakpoints.h"
@@ -78,6 +79,9 @@ module_exec(PyObject *m)
         intern(&st->str_f_back, "f_back") < 0 || intern(&st->str_f_code, "f_code") < 0 ||
         intern(&st->str_f_lineno, "f_lineno") < 0 || intern(&st->str___return__, "__return__") < 0 ||
         intern(&st->str___exception__, "__exception__") < 0 || intern(&st->str___name__, "__name__") < 0)
+        return -1;
+    /* pdb's module-level names that pdb's users and tests read. */
+    if (PyModule_AddStringConstant(m, "_usage", CliDebug_pdb_usage) < 0)
         return -1;
     if (Breakpoint_init_type(m, st) < 0)
         return -1;
