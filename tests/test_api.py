@@ -339,3 +339,63 @@ def test_simple_conditions_skip_eval(tmp_path, cond, caller):
     r = run_python(["-m", "sleuth", "-c", "b 10, " + cond, "-c", "c", prog], input="q\n",
                    cwd=str(tmp_path), env={"HOME": str(tmp_path)})
     assert "[%r]" % caller in r.stdout, r.stdout + r.stderr
+
+
+# --- run/runeval/runctx with what pdb accepts and refuses (issue 12) --------
+
+RUN_ARGS_PROG = """\
+import io, sys
+import {tool} as dbg
+
+def quiet():
+    return dbg.Pdb(stdin=io.StringIO("c\\n"), stdout=io.StringIO(), readrc=False)
+
+for meth in ("run", "runeval"):
+    for arg in (42, lambda: 0, None, [b"x"]):
+        try:
+            getattr(quiet(), meth)(arg)
+        except Exception as e:
+            print("@@", meth, type(arg).__name__, type(e).__name__, e)
+g = {{}}
+print("@@ run bytes", quiet().run(b"x = 6 * 7", g), g["x"])
+print("@@ runeval bytes", quiet().runeval(b"x + 1", g))
+print("@@ runeval code", quiet().runeval(compile("x + 2", "<e>", "eval"), g))
+print("@@ runctx", quiet().runctx("y = x - 2", g, g), g["y"])
+for bad in (("x = 1", [], None), ("x = 1", {{}}, 5)):
+    try:
+        quiet().run(*bad)
+    except Exception as e:
+        print("@@ run globals/locals", type(e).__name__, e)
+try:
+    quiet().run("x = (")
+except SyntaxError as e:
+    print("@@ run syntax", e.msg)
+# The module functions start a Pdb on sys.stdin ("c" lines below)
+for arg in (42, lambda: 0):
+    try:
+        dbg.run(arg)
+    except TypeError as e:
+        print("@@ module run", e)
+    try:
+        dbg.runeval(arg)
+    except TypeError as e:
+        print("@@ module runeval", e)
+dbg.runctx("z = 5", g, g)
+print("@@ module runctx", g["z"])
+dbg.run(statement="w = 1", globals=g)
+print("@@ module run kw", g["w"], dbg.runeval(expression="w + 1", globals=g))
+print("@@ end")
+"""
+
+
+def test_run_refuses_and_accepts_what_pdb_does(tmp_path):
+    """A non-code object reached PyEval_EvalCode and crashed the interpreter
+    (run(42), runeval(42), run(lambda: 0), run(b"x=1")); pdb raises exec()'s
+    and eval()'s TypeError and runs bytes source."""
+    outs = {}
+    for tool in ("pdb", "sleuth"):
+        r = run_python(["-c", RUN_ARGS_PROG.format(tool=tool)], input="c\n" * 20, cwd=str(tmp_path))
+        assert r.returncode == 0, r.stderr
+        outs[tool] = [l for l in r.stdout.replace("(Pdb) ", "\n").splitlines() if l.startswith("@@")]
+    assert outs["sleuth"] == outs["pdb"]
+    assert outs["sleuth"][-1] == "@@ end" and len(outs["sleuth"]) > 15

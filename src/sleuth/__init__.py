@@ -15,11 +15,12 @@ from sleuth._sleuth import (
     post_mortem,
     run,
     runcall,
+    runctx,
     runeval,
     set_trace,
 )
 
 __all__ = [
     "BdbQuit", "Breakpoint", "Pdb", "Restart", "__version__",
-    "pm", "post_mortem", "run", "runcall", "runeval", "set_trace",
+    "pm", "post_mortem", "run", "runcall", "runctx", "runeval", "set_trace",
 ]

@@ -110,12 +110,16 @@ run_ended(PdbObject *self)
     self->quit_sent = 0;
 }
 
-/* bdb.run/runeval: execute `cmd` under the debugger, stepping from its start. */
+/* bdb.run/runeval: execute `cmd` under the debugger, stepping from its start.
+ * The builtin exec()/eval() does the running, as in bdb: it accepts source
+ * (str or bytes) and code objects, checks globals/locals, and raises pdb's
+ * TypeError for anything else (never hand an unchecked object to
+ * PyEval_EvalCode: a non-code object there crashes the interpreter). */
 static PyObject *
 run_common(PdbObject *self, PyObject *cmd, PyObject *globals, PyObject *locals, int mode)
 {
     /* Owned */
-    PyObject *code = NULL, *res = NULL, *r = NULL;
+    PyObject *code = NULL, *res = NULL, *r = NULL, *builtins = NULL, *runner = NULL;
 
     if (!globals || globals == Py_None) {
         PyObject *main = PyImport_AddModule("__main__");   /* borrowed */
@@ -125,29 +129,28 @@ run_common(PdbObject *self, PyObject *cmd, PyObject *globals, PyObject *locals, 
     }
     if (!locals || locals == Py_None)
         locals = globals;
-    if (!PyDict_Check(globals)) {
-        PyErr_SetString(PyExc_TypeError, "globals must be a dict");
-        return NULL;
-    }
     r = PyObject_CallMethod((PyObject *)self, "reset", NULL);
     if (!r)
         return NULL;
     Py_CLEAR(r);
-    if (PyUnicode_Check(cmd)) {
-        PyObject *compile = PyDict_GetItemString(PyEval_GetBuiltins(), "compile");
-        code = PyObject_CallFunction(compile, "Oss", cmd, "<string>", mode == Py_eval_input ? "eval" : "exec");
+    builtins = PyImport_ImportModule("builtins");
+    if (!builtins)
+        goto done;
+    if (mode == Py_file_input && PyUnicode_Check(cmd)) {
+        /* bdb.run compiles str itself (so a SyntaxError comes before tracing). */
+        code = PyObject_CallMethod(builtins, "compile", "Oss", cmd, "<string>", "exec");
         if (!code)
-            return NULL;
+            goto done;
     } else {
         code = Py_NewRef(cmd);
     }
-    if (PyDict_GetItemString(globals, "__builtins__") == NULL &&
-        PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0)
+    runner = PyObject_GetAttrString(builtins, mode == Py_eval_input ? "eval" : "exec");
+    if (!runner)
         goto done;
     if (Engine_claim_thread() < 0 || Engine_attach(self) < 0)
         goto done;
     run_started(self);
-    res = PyEval_EvalCode(code, globals, locals);
+    res = PyObject_CallFunctionObjArgs(runner, code, globals, locals, NULL);
     run_ended(self);
     if (!res && PyErr_ExceptionMatches(Sleuth_state()->BdbQuit)) {
         PyErr_Clear();
@@ -161,6 +164,8 @@ done:
         PyErr_SetRaisedException(exc);
     }
     Py_XDECREF(code);
+    Py_XDECREF(runner);
+    Py_XDECREF(builtins);
     return res;
 }
 
@@ -186,6 +191,21 @@ Pdb_runeval(PdbObject *self, PyObject *args, PyObject *kwds)
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OO:runeval", kwlist, &cmd, &g, &l))
         return NULL;
     return run_common(self, cmd, g, l, Py_eval_input);
+}
+
+/* bdb.runctx: kept for backwards compatibility; defers to run(). */
+static PyObject *
+Pdb_runctx(PdbObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"cmd", "globals", "locals", NULL};
+    PyObject *cmd, *g, *l;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO:runctx", kwlist, &cmd, &g, &l))
+        return NULL;
+    PyObject *r = PyObject_CallMethod((PyObject *)self, "run", "OOO", cmd, g, l);
+    if (!r)
+        return NULL;
+    Py_DECREF(r);
+    Py_RETURN_NONE;
 }
 
 static PyObject *
@@ -229,6 +249,7 @@ PyMethodDef PdbApi_methods[] = {
     {"run", (PyCFunction)(void (*)(void))Pdb_run, METH_VARARGS | METH_KEYWORDS, NULL},
     {"runeval", (PyCFunction)(void (*)(void))Pdb_runeval, METH_VARARGS | METH_KEYWORDS, NULL},
     {"runcall", (PyCFunction)(void (*)(void))Pdb_runcall, METH_VARARGS | METH_KEYWORDS, NULL},
+    {"runctx", (PyCFunction)(void (*)(void))Pdb_runctx, METH_VARARGS | METH_KEYWORDS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
@@ -387,18 +408,51 @@ call_new(const char *meth, PyObject *args, PyObject *kwds)
     return r;
 }
 
+/* pdb.run/runeval/runctx: a new Pdb's method with pdb's parameter names. */
+static PyObject *
+run_new(const char *meth, const char *fmt, char **kwlist, PyObject *args, PyObject *kwds)
+{
+    PyObject *cmd, *g = Py_None, *l = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &cmd, &g, &l))
+        return NULL;
+    PyObject *p = new_pdb();
+    if (!p)
+        return NULL;
+    PyObject *r = PyObject_CallMethod(p, meth, "OOO", cmd, g, l);
+    Py_DECREF(p);
+    return r;
+}
+
 PyObject *
 Api_run_py(PyObject *module, PyObject *args, PyObject *kwds)
 {
     SLEUTH_UNUSED(module);
-    return call_new("run", args, kwds);
+    static char *kwlist[] = {"statement", "globals", "locals", NULL};
+    PyObject *r = run_new("run", "O|OO:run", kwlist, args, kwds);
+    if (!r)
+        return NULL;
+    Py_DECREF(r);
+    Py_RETURN_NONE;
+}
+
+PyObject *
+Api_runctx_py(PyObject *module, PyObject *args, PyObject *kwds)
+{
+    SLEUTH_UNUSED(module);
+    static char *kwlist[] = {"statement", "globals", "locals", NULL};
+    PyObject *r = run_new("run", "OOO:runctx", kwlist, args, kwds);
+    if (!r)
+        return NULL;
+    Py_DECREF(r);
+    Py_RETURN_NONE;
 }
 
 PyObject *
 Api_runeval_py(PyObject *module, PyObject *args, PyObject *kwds)
 {
     SLEUTH_UNUSED(module);
-    return call_new("runeval", args, kwds);
+    static char *kwlist[] = {"expression", "globals", "locals", NULL};
+    return run_new("runeval", "O|OO:runeval", kwlist, args, kwds);
 }
 
 PyObject *

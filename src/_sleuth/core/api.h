@@ -13,6 +13,7 @@ PyObject *Api_pm_py(PyObject *module, PyObject *unused);
 PyObject *Api_run_py(PyObject *module, PyObject *args, PyObject *kwds);
 PyObject *Api_runeval_py(PyObject *module, PyObject *args, PyObject *kwds);
 PyObject *Api_open_snapshot_py(PyObject *module, PyObject *args, PyObject *kwds);
+PyObject *Api_runctx_py(PyObject *module, PyObject *args, PyObject *kwds);
 PyObject *Api_runcall_py(PyObject *module, PyObject *args, PyObject *kwds);
 
 #endif

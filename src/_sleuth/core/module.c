@@ -29,6 +29,8 @@ static PyMethodDef module_methods[] = {
      "run(statement, globals=None, locals=None)\n--\n\nExecute a statement under the debugger."},
     {"runeval", (PyCFunction)(void (*)(void))Api_runeval_py, METH_VARARGS | METH_KEYWORDS,
      "runeval(expression, globals=None, locals=None)\n--\n\nEvaluate an expression under the debugger."},
+    {"runctx", (PyCFunction)(void (*)(void))Api_runctx_py, METH_VARARGS | METH_KEYWORDS,
+     "runctx(statement, globals, locals)\n--\n\nrun() with globals and locals (kept for compatibility)."},
     {"runcall", (PyCFunction)(void (*)(void))Api_runcall_py, METH_VARARGS | METH_KEYWORDS,
      "runcall(function, *args, **kwds)\n--\n\nCall a function under the debugger."},
     {"open_snapshot", (PyCFunction)(void (*)(void))Api_open_snapshot_py, METH_VARARGS | METH_KEYWORDS,
