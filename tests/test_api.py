@@ -399,3 +399,89 @@ def test_run_refuses_and_accepts_what_pdb_does(tmp_path):
         outs[tool] = [l for l in r.stdout.replace("(Pdb) ", "\n").splitlines() if l.startswith("@@")]
     assert outs["sleuth"] == outs["pdb"]
     assert outs["sleuth"][-1] == "@@ end" and len(outs["sleuth"]) > 15
+
+
+def test_pdb_module_names():
+    import pdb
+    from sleuth import _sleuth
+    assert _sleuth._usage == pdb._usage
+    assert _sleuth.line_prefix == pdb.line_prefix == "\n-> "
+    assert "_previous_sigint_handler" in vars(_sleuth.Pdb)   # on the class, as pdb has it
+    for name in ("find_function", "runctx", "run", "runeval", "runcall", "set_trace",
+                 "post_mortem", "pm", "Pdb", "Restart"):
+        assert callable(getattr(_sleuth, name)), name
+
+
+def test_find_function_like_pdb(tmp_path):
+    import pdb
+    from sleuth import _sleuth
+    src = tmp_path / "ff.py"
+    src.write_bytes(textwrap.dedent("""\
+        # -*- coding: latin-1 -*-
+        def foo(): pass
+
+        def b\xe9r(a,
+                b):
+            # comment
+            return a
+
+        class C:
+            def meth(self):
+                pass
+        """).encode("latin-1"))
+    for name in ("foo", "b\xe9r", "meth", "C", "nosuch", "f"):
+        assert _sleuth.find_function(name, str(src)) == pdb.find_function(name, str(src)), name
+    assert _sleuth.find_function("foo", str(tmp_path / "nosuch.py")) is None
+    empty = tmp_path / "empty.py"
+    empty.write_text("")
+    assert _sleuth.find_function("foo", str(empty)) is None
+
+
+def test_checkline_before_debugging_like_pdb(tmp_path):
+    import pdb
+    src = tmp_path / "cl.py"
+    src.write_text('\n# comment\n"""doc"""\nx = 1\n')
+    results = {}
+    for tool in (pdb, sleuth):
+        out = io.StringIO()
+        p = tool.Pdb(stdin=io.StringIO(""), stdout=out, readrc=False)
+        got = [p.checkline(str(src), n) for n in range(0, 7)]
+        p.reset()
+        got.append(p.checkline(str(src), 4))
+        results[tool.__name__] = (got, out.getvalue())
+    assert results["sleuth"] == results["pdb"]
+    assert results["sleuth"][0] == [0, 0, 0, 0, 4, 0, 0, 4]
+
+
+def test_set_trace_header_goes_through_the_method(monkeypatch):
+    """pdb.set_trace(header=...) prints the header, then calls
+    Pdb().set_trace(frame): a patched or subclassed method is the one run."""
+    calls = []
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    monkeypatch.setattr(sleuth.Pdb, "set_trace", lambda self, frame=None: calls.append(frame))
+    sleuth.set_trace(header="the header")
+    out = sys.stdout.getvalue()
+    monkeypatch.undo()
+    assert out == "the header\n"
+    assert calls == [sys._getframe()]
+
+
+def test_previous_sigint_handler_like_pdb():
+    """pdb keeps the handler that `continue` replaced on the class, as
+    Pdb._previous_sigint_handler, until the next prompt puts it back."""
+    prog = textwrap.dedent("""\
+        import signal, sys
+        import {tool} as dbg
+        print("@@ before", dbg.Pdb._previous_sigint_handler)
+        for i in (1, 2):
+            sess = dbg.Pdb()
+            sess.set_trace(sys._getframe())
+            print("@@", i, sess._previous_sigint_handler, dbg.Pdb._previous_sigint_handler)
+        """)
+    outs = {}
+    for tool in ("pdb", "sleuth"):
+        r = run_python(["-c", prog.format(tool=tool)], input="c\nc\nc\n")
+        assert r.returncode == 0, r.stderr
+        outs[tool] = [l.replace(tool, "DBG") for l in r.stdout.replace("(Pdb) ", "\n").splitlines() if l.startswith("@@")]
+    assert outs["sleuth"] == outs["pdb"]
+    assert len(outs["sleuth"]) == 3

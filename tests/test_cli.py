@@ -9,6 +9,7 @@ Run as `sleuth` / `python -m sleuth`, the text names sleuth instead.
 import os
 import sys
 import textwrap
+import zipapp
 
 import pytest
 
@@ -166,3 +167,14 @@ def test_module_target_namespace_matches_pdb(tmp_path):
     out = pdb_and_sleuth(["-c", "c", "-m", "pkg", "x", "y"], tmp_path, stdin="q\n")
     assert program_lines(out["sleuth"][0]) == program_lines(out["pdb"][0])
     assert len(program_lines(out["sleuth"][0])) == 3
+
+
+@pytest.mark.skipif(PY < (3, 13), reason="pdb debugs a .pyz as a zipapp from 3.13")
+def test_zipapp_matches_pdb(tmp_path):
+    src = tmp_path / "source"
+    src.mkdir()
+    (src / "__main__.py").write_text("def f(x):\n    return x + 1\nf(21 + 21)\n")
+    zipapp.create_archive(str(src), str(tmp_path / "app.pyz"))
+    out = pdb_and_sleuth(["app.pyz"], tmp_path, stdin="b f\nc\np x\nq\n")
+    assert out["sleuth"] == out["pdb"]
+    assert "42" in out["sleuth"][0] and "return x + 1" in out["sleuth"][0]

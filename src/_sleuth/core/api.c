@@ -285,8 +285,12 @@ Api_set_trace_py(PyObject *module, PyObject *args, PyObject *kwds)
             goto error;
         Py_DECREF(ext);
     }
-    if (Api_set_trace((PdbObject *)p, frame) < 0)
+    /* Through the attribute, as pdb does: a patched or overridden
+     * Pdb.set_trace is the one that runs. */
+    PyObject *r = PyObject_CallMethod(p, "set_trace", "O", frame);
+    if (!r)
         goto error;
+    Py_DECREF(r);
     Py_DECREF(p);
     Py_RETURN_NONE;
 error:

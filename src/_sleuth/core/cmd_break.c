@@ -183,20 +183,26 @@ find_function(PyObject *funcname, PyObject *filename)
     Py_DECREF(re);
     if (!cre)
         return NULL;
+    PyObject *res = NULL, *lines = NULL;
     PyObject *fp = Util_call("tokenize", "open", "(O)", filename);
     if (!fp) {
-        Py_DECREF(cre);
-        if (PyErr_ExceptionMatches(PyExc_OSError) || PyErr_ExceptionMatches(PyExc_SyntaxError)) {
-            PyErr_Clear();
-            Py_RETURN_NONE;
+        if (!PyErr_ExceptionMatches(PyExc_OSError) && !PyErr_ExceptionMatches(PyExc_SyntaxError)) {
+            Py_DECREF(cre);
+            return NULL;
         }
-        return NULL;
+        PyErr_Clear();
+#if SLEUTH_PY313
+        /* 3.13: source linecache knows (a zipapp, a module's loader). */
+        lines = Util_call("linecache", "getlines", "(O)", filename);
+        if (lines && (!PyList_Check(lines) || PyList_GET_SIZE(lines) == 0))
+            Py_CLEAR(lines);
+#endif
+    } else {
+        lines = PyObject_CallMethod(fp, "readlines", NULL);
+        PyObject *cl = PyObject_CallMethod(fp, "close", NULL);
+        Py_XDECREF(cl);
+        Py_DECREF(fp);
     }
-    PyObject *res = NULL;
-    PyObject *lines = PyObject_CallMethod(fp, "readlines", NULL);
-    PyObject *cl = PyObject_CallMethod(fp, "close", NULL);
-    Py_XDECREF(cl);
-    Py_DECREF(fp);
     if (!lines) {
         Py_DECREF(cre);
         PyErr_Clear();
@@ -368,6 +374,31 @@ checkline(PdbObject *self, PyObject *filename, long lineno)
         return PyErr_Occurred() ? -1 : 0;
     }
     return lineno;
+}
+
+/* Pdb.checkline(filename, lineno): pdb's method, callable before debugging. */
+PyObject *
+CmdBreak_checkline_py(PdbObject *self, PyObject *args)
+{
+    PyObject *filename;
+    long lineno;
+    if (!PyArg_ParseTuple(args, "Ol:checkline", &filename, &lineno))
+        return NULL;
+    long r = checkline(self, filename, lineno);
+    if (r < 0 && PyErr_Occurred())
+        return NULL;
+    return PyLong_FromLong(r);
+}
+
+/* pdb.find_function(funcname, filename): (funcname, filename, lineno) or None. */
+PyObject *
+CmdBreak_find_function_py(PyObject *module, PyObject *args)
+{
+    SLEUTH_UNUSED(module);
+    PyObject *funcname, *filename;
+    if (!PyArg_ParseTuple(args, "UO:find_function", &funcname, &filename))
+        return NULL;
+    return find_function(funcname, filename);
 }
 
 PyObject *

@@ -334,20 +334,49 @@ sigint_handler(PyObject *module, PyObject *args)
 
 static PyMethodDef sigint_def = {"_sleuth_sigint", sigint_handler, METH_VARARGS, NULL};
 
+/* The handler that `continue` replaced lives where pdb keeps it, on the
+ * class: Pdb._previous_sigint_handler (None when there is none). pdb's
+ * tests and users read it there. */
+static PyObject *
+prev_sigint_get(void)   /* new reference, or NULL (no exception) for none */
+{
+    PyObject *v = PyObject_GetAttrString((PyObject *)Sleuth_state()->PdbType, "_previous_sigint_handler");
+    if (!v)
+        PyErr_Clear();
+    else if (v == Py_None)
+        Py_CLEAR(v);
+    return v;
+}
+
+static void
+prev_sigint_set(PyObject *v)
+{
+    if (PyObject_SetAttrString((PyObject *)Sleuth_state()->PdbType, "_previous_sigint_handler",
+                               v ? v : Py_None) < 0)
+        PyErr_Clear();
+}
+
 /* Put the previous SIGINT handler back (at the prompt, and when done). */
 int
 Cmd_restore_sigint(void)
 {
-    ModState *st = Sleuth_state();
-    if (!st->prev_sigint)
+    PyObject *prev = prev_sigint_get();
+    if (!prev)
         return 0;
+    int truth = PyObject_IsTrue(prev);
+    if (truth <= 0) {   /* pdb: `if Pdb._previous_sigint_handler:` */
+        PyErr_Clear();
+        Py_DECREF(prev);
+        return 0;
+    }
     PyObject *signal = PyImport_ImportModule("signal");
-    PyObject *r = signal ? PyObject_CallMethod(signal, "signal", "iO", 2, st->prev_sigint) : NULL;
+    PyObject *r = signal ? PyObject_CallMethod(signal, "signal", "iO", 2, prev) : NULL;
     Py_XDECREF(signal);
+    Py_DECREF(prev);
     if (!r)
         PyErr_Clear();    /* not the main thread: leave it */
     else
-        Py_CLEAR(st->prev_sigint);
+        prev_sigint_set(NULL);
     Py_XDECREF(r);
     return 0;
 }
@@ -364,8 +393,12 @@ do_continue(PdbObject *self, PyObject *arg)
         PyObject *handler = PyCFunction_New(&sigint_def, NULL);
         PyObject *prev = signal && handler ? PyObject_CallMethod(signal, "signal", "iO", 2, handler) : NULL;
         if (prev) {
-            if (!st->prev_sigint)
-                st->prev_sigint = Py_NewRef(prev);
+            /* Keep the first one: a second `continue` (no prompt between,
+             * e.g. from a command list) must not save our own handler. */
+            PyObject *had = prev_sigint_get();
+            if (!had)
+                prev_sigint_set(prev);
+            Py_XDECREF(had);
             Py_XSETREF(st->sigint_pdb, Py_NewRef((PyObject *)self));
         }
         PyErr_Clear();   /* ValueError outside the main thread: go on without it */

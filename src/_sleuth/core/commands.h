@@ -57,6 +57,9 @@ PyObject *Cmd_do_commands(PdbObject *self, PyObject *arg);
 PyObject *Cmd_set_break(PdbObject *self, PyObject *filename, int lineno, int temporary,
                         PyObject *cond, PyObject *funcname);
 
+PyObject *CmdBreak_checkline_py(PdbObject *self, PyObject *args);
+PyObject *CmdBreak_find_function_py(PyObject *module, PyObject *args);
+
 /* help.c */
 PyObject *Cmd_do_help(PdbObject *self, PyObject *arg);
 const char *Help_text(const char *command);

@@ -2,6 +2,7 @@
 #include "state.h"
 #include "cli.h"
 #include "cli_debug.h"
+#include "commands.h"
 #include "pdb.h"
 #include "api.h"
 #include "breakpoints.h"
@@ -31,6 +32,8 @@ static PyMethodDef module_methods[] = {
      "runeval(expression, globals=None, locals=None)\n--\n\nEvaluate an expression under the debugger."},
     {"runctx", (PyCFunction)(void (*)(void))Api_runctx_py, METH_VARARGS | METH_KEYWORDS,
      "runctx(statement, globals, locals)\n--\n\nrun() with globals and locals (kept for compatibility)."},
+    {"find_function", (PyCFunction)CmdBreak_find_function_py, METH_VARARGS,
+     "find_function(funcname, filename)\n--\n\n(funcname, filename, lineno) of `def funcname(` in the file, or None."},
     {"runcall", (PyCFunction)(void (*)(void))Api_runcall_py, METH_VARARGS | METH_KEYWORDS,
      "runcall(function, *args, **kwds)\n--\n\nCall a function under the debugger."},
     {"open_snapshot", (PyCFunction)(void (*)(void))Api_open_snapshot_py, METH_VARARGS | METH_KEYWORDS,
@@ -83,7 +86,8 @@ module_exec(PyObject *m)
         intern(&st->str___exception__, "__exception__") < 0 || intern(&st->str___name__, "__name__") < 0)
         return -1;
     /* pdb's module-level names that pdb's users and tests read. */
-    if (PyModule_AddStringConstant(m, "_usage", CliDebug_pdb_usage) < 0)
+    if (PyModule_AddStringConstant(m, "_usage", CliDebug_pdb_usage) < 0 ||
+        PyModule_AddStringConstant(m, "line_prefix", "\n-> ") < 0)
         return -1;
     if (Breakpoint_init_type(m, st) < 0)
         return -1;
@@ -113,7 +117,6 @@ module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->DISABLE);
     Py_VISIT(st->cb_list);
     Py_VISIT(st->sigint_pdb);
-    Py_VISIT(st->prev_sigint);
     return 0;
 }
 
@@ -138,7 +141,6 @@ module_clear(PyObject *m)
     Py_CLEAR(st->DISABLE);
     Py_CLEAR(st->cb_list);
     Py_CLEAR(st->sigint_pdb);
-    Py_CLEAR(st->prev_sigint);
     Py_CLEAR(st->str_f_locals);
     Py_CLEAR(st->str_f_globals);
     Py_CLEAR(st->str_f_back);

@@ -1834,6 +1834,8 @@ static PyMethodDef Pdb_core_methods[] = {
     {"set_until", (PyCFunction)Pdb_set_until_py, METH_VARARGS, NULL},
     {"set_continue", (PyCFunction)Pdb_set_continue_py, METH_NOARGS, NULL},
     {"set_quit", (PyCFunction)Pdb_set_quit_py, METH_NOARGS, NULL},
+    {"checkline", (PyCFunction)CmdBreak_checkline_py, METH_VARARGS,
+     "checkline(filename, lineno)\n--\n\nlineno if that line can hold a breakpoint, else 0 (with pdb's message)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1882,6 +1884,8 @@ Pdb_init_type(PyObject *module, ModState *st)
     };
     st->PdbType = (PyTypeObject *)PyType_FromModuleAndSpec(module, &spec, NULL);
     if (!st->PdbType)
+        return -1;
+    if (PyObject_SetAttrString((PyObject *)st->PdbType, "_previous_sigint_handler", Py_None) < 0)
         return -1;
     return PyModule_AddObjectRef(module, "Pdb", (PyObject *)st->PdbType);
 }
