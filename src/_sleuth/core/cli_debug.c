@@ -561,13 +561,6 @@ parse_cmdline(PyObject *argv, Cmdline *cl, int *done)
     cl->commands = PyList_New(0);
     if (!cl->args || !cl->commands)
         goto out;
-    if (PyList_GET_SIZE(cl->args) == 0) {
-        if (print_usage(cl->pdb_name) < 0)
-            goto out;
-        *done = 1;
-        status = 2;
-        goto out;
-    }
     cl->kind = TARGET_SCRIPT;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(opts); i++) {
         PyObject *o = PyList_GET_ITEM(opts, i);
@@ -580,6 +573,15 @@ parse_cmdline(PyObject *argv, Cmdline *cl, int *done)
             cl->kind = TARGET_MODULE;
         else if (PyList_Append(cl->commands, PyTuple_GET_ITEM(o, 1)) < 0)
             goto out;
+    }
+    if (PyList_GET_SIZE(cl->args) == 0) {
+        /* pdb checks for a target first: `pdb --help` alone exits 2. As
+         * sleuth, asking for help is a success (as on 3.13). */
+        if (print_usage(cl->pdb_name) < 0)
+            goto out;
+        *done = 1;
+        status = help && !cl->pdb_name ? 0 : 2;
+        goto out;
     }
     if (help) {
         if (print_usage(cl->pdb_name) < 0)
