@@ -50,3 +50,29 @@ def test_generator_close_and_throw_while_a_breakpoint_is_set(tmp_path):
     assert "closing.py(13)<module>()" in r.stdout, r.stdout
     assert "ValueError" not in r.stdout + r.stderr, r.stdout + r.stderr
     assert r.returncode == 0
+
+
+def test_return_from_except_star_shows_lineno_none(tmp_path):
+    """3.12 has no line for a return out of an except* block: pdb's stack entry
+    holds None there and the location reads '(None)' plus 'Warning: lineno is
+    None' (test_pdb's test_pdb_issue_gh_101517); sleuth printed '(-1)'.
+    Compared with pdb on every version."""
+    prog = tmp_path / "exceptstar.py"
+    prog.write_text(
+        "import sys\n"
+        "dbg = __import__(sys.argv[1])\n"
+        "\n"
+        "def test_function():\n"
+        "    try:\n"
+        "        raise KeyError\n"
+        "    except* Exception as e:\n"
+        "        dbg.Pdb(nosigint=True, readrc=False).set_trace()\n"
+        "\n"
+        "test_function()\n"
+        "print('after')\n")
+    outs = []
+    for tool in ("pdb", "sleuth"):
+        r = run_python([str(prog), tool], input="continue\n", cwd=str(tmp_path), timeout=60)
+        outs.append((r.stdout, r.returncode))
+    assert outs[1] == outs[0]
+    assert "after" in outs[1][0]

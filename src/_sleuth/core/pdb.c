@@ -387,7 +387,15 @@ Pdb_get_stack_impl(PdbObject *self, PyObject *f, PyObject *t)
     }
     cur = f == Py_None ? NULL : Py_NewRef(f);
     while (cur) {
-        PyObject *entry = Py_BuildValue("(Oi)", cur, Pdb_frame_lineno(cur));
+        /* bdb: (frame, frame.f_lineno), which is None on 3.12 where the
+         * frame has no line (a return from an except* block). */
+        PyObject *ln = PyObject_GetAttr(cur, Sleuth_state()->str_f_lineno);
+        if (!ln) {
+            PyErr_Clear();
+            ln = PyLong_FromLong(Pdb_frame_lineno(cur));
+        }
+        PyObject *entry = ln ? PyTuple_Pack(2, cur, ln) : NULL;
+        Py_XDECREF(ln);
         if (!entry || PyList_Append(stack, entry) < 0) {
             Py_XDECREF(entry);
             goto error;
