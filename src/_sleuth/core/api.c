@@ -25,6 +25,61 @@ outermost(PyObject *frame)
     }
 }
 
+static PyObject *
+back_of(PyObject *f)
+{
+    PyObject *b = PyObject_GetAttrString(f, "f_back");
+    if (b == Py_None) {
+        Py_DECREF(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* The frames of this thread that run now and are neither `frame` nor one of
+ * its callers (new list, NULL with an exception). bdb's set_trace gives only
+ * `frame` and its callers a local trace function, so frames in between
+ * (pytest.set_trace's own, any wrapper's) report no line, return or
+ * exception event until they are left; calls they make are traced. */
+static PyObject *
+frames_between(PyObject *frame)
+{
+    /* Owned */
+    PyObject *res = PyList_New(0), *callers = PyList_New(0), *f = NULL;
+
+    if (!res || !callers)
+        goto error;
+    for (f = Py_NewRef(frame); f;) {
+        if (PyList_Append(callers, f) < 0)
+            goto error;
+        PyObject *b = back_of(f);
+        if (!b && PyErr_Occurred())
+            goto error;
+        Py_SETREF(f, b);
+    }
+    for (f = Py_XNewRef((PyObject *)PyEval_GetFrame()); f;) {
+        int found = 0;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(callers) && !found; i++)
+            found = PyList_GET_ITEM(callers, i) == f;
+        if (found)
+            break;
+        if (PyList_Append(res, f) < 0)
+            goto error;
+        PyObject *b = back_of(f);
+        if (!b && PyErr_Occurred())
+            goto error;
+        Py_SETREF(f, b);
+    }
+    Py_XDECREF(f);
+    Py_DECREF(callers);
+    return res;
+error:
+    Py_XDECREF(f);
+    Py_XDECREF(res);
+    Py_XDECREF(callers);
+    return NULL;
+}
+
 int
 Api_set_trace(PdbObject *self, PyObject *frame)
 {
@@ -40,6 +95,13 @@ Api_set_trace(PdbObject *self, PyObject *frame)
     if (!r)
         return -1;
     Py_DECREF(r);
+    PyObject *between = frames_between(frame);
+    if (!between)
+        return -1;
+    if (PyList_GET_SIZE(between) > 0)
+        Py_XSETREF(self->untraced, between);
+    else
+        Py_DECREF(between);
     PyObject *bot = outermost(frame);
     if (!bot)
         return -1;
@@ -51,7 +113,16 @@ Api_set_trace(PdbObject *self, PyObject *frame)
     /* 3.13 stops on the line that called set_trace()/breakpoint() itself. */
     if (Engine_attach(self) < 0)
         return -1;
-    if (Pdb_user_line(self, frame) < 0)
+    /* Through the dispatcher, so that a subclass's trace_dispatch sees the
+     * stop (doctest's redirects sys.stdout around it). This runs outside
+     * any event callback: the Python code of such overrides must not be
+     * reported to the engine, as a trace function's own code is not. */
+    self->in_interaction = 1;
+    self->interaction_thread = PyThread_get_thread_ident();
+    int rc = Engine_dispatch_line(self, frame, -1);
+    self->in_interaction = was_in;
+    self->interaction_thread = was_thread;
+    if (rc < 0)
         return -1;
     if (self->quitting) {
         /* `q` at this prompt: pdb raises BdbQuit into the program. */
@@ -261,12 +332,14 @@ new_pdb(void)
     return PyObject_CallNoArgs((PyObject *)Sleuth_state()->PdbType);
 }
 
+/* pdb.set_trace(): Pdb().set_trace(caller), through the class's own
+ * set_trace and message, which a subclass or a patch may replace. */
 PyObject *
 Api_set_trace_py(PyObject *module, PyObject *args, PyObject *kwds)
 {
     SLEUTH_UNUSED(module);
     static char *kwlist[] = {"header", "commands", NULL};
-    PyObject *header = Py_None, *commands = Py_None;
+    PyObject *header = Py_None, *commands = Py_None, *r = NULL;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OO:set_trace", kwlist, &header, &commands))
         return NULL;
     PyObject *frame = (PyObject *)PyEval_GetFrame();
@@ -274,28 +347,27 @@ Api_set_trace_py(PyObject *module, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_RuntimeError, "set_trace() needs a Python frame");
         return NULL;
     }
+    Py_INCREF(frame);
     PyObject *p = new_pdb();
     if (!p)
-        return NULL;
-    if (header != Py_None && Pdb_message((PdbObject *)p, header) < 0)
-        goto error;
-    if (commands != Py_None) {
-        PyObject *ext = PyObject_CallMethod(((PdbObject *)p)->cmdqueue, "extend", "O", commands);
-        if (!ext)
-            goto error;
-        Py_DECREF(ext);
+        goto done;
+    if (header != Py_None) {
+        r = PyObject_CallMethod(p, "message", "O", header);
+        if (!r)
+            goto done;
+        Py_CLEAR(r);
     }
-    /* Through the attribute, as pdb does: a patched or overridden
-     * Pdb.set_trace is the one that runs. */
-    PyObject *r = PyObject_CallMethod(p, "set_trace", "O", frame);
-    if (!r)
-        goto error;
-    Py_DECREF(r);
-    Py_DECREF(p);
-    Py_RETURN_NONE;
-error:
-    Py_DECREF(p);
-    return NULL;
+    if (commands != Py_None) {
+        r = PyObject_CallMethod(((PdbObject *)p)->cmdqueue, "extend", "O", commands);
+        if (!r)
+            goto done;
+        Py_CLEAR(r);
+    }
+    r = PyObject_CallMethod(p, "set_trace", "O", frame);
+done:
+    Py_DECREF(frame);
+    Py_XDECREF(p);
+    return r;
 }
 
 int

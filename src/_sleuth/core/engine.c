@@ -12,6 +12,7 @@
  */
 #include "engine.h"
 #include "breakpoints.h"
+#include "hooks.h"
 #include "pythread.h"
 
 #define GEN_FLAGS (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)
@@ -477,6 +478,28 @@ error:
     goto done;
 }
 
+/* A frame that set_trace(frame) found running between itself and `frame`
+ * (d->untraced, see api.c) reports nothing; once it is left (return, yield
+ * or unwinding), it is forgotten and reports again if resumed, as a frame
+ * that bdb's global trace function sees anew. Returns 1 to ignore the event. */
+static int
+untraced_frame(PdbObject *d, PyObject *frame, int leaving)
+{
+    PyObject *lst = d->untraced;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lst); i++) {
+        if (PyList_GET_ITEM(lst, i) != frame)
+            continue;
+        if (leaving) {
+            if (PyList_GET_SIZE(lst) == 1)
+                Py_CLEAR(d->untraced);
+            else if (PyList_SetSlice(lst, i, i + 1, NULL) < 0)
+                PyErr_Clear();      /* cannot fail for a valid index */
+        }
+        return 1;
+    }
+    return 0;
+}
+
 /* The attribute that marks the BdbQuit instances a quit raises in threads
  * other than run()'s: only those end a thread quietly, never a BdbQuit of
  * the program's own (or of another debugger). */
@@ -593,18 +616,87 @@ check_quit(PdbObject *d)
 
 /* --- dispatch ------------------------------------------------------------- */
 
+/* bdb's stop_here and break_here, or a subclass's. */
+static inline int
+stop_here_hooked(PdbObject *d, PyObject *frame)
+{
+    if (d->hooks & HOOK_STOP_HERE)
+        return Hooks_call_bool(d, "stop_here", frame);
+    return stop_here(d, frame);
+}
+
+static inline int
+break_here_hooked(PdbObject *d, PyObject *frame, int line)
+{
+    if (d->hooks & HOOK_BREAK_HERE)
+        return Hooks_call_bool(d, "break_here", frame);
+    return break_here(d, frame, line);
+}
+
+int
+Engine_stop_here(PdbObject *d, PyObject *frame)
+{
+    return stop_here(d, frame);
+}
+
+int
+Engine_break_here(PdbObject *d, PyObject *frame)
+{
+    return break_here(d, frame, Pdb_frame_lineno(frame));
+}
+
+/* Each event goes to a subclass's trace_dispatch or dispatch_* when there
+ * is one (hooks.h), else straight to the C decisions below. */
 int
 Engine_dispatch_line(PdbObject *d, PyObject *frame, int line)
 {
+    if (d->untraced && untraced_frame(d, frame, 0))
+        return 0;
+    if (d->hooks & HOOK_DISPATCH_ANY)
+        return Hooks_dispatch(d, frame, EV_NAME_LINE, NULL, NULL);
+    return Engine_line_c(d, frame, line);
+}
+
+int
+Engine_dispatch_call(PdbObject *d, PyObject *frame)
+{
+    if (d->hooks & HOOK_DISPATCH_ANY)
+        return Hooks_dispatch(d, frame, EV_NAME_CALL, NULL, NULL);
+    return Engine_call_c(d, frame);
+}
+
+int
+Engine_dispatch_return(PdbObject *d, PyObject *frame, PyObject *retval)
+{
+    if (d->untraced && untraced_frame(d, frame, 1))
+        return 0;
+    if (d->hooks & HOOK_DISPATCH_ANY)
+        return Hooks_dispatch(d, frame, EV_NAME_RETURN, retval, NULL);
+    return Engine_return_c(d, frame, retval);
+}
+
+int
+Engine_dispatch_exception(PdbObject *d, PyObject *frame, PyObject *exc, PyObject *tb)
+{
+    if (d->untraced && untraced_frame(d, frame, 0))
+        return 0;
+    if (d->hooks & HOOK_DISPATCH_ANY)
+        return Hooks_dispatch(d, frame, EV_NAME_EXCEPTION, exc, tb);
+    return Engine_exception_c(d, frame, exc, tb);
+}
+
+int
+Engine_line_c(PdbObject *d, PyObject *frame, int line)
+{
     if (d->quitting)
         return 0;
-    int stop = stepping_thread(d) ? stop_here(d, frame) : 0;
+    int stop = stepping_thread(d) ? stop_here_hooked(d, frame) : 0;
     if (stop < 0)
         return -1;
     if (!stop) {
         if (line < 0)
             line = Pdb_frame_lineno(frame);
-        stop = break_here(d, frame, line);
+        stop = break_here_hooked(d, frame, line);
         if (stop < 0)
             return -1;
     }
@@ -617,7 +709,7 @@ Engine_dispatch_line(PdbObject *d, PyObject *frame, int line)
 }
 
 int
-Engine_dispatch_call(PdbObject *d, PyObject *frame)
+Engine_call_c(PdbObject *d, PyObject *frame)
 {
     if (d->quitting || !stepping_thread(d))
         return 0;
@@ -635,7 +727,7 @@ Engine_dispatch_call(PdbObject *d, PyObject *frame)
         }
         return 0;
     }
-    int stop = stop_here(d, frame);
+    int stop = stop_here_hooked(d, frame);
     if (stop <= 0)
         return stop;
     if (d->stopframe && d->stopframe != Py_None && frame_is_generator(frame))
@@ -646,11 +738,11 @@ Engine_dispatch_call(PdbObject *d, PyObject *frame)
 }
 
 int
-Engine_dispatch_return(PdbObject *d, PyObject *frame, PyObject *retval)
+Engine_return_c(PdbObject *d, PyObject *frame, PyObject *retval)
 {
     if (d->quitting || !stepping_thread(d))
         return 0;
-    int stop = stop_here(d, frame);
+    int stop = stop_here_hooked(d, frame);
     if (stop < 0)
         return -1;
     if (!stop && frame != d->returnframe)
@@ -674,7 +766,7 @@ Engine_dispatch_return(PdbObject *d, PyObject *frame, PyObject *retval)
 }
 
 int
-Engine_dispatch_exception(PdbObject *d, PyObject *frame, PyObject *exc, PyObject *tb)
+Engine_exception_c(PdbObject *d, PyObject *frame, PyObject *exc, PyObject *tb)
 {
     if (d->quitting || !stepping_thread(d))
         return 0;
@@ -684,7 +776,7 @@ Engine_dispatch_exception(PdbObject *d, PyObject *frame, PyObject *exc, PyObject
     if (PyObject_TypeCheck(exc, (PyTypeObject *)st->Restart) ||
         PyObject_TypeCheck(exc, (PyTypeObject *)st->BdbQuit))
         return 0;
-    int stop = stop_here(d, frame);
+    int stop = stop_here_hooked(d, frame);
     if (stop < 0)
         return -1;
     int is_stopiter = Py_TYPE(exc) == (PyTypeObject *)PyExc_StopIteration;
@@ -852,6 +944,8 @@ Engine_attach(PdbObject *d)
     }
     if (st->active != d)
         Py_XSETREF(st->active, (PdbObject *)Py_NewRef(d));
+    if (Hooks_refresh(d) < 0)
+        return -1;
     return Backend_update(st, d);
 }
 

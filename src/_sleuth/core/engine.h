@@ -20,6 +20,15 @@ int Engine_dispatch_return(PdbObject *d, PyObject *frame, PyObject *retval);
 /* `tb`: the traceback the event reports (borrowed; NULL: the exception's
  * own). 3.11's trace event carries it before it is attached to `exc`. */
 int Engine_dispatch_exception(PdbObject *d, PyObject *frame, PyObject *exc, PyObject *tb);
+/* The same decisions with no subclass hook in the way: what the C methods
+ * trace_dispatch and dispatch_* run (hooks.c). */
+int Engine_line_c(PdbObject *d, PyObject *frame, int line);
+int Engine_call_c(PdbObject *d, PyObject *frame);
+int Engine_return_c(PdbObject *d, PyObject *frame, PyObject *retval);
+int Engine_exception_c(PdbObject *d, PyObject *frame, PyObject *exc, PyObject *tb);
+/* bdb's stop_here / break_here (sleuth's own): 1, 0 or -1. */
+int Engine_stop_here(PdbObject *d, PyObject *frame);
+int Engine_break_here(PdbObject *d, PyObject *frame);
 
 /* Stepping commands (bdb's set_*). They only change state; the backend
  * re-arms events when the prompt is left (Engine_resume). */

@@ -7,6 +7,7 @@
 #include "api.h"
 #include "breakpoints.h"
 #include "engine.h"
+#include "hooks.h"
 
 PyObject *Sleuth_module = NULL;
 
@@ -93,6 +94,8 @@ module_exec(PyObject *m)
         return -1;
     if (Pdb_init_type(m, st) < 0)
         return -1;
+    if (Hooks_init(st) < 0)
+        return -1;
     return 0;
 }
 
@@ -106,6 +109,7 @@ module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->BreakpointType);
     Py_VISIT(st->BdbQuit);
     Py_VISIT(st->Restart);
+    Py_VISIT(st->hook_orig);
     Py_VISIT(st->bpbynumber);
     Py_VISIT(st->bplist);
     Py_VISIT(st->breaks);
@@ -130,6 +134,7 @@ module_clear(PyObject *m)
     Py_CLEAR(st->BreakpointType);
     Py_CLEAR(st->BdbQuit);
     Py_CLEAR(st->Restart);
+    Py_CLEAR(st->hook_orig);
     Py_CLEAR(st->bpbynumber);
     Py_CLEAR(st->bplist);
     Py_CLEAR(st->breaks);

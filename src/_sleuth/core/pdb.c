@@ -10,6 +10,7 @@
 #include "breakpoints.h"
 #include "commands.h"
 #include "completion.h"
+#include "hooks.h"
 #include "render.h"
 #include "pythread.h"
 #include <structmember.h>
@@ -44,13 +45,24 @@ write_line(PdbObject *self, const char *prefix, PyObject *text)
     return r;
 }
 
+/* self.message(text) / self.error(text) of a subclass that overrides them. */
 static int
-write_linev(PdbObject *self, const char *prefix, const char *fmt, va_list va)
+call_output_hook(PdbObject *self, const char *name, PyObject *text)
+{
+    PyObject *r = PyObject_CallMethod((PyObject *)self, name, "O", text);
+    if (!r)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+static int
+write_linev(PdbObject *self, int is_error, const char *fmt, va_list va)
 {
     PyObject *s = PyUnicode_FromFormatV(fmt, va);
     if (!s)
         return -1;
-    int r = write_line(self, prefix, s);
+    int r = is_error ? Pdb_error_obj(self, s) : Pdb_message(self, s);
     Py_DECREF(s);
     return r;
 }
@@ -67,15 +79,20 @@ Pdb_write(PdbObject *self, PyObject *text)
     return r;
 }
 
+/* pdb sends all its output through self.message() and self.error(). */
 int
 Pdb_message(PdbObject *self, PyObject *text)
 {
+    if (self->hooks & HOOK_MESSAGE)
+        return call_output_hook(self, "message", text);
     return write_line(self, "", text);
 }
 
 int
 Pdb_error_obj(PdbObject *self, PyObject *text)
 {
+    if (self->hooks & HOOK_ERROR)
+        return call_output_hook(self, "error", text);
     return write_line(self, "*** ", text);
 }
 
@@ -84,7 +101,7 @@ Pdb_messagef(PdbObject *self, const char *fmt, ...)
 {
     va_list va;
     va_start(va, fmt);
-    int r = write_linev(self, "", fmt, va);
+    int r = write_linev(self, 0, fmt, va);
     va_end(va);
     return r;
 }
@@ -94,7 +111,7 @@ Pdb_errorf(PdbObject *self, const char *fmt, ...)
 {
     va_list va;
     va_start(va, fmt);
-    int r = write_linev(self, "*** ", fmt, va);
+    int r = write_linev(self, 1, fmt, va);
     va_end(va);
     return r;
 }
@@ -251,7 +268,7 @@ Pdb_tp_init(PdbObject *self, PyObject *args, PyObject *kwds)
     }
     /* pdb: remove some common file name delimiters from readline's set. */
     Completion_set_delims();
-    return 0;
+    return Hooks_refresh(self);
 }
 
 static int
@@ -270,6 +287,7 @@ Pdb_tp_traverse(PdbObject *self, visitproc visit, void *arg)
     Py_VISIT(self->stopframe);
     Py_VISIT(self->returnframe);
     Py_VISIT(self->frame_returning);
+    Py_VISIT(self->untraced);
     Py_VISIT(self->stack);
     Py_VISIT(self->curframe);
     Py_VISIT(self->curframe_locals);
@@ -302,6 +320,7 @@ Pdb_tp_clear(PdbObject *self)
     Py_CLEAR(self->stopframe);
     Py_CLEAR(self->returnframe);
     Py_CLEAR(self->frame_returning);
+    Py_CLEAR(self->untraced);
     Py_CLEAR(self->stack);
     Py_CLEAR(self->curframe);
     Py_CLEAR(self->curframe_locals);
@@ -1164,6 +1183,29 @@ Pdb_read_line(PdbObject *self, PyObject *prompt)
 
 int Pdb_show_display(PdbObject *self);
 
+/* pdb's preloop: the display expressions that changed (3.13 shows them with
+ * the frame status instead). */
+int
+Pdb_preloop_c(PdbObject *self)
+{
+#if !SLEUTH_PY313
+    return Pdb_show_display(self);
+#else
+    SLEUTH_UNUSED(self);
+    return 0;
+#endif
+}
+
+static int
+call_loop_hook(PdbObject *self, const char *name)
+{
+    PyObject *r = PyObject_CallMethod((PyObject *)self, name, NULL);
+    if (!r)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
 /* cmd.Cmd.cmdloop: lines until a command says stop. */
 static int
 cmdloop_lines(PdbObject *self)
@@ -1201,21 +1243,24 @@ cmdloop_lines(PdbObject *self)
             return -1;
         int truth = PyObject_IsTrue(post);
         Py_DECREF(post);
+        if (truth < 0)
+            return -1;
         if (truth)
             return 0;
     }
 }
 
-/* cmd.Cmd.cmdloop: preloop, then Tab completion for as long as it runs. */
+/* cmd.Cmd.cmdloop: preloop, then Tab completion for as long as it runs,
+ * postloop when a command ended the loop. */
 static int
 cmdloop(PdbObject *self)
 {
-#if !SLEUTH_PY313
-    if (Pdb_show_display(self) < 0)   /* pdb's preloop (3.13: in the frame status) */
+    if ((self->hooks & HOOK_PRELOOP ? call_loop_hook(self, "preloop") : Pdb_preloop_c(self)) < 0)
         return -1;
-#endif
     Completion_preloop(self);
     int rc = cmdloop_lines(self);
+    if (rc == 0 && (self->hooks & HOOK_POSTLOOP))
+        rc = call_loop_hook(self, "postloop");
     Completion_postloop(self);
     return rc;
 }
@@ -1344,6 +1389,8 @@ Pdb_interaction(PdbObject *self, PyObject *frame, PyObject *tb_or_exc)
      * is being abandoned, so no prompt (the caller raises BdbQuit). */
     if (waited && self->quitting)
         return 0;
+    if (Hooks_refresh(self) < 0)
+        return -1;
     /* Nested prompts (bp commands, `debug`) of this thread restore these. */
     was_in = self->in_interaction;
     unsigned long was_thread = self->interaction_thread;
@@ -1469,8 +1516,14 @@ wait_for_main(PdbObject *self, PyObject *frame, int is_line)
 static int
 interact_and_resume(PdbObject *self, PyObject *frame, PyObject *tb)
 {
-    if (Pdb_interaction(self, frame, tb) < 0)
+    if (self->hooks & HOOK_INTERACTION) {
+        PyObject *r = PyObject_CallMethod((PyObject *)self, "interaction", "OO", frame, tb);
+        if (!r)
+            return -1;
+        Py_DECREF(r);
+    } else if (Pdb_interaction(self, frame, tb) < 0) {
         return -1;
+    }
 #if !SLEUTH_PY313
     /* 3.11/3.12: write assignments made at the prompt back into the frame. */
     if (PyFrame_Check(frame)) {
@@ -1484,8 +1537,56 @@ interact_and_resume(PdbObject *self, PyObject *frame, PyObject *tb)
 
 static int bp_commands(PdbObject *self, PyObject *frame);
 
+/* bdb's user_* hooks: a subclass's override, else sleuth's own. */
 int
 Pdb_user_line(PdbObject *self, PyObject *frame)
+{
+    if (!(self->hooks & HOOK_USER_LINE))
+        return Pdb_user_line_c(self, frame);
+    PyObject *r = PyObject_CallMethod((PyObject *)self, "user_line", "O", frame);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
+int
+Pdb_user_call(PdbObject *self, PyObject *frame)
+{
+    if (!(self->hooks & HOOK_USER_CALL))
+        return Pdb_user_call_c(self, frame);
+    /* bdb passes None as the argument list. */
+    PyObject *r = PyObject_CallMethod((PyObject *)self, "user_call", "OO", frame, Py_None);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
+int
+Pdb_user_return(PdbObject *self, PyObject *frame, PyObject *retval)
+{
+    if (!(self->hooks & HOOK_USER_RETURN))
+        return Pdb_user_return_c(self, frame, retval);
+    PyObject *r = PyObject_CallMethod((PyObject *)self, "user_return", "OO", frame, retval);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
+int
+Pdb_user_exception(PdbObject *self, PyObject *frame, PyObject *exc, PyObject *tb)
+{
+    if (!(self->hooks & HOOK_USER_EXCEPTION))
+        return Pdb_user_exception_c(self, frame, exc, tb);
+    PyObject *own = tb ? NULL : PyException_GetTraceback(exc);
+    PyObject *info = PyTuple_Pack(3, (PyObject *)Py_TYPE(exc), exc, tb ? tb : own ? own : Py_None);
+    Py_XDECREF(own);
+    if (!info)
+        return -1;
+    PyObject *r = PyObject_CallMethod((PyObject *)self, "user_exception", "OO", frame, info);
+    Py_DECREF(info);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
+int
+Pdb_user_line_c(PdbObject *self, PyObject *frame)
 {
     int w = wait_for_main(self, frame, 1);
     if (w)
@@ -1497,7 +1598,7 @@ Pdb_user_line(PdbObject *self, PyObject *frame)
 }
 
 int
-Pdb_user_call(PdbObject *self, PyObject *frame)
+Pdb_user_call_c(PdbObject *self, PyObject *frame)
 {
     if (self->wait_for_mainpyfile)
         return 0;
@@ -1518,7 +1619,7 @@ set_frame_local(PyObject *frame, PyObject *name, PyObject *value)
 }
 
 int
-Pdb_user_return(PdbObject *self, PyObject *frame, PyObject *retval)
+Pdb_user_return_c(PdbObject *self, PyObject *frame, PyObject *retval)
 {
     if (self->wait_for_mainpyfile)
         return 0;
@@ -1535,7 +1636,7 @@ Pdb_user_return(PdbObject *self, PyObject *frame, PyObject *retval)
 }
 
 int
-Pdb_user_exception(PdbObject *self, PyObject *frame, PyObject *exc, PyObject *tb)
+Pdb_user_exception_c(PdbObject *self, PyObject *frame, PyObject *exc, PyObject *tb)
 {
     if (self->wait_for_mainpyfile)
         return 0;
@@ -1629,7 +1730,7 @@ done:
 static PyObject *
 Pdb_message_py(PdbObject *self, PyObject *msg)
 {
-    if (Pdb_message(self, msg) < 0)
+    if (write_line(self, "", msg) < 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -1637,7 +1738,7 @@ Pdb_message_py(PdbObject *self, PyObject *msg)
 static PyObject *
 Pdb_error_py(PdbObject *self, PyObject *msg)
 {
-    if (Pdb_error_obj(self, msg) < 0)
+    if (write_line(self, "*** ", msg) < 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -1661,6 +1762,7 @@ Pdb_reset(PdbObject *self, PyObject *unused)
         return NULL;
     Py_DECREF(r);
     Py_CLEAR(self->botframe);
+    Py_CLEAR(self->untraced);
     Engine_set_stopinfo(self, NULL, NULL, 0);
     Py_RETURN_NONE;
 }
@@ -1854,14 +1956,17 @@ Pdb_init_type(PyObject *module, ModState *st)
      * command (commands.c) and the complete* methods (completion.c), joined
      * into one table kept for the process. */
     size_t n_core = sizeof Pdb_core_methods / sizeof Pdb_core_methods[0] - 1;
-    size_t n_cmd = 0, n_api = 0, n_comp = 0;
+    size_t n_cmd = 0, n_api = 0, n_comp = 0, n_hooks = 0;
     while (Commands_methods[n_cmd].ml_name)
         n_cmd++;
     while (PdbApi_methods[n_api].ml_name)
         n_api++;
     while (Completion_methods[n_comp].ml_name)
         n_comp++;
-    PyMethodDef *all = PyMem_RawCalloc(n_core + n_cmd + n_api + n_comp + 1, sizeof(PyMethodDef));
+    while (Hooks_methods[n_hooks].ml_name)
+        n_hooks++;
+    PyMethodDef *all = PyMem_RawCalloc(n_core + n_cmd + n_api + n_comp + n_hooks + 1,
+                                       sizeof(PyMethodDef));
     if (!all) {
         PyErr_NoMemory();
         return -1;
@@ -1870,6 +1975,7 @@ Pdb_init_type(PyObject *module, ModState *st)
     memcpy(all + n_core, Commands_methods, n_cmd * sizeof(PyMethodDef));
     memcpy(all + n_core + n_cmd, PdbApi_methods, n_api * sizeof(PyMethodDef));
     memcpy(all + n_core + n_cmd + n_api, Completion_methods, n_comp * sizeof(PyMethodDef));
+    memcpy(all + n_core + n_cmd + n_api + n_comp, Hooks_methods, n_hooks * sizeof(PyMethodDef));
 
     PyType_Slot slots[] = {
         {Py_tp_doc, "Pdb(completekey='tab', stdin=None, stdout=None, skip=None, nosigint=False, readrc=True)\n--\n\n"

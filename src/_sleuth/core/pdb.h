@@ -27,6 +27,7 @@ struct PdbObject {
     int quitting;
     unsigned long step_thread;  /* thread whose stepping state this is */
     PyObject *frame_returning;
+    PyObject *untraced;         /* list of frames that report no events, or NULL (api.c) */
 
     /* pdb session state (valid while stopped) */
     PyObject *stack;            /* list of (frame, lineno) */
@@ -56,18 +57,25 @@ struct PdbObject {
     unsigned long run_thread;   /* thread inside run/runeval/runcall, else 0 */
     int quit_sent;              /* BdbQuit sent to run_thread (quit elsewhere) */
     int list_count_default;
+    int hooks;                  /* HOOK_* bits: methods a subclass overrides (hooks.h) */
 };
 
 #define Pdb_Check(op) PyObject_TypeCheck(op, Sleuth_state()->PdbType)
 
 int Pdb_init_type(PyObject *module, ModState *st);
 
-/* Engine -> frontend (bdb's user_* hooks). Return -1 with an exception set
- * on error (BdbQuit included). */
+/* Engine -> frontend (bdb's user_* hooks): a subclass's override if there
+ * is one, else the _c versions (sleuth's own). Return -1 with an exception
+ * set on error (BdbQuit included). */
 int Pdb_user_line(PdbObject *self, PyObject *frame);
 int Pdb_user_call(PdbObject *self, PyObject *frame);
 int Pdb_user_return(PdbObject *self, PyObject *frame, PyObject *retval);
 int Pdb_user_exception(PdbObject *self, PyObject *frame, PyObject *exc, PyObject *tb);
+int Pdb_user_line_c(PdbObject *self, PyObject *frame);
+int Pdb_user_call_c(PdbObject *self, PyObject *frame);
+int Pdb_user_return_c(PdbObject *self, PyObject *frame, PyObject *retval);
+int Pdb_user_exception_c(PdbObject *self, PyObject *frame, PyObject *exc, PyObject *tb);
+int Pdb_preloop_c(PdbObject *self);
 
 /* Output: pdb's message()/error() to self.stdout. */
 int Pdb_message(PdbObject *self, PyObject *text);

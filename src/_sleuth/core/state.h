@@ -16,6 +16,7 @@ typedef struct {
     PyTypeObject *BreakpointType;
     PyObject *BdbQuit;          /* bdb.BdbQuit, exported as sleuth.BdbQuit */
     PyObject *Restart;          /* sleuth.Restart */
+    PyObject *hook_orig;        /* tuple: Pdb's own overridable methods (hooks.c) */
 
     /* Breakpoints: the same three indexes bdb keeps (process-wide, like
      * bdb.Breakpoint's class attributes). */
