@@ -125,14 +125,18 @@ wants(PyObject *code)
     return wants_in(code, 0);
 }
 
-/* Turn this thread's tracing on or off for the frame about to run. The
- * trace object reference is owned while installed. */
+/* Turn this thread's tracing on or off for the frame about to run. No trace
+ * object goes with it: sys.gettrace() shows c_traceobj, and a program that
+ * saves it and puts it back (`old = sys.gettrace(); sys.settrace(f); ...;
+ * sys.settrace(old)`) must get what it gets without sleuth, None (it got this
+ * module, and calling a module as a trace function raised TypeError into the
+ * program). */
 static inline void
 set_tracing(PyThreadState *ts, int on)
 {
     if (on) {
         if (ts->c_tracefunc != trace_cb) {
-            ts->c_traceobj = Py_NewRef(Sleuth_module);
+            ts->c_traceobj = NULL;
             ts->c_tracefunc = trace_cb;
         }
         ts->cframe->use_tracing = 255;
