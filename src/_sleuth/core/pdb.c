@@ -1365,16 +1365,12 @@ get_tb_and_exceptions(PdbObject *self, PyObject *tb_or_exc, PyObject **chain_out
     return tb ? tb : Py_NewRef(Py_None);
 }
 
-int
-Pdb_interaction(PdbObject *self, PyObject *frame, PyObject *tb_or_exc)
+/* One prompt at a time: a thread that stops while another thread is at the
+ * prompt, or runs a breakpoint's commands, waits for it (the GIL is released
+ * while waiting). Returns 1 if it waited, 0 if not, -1 with an exception. */
+static int
+wait_prompt_turn(PdbObject *self)
 {
-    /* Owned */
-    PyObject *chain = NULL, *tb = NULL, *r = NULL;
-    int rc = -1;
-    int was_in = self->in_interaction;
-
-    /* One prompt at a time: a thread that stops while another thread is at
-     * the prompt waits for it (the GIL is released while waiting). */
     unsigned long me = PyThread_get_thread_ident();
     int waited = 0;
     while (self->in_interaction && self->interaction_thread != me) {
@@ -1385,6 +1381,21 @@ Pdb_interaction(PdbObject *self, PyObject *frame, PyObject *tb_or_exc)
         if (PyErr_CheckSignals() < 0)
             return -1;
     }
+    return waited;
+}
+
+int
+Pdb_interaction(PdbObject *self, PyObject *frame, PyObject *tb_or_exc)
+{
+    /* Owned */
+    PyObject *chain = NULL, *tb = NULL, *r = NULL;
+    int rc = -1;
+    int was_in = self->in_interaction;
+
+    unsigned long me = PyThread_get_thread_ident();
+    int waited = wait_prompt_turn(self);
+    if (waited < 0)
+        return -1;
     /* `quit` was typed at the prompt this thread waited for: the program
      * is being abandoned, so no prompt (the caller raises BdbQuit). */
     if (waited && self->quitting)
@@ -1675,9 +1686,22 @@ Pdb_user_exception_c(PdbObject *self, PyObject *frame, PyObject *exc, PyObject *
 static int
 bp_commands(PdbObject *self, PyObject *frame)
 {
-    if (!self->currentbp)
+    long bpnum = self->currentbp;
+    if (!bpnum)
         return 1;
-    PyObject *key = PyLong_FromLong(self->currentbp);
+    /* The commands take the prompt's turn like a prompt does: two threads
+     * running breakpoint commands at once each restored the other's
+     * in_interaction, which could stay set after both had gone on, and the
+     * next stop (any thread) then waited for it forever. */
+    int waited = wait_prompt_turn(self);
+    if (waited < 0)
+        return -1;
+    /* `quit` was typed at the prompt this thread waited for: no commands,
+     * as Pdb_interaction shows no prompt then. */
+    if (waited && self->quitting)
+        return resume_engine(self) < 0 ? -1 : 0;
+    unsigned long was_thread = self->interaction_thread;
+    PyObject *key = PyLong_FromLong(bpnum);
     if (!key)
         return -1;
     PyObject *cmds = PyDict_GetItemWithError(self->commands, key);
@@ -1691,6 +1715,7 @@ bp_commands(PdbObject *self, PyObject *frame)
     int rc = -1;
     int was_in = self->in_interaction;
     self->in_interaction = 1;
+    self->interaction_thread = PyThread_get_thread_ident();
     PyObject *r = PyObject_CallMethod((PyObject *)self, "setup", "OO", frame, Py_None);
     if (!r)
         goto done;
@@ -1717,6 +1742,7 @@ bp_commands(PdbObject *self, PyObject *frame)
     rc = 0;
 done:
     self->in_interaction = was_in;
+    self->interaction_thread = was_in ? was_thread : 0;
     Py_DECREF(lastcmd_back);
     Py_DECREF(cmds);
     Py_DECREF(key);
