@@ -8,6 +8,8 @@
 #   make test-peers  the replaced tools' own suites against sleuth (test_pdb, pytest's
 #                    test_debugging.py, test_faulthandler, test_tracemalloc,
 #                    test_traceback), sleuth's count beside the stock tool's
+#   make test-diff-long  the differential test (tests/test_differential.py) with many
+#                    seeds: SLEUTH_DIFF_SEEDS=N (0..N-1, default 200), A-B or a list
 #   make bench       the benchmarks (plain vs sleuth vs the tools it replaces)
 #
 # Interpreters are found by path under pyenv's root, so no `pyenv global` is needed.
@@ -23,7 +25,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 short = $(word 1,$(subst ., ,$(1))).$(word 2,$(subst ., ,$(1)))
 py    = $(VENV)/$(call short,$(1))/bin/python
 
-.PHONY: all demo test test-asan test-peers fuzz bench venvs build clean $(addprefix test-,$(VERSIONS))
+.PHONY: all demo test test-asan test-peers test-diff-long fuzz bench venvs build clean $(addprefix test-,$(VERSIONS))
 
 all: build
 
@@ -75,6 +77,17 @@ test-peers: build
 	  s=$$(echo $$v | cut -d. -f1,2); \
 	  echo "== peer suites on $$s"; \
 	  $(VENV)/$$s/bin/python tests/peers/run_peers.py $(PEERS_ARGS) || rc=1; \
+	done; exit $$rc
+
+# A program behaves the same with sleuth as without it, over many random
+# command scripts; a failure prints the program, seed, script and diff.
+SLEUTH_DIFF_SEEDS ?= 200
+test-diff-long: build
+	@rc=0; for v in $(VERSIONS); do \
+	  s=$$(echo $$v | cut -d. -f1,2); \
+	  echo "== differential test on $$s, seeds $(SLEUTH_DIFF_SEEDS)"; \
+	  (cd tests && SLEUTH_DIFF_SEEDS=$(SLEUTH_DIFF_SEEDS) ../$(VENV)/$$s/bin/python -m pytest -q -rxs \
+	    $(PYTEST_ARGS) test_differential.py) || rc=1; \
 	done; exit $$rc
 
 ASAN_PY := $(call py,$(ASAN_VERSION))
