@@ -45,27 +45,18 @@ CI_SEEDS = [0, 1]
 # Scenarios left out of the CI seed set until the named bug is fixed on main:
 # (fnmatch pattern over "program-mode-seedN", versions or None for all, reason).
 # The long run (SLEUTH_DIFF_SEEDS) keeps them, as non-strict xfails.
-PY_THROW = "waiting on: PY_THROW DISABLE fix (issue 12 bug 2)"
 RET_TUPLE = "waiting on: `return` of tuples fix (stepping)"
 # Not being fixed yet (reported): sleuth calls sys.monitoring.restart_events()
 # each time the prompt is left (bp commands' `c` too); that re-enables the
 # locations every other tool DISABLEd, so the program's own tool gets events
 # it turned off.
 RESTART_EVENTS = "unfixed: restart_events() re-enables other tools' DISABLEd events (3.12+)"
-# Not being fixed yet (reported): 3.11, a breakpoint in a function recursing to
-# the limit: the trace callback's own C calls count against the limit, and at
-# the deepest frame the RecursionError is raised into the program.
-RECURSION_311 = "unfixed: 3.11 trace callback at the recursion limit raises into the program"
+# Not being fixed yet (reported): 3.11, a breakpoint (false condition) in a
+# function recursing to the limit: the RecursionError comes one frame early,
+# so the deepest frame's `finally` never runs its work.
+RECURSION_311 = "unfixed: 3.11 breakpoint in a function at the recursion limit: one frame less"
 NEW = [(3, 12), (3, 13)]
 WAITING = [
-    # Any breakpoint set, then a generator closed or thrown into (a
-    # contextmanager's body raising, asyncio, a genexpr that any() stops).
-    ("asyncprog-*", NEW, PY_THROW),
-    ("comps-*", NEW, PY_THROW),
-    ("ctxmgr-*", NEW, PY_THROW),
-    ("finally_-*", NEW, PY_THROW),
-    ("gens-*", NEW, PY_THROW),
-    ("withcov-*", NEW, PY_THROW),
     ("comps-mix-seed1", None, RET_TUPLE),
     ("withcov-step-seed0", None, RET_TUPLE),
     ("selftrace-hit-*", NEW, RESTART_EVENTS),
