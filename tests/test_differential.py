@@ -45,7 +45,6 @@ CI_SEEDS = [0, 1]
 # Scenarios left out of the CI seed set until the named bug is fixed on main:
 # (fnmatch pattern over "program-mode-seedN", versions or None for all, reason).
 # The long run (SLEUTH_DIFF_SEEDS) keeps them, as non-strict xfails.
-RET_TUPLE = "waiting on: `return` of tuples fix (stepping)"
 # Not being fixed yet (reported): sleuth calls sys.monitoring.restart_events()
 # each time the prompt is left (bp commands' `c` too); that re-enables the
 # locations every other tool DISABLEd, so the program's own tool gets events
@@ -57,8 +56,6 @@ RESTART_EVENTS = "unfixed: restart_events() re-enables other tools' DISABLEd eve
 RECURSION_311 = "unfixed: 3.11 breakpoint in a function at the recursion limit: one frame less"
 NEW = [(3, 12), (3, 13)]
 WAITING = [
-    ("comps-mix-seed1", None, RET_TUPLE),
-    ("withcov-step-seed0", None, RET_TUPLE),
     ("selftrace-hit-*", NEW, RESTART_EVENTS),
     ("selftrace-step-*", NEW, RESTART_EVENTS),
     ("selftrace-mix-*", NEW, RESTART_EVENTS),
