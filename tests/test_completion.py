@@ -86,6 +86,15 @@ def test_aliases_and_bare_expressions(tmp_path):
         assert b"'special'" not in out
 
 
+@pytest.mark.skipif(not PY313, reason="multi-line statements at the prompt are 3.13's")
+def test_continuation_lines_complete_names_not_commands(tmp_path):
+    # On "...   " lines pdb 3.13 completes names (Tab on an empty line is a
+    # tab, 'ret' completes to the keyword 'return'), then commands again.
+    out = same_as_pdb(b"def func():\n\tret\t 40 + 2\n\nfun\t()\nco\t\tntin\t\n", tmp_path)
+    assert b"42" in out
+    assert b"(Pdb) continue\r\n" in out
+
+
 def test_expressions_after_commands(tmp_path):
     out = same_as_pdb(b"p val\t + 'es'\npp orig\t.repl\t('i', 'o')\nwhatis orig\t\n"
                       b"display val\t\nundisplay val\t\nc\n", tmp_path)

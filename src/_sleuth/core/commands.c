@@ -1546,6 +1546,8 @@ static int
 read_statement(PdbObject *self, PyObject *line, PyObject **buffer, PyObject **code)
 {
     *buffer = *code = NULL;
+    PyObject *saved_names = NULL;   /* the instance's own completenames, if any */
+    int swapped = 0;
     PyObject *codeop = PyImport_ImportModule("codeop");
     if (!codeop)
         return -1;
@@ -1560,6 +1562,19 @@ read_statement(PdbObject *self, PyObject *line, PyObject **buffer, PyObject **co
     if (!c)
         goto done;
     PyObject *buf = Py_NewRef(line);
+    /* While "...   " lines are read, Tab completes names, not commands:
+     * pdb makes self.completenames self.completedefault for that time. */
+    if (c == Py_None) {
+        PyObject *cd = PyObject_GetAttrString((PyObject *)self, "completedefault");
+        if (cd) {
+            saved_names = self->dict ? PyDict_GetItemString(self->dict, "completenames") : NULL;
+            Py_XINCREF(saved_names);
+            swapped = PyObject_SetAttrString((PyObject *)self, "completenames", cd) == 0;
+            Py_DECREF(cd);
+        }
+        if (!swapped)
+            PyErr_Clear();      /* no completion change; the statement still reads */
+    }
     while (c == Py_None) {
         Py_DECREF(c);
         c = PyObject_CallFunction(compile_command, "Oss", buf, "<stdin>", "single");
@@ -1591,6 +1606,15 @@ read_statement(PdbObject *self, PyObject *line, PyObject **buffer, PyObject **co
     *code = c;
     rc = 1;
 done:
+    if (swapped) {
+        PyObject *exc = PyErr_GetRaisedException();
+        int r = saved_names ? PyObject_SetAttrString((PyObject *)self, "completenames", saved_names)
+                            : PyObject_DelAttrString((PyObject *)self, "completenames");
+        (void)r;
+        PyErr_Clear();
+        PyErr_SetRaisedException(exc);
+    }
+    Py_XDECREF(saved_names);
     Py_DECREF(compile_command);
     return rc;
 }
