@@ -505,6 +505,15 @@ untraced_frame(PdbObject *d, PyObject *frame, int leaving)
  * the program's own (or of another debugger). */
 #define QUIT_MARK "_sleuth_quit"
 
+/* Marked BdbQuits raised and not yet seen by the hook, and whether run()
+ * ended meanwhile: the hook is put back once the last one is reported, not
+ * before (a worker may still be unwinding when run()'s thread has ended).
+ * Only touched with the GIL held. */
+static int quits_unwinding;
+static int restore_wanted;
+
+static void restore_excepthook_now(void);
+
 /* threading.excepthook while a quit unwinds threads: the debugger's own
  * BdbQuit ends a thread without a traceback (bdb.run catches it in the
  * thread that runs the program); anything else goes to the hook that was
@@ -520,8 +529,11 @@ quiet_quit_hook(PyObject *prev, PyObject *args)
     Py_XDECREF(mark);
     Py_DECREF(value);
     PyErr_Clear();
-    if (is_ours)
+    if (is_ours) {
+        if (--quits_unwinding <= 0 && restore_wanted)
+            restore_excepthook_now();
         Py_RETURN_NONE;
+    }
     return PyObject_CallOneArg(prev, args);
 }
 
@@ -566,6 +578,18 @@ done:
 void
 Engine_restore_excepthook(void)
 {
+    if (quits_unwinding > 0) {
+        restore_wanted = 1;     /* when the last marked BdbQuit is reported */
+        return;
+    }
+    restore_excepthook_now();
+}
+
+static void
+restore_excepthook_now(void)
+{
+    restore_wanted = 0;
+    quits_unwinding = 0;
     PyObject *exc = PyErr_GetRaisedException();
     PyObject *name = PyUnicode_FromString("threading");
     PyObject *threading = name ? PyImport_GetModule(name) : NULL;
@@ -608,6 +632,7 @@ check_quit(PdbObject *d)
         }
         PyErr_SetObject(st->BdbQuit, quit);
         Py_DECREF(quit);
+        quits_unwinding++;
         return -1;
     }
     PyErr_SetNone(st->BdbQuit);

@@ -11,10 +11,12 @@
 #include "pdb.h"
 #include "pythread.h"
 
+/* Put back the threading.excepthook a quit from a worker thread replaced
+ * (run()'s end; deferred until the last thread unwinding from it is reported). */
+void Engine_restore_excepthook(void);
+
 /* Dispatch: 0 to go on, -1 with an exception set (BdbQuit to abandon). */
-int Engine_dispatch_line(PdbObject *d, PyObject *frame, int line);
-/* Put back the threading.excepthook a quit replaced (run()'s end). */
-void Engine_restore_excepthook(void);   /* line < 0: the frame's */
+int Engine_dispatch_line(PdbObject *d, PyObject *frame, int line);   /* line < 0: the frame's */
 int Engine_dispatch_call(PdbObject *d, PyObject *frame);
 int Engine_dispatch_return(PdbObject *d, PyObject *frame, PyObject *retval);
 /* `tb`: the traceback the event reports (borrowed; NULL: the exception's
