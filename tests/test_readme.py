@@ -16,6 +16,8 @@ import textwrap
 
 import pytest
 
+from test_install import APP      # the same breakpoint() program as the install test
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
 
@@ -52,15 +54,6 @@ def readme_commands():
 
 
 # --- the scenarios -------------------------------------------------------------
-
-APP = """\
-def total(items):
-    s = sum(items)
-    breakpoint()
-    return s
-
-print("total", total([1, 2, 3]))
-"""
 
 SHOP = """\
 def price_of(order):
