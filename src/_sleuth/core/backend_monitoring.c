@@ -222,14 +222,10 @@ cb_throw(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 cb_call(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
-    ModState *st = (ModState *)PyModule_GetState(mod);
-    PyObject *r = on_call(st, args[0]);
-    /* PY_THROW (the one with three arguments) cannot be disabled: DISABLE
-     * from it raises ValueError in the program, at every generator close()
-     * or throw() while a breakpoint is set. */
-    if (r == st->DISABLE && nargs > 2)
-        Py_SETREF(r, Py_NewRef(Py_None));
-    return r;
+    SLEUTH_UNUSED(nargs);
+    /* PY_START and PY_RESUME only: PY_THROW, which cannot be disabled, has
+     * cb_throw (cb_table). */
+    return on_call((ModState *)PyModule_GetState(mod), args[0]);
 }
 
 static PyObject *
@@ -378,7 +374,8 @@ drop_callbacks_of(ModState *st, int id)
             PyErr_Clear();
             return;
         }
-        if (prev != Py_None && PySequence_Contains(st->cb_list, prev) == 0) {
+        /* Not certainly ours (-1 too): it is the other tool's, put it back. */
+        if (prev != Py_None && PySequence_Contains(st->cb_list, prev) != 1) {
             PyObject *r = mon_call(st, "register_callback", "(iiO)", id, cb_table[i].event, prev);
             Py_XDECREF(r);
         }
