@@ -1,6 +1,6 @@
 /* jsonw.h — a small JSON text writer into a growable UTF-8 buffer.
  *
- * Capture writes JSON directly instead of building Python dicts for
+ * Evidence capture writes JSON directly instead of building Python dicts for
  * json.dumps: it is faster, and the byte size of what has been written is
  * known at every step, which is what the size budget is measured in.
  * A failed allocation sets `nomem` and turns later writes into no-ops;
@@ -28,6 +28,11 @@ void JsonW_key(JsonW *w, const char *key);              /* "key": (no comma) */
 void JsonW_append(JsonW *w, const JsonW *other);
 /* Remove the last n bytes (used to drop a trailing comma). */
 void JsonW_truncate(JsonW *w, Py_ssize_t len);
+/* Write a tree of dict (str keys) / list / tuple / str / int / float / bool /
+ * None as JSON. 0, or -1 with TypeError (another type, a non-str key) or
+ * ValueError (nested deeper than JSONW_MAX_DEPTH: a cycle). Needs the GIL. */
+#define JSONW_MAX_DEPTH 100
+int JsonW_obj(JsonW *w, PyObject *obj);
 /* New bytes object of the text, or NULL (MemoryError) if a write failed. */
 PyObject *JsonW_finish_bytes(JsonW *w);
 

@@ -166,3 +166,89 @@ JsonW_finish_bytes(JsonW *w)
         return PyErr_NoMemory();
     return PyBytes_FromStringAndSize(w->buf ? w->buf : "", w->len);
 }
+
+static int
+write_obj(JsonW *w, PyObject *o, int depth)
+{
+    if (depth > JSONW_MAX_DEPTH) {
+        PyErr_Format(PyExc_ValueError, "JSON: nested deeper than %d levels (a cycle?)",
+                     JSONW_MAX_DEPTH);
+        return -1;
+    }
+    if (o == Py_None)
+        JsonW_lit(w, "null");
+    else if (o == Py_True)
+        JsonW_lit(w, "true");
+    else if (o == Py_False)
+        JsonW_lit(w, "false");
+    else if (PyUnicode_Check(o))
+        JsonW_str(w, o);
+    else if (PyLong_Check(o)) {
+        int overflow;
+        long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+        if (v == -1 && PyErr_Occurred())
+            return -1;
+        if (!overflow)
+            JsonW_int(w, v);
+        else {
+            /* Exact big integers: their decimal text (PyLong_Type's repr, so
+             * an int subclass's __repr__ is not called). */
+            PyObject *s = PyLong_Type.tp_repr(o);
+            if (!s)
+                return -1;
+            Py_ssize_t n;
+            const char *u = PyUnicode_AsUTF8AndSize(s, &n);
+            if (u)
+                JsonW_raw(w, u, n);
+            Py_DECREF(s);
+            if (!u)
+                return -1;
+        }
+    }
+    else if (PyFloat_Check(o))
+        JsonW_double(w, PyFloat_AS_DOUBLE(o));
+    else if (PyList_Check(o) || PyTuple_Check(o)) {
+        JsonW_raw(w, "[", 1);
+        /* Index every time: a list may not change under us (GIL held, and
+         * nothing here runs Python code), but stay safe if it did. */
+        for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(o); i++) {
+            if (i)
+                JsonW_raw(w, ",", 1);
+            if (write_obj(w, PySequence_Fast_GET_ITEM(o, i), depth + 1) < 0)
+                return -1;
+        }
+        JsonW_raw(w, "]", 1);
+    }
+    else if (PyDict_Check(o)) {
+        PyObject *k, *v;            /* borrowed */
+        Py_ssize_t pos = 0;
+        int first = 1;
+        JsonW_raw(w, "{", 1);
+        while (PyDict_Next(o, &pos, &k, &v)) {
+            if (!PyUnicode_Check(k)) {
+                PyErr_Format(PyExc_TypeError, "JSON: object keys must be str, not %.100s",
+                             Py_TYPE(k)->tp_name);
+                return -1;
+            }
+            if (!first)
+                JsonW_raw(w, ",", 1);
+            first = 0;
+            JsonW_str(w, k);
+            JsonW_raw(w, ":", 1);
+            if (write_obj(w, v, depth + 1) < 0)
+                return -1;
+        }
+        JsonW_raw(w, "}", 1);
+    }
+    else {
+        PyErr_Format(PyExc_TypeError, "JSON: cannot write a %.100s", Py_TYPE(o)->tp_name);
+        return -1;
+    }
+    return 0;
+}
+
+int
+JsonW_obj(JsonW *w, PyObject *obj)
+{
+    return write_obj(w, obj, 0);
+}
