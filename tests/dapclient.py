@@ -77,6 +77,8 @@ class DapClient:
         with self._wlock:
             self.seq += 1
             msg = dict(msg, seq=self.seq)
+            with self._cv:      # an answer to a raw message that reused this seq
+                self.responses.pop(self.seq, None)
             self.send_raw(json.dumps(msg).encode(), _locked=True)
             return self.seq
 

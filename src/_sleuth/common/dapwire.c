@@ -244,14 +244,21 @@ write_all(int fd, const char *s, size_t n)
 }
 
 int
-DapWire_write(DapWriter *w, const char *body, size_t len)
+DapWire_write_unlocked(DapWriter *w, const char *body, size_t len)
 {
     char head[64];
     int hn = snprintf(head, sizeof head, "Content-Length: %zu\r\n\r\n", len);
-    pthread_mutex_lock(&w->mu);
     int rc = write_all(w->fd, head, (size_t)hn);
     if (rc == 0)
         rc = write_all(w->fd, body, len);
+    return rc;
+}
+
+int
+DapWire_write(DapWriter *w, const char *body, size_t len)
+{
+    pthread_mutex_lock(&w->mu);
+    int rc = DapWire_write_unlocked(w, body, len);
     int saved = errno;
     pthread_mutex_unlock(&w->mu);
     errno = saved;

@@ -55,5 +55,8 @@ void DapWriter_fini(DapWriter *w);
 /* Write one framed message: 0, or -1 with errno (EPIPE when the peer is
  * gone; SIGPIPE is never raised). Retries EINTR and partial writes. */
 int DapWire_write(DapWriter *w, const char *body, size_t len);
+/* The same with w->mu already held by the caller (to number messages and
+ * write them in one critical section). */
+int DapWire_write_unlocked(DapWriter *w, const char *body, size_t len);
 
 #endif /* SLEUTH_DAPWIRE_H */
