@@ -355,7 +355,7 @@ def test_flaky_test_tolerated_with_retries(tmp_path):
 
 # ---- Ctrl-C ------------------------------------------------------------------
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGHUP, signal.SIGUSR1])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGTERM])
 def test_ctrl_c_leaves_best_result(tmp_path, sig):
     tmp = tmp_path / "tmp"
     tmp.mkdir()
@@ -379,6 +379,7 @@ def test_ctrl_c_leaves_best_result(tmp_path, sig):
     _, err = p.communicate(timeout=30)
     assert p.returncode == 128 + sig, err
     assert "interrupted" in err
+    assert f"{out.name} holds the smallest failing input found so far" in err
     result = out.read_text()
     assert "AAA" in result and "BBB" in result        # still failing
     assert len(result) < len(original)
@@ -627,3 +628,72 @@ def test_default_rule_reads_a_bounded_tail_of_the_output(tmp_path):
     assert "ValueError in <module>() of noisy.py" in p.stderr.splitlines()[0]
     assert open(tmp_path / "out").read() == "bug"
     assert maxrss_kb < 45_000, maxrss_kb          # 60 MB read whole would exceed it
+
+
+def rusage_of_reduce(tmp_path, args):
+    """Runs sleuth reduce from a child Python and returns (exit status, the
+    largest max RSS in kB among that child's children, stderr)."""
+    script = (f"import resource, subprocess, sys\n"
+              f"r = subprocess.run([{PY!r}, '-m', 'sleuth', 'reduce', *{args!r}], "
+              f"capture_output=True, text=True)\n"
+              f"print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+              f"sys.stderr.write(r.stderr)\n")
+    p = subprocess.run([PY, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=600)
+    rc, maxrss_kb = map(int, p.stdout.split())
+    return rc, maxrss_kb, p.stderr
+
+
+@pytest.mark.skipif(SANITIZED, reason="ASan's shadow memory makes RSS meaningless")
+def test_expect_output_matches_a_stream(tmp_path):
+    """--expect-output on a test that prints 250 MB before the match: the
+    output is searched in bounded windows, not read whole (it was: 250 MB of
+    RSS and more)."""
+    write(tmp_path / "noisy.py",
+          "import sys\ndata = open(sys.argv[1]).read()\n"
+          "if data.count('\\n') >= 3:\n"
+          "    for _ in range(250):\n        sys.stdout.write('x' * 1_000_000)\n"
+          "if 'bug' in data:\n    raise ValueError('bug')\n")
+    write(tmp_path / "in.txt", "a\nbug\nc\n")
+    rc, maxrss_kb, err = rusage_of_reduce(tmp_path, [
+        "-j", "1", "--expect-output", "^ValueError: bug$", "--test", f"{PY} -S noisy.py {{}}",
+        "in.txt", "-o", "out"])
+    assert rc == 0, err
+    assert open(tmp_path / "out").read() == "bug"
+    assert maxrss_kb < 100_000, maxrss_kb     # 250 MB read whole would exceed it
+
+
+def test_expect_output_across_window_edges(tmp_path):
+    """Matches found wherever they fall: across the 1 MiB window edges (a
+    multi-line match across the first window's end in a 3 MB line-oriented
+    output, a match across it inside a 3 MB line), and ^ not taken at a
+    window start that is no line start."""
+    gen = tmp_path / "gen.py"
+    write(gen, "import sys\nkind = open(sys.argv[1]).read().split()[0]\nw = sys.stdout.write\n"
+          "if kind == 'lines':\n"
+          "    for i in range(40000):\n        w(f'line {i:08d} ' + 'y' * 60 + '\\n')\n"
+          "    w('BEGIN\\nEND\\n')\n"
+          "elif kind == 'long':\n"
+          "    w('z' * 1_048_574 + 'NEEDLE' + 'z' * 2_000_000 + '\\n')\n"
+          "elif kind == 'mid':\n"
+          "    w('q' * 983_041 + 'START' + 'q' * 200_000)\n")
+    def run(kind, regex):
+        write(tmp_path / "in.txt", f"{kind}\npad\n")
+        return sleuth_reduce(["--test", f"{PY} -S gen.py", "--expect-output", regex,
+                              "--passes", "lines", "-j", "1", "in.txt", "-o", "o"], tmp_path)
+    r = run("lines", "^BEGIN\nEND$")
+    assert r.returncode == 0, r.stderr
+    assert open(tmp_path / "o").read() == "lines\n"
+    # The first window ends after line 13980 (75-byte lines, cut at a newline).
+    r = run("lines", "^line 00013980 y+\nline 00013981 ")
+    assert r.returncode == 0, r.stderr
+    r = run("lines", "^line 00039999 y+$")
+    assert r.returncode == 0, r.stderr
+    r = run("long", "zNEEDLEz")
+    assert r.returncode == 0, r.stderr
+    # No line starts with START: a window that begins right before it must
+    # not take the window's start for a line start.
+    r = run("mid", "^START")
+    assert r.returncode == 2 and "does not reproduce" in r.stderr
+    r = run("lines", "^00039999")
+    assert r.returncode == 2 and "does not reproduce" in r.stderr

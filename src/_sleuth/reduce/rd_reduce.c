@@ -23,6 +23,7 @@
 #include "rd_util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <regex.h>
@@ -175,6 +176,115 @@ status_matches_exit(int status, int want)
            (WIFEXITED(status) && WEXITSTATUS(status) == 128 - want);
 }
 
+/* --expect-output searches the test's output as a stream, one window at a
+ * time, so memory stays at one window whatever the test prints (reading it
+ * whole took 1.5 GB for 1.5 GB of output). Windows are RD_RE_WINDOW bytes and
+ * overlap by RD_RE_OVERLAP: a match up to RD_RE_OVERLAP bytes long is found
+ * wherever it is (it lies whole in the first window that reaches its end).
+ * The byte before a window stays in the buffer and glibc's REG_STARTEND
+ * sees it, so ^ (and \< \b) after it are judged as in the whole text; a
+ * window that is not the last one ends after a newline when its second half
+ * has one, so only a line longer than half a window can be cut, and there
+ * the cut counts as the end of a word for GNU's \> and \b. */
+#define RD_RE_WINDOW (1024 * 1024)
+#define RD_RE_OVERLAP (64 * 1024)
+
+/* 1 when RE matches somewhere in the file PATH, 0 when not, -1 (errno set)
+ * when it cannot be read. */
+static int
+match_file(const regex_t *re, const char *path)
+{
+    size_t cap = 1 + RD_RE_WINDOW;
+    char *buf = malloc(cap);
+    int fd = -1, rc = -1, eof = 0;
+    size_t len = 0, start = 0;   /* buf[0..len) read; the window starts at start */
+    if (!buf) {
+        errno = ENOMEM;
+        return -1;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        goto done;
+    for (;;) {
+        while (!eof && len < cap) {
+            ssize_t n = read(fd, buf + len, cap - len);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                goto done;
+            if (n == 0)
+                eof = 1;
+            len += (size_t)n;
+        }
+        size_t end = len;
+        if (!eof) {
+            /* End after the last newline of the window's second half. */
+            size_t half = start + (len - start) / 2;
+            char *nl = memrchr(buf + half, '\n', len - half);
+            if (nl)
+                end = (size_t)(nl - buf) + 1;
+        }
+        regmatch_t m[1];
+        m[0].rm_so = (regoff_t)start;
+        m[0].rm_eo = (regoff_t)end;
+        if (regexec(re, buf, 1, m, REG_STARTEND | (eof ? 0 : REG_NOTEOL)) == 0) {
+            rc = 1;
+            goto done;
+        }
+        if (eof) {
+            rc = 0;
+            goto done;
+        }
+        /* Keep the overlap, the byte before it, and what was not searched. */
+        size_t keep_from = end - RD_RE_OVERLAP - 1;
+        memmove(buf, buf + keep_from, len - keep_from);
+        len -= keep_from;
+        start = 1;
+    }
+done:
+    {
+        int saved_errno = errno;
+        if (fd >= 0)
+            close(fd);
+        free(buf);
+        errno = saved_errno;
+    }
+    return rc;
+}
+
+/* 1 when the file PATH holds exactly P[0..N), compared in chunks (not read
+ * whole: the candidate can be as big as the input). */
+static int
+file_holds(const char *path, const unsigned char *p, size_t n)
+{
+    unsigned char chunk[65536];
+    size_t off = 0;
+    int same = 1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    for (;;) {
+        ssize_t got = read(fd, chunk, sizeof chunk);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            same = 0;
+            break;
+        }
+        if (got == 0) {
+            same = off == n;
+            break;
+        }
+        if ((size_t)got > n - off || memcmp(chunk, p + off, (size_t)got) != 0) {
+            same = 0;
+            break;
+        }
+        off += (size_t)got;
+    }
+    close(fd);
+    return same;
+}
+
 /* The verdict of a finished test: V_YES when it still fails the same way. */
 static int
 slot_verdict(Reducer *r, Slot *s)
@@ -187,11 +297,7 @@ slot_verdict(Reducer *r, Slot *s)
     /* The input must be left alone: a test that edits it would make every
      * later verdict meaningless. */
     {
-        RdBuf now = {0};
-        int same = rd_read_file(s->file, &now) == 0 && now.len == s->cand.len &&
-                   (now.len == 0 || memcmp(now.data, s->cand.data, now.len) == 0);
-        rd_buf_free(&now);
-        if (!same) {
+        if (!file_holds(s->file, s->cand.data, s->cand.len)) {
             fail(r, "the test changed or removed the file it was given (%s); it must only "
                     "read it (copy it first if the program under test writes to it)%s",
                  s->file, "");
@@ -223,16 +329,12 @@ slot_verdict(Reducer *r, Slot *s)
     if (r->have_expect_exit && !status_matches_exit(status, r->expect_exit))
         return V_NO;
     if (r->have_re) {
-        RdBuf out = {0};
-        int ok = 0;
-        if (rd_read_file(s->out, &out) == 0 && rd_buf_cstr(&out) == 0) {
-            regmatch_t m[1];
-            m[0].rm_so = 0;
-            m[0].rm_eo = (regoff_t)out.len;
-            ok = regexec(&r->expect_re, (const char *)out.data, 1, m, REG_STARTEND) == 0;
+        int m = match_file(&r->expect_re, s->out);
+        if (m < 0) {
+            fail(r, "cannot read the test's output %s: %s", s->out, strerror(errno));
+            return V_UNKNOWN;
         }
-        rd_buf_free(&out);
-        return ok ? V_YES : V_NO;
+        return m ? V_YES : V_NO;
     }
     return V_YES;
 }
@@ -310,6 +412,12 @@ eval_first(Reducer *r, GenFn gen, void *ctx, size_t count, RdBuf *winner)
             goto done;
         }
         if (res[low] == V_YES) {
+            /* Candidates are input-sized: drop them all before building
+             * the winner (tests above it are no longer needed). */
+            kill_all(r);
+            rd_buf_free(&cand);
+            for (int j = 0; j < r->jobs; j++)
+                rd_buf_free(&r->slots[j].cand);
             if (gen(ctx, low, winner) < 0) {
                 fail(r, "out of memory%s%s", "", "");
                 goto done;
@@ -350,7 +458,11 @@ eval_first(Reducer *r, GenFn gen, void *ctx, size_t count, RdBuf *winner)
             }
             Slot *s = &r->slots[free_slot];
             s->attempts = 0;
-            if (slot_launch(r, s, cand.data, cand.len, i) < 0)
+            /* The slot takes the buffer over: no copy of a big candidate. */
+            rd_buf_free(&s->cand);
+            s->cand = cand;
+            cand = (RdBuf){0};
+            if (slot_launch(r, s, s->cand.data, s->cand.len, i) < 0)
                 goto done;
             res[i] = V_PENDING;
             continue;
@@ -488,9 +600,9 @@ run_pass(Reducer *r, const RdPass *pass, int *changed)
                 continue;
             }
             /* Adopt the smaller failing input and cut it again. */
-            RdBuf tmp = r->cur;
+            rd_buf_free(&r->cur);
             r->cur = winner;
-            winner = tmp;
+            winner = (RdBuf){0};
             *changed = 1;
             swept_clean = 0;
             r->dirty_output = 1;
@@ -1104,11 +1216,10 @@ rd_reduce_main(int argc, char **argv, RdParseFn python_parses)
     sigs_installed = 1;
     if (make_slots(r, base) < 0)
         goto done;
-    if (rd_buf_set(&r->cur, orig.data, orig.len) < 0) {
-        rd_msg(r->prog, "out of memory");
-        goto done;
-    }
+    /* The input moves into cur (no second copy of a big input). */
     r->orig_len = orig.len;
+    r->cur = orig;
+    orig = (RdBuf){0};
     r->t0 = r->last_progress = rd_now();
     if (check_original(r) != ST_OK) {
         if (rd_interrupted && !r->fatal) {
