@@ -294,3 +294,140 @@ def test_list_mode_appends_item_and_checks_ends(tmp_path):
     assert r.returncode == 2 and "at least two items" in r.stderr
     r = bisect(["--list", str(tmp_path / "missing.txt"), "--", "true"], tmp_path)
     assert r.returncode == 2 and "cannot read the list" in r.stderr
+
+
+# ---- refs the test changes -----------------------------------------------------
+
+def test_test_that_moves_branches_makes_tags_and_stashes(tmp_path):
+    """The test moves main back one commit, tags every commit it runs on, and
+    stashes its own edit: bisect says what changed in refs and puts main
+    back on the commit it started on."""
+    repo = tmp_path / "repo"
+    shas = make_repo(repo)
+    git(repo, "branch", "keep", shas[3])
+    test = ("git branch -f main HEAD~1 2>/dev/null; git branch -D keep >/dev/null 2>&1; "
+            "git tag -f t$(ls file*.txt | wc -l) >/dev/null; "
+            "echo x >> file0.txt; git stash -q; grep -q fine state.txt")
+    r = bisect(["--good", shas[0], "--bad", "main", "--", test], repo)
+    assert r.returncode == 0, r.stderr
+    assert f"first bad commit: {shas[11]}" in r.stdout
+    assert "the test changed refs of the repository" in r.stderr
+    assert "  moved   refs/heads/main: " in r.stderr
+    assert f"  deleted refs/heads/keep (was {shas[3][:12]})" in r.stderr
+    assert f"  created refs/tags/t16 at {shas[15][:12]}" in r.stderr
+    assert "  stash: " in r.stderr and "entries added" in r.stderr
+    assert f"branch main put back on {shas[-1][:12]}" in r.stderr
+    assert_restored(repo)
+    assert git(repo, "rev-parse", "main") == shas[-1]
+    assert git(repo, "rev-parse", "HEAD") == shas[-1]
+    # The test's tags and stashes are left for the user to look at.
+    assert "t16" in git(repo, "tag").split()
+    assert git(repo, "stash", "list")
+
+
+def test_test_that_deletes_the_starting_branch(tmp_path):
+    repo = tmp_path / "repo"
+    shas = make_repo(repo, n=6, bad_at=3)
+    git(repo, "checkout", "-q", "-b", "work")
+    r = bisect(["--good", shas[0], "--bad", "work", "--",
+                "git branch -D work >/dev/null 2>&1; grep -q fine state.txt"], repo)
+    assert r.returncode == 0, r.stderr
+    assert f"first bad commit: {shas[3]}" in r.stderr + r.stdout
+    assert f"branch work created again on {shas[-1][:12]}" in r.stderr
+    assert_restored(repo, head="refs/heads/work")
+
+
+def test_no_report_when_refs_are_untouched(tmp_path):
+    repo = tmp_path / "repo"
+    shas = make_repo(repo, n=6, bad_at=3)
+    r = bisect(["--good", shas[0], "--bad", "main", "--", "grep -q fine state.txt"], repo)
+    assert r.returncode == 0, r.stderr
+    assert "changed refs" not in r.stderr and "put back" not in r.stderr
+    assert not (repo / ".git" / "sleuth-bisect-state").exists()
+
+
+# ---- after SIGKILL -------------------------------------------------------------
+
+def test_sigkill_then_next_run_offers_and_restore_puts_back(tmp_path):
+    repo = tmp_path / "repo"
+    shas = make_repo(repo)
+    state = repo / ".git" / "sleuth-bisect-state"
+    env = dict(os.environ, **GIT_ENV)
+    p = subprocess.Popen([PY, "-m", "sleuth", "bisect", "--good", shas[0], "--bad", "main", "--",
+                          "echo junk >> file0.txt; sleep 0.3; grep -q fine state.txt"],
+                         cwd=repo, env=env, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    killed_on = None
+    while time.monotonic() < deadline and p.poll() is None:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
+                              text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=repo, capture_output=True, text=True).stdout
+        if head not in (shas[0], shas[-1]) and dirty:
+            p.kill()
+            killed_on = head
+            break
+        time.sleep(0.02)
+    p.wait(timeout=30)
+    assert killed_on, "the bisect never reached the middle with the test's edit"
+    assert state.exists()
+    # The repository is left detached, with the test's edit.
+    assert subprocess.run(["git", "symbolic-ref", "-q", "HEAD"], cwd=repo).returncode != 0
+    left_head = git(repo, "rev-parse", "HEAD")
+    assert "junk" in (repo / "file0.txt").read_text()
+    # The next run, with no terminal: says what to run and touches nothing.
+    r = subprocess.run([PY, "-m", "sleuth", "bisect", "--good", shas[0], "--bad", "main", "--",
+                        "true"], cwd=repo, env=env, stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert f"a bisect that was killed (pid {p.pid}) left this repository on commit " \
+           f"{left_head[:12]}; it started on branch main ({shas[-1][:12]})" in r.stderr
+    assert "run `sleuth bisect --restore` here to put it back" in r.stderr
+    assert git(repo, "rev-parse", "HEAD") == left_head
+    assert "junk" in (repo / "file0.txt").read_text()
+    assert state.exists()
+    # --restore puts branch, HEAD and work tree back; the edit is stashed.
+    r = bisect(["--restore"], repo)
+    assert r.returncode == 0, r.stderr
+    assert f"the repository is back on branch main ({shas[-1][:12]})" in r.stderr
+    assert "stash@{0}" in r.stderr
+    assert_restored(repo)
+    assert git(repo, "rev-parse", "HEAD") == shas[-1]
+    assert (repo / "file0.txt").read_text() == "0\n"
+    assert "junk" in git(repo, "stash", "show", "-p", "stash@{0}")
+    assert not state.exists()
+    r = bisect(["--restore"], repo)
+    assert r.returncode == 0 and "nothing to restore" in r.stderr
+    # And a normal search works again.
+    r = bisect(["--good", shas[0], "--bad", "main", "--", "grep -q fine state.txt"], repo)
+    assert r.returncode == 0, r.stderr
+    assert f"first bad commit: {shas[11]}" in r.stdout
+
+
+def test_state_of_a_live_or_damaged_bisect(tmp_path):
+    repo = tmp_path / "repo"
+    shas = make_repo(repo, n=4, bad_at=2)
+    state = repo / ".git" / "sleuth-bisect-state"
+    # A state file whose writer is alive (this very test process).
+    state.write_text(f"sleuth bisect state 1\npid {os.getpid()}\nstarted 0\nbranch main\n"
+                     f"commit {shas[1]}\n")
+    r = bisect(["--good", shas[0], "--bad", "main", "--", "true"], repo)
+    assert r.returncode == 2
+    assert f"another sleuth bisect (pid {os.getpid()}) is running" in r.stderr
+    r = bisect(["--restore"], repo)
+    assert r.returncode == 2 and "is still running" in r.stderr
+    assert git(repo, "rev-parse", "HEAD") == shas[-1] and state.exists()
+    # Damaged: said so, nothing done.
+    state.write_text("sleuth bisect state 1\npid x\n")
+    r = bisect(["--restore"], repo)
+    assert r.returncode == 2 and "is damaged or not sleuth's" in r.stderr
+    # A dead writer while the repository is already back: removed quietly.
+    state.write_text(f"sleuth bisect state 1\npid 999999999\nstarted 1\nbranch main\n"
+                     f"commit {shas[-1]}\n")
+    r = bisect(["--good", shas[0], "--bad", "main", "--", "grep -q fine state.txt"], repo)
+    assert r.returncode == 0, r.stderr
+    assert "was already back" in r.stderr
+    assert not state.exists()
+    r = bisect(["--restore", "--good", "x"], repo)
+    assert r.returncode == 2 and "--restore takes no other option" in r.stderr

@@ -10,16 +10,24 @@
  *    where runs disagreed;
  *  - a --build command that fails makes the commit a skip (or bad);
  *  - the repository is restored to the branch or commit it was on, and any
- *    change the test made to tracked files is undone, also after Ctrl-C or an
- *    error. The search itself never touches refs/bisect or BISECT_LOG.
+ *    change the test made to tracked files is undone, also after Ctrl-C (or
+ *    any catchable signal) or an error. The search itself never touches
+ *    refs/bisect or BISECT_LOG;
+ *  - refs the test changes (a branch moved, tags, stashes) are reported, and
+ *    the branch bisect started on is put back on its commit;
+ *  - after SIGKILL, a state file in the git folder lets the next run (or
+ *    `sleuth bisect --restore`) put the repository back.
  */
 #define _GNU_SOURCE   /* posix_spawn_file_actions_addchdir_np, pipe2, nftw */
 #include "rd_bisect.h"
 #include "rd_proc.h"
 #include "rd_util.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -46,6 +54,12 @@ typedef struct {
     char *orig_ref;          /* git: branch name, or NULL when detached */
     char *orig_sha;
     int moved;               /* git: HEAD was changed by us */
+    int restore_only;        /* --restore */
+    char statepath[PATH_MAX];/* git: GIT_DIR/sleuth-bisect-state, "" until known */
+    int state_written;
+    RdBuf refs_before;       /* git: for-each-ref before the first test */
+    RdBuf stash_before;      /* git: stash list (commit ids) before it */
+    int refs_known;
     char logpath[PATH_MAX];
     size_t runs;
     int fatal;
@@ -86,13 +100,192 @@ report_git_error(Bisect *b, const char *what, RdBuf *err)
     b->fatal = 1;
 }
 
+/* ---- refs the test changed ----------------------------------------------- */
+
+typedef struct {
+    const char *sha, *name;   /* into a snapshot's text */
+} RefLine;
+
+static int
+refline_cmp(const void *a, const void *b)
+{
+    return strcmp(((const RefLine *)a)->name, ((const RefLine *)b)->name);
+}
+
+/* Splits "SHA NAME" lines of TEXT (modified in place) into a sorted array. */
+static RefLine *
+ref_lines(RdBuf *text, size_t *n)
+{
+    size_t cap = 1;
+    for (size_t i = 0; i < text->len; i++)
+        cap += text->data[i] == '\n';
+    RefLine *v = calloc(cap, sizeof *v);
+    *n = 0;
+    if (!v)
+        return NULL;
+    char *p = text->len ? (char *)text->data : NULL;
+    while (p && *p) {
+        char *eol = strchr(p, '\n');
+        if (eol)
+            *eol = '\0';
+        char *sp = strchr(p, ' ');
+        if (sp) {
+            *sp = '\0';
+            v[*n].sha = p;
+            v[*n].name = sp + 1;
+            (*n)++;
+        }
+        p = eol ? eol + 1 : NULL;
+    }
+    qsort(v, *n, sizeof *v, refline_cmp);
+    return v;
+}
+
+static int
+snapshot_refs(Bisect *b, RdBuf *refs, RdBuf *stash)
+{
+    refs->len = stash->len = 0;
+    if (git(b, refs, NULL, "for-each-ref", "--format=%(objectname) %(refname)", NULL, NULL, NULL,
+            NULL) != 0)
+        return -1;
+    /* A new stash entry only shows in the reflog of refs/stash. */
+    if (git(b, stash, NULL, "stash", "list", "--format=%H", NULL, NULL, NULL) != 0)
+        stash->len = 0;
+    rd_buf_cstr(stash);
+    return 0;
+}
+
+static size_t
+count_missing(const char *lines, const char *in)
+{
+    size_t n = 0;
+    for (const char *p = lines; p && *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t l = eol ? (size_t)(eol - p) : strlen(p);
+        int found = 0;
+        for (const char *q = in; q && *q && !found;) {
+            const char *e2 = strchr(q, '\n');
+            size_t l2 = e2 ? (size_t)(e2 - q) : strlen(q);
+            found = l2 == l && memcmp(p, q, l) == 0;
+            q = e2 ? e2 + 1 : NULL;
+        }
+        n += l && !found;
+        p = eol ? eol + 1 : NULL;
+    }
+    return n;
+}
+
+/* Tells what the test did to refs between the snapshot taken before the
+ * first test and now. Nothing is undone here: a tag or a stash the test made
+ * may be what the user wants to look at. */
+static void
+report_ref_changes(Bisect *b)
+{
+    RdBuf after = {0}, stash_after = {0}, before = {0};
+    RefLine *va = NULL, *vb = NULL;
+    size_t na = 0, nb = 0, i = 0, j = 0;
+    int header = 0;
+    if (!b->refs_known || snapshot_refs(b, &after, &stash_after) < 0)
+        goto done;
+    if (rd_buf_set(&before, b->refs_before.data, b->refs_before.len) < 0 ||
+        rd_buf_cstr(&before) < 0)
+        goto done;
+    vb = ref_lines(&before, &nb);
+    va = ref_lines(&after, &na);
+    if (!va || !vb)
+        goto done;
+#define REF_HEADER()                                                                       \
+    do {                                                                                   \
+        if (!header++)                                                                     \
+            rd_msg(b->prog, "the test changed refs of the repository (left as they are, "  \
+                            "except the branch bisect started on):");                    \
+    } while (0)
+    while (i < nb || j < na) {
+        int c = i == nb ? 1 : j == na ? -1 : strcmp(vb[i].name, va[j].name);
+        const char *name = c <= 0 ? vb[i].name : va[j].name;
+        if (strcmp(name, "refs/stash") == 0) {
+            /* Reported below, entry by entry. */
+        }
+        else if (c < 0) {
+            REF_HEADER();
+            fprintf(stderr, "  deleted %s (was %.12s)\n", name, vb[i].sha);
+        }
+        else if (c > 0) {
+            REF_HEADER();
+            fprintf(stderr, "  created %s at %.12s\n", name, va[j].sha);
+        }
+        else if (strcmp(vb[i].sha, va[j].sha) != 0) {
+            REF_HEADER();
+            fprintf(stderr, "  moved   %s: %.12s -> %.12s\n", name, vb[i].sha, va[j].sha);
+        }
+        if (c <= 0)
+            i++;
+        if (c >= 0)
+            j++;
+    }
+    {
+        const char *sb = b->stash_before.len ? (const char *)b->stash_before.data : "";
+        const char *sa = stash_after.len ? (const char *)stash_after.data : "";
+        size_t added = count_missing(sa, sb), dropped = count_missing(sb, sa);
+        if (added) {
+            REF_HEADER();
+            fprintf(stderr, "  stash: %zu %s added (the newest is stash@{0})\n", added,
+                    rd_plural(added, "entry", "entries"));
+        }
+        if (dropped) {
+            REF_HEADER();
+            fprintf(stderr, "  stash: %zu %s dropped\n", dropped,
+                    rd_plural(dropped, "entry", "entries"));
+        }
+    }
+#undef REF_HEADER
+    b->refs_known = 0;   /* reported once */
+done:
+    free(va);
+    free(vb);
+    rd_buf_free(&after);
+    rd_buf_free(&stash_after);
+    rd_buf_free(&before);
+}
+
+/* The branch bisect started on goes back on its commit when the test moved
+ * or deleted it (its old value stays in the branch's reflog). HEAD is
+ * detached first: the test may have checked the branch out. */
+static void
+put_branch_back(Bisect *b)
+{
+    RdBuf out = {0}, err = {0};
+    char ref[PATH_MAX];
+    if (!b->orig_ref || snprintf(ref, sizeof ref, "refs/heads/%s", b->orig_ref) >= (int)sizeof ref)
+        return;
+    int have = git(b, &out, NULL, "rev-parse", "--verify", "-q", ref, NULL, NULL) == 0 && out.len;
+    if (have && strcmp((const char *)out.data, b->orig_sha) == 0)
+        goto done;
+    git(b, NULL, NULL, "checkout", "-q", "-f", "--detach", b->orig_sha, NULL);
+    if (git(b, NULL, &err, "update-ref", "-m", "sleuth bisect: put back where it was", ref,
+            b->orig_sha, NULL) != 0)
+        rd_msg(b->prog, "could not put branch %s back on %.12s: %s", b->orig_ref, b->orig_sha,
+               err.len ? (const char *)err.data : "git update-ref failed");
+    else if (have)
+        rd_msg(b->prog, "branch %s put back on %.12s, where it was (the test had moved it to "
+                        "%.12s)", b->orig_ref, b->orig_sha, (const char *)out.data);
+    else
+        rd_msg(b->prog, "branch %s created again on %.12s (the test had deleted it)",
+               b->orig_ref, b->orig_sha);
+done:
+    rd_buf_free(&out);
+    rd_buf_free(&err);
+}
+
 /* Undo what a test may have changed in tracked files, then go back. */
 static void
 restore_repo(Bisect *b)
 {
     RdBuf err = {0};
     if (!b->list && b->moved) {
+        report_ref_changes(b);
         git(b, NULL, NULL, "reset", "-q", "--hard", NULL, NULL, NULL);
+        put_branch_back(b);
         /* -f: a file in the way is one the test created where the original
          * commit tracks a path (that path was tracked and clean when we
          * started), so overwriting it loses nothing of the user's. */
@@ -106,6 +299,387 @@ restore_repo(Bisect *b)
             b->moved = 0;
     }
     rd_buf_free(&err);
+}
+
+
+/* ---- the state file: the way back after SIGKILL --------------------------
+ *
+ * Caught signals restore the repository; SIGKILL (or a crash, or a power
+ * cut) cannot. So before its first checkout, bisect writes
+ * GIT_DIR/sleuth-bisect-state: who wrote it (pid, and the process's start
+ * time, so that a reused pid is not taken for a live bisect) and where the
+ * repository was (the branch, empty when HEAD was detached, and the commit).
+ * A normal end removes it once the repository is back. The next
+ * `sleuth bisect` that finds it offers to restore (on a terminal) or says
+ * what to run and exits 2 without touching anything; `sleuth bisect
+ * --restore` puts the repository back: changes to tracked files are stashed
+ * (after a kill nobody knows whose they are, so they are never thrown away),
+ * the branch goes back on its commit if it moved, and is checked out.
+ */
+#define STATE_FILE "sleuth-bisect-state"
+#define STATE_MAGIC "sleuth bisect state 1"
+
+typedef struct {
+    long pid;
+    unsigned long long started;
+    char branch[1024];   /* short name; "" when HEAD was detached */
+    char commit[72];
+} BState;
+
+/* Field 22 of /proc/PID/stat (start time in clock ticks since boot), 0 when
+ * it cannot be read. */
+static unsigned long long
+proc_start_time(long pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');   /* the command name may hold spaces */
+    if (!p)
+        return 0;
+    int field = 2;
+    for (p++; *p && field < 22; p++)
+        if (*p == ' ')
+            field++;
+    return field == 22 ? strtoull(p, NULL, 10) : 0;
+}
+
+static int
+state_owner_alive(const BState *st)
+{
+    if (st->pid <= 0 || st->pid == (long)getpid())
+        return 0;
+    if (kill((pid_t)st->pid, 0) < 0 && errno == ESRCH)
+        return 0;
+    unsigned long long t = proc_start_time(st->pid);
+    if (t && st->started && t != st->started)
+        return 0;   /* the pid now belongs to another process */
+    return 1;
+}
+
+static int
+state_locate(Bisect *b)
+{
+    RdBuf out = {0}, err = {0};
+    int rc = -1;
+    if (git(b, &out, &err, "rev-parse", "--absolute-git-dir", NULL, NULL, NULL, NULL) != 0 ||
+        !out.len)
+        report_git_error(b, "git rev-parse --absolute-git-dir", &err);
+    else if (snprintf(b->statepath, sizeof b->statepath, "%s/" STATE_FILE,
+                      (const char *)out.data) >= (int)sizeof b->statepath) {
+        rd_msg(b->prog, "the git folder's path is too long: %s", (const char *)out.data);
+        b->statepath[0] = '\0';
+    }
+    else
+        rc = 0;
+    rd_buf_free(&out);
+    rd_buf_free(&err);
+    return rc;
+}
+
+static int
+state_write(Bisect *b)
+{
+    RdBuf t = {0};
+    char head[160];
+    int rc = -1;
+    snprintf(head, sizeof head, STATE_MAGIC "\npid %ld\nstarted %llu\nbranch ", (long)getpid(),
+             proc_start_time((long)getpid()));
+    if (b->orig_ref && strlen(b->orig_ref) >= sizeof ((BState *)0)->branch) {
+        rd_msg(b->prog, "the branch name is too long to be recorded: %s", b->orig_ref);
+        return -1;
+    }
+    if (rd_buf_append_str(&t, head) == 0 && rd_buf_append_str(&t, b->orig_ref ? b->orig_ref : "") == 0 &&
+        rd_buf_append_str(&t, "\ncommit ") == 0 && rd_buf_append_str(&t, b->orig_sha) == 0 &&
+        rd_buf_append_str(&t, "\n") == 0 && rd_write_file_atomic(b->statepath, t.data, t.len) == 0)
+        rc = 0;
+    else
+        rd_msg(b->prog, "cannot write %s (the way back if bisect is killed): %s; nothing was "
+                        "changed", b->statepath, strerror(errno));
+    rd_buf_free(&t);
+    return rc;
+}
+
+static int
+is_hex_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n != 40 && n != 64)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isxdigit((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+/* 0 read, 1 no state file, -1 unreadable or damaged (said so). */
+static int
+state_read(Bisect *b, BState *st)
+{
+    RdBuf t = {0};
+    int rc = -1, have_pid = 0, have_branch = 0, have_commit = 0;
+    memset(st, 0, sizeof *st);
+    if (rd_read_file(b->statepath, &t) < 0) {
+        if (errno == ENOENT)
+            return 1;
+        rd_msg(b->prog, "cannot read %s: %s", b->statepath, strerror(errno));
+        return -1;
+    }
+    if (t.len > 4096 || rd_buf_cstr(&t) < 0 || memchr(t.data, '\0', t.len))
+        goto damaged;
+    char *p = (char *)t.data;
+    size_t ml = sizeof STATE_MAGIC - 1;
+    if (strncmp(p, STATE_MAGIC "\n", ml + 1) != 0)
+        goto damaged;
+    p += ml + 1;
+    while (*p) {
+        char *eol = strchr(p, '\n');
+        if (!eol)
+            goto damaged;
+        *eol = '\0';
+        char *sp = strchr(p, ' ');
+        if (!sp)
+            goto damaged;
+        *sp = '\0';
+        const char *v = sp + 1;
+        for (const char *c = v; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                goto damaged;
+        char *end;
+        if (strcmp(p, "pid") == 0) {
+            st->pid = strtol(v, &end, 10);
+            if (*end || st->pid <= 0)
+                goto damaged;
+            have_pid = 1;
+        }
+        else if (strcmp(p, "started") == 0) {
+            st->started = strtoull(v, &end, 10);
+            if (*end)
+                goto damaged;
+        }
+        else if (strcmp(p, "branch") == 0) {
+            if (strlen(v) >= sizeof st->branch || v[0] == '-')
+                goto damaged;
+            strcpy(st->branch, v);
+            have_branch = 1;
+        }
+        else if (strcmp(p, "commit") == 0) {
+            if (!is_hex_id(v))
+                goto damaged;
+            strcpy(st->commit, v);
+            have_commit = 1;
+        }
+        p = eol + 1;
+    }
+    if (have_pid && have_branch && have_commit) {
+        rc = 0;
+        goto done;
+    }
+damaged:
+    rd_msg(b->prog, "%s is damaged or not sleuth's; look at it, then remove it", b->statepath);
+done:
+    rd_buf_free(&t);
+    return rc;
+}
+
+/* Where HEAD is now, for messages: "branch NAME (SHA12)" or "commit SHA12". */
+static void
+describe_head(Bisect *b, char *buf, size_t len)
+{
+    RdBuf sha = {0}, ref = {0};
+    git(b, &sha, NULL, "rev-parse", "--verify", "-q", "HEAD", NULL, NULL);
+    if (git(b, &ref, NULL, "symbolic-ref", "-q", "--short", "HEAD", NULL, NULL) == 0 &&
+        ref.len)
+        snprintf(buf, len, "branch %s (%.12s)", (const char *)ref.data,
+                 sha.len ? (const char *)sha.data : "no commit");
+    else
+        snprintf(buf, len, "commit %.12s", sha.len ? (const char *)sha.data : "?");
+    rd_buf_free(&sha);
+    rd_buf_free(&ref);
+}
+
+/* The repository is already where the killed bisect found it: on its branch
+ * (at whatever commit: the user may have gone on working), or detached at
+ * its commit with no change to tracked files. */
+static int
+state_is_back(Bisect *b, const BState *st)
+{
+    RdBuf ref = {0}, sha = {0}, status = {0};
+    int back = 0;
+    int attached = git(b, &ref, NULL, "symbolic-ref", "-q", "HEAD", NULL, NULL, NULL) == 0 &&
+                   ref.len;
+    if (st->branch[0])
+        back = attached && strncmp((const char *)ref.data, "refs/heads/", 11) == 0 &&
+               strcmp((const char *)ref.data + 11, st->branch) == 0;
+    else if (!attached && git(b, &sha, NULL, "rev-parse", "--verify", "-q", "HEAD", NULL,
+                              NULL) == 0 && strcmp((const char *)sha.data, st->commit) == 0)
+        back = git(b, &status, NULL, "status", "--porcelain", "--untracked-files=no", NULL,
+                   NULL, NULL) == 0 && status.len == 0;
+    rd_buf_free(&ref);
+    rd_buf_free(&sha);
+    rd_buf_free(&status);
+    return back;
+}
+
+/* Puts the repository back where the state says. 0, or -1 (said why). */
+static int
+state_restore(Bisect *b, const BState *st)
+{
+    RdBuf out = {0}, err = {0};
+    char ref[PATH_MAX], msg[200], where[1100];
+    int rc = -1, stashed = 0;
+    snprintf(ref, sizeof ref, "refs/heads/%s", st->branch);
+    if (git(b, NULL, NULL, "cat-file", "-e", st->commit, NULL, NULL, NULL) != 0) {
+        rd_msg(b->prog, "the commit %.12s named in %s is not in this repository", st->commit,
+               b->statepath);
+        goto done;
+    }
+    if (git(b, &out, &err, "status", "--porcelain", "--untracked-files=no", NULL, NULL,
+            NULL) != 0) {
+        report_git_error(b, "git status", &err);
+        goto done;
+    }
+    if (out.len) {
+        snprintf(msg, sizeof msg, "sleuth bisect --restore: changes to tracked files found "
+                                  "after a killed bisect (pid %ld)", st->pid);
+        err.len = 0;
+        if (git(b, NULL, &err, "stash", "push", "-q", "-m", msg, NULL) != 0) {
+            rd_msg(b->prog, "could not stash the changes to tracked files (%s); commit or stash "
+                            "them yourself, then run `%s --restore` again",
+                   err.len ? (const char *)err.data : "git stash failed", b->prog);
+            goto done;
+        }
+        stashed = 1;
+    }
+    err.len = 0;
+    if (git(b, NULL, &err, "checkout", "-q", "--detach", st->commit, NULL, NULL) != 0) {
+        report_git_error(b, "git checkout", &err);
+        goto done;
+    }
+    if (st->branch[0]) {
+        out.len = 0;
+        int have = git(b, &out, NULL, "rev-parse", "--verify", "-q", ref, NULL, NULL) == 0 &&
+                   out.len;
+        if (!have || strcmp((const char *)out.data, st->commit) != 0) {
+            err.len = 0;
+            if (git(b, NULL, &err, "update-ref", "-m", "sleuth bisect --restore", ref, st->commit,
+                    NULL) != 0) {
+                report_git_error(b, "git update-ref", &err);
+                goto done;
+            }
+            if (have)
+                rd_msg(b->prog, "branch %s put back on %.12s, where it was (it had moved to "
+                                "%.12s; that stays in its reflog)", st->branch, st->commit,
+                       (const char *)out.data);
+            else
+                rd_msg(b->prog, "branch %s created again on %.12s (it had been deleted)",
+                       st->branch, st->commit);
+        }
+        err.len = 0;
+        if (git(b, NULL, &err, "checkout", "-q", st->branch, NULL, NULL, NULL) != 0) {
+            report_git_error(b, "git checkout", &err);
+            goto done;
+        }
+    }
+    unlink(b->statepath);
+    describe_head(b, where, sizeof where);
+    rd_msg(b->prog, "the repository is back on %s, where the killed bisect started%s", where,
+           stashed ? "; the changes found in tracked files are in stash@{0}" : "");
+    rc = 0;
+done:
+    rd_buf_free(&out);
+    rd_buf_free(&err);
+    return rc;
+}
+
+/* Before anything else in a repository: a state file left by a bisect that
+ * was killed. 0: go on; -1: stop (exit 2), having said why. */
+static int
+state_check(Bisect *b)
+{
+    BState st;
+    char where[1100];
+    int r = state_read(b, &st);
+    if (r == 1)
+        return 0;
+    if (r < 0)
+        return -1;
+    if (state_owner_alive(&st)) {
+        rd_msg(b->prog, "another sleuth bisect (pid %ld) is running in this repository; wait "
+                        "for it to end", st.pid);
+        return -1;
+    }
+    if (state_is_back(b, &st)) {
+        unlink(b->statepath);
+        rd_msg(b->prog, "note: removed the state of a bisect that was killed (pid %ld); the "
+                        "repository was already back", st.pid);
+        return 0;
+    }
+    describe_head(b, where, sizeof where);
+    if (st.branch[0])
+        rd_msg(b->prog, "a bisect that was killed (pid %ld) left this repository on %s; it "
+                        "started on branch %s (%.12s)", st.pid, where, st.branch, st.commit);
+    else
+        rd_msg(b->prog, "a bisect that was killed (pid %ld) left this repository on %s; it "
+                        "started on commit %.12s", st.pid, where, st.commit);
+    if (isatty(0) && isatty(2)) {
+        char line[64];
+        fprintf(stderr, "%s: put it back now (changes to tracked files are stashed, not "
+                        "lost)? [y/N] ", b->prog);
+        fflush(stderr);
+        if (fgets(line, sizeof line, stdin) && (line[0] == 'y' || line[0] == 'Y'))
+            return state_restore(b, &st);
+        rd_msg(b->prog, "nothing was changed; run `%s --restore` to put it back", b->prog);
+        return -1;
+    }
+    rd_msg(b->prog, "nothing was changed; run `%s --restore` here to put it back", b->prog);
+    return -1;
+}
+
+/* `sleuth bisect --restore`. Returns the exit status. */
+static int
+restore_main(Bisect *b)
+{
+    RdBuf out = {0};
+    BState st;
+    int rc = 2;
+    if (git(b, &out, NULL, "rev-parse", "--show-toplevel", NULL, NULL, NULL, NULL) != 0) {
+        rd_msg(b->prog, "not inside a git work tree (run --restore in the repository)");
+        goto done;
+    }
+    b->top = strdup((const char *)out.data);
+    if (!b->top || state_locate(b) < 0)
+        goto done;
+    int r = state_read(b, &st);
+    if (r < 0)
+        goto done;
+    if (r == 1) {
+        rd_msg(b->prog, "nothing to restore: no bisect was killed in this repository");
+        rc = 0;
+        goto done;
+    }
+    if (state_owner_alive(&st)) {
+        rd_msg(b->prog, "a sleuth bisect (pid %ld) is still running in this repository; it "
+                        "restores the repository when it ends", st.pid);
+        goto done;
+    }
+    if (state_is_back(b, &st)) {
+        unlink(b->statepath);
+        rd_msg(b->prog, "the repository is already back; removed the killed bisect's state");
+        rc = 0;
+        goto done;
+    }
+    rc = state_restore(b, &st) == 0 ? 0 : 2;
+done:
+    rd_buf_free(&out);
+    return rc;
 }
 
 static int
@@ -178,6 +752,8 @@ setup_git(Bisect *b)
     }
     b->top = strdup((const char *)out.data);
     out.len = 0;
+    if (!b->top || state_locate(b) < 0 || state_check(b) < 0)
+        goto done;
     if (git(b, &out, &err, "status", "--porcelain", "--untracked-files=no", NULL, NULL, NULL) != 0) {
         report_git_error(b, "git status", &err);
         goto done;
@@ -224,6 +800,7 @@ setup_git(Bisect *b)
         rd_msg(b->prog, "out of memory");
         goto done;
     }
+    b->refs_known = snapshot_refs(b, &b->refs_before, &b->stash_before) == 0;
     rc = 0;
 done:
     free(good);
@@ -351,6 +928,13 @@ test_item(Bisect *b, size_t i, int *last_status, int at_end)
 
     if (!b->list) {
         RdBuf err = {0};
+        if (!b->state_written) {
+            if (state_write(b) < 0) {
+                b->fatal = 1;
+                return B_STOP;
+            }
+            b->state_written = 1;
+        }
         b->moved = 1;
         if (git(b, NULL, &err, "checkout", "-q", "--detach", b->items[i], NULL, NULL) != 0) {
             report_git_error(b, "git checkout", &err);
@@ -460,24 +1044,29 @@ usage(FILE *f, const char *prog)
     fprintf(f,
 "usage: %s --good REV --bad REV [options] -- CMD...\n"
 "       %s --list FILE [options] -- CMD...\n"
+"       %s --restore\n"
 "\n"
 "Find the first bad commit between REV good and REV bad (or the first bad\n"
 "line of FILE, passed to CMD as {} or appended). CMD exits 0 for good, 125\n"
 "to skip, anything else (or a signal) for bad. Both ends are checked first.\n"
-"The repository is left on the branch/commit it was on.\n"
+"The repository is left on the branch/commit it was on. Refs the test\n"
+"changes are reported; the branch bisect started on is put back.\n"
 "\n"
 "  --timeout S              a test running longer than S seconds is a skip\n"
 "  --timeout-verdict V      skip (default) or bad\n"
 "  --retries N              run every test 1+N times, majority wins\n"
 "  --build CMD              run before each test; failure -> skip\n"
 "  --build-failure V        skip (default) or bad\n"
+"  --restore                put back a repository left by a bisect that was\n"
+"                           killed (SIGKILL): its branch and commit; changes\n"
+"                           to tracked files are stashed\n"
 "  -h, --help               show this help\n"
 "\n"
 "examples:\n"
 "  %s --good v1.2 --bad HEAD -- make test\n"
 "  %s --good v1.2 --bad main --build 'make -j4' -- ./run-tests.sh\n"
 "  %s --list versions.txt -- ./try-version.sh {}\n",
-        prog, prog, prog, prog, prog);
+        prog, prog, prog, prog, prog, prog);
 }
 
 static int
@@ -505,6 +1094,10 @@ parse_args(Bisect *b, int argc, char **argv)
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout, b->prog);
             return 1;
+        }
+        if (strcmp(a, "--restore") == 0) {
+            b->restore_only = 1;
+            continue;
         }
         const char *names[] = {"--good", "--bad", "--list", "--timeout", "--timeout-verdict",
                                "--retries", "--build", "--build-failure", NULL};
@@ -568,6 +1161,14 @@ parse_args(Bisect *b, int argc, char **argv)
             break;
         }
     }
+    if (b->restore_only) {
+        if (i < argc || b->good || b->bad || b->list || b->build || b->timeout > 0 ||
+            b->retries) {
+            rd_msg(b->prog, "--restore takes no other option and no command");
+            return -1;
+        }
+        return 0;
+    }
     if (i >= argc) {
         rd_msg(b->prog, "missing the test command (after --; see --help)");
         return -1;
@@ -621,6 +1222,10 @@ rd_bisect_main(int argc, char **argv)
             exit_code = pr > 0 ? 0 : 2;
             goto done;
         }
+    }
+    if (b->restore_only) {
+        exit_code = restore_main(b);
+        goto done;
     }
     rd_signals_install(&sigs);
     sigs_installed = 1;
@@ -746,6 +1351,11 @@ stopped:
     }
 done:
     restore_repo(b);
+    if (b->state_written && !b->moved)
+        unlink(b->statepath);
+    else if (b->state_written)
+        rd_msg(b->prog, "the way back is kept in %s: run `%s --restore` once the problem "
+                        "above is fixed", b->statepath, b->prog);
     if (b->fatal && exit_code != 0 && exit_code < 128)
         exit_code = 2;
     if (sigs_installed)
@@ -761,6 +1371,8 @@ done:
     free(b->top);
     free(b->orig_ref);
     free(b->orig_sha);
+    rd_buf_free(&b->refs_before);
+    rd_buf_free(&b->stash_before);
     free(b->cmd);
     free(b);
     fflush(stdout);
