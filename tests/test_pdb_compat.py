@@ -238,3 +238,67 @@ def test_transcript_matches_pdb(name, progdir):
     got, rc_sleuth = transcript("sleuth", prog, commands, progdir)
     assert got == expected
     assert rc_sleuth == rc_pdb
+
+
+# 3.13 warns once per command when the current frame's file changed on disk
+# since the last command (any debugger of the process); 3.11/3.12 never do.
+# os.utime sets the mtime to a fixed value, so the change does not depend on
+# the file system's timestamp resolution.
+_TOUCH = "!import os; os.utime(__file__, (1000000000, 1000000000))"
+
+_TWO_INSTANCES = """\
+import os
+import sleuth as pdb
+pdb.Pdb().set_trace()
+os.utime(__file__, (1000000000, 1000000000))
+pdb.Pdb().set_trace()
+print("end")
+"""
+
+
+@pytest.mark.parametrize("commands", [
+    ["n", _TOUCH, "ll", "p 1", "q"],
+    ["n", _TOUCH, "restart", "ll", "q"],
+    ["b 2", "commands 1", _TOUCH[1:], "end", "c", "p 1", "q"],
+])
+def test_file_modified_warning(tmp_path, commands):
+    tmp = str(tmp_path)
+    outs = []
+    for tool in ("pdb", "sleuth"):
+        with open(os.path.join(tmp, "main.py"), "w") as f:   # a fresh mtime for each run
+            f.write("x = 1\ny = 2\nprint(x + y)\n")
+        outs.append(transcript(tool, "main.py", commands, tmp)[0])
+    assert outs[1] == outs[0]
+    warned = outs[1].count("*** WARNING: file '<DIR>/main.py' was edited, "
+                           "running stale code until the program is rerun")
+    assert warned == (1 if PY >= (3, 13) else 0)
+    # the warning comes at `restart` itself; the rerun starts afresh
+    assert "was edited" not in outs[1].partition("Restarting")[2]
+
+
+def test_file_modified_warning_across_instances(tmp_path):
+    tmp = str(tmp_path)
+    outs = []
+    for tool in ("pdb", "sleuth"):
+        with open(os.path.join(tmp, "main.py"), "w") as f:
+            f.write(_TWO_INSTANCES.replace("sleuth", tool))
+        r = run_python(["main.py"], input="c\nc\n", cwd=tmp, env={"HOME": tmp})
+        outs.append(normalize(r.stdout, tmp))
+        assert r.returncode == 0
+    assert outs[1] == outs[0]
+    assert ("was edited" in outs[1]) == (PY >= (3, 13))
+
+
+def test_pdbrc_commands_with_semicolons(tmp_path):
+    # 3.13 reads .pdbrc lines through the command queue, so ';;' splits a
+    # `commands` block (pdb's test_pdbrc_commands); earlier versions run each
+    # line whole. 'end' must not drop the rc lines after it.
+    tmp = str(tmp_path)
+    with open(os.path.join(tmp, "main.py"), "w") as f:
+        f.write("class A:\n    pass\na = A()\nb = 2\nprint(b)\n")
+    with open(os.path.join(tmp, ".pdbrc"), "w") as f:
+        f.write("b 4\ncommands 1 ;; p type(a).__name__;; end\nc\np b\n")
+    outs = [transcript(tool, "main.py", ["n", "p b", "q"], tmp)[0] for tool in ("pdb", "sleuth")]
+    assert outs[1] == outs[0]
+    if PY >= (3, 13):
+        assert "'A'\n" in outs[1]

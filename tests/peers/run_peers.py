@@ -95,7 +95,12 @@ class UnittestSuite:
         return p.stdout.split()
 
     def run_one(self, tid, standin, timeout):
-        return run([sys.executable, CHILD, self.module, tid], base_env(standin), timeout)
+        # Each test in a directory of its own, as regrtest gives it: tests of
+        # test_pdb write main.py and .pdbrc into the current directory, and
+        # two run side by side (-j) would overwrite each other's files.
+        with tempfile.TemporaryDirectory(prefix="peer-") as cwd:
+            return run([sys.executable, CHILD, self.module, tid], base_env(standin), timeout,
+                       cwd=cwd)
 
     def run_batch(self, ids, standin, timeout):
         """All of ids in one process (for the stock tool, which does not hang)."""

@@ -285,6 +285,12 @@ run_once(PdbObject *p, Target *t)
     Py_XSETREF(p->mainpyfile, canon);
     p->wait_for_mainpyfile = 1;
     p->user_requested_quit = 0;
+#if SLEUTH_PY313
+    /* pdb._run: a (re)run starts with every file taken as up to date, so no
+     * "was edited" warning for an edit made before `restart`. */
+    if (Sleuth_state()->file_mtimes)
+        PyDict_Clear(Sleuth_state()->file_mtimes);
+#endif
     PyObject *globals = main_namespace(t);
     if (!globals)
         return -1;

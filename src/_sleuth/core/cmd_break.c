@@ -981,9 +981,6 @@ Pdb_handle_command_def(PdbObject *self, PyObject *line)
         PyDict_SetItem(self->commands_silent, key, Py_True);
         res = Py_NewRef(Py_False);
     } else if (PyUnicode_CompareWithASCIIString(cmd, "end") == 0) {
-#if SLEUTH_PY313
-        PyList_SetSlice(self->cmdqueue, 0, PY_SSIZE_T_MAX, NULL);
-#endif
         res = Py_NewRef(Py_True);
     } else {
         PyObject *lst = PyDict_GetItem(self->commands, key);

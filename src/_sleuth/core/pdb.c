@@ -15,6 +15,8 @@
 #include "pythread.h"
 #include <structmember.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include "termsafe.h"
 
 /* --- output ------------------------------------------------------------- */
 
@@ -972,6 +974,67 @@ call_hook1(PdbObject *self, const char *name, PyObject *arg, int *ours)
     return res;
 }
 
+#if SLEUTH_PY313
+/* 3.13's _validate_file_mtime: before each command typed (or queued) at the
+ * prompt, the current frame's file is stat()ed; when its mtime differs from
+ * the one seen last time (by any debugger of the process: the table is
+ * Pdb._file_mtime_table, a class attribute as in pdb), a warning says the
+ * code that runs is stale. A file that cannot be stat()ed is skipped, as
+ * pdb's `except Exception: return` does; a restart clears the table. */
+static int
+validate_file_mtime(PdbObject *self)
+{
+    ModState *st = Sleuth_state();
+    /* Owned */
+    PyObject *code = NULL, *fsname = NULL, *mtime = NULL, *shown = NULL;
+    int rc = 0;
+    struct stat sb;
+
+    if (!self->curframe || self->curframe == Py_None || !st->file_mtimes)
+        return 0;
+    code = Pdb_frame_code(self->curframe);
+    if (!code || !PyCode_Check(code))
+        goto skip;
+    PyObject *filename = ((PyCodeObject *)code)->co_filename;    /* borrowed */
+    if (!PyUnicode_Check(filename) || !PyUnicode_FSConverter(filename, &fsname))
+        goto skip;
+    if (stat(PyBytes_AS_STRING(fsname), &sb) != 0)
+        goto skip;
+    /* os.stat's st_mtime: seconds + nanoseconds as one float */
+    mtime = PyFloat_FromDouble((double)sb.st_mtim.tv_sec + (double)sb.st_mtim.tv_nsec * 1e-9);
+    if (!mtime)
+        goto error;
+    PyObject *old = PyDict_GetItemWithError(st->file_mtimes, filename);   /* borrowed */
+    if (!old && PyErr_Occurred())
+        goto error;
+    if (old) {
+        int differs = PyObject_RichCompareBool(old, mtime, Py_NE);
+        if (differs < 0)
+            goto error;
+        if (differs) {
+            shown = TermSafe_escape(filename);
+            if (!shown || Pdb_messagef(self, "*** WARNING: file '%U' was edited, "
+                                       "running stale code until the program is rerun", shown) < 0)
+                goto error;
+        }
+    }
+    if (PyDict_SetItem(st->file_mtimes, filename, mtime) < 0)
+        goto error;
+    goto done;
+skip:
+    PyErr_Clear();
+    goto done;
+error:
+    rc = -1;
+done:
+    Py_XDECREF(code);
+    Py_XDECREF(fsname);
+    Py_XDECREF(mtime);
+    Py_XDECREF(shown);
+    return rc;
+}
+#endif
+
 /* cmd.Cmd.onecmd (+ pdb's commands-definition mode). Returns a new ref to
  * the "stop" value. An error inside one of sleuth's own commands never
  * escapes as a traceback: it is reported as one `***` line, except
@@ -987,6 +1050,10 @@ Pdb_onecmd_impl(PdbObject *self, PyObject *line_in)
 
     if (self->commands_defining)
         return Pdb_handle_command_def(self, line_in);
+#if SLEUTH_PY313
+    if (validate_file_mtime(self) < 0)
+        return NULL;
+#endif
     if (Pdb_parseline(line_in, &cmd, &arg, &line) < 0)
         return NULL;
     PyObject *head = cmd && PyUnicode_GET_LENGTH(cmd) > 7 ? PyUnicode_Substring(cmd, 0, 7) : NULL;
@@ -2027,5 +2094,11 @@ Pdb_init_type(PyObject *module, ModState *st)
         return -1;
     if (PyObject_SetAttrString((PyObject *)st->PdbType, "_previous_sigint_handler", Py_None) < 0)
         return -1;
+#if SLEUTH_PY313
+    st->file_mtimes = PyDict_New();
+    if (!st->file_mtimes ||
+        PyObject_SetAttrString((PyObject *)st->PdbType, "_file_mtime_table", st->file_mtimes) < 0)
+        return -1;
+#endif
     return PyModule_AddObjectRef(module, "Pdb", (PyObject *)st->PdbType);
 }

@@ -38,6 +38,7 @@ typedef struct {
     int events_global;          /* global event set currently requested */
     PyObject *gen_callers;      /* tuple of codes, or NULL: see Engine_gen_caller */
     PyObject *sigint_pdb;       /* debugger that Ctrl-C drops into (strong) */
+    PyObject *file_mtimes;      /* 3.13: filename -> mtime, Pdb._file_mtime_table */
 
     /* Interned names used on hot paths */
     PyObject *str_f_locals, *str_f_globals, *str_f_back, *str_f_code, *str_f_lineno;
