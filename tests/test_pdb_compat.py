@@ -207,6 +207,15 @@ SCENARIOS = {
                                             "q"], None),
     "commands_list_precmd": ("basic.py", ["alias pa p acc", "b 17", "commands 1", "p v;; p acc * 2", "pa",
                                           "silent", "end", "c", "c", "unalias pa", "c", "q"], None),
+    # Numbers beyond a C long: pdb's int() keeps them exact, so each command
+    # says what pdb says for that huge value (not "Error in argument").
+    "huge_numbers": ("basic.py", ["b 33", "c", "l 99999999999999999999", "l 1,99999999999999999999",
+                                  "l 30,-99999999999999999999", "l", "l -99999999999999999999",
+                                  "j 99999999999999999999", "j -99999999999999999999", "j 2147483648",
+                                  "ignore 1 99999999999999999999", "ignore 1 -99999999999999999999",
+                                  "condition 99999999999999999999 x", "enable 99999999999999999999",
+                                  "b 99999999999999999999", "tbreak 1e30", "commands 99999999999999999999",
+                                  "until -99999999999999999999", "until 99999999999999999999", "q"], None),
     "globals_without_builtins": ("nobuiltins.py", ["b 18", "c", "s", "l", "p x", "n", "n", "p x", "c"], None),
 }
 

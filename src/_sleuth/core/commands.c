@@ -11,21 +11,37 @@
 #define RESUME() Py_RETURN_TRUE
 #define NOTHING() Py_RETURN_NONE
 
+/* Where parse_int saturates: far beyond any line number or stack depth,
+ * and small enough that pdb's sums (first + count, first - 5, first + 10)
+ * cannot overflow a C long. */
+#define PARSE_INT_MAX (LONG_MAX / 4)
+
+/* int(arg): Python's rules (whitespace, underscores, sign); -1 when pdb's
+ * int() raises ValueError. pdb keeps a huge number exact; every use here
+ * only compares it or adds a small amount, so one beyond PARSE_INT_MAX is
+ * kept as +-PARSE_INT_MAX and the outcome and message are pdb's (`up
+ * 99999999999999999999` goes to the oldest frame, `list 1,<huge>` to the
+ * end of the file), not "Error in argument". */
 static int
 parse_int(PyObject *arg, long *out)
 {
-    /* int(arg): Python's rules (whitespace, underscores, sign). */
     PyObject *v = PyLong_FromUnicodeObject(arg, 10);
     if (!v) {
         PyErr_Clear();
         return -1;
     }
-    *out = PyLong_AsLong(v);
+    int overflow = 0;
+    long n = PyLong_AsLongAndOverflow(v, &overflow);
     Py_DECREF(v);
-    if (*out == -1 && PyErr_Occurred()) {
+    if (n == -1 && PyErr_Occurred()) {
         PyErr_Clear();
         return -1;
     }
+    if (overflow > 0 || n > PARSE_INT_MAX)
+        n = PARSE_INT_MAX;
+    else if (overflow < 0 || n < -PARSE_INT_MAX)
+        n = -PARSE_INT_MAX;
+    *out = n;
     return 0;
 }
 
@@ -303,7 +319,8 @@ do_until(PdbObject *self, PyObject *arg)
             NOTHING();
         }
     }
-    Engine_set_until(self, self->curframe, (int)lineno);
+    /* A target past INT_MAX is never reached either: run to the return. */
+    Engine_set_until(self, self->curframe, lineno > INT_MAX ? INT_MAX : (int)lineno);
     RESUME();
 }
 
@@ -419,14 +436,16 @@ do_jump(PdbObject *self, PyObject *arg)
         Pdb_errorf(self, "You can only jump within the bottom frame");
         NOTHING();
     }
-    long lineno;
-    if (parse_int(arg, &lineno) < 0) {
+    /* The exact int goes to f_lineno: a huge one gets the frame's own
+     * "lineno out of range", as in pdb. */
+    PyObject *lo = PyLong_FromUnicodeObject(arg, 10);
+    if (!lo) {
+        if (!PyErr_ExceptionMatches(PyExc_ValueError))
+            return NULL;
+        PyErr_Clear();
         Pdb_errorf(self, "The 'jump' command requires a line number");
         NOTHING();
     }
-    PyObject *lo = PyLong_FromLong(lineno);
-    if (!lo)
-        return NULL;
 #if SLEUTH_PY311
     /* 3.11 only lets a frame with f_trace set jump; sleuth's tracer is a C
      * function, so lend the frame a marker for the assignment. */
