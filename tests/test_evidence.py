@@ -380,13 +380,14 @@ class Hostile:
 def test_large_stack_stays_under_one_megabyte(tmp_path):
     big = [0] * 12_500_000          # a 100 MB list (8-byte pointers)
     blob = "x" * 1_000_000
-    hostile = Hostile()
 
     def frame(depth):
         # 50 locals per frame, some huge, one hostile.
         ns = {f"v{i}": (big if i % 10 == 0 else blob if i % 10 == 1 else
                         {"k": list(range(30)), "i": i}) for i in range(48)}
-        ns["h"] = hostile
+        # One hostile object per frame: one object's repr runs only once
+        # per capture (its text is reused), so 100 of them make 100 reprs.
+        ns["h"] = Hostile()
         ns["depth"] = depth
         if depth == 0:
             raise RuntimeError("bottom")

@@ -9,6 +9,9 @@
  */
 #include "saferepr.h"
 #include "redact.h"
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -183,6 +186,249 @@ guard_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     return 0;
 }
 
+
+/* ------------------------------------------------------------------------ */
+/* Watchdog: interrupts a repr blocked in a system call.                    */
+/*
+ * The trace guard only runs between Python lines: a __repr__ that calls
+ * time.sleep(100), waits on a lock or reads a socket is in C, with the GIL
+ * released, and no trace event comes. So, on the main thread, a batch also
+ * starts a watchdog thread (plain pthread: it never touches Python) that
+ * sends WATCHDOG_SIGNAL to the thread running the repr once its deadline has
+ * passed, and again every 100 ms while it stays there. The signal has a
+ * Python-level handler for the batch's duration (installed with _signal,
+ * only when nobody else uses that signal): the system call returns EINTR,
+ * CPython runs the handler (PEP 475), and the handler raises TimeoutError
+ * inside the repr, which then shows "<repr timed out>". The handler raises
+ * only while that repr is still running; at any other time it does nothing,
+ * so the exception never reaches the program.
+ *
+ * Putting SIG_DFL back at the end is only safe once CPython has run the
+ * handler for every signal sent (otherwise it would report "Signal N ignored
+ * due to race condition" on stderr later): when a signal sent just as the
+ * repr returned is still waiting for it, the handler (harmless outside a
+ * repr) is left in place for the process.
+ *
+ * What it cannot do: stop C code that holds the GIL (a long C loop, a
+ * regular expression that backtracks), a call that retries on EINTR without
+ * running signal handlers, or a repr running on a thread other than the
+ * main thread (Python runs signal handlers on the main thread only). Those
+ * still take as long as they take.
+ */
+#define WATCHDOG_SIGNAL (SIGRTMAX - 5)
+#define WATCHDOG_RESEND 0.1
+
+typedef struct SafeRepr_Watchdog {
+    pthread_t thread;
+    pthread_t target;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int quit, armed;
+    double deadline;
+    volatile sig_atomic_t fired;         /* a signal was sent for this repr */
+    volatile sig_atomic_t trip_pending;  /* sent, the Python handler has not run yet */
+    int installed;                       /* we put the handler in (and may take it out) */
+} Watchdog;
+
+/* The batch whose repr the handler may interrupt (main thread only). */
+static SafeRepr_Context *wd_active = NULL;
+
+static PyObject *
+wd_handler(PyObject *self, PyObject *args)
+{
+    SLEUTH_UNUSED(self);
+    SLEUTH_UNUSED(args);
+    SafeRepr_Context *c = wd_active;
+    Watchdog *wd = c ? c->watchdog : NULL;
+    if (wd)
+        wd->trip_pending = 0;
+    if (wd && c->armed && wd->fired) {
+        c->timed_out = 1;
+        PyErr_SetString(PyExc_TimeoutError, "repr time budget exceeded");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef wd_handler_def = {
+    "_sleuth_repr_watchdog", wd_handler, METH_VARARGS,
+    "sleuth: interrupts a repr that passed its time budget (does nothing otherwise)."};
+
+static void
+abs_after(struct timespec *ts, double secs)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    double t = (double)ts->tv_sec + (double)ts->tv_nsec * 1e-9 + secs;
+    ts->tv_sec = (time_t)t;
+    ts->tv_nsec = (long)((t - (double)ts->tv_sec) * 1e9);
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static void *
+wd_main(void *arg)
+{
+    Watchdog *wd = arg;
+    struct timespec ts;
+    pthread_mutex_lock(&wd->mu);
+    while (!wd->quit) {
+        if (!wd->armed) {
+            pthread_cond_wait(&wd->cv, &wd->mu);
+            continue;
+        }
+        double left = wd->deadline - monotonic_now();
+        if (left > 0) {
+            abs_after(&ts, left);
+            pthread_cond_timedwait(&wd->cv, &wd->mu, &ts);
+            continue;
+        }
+        wd->fired = 1;
+        wd->trip_pending = 1;
+        pthread_kill(wd->target, WATCHDOG_SIGNAL);
+        abs_after(&ts, WATCHDOG_RESEND);
+        pthread_cond_timedwait(&wd->cv, &wd->mu, &ts);
+    }
+    pthread_mutex_unlock(&wd->mu);
+    return NULL;
+}
+
+static int
+is_our_handler(PyObject *h)
+{
+    return h && PyCFunction_Check(h) && ((PyCFunctionObject *)h)->m_ml == &wd_handler_def;
+}
+
+/* Start the watchdog for batch C, when this thread can have signal
+ * handlers and the signal is free. Failure only costs the watchdog. */
+static void
+watchdog_start(SafeRepr_Context *c)
+{
+    /* Owned */
+    PyObject *pending = PyErr_GetRaisedException();
+    PyObject *mod = NULL, *old = NULL, *handler = NULL, *r = NULL;
+    Watchdog *wd = NULL;
+    int installed = 0;
+    struct sigaction cur;
+
+    if (wd_active || c->watchdog)
+        goto done;
+    mod = PyImport_ImportModule("_signal");
+    old = mod ? PyObject_CallMethod(mod, "getsignal", "i", (int)WATCHDOG_SIGNAL) : NULL;
+    if (!old)
+        goto done;
+    if (!is_our_handler(old)) {
+        /* Only a signal nobody uses: default in Python and in the OS. */
+        if (!PyLong_Check(old) || PyLong_AsLong(old) != (long)(intptr_t)SIG_DFL)
+            goto done;
+        if (sigaction(WATCHDOG_SIGNAL, NULL, &cur) < 0 || (cur.sa_flags & SA_SIGINFO) ||
+            cur.sa_handler != SIG_DFL)
+            goto done;
+        handler = PyCFunction_New(&wd_handler_def, NULL);
+        /* ValueError off the main thread: no watchdog there. */
+        r = handler ? PyObject_CallMethod(mod, "signal", "iO", (int)WATCHDOG_SIGNAL, handler)
+                    : NULL;
+        if (!r)
+            goto done;
+        installed = 1;
+    }
+    wd = calloc(1, sizeof *wd);
+    if (!wd)
+        goto fail;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&wd->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&wd->mu, NULL);
+    wd->target = pthread_self();
+    wd->installed = installed;
+    {
+        /* The watchdog takes no signal meant for the program. */
+        sigset_t all, saved;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &saved);
+        int e = pthread_create(&wd->thread, NULL, wd_main, wd);
+        pthread_sigmask(SIG_SETMASK, &saved, NULL);
+        if (e != 0) {
+            pthread_mutex_destroy(&wd->mu);
+            pthread_cond_destroy(&wd->cv);
+            free(wd);
+            wd = NULL;
+            goto fail;
+        }
+    }
+    c->watchdog = wd;
+    wd_active = c;
+    goto done;
+fail:
+    if (installed) {
+        Py_XDECREF(r);
+        r = PyObject_CallMethod(mod, "signal", "ii", (int)WATCHDOG_SIGNAL, 0);
+    }
+done:
+    PyErr_Clear();
+    Py_XDECREF(mod);
+    Py_XDECREF(old);
+    Py_XDECREF(handler);
+    Py_XDECREF(r);
+    PyErr_SetRaisedException(pending);
+}
+
+static void
+watchdog_arm(SafeRepr_Context *c, int on)
+{
+    Watchdog *wd = c->watchdog;
+    if (!wd)
+        return;
+    pthread_mutex_lock(&wd->mu);
+    wd->armed = on;
+    if (on) {
+        wd->fired = 0;
+        wd->deadline = c->guard_deadline;
+    }
+    pthread_cond_signal(&wd->cv);
+    pthread_mutex_unlock(&wd->mu);
+}
+
+static void
+watchdog_stop(SafeRepr_Context *c)
+{
+    Watchdog *wd = c->watchdog;
+    if (!wd)
+        return;
+    /* Owned */
+    PyObject *pending = PyErr_GetRaisedException(), *mod = NULL, *r = NULL;
+    pthread_mutex_lock(&wd->mu);
+    wd->quit = 1;
+    wd->armed = 0;
+    pthread_cond_signal(&wd->cv);
+    pthread_mutex_unlock(&wd->mu);
+    Py_BEGIN_ALLOW_THREADS
+    pthread_join(wd->thread, NULL);
+    Py_END_ALLOW_THREADS
+    /* A signal sent just before the disarm is delivered on the way back
+     * from this system call, while the handler is still ours. */
+    sigset_t set;
+    sigpending(&set);
+    if (wd->installed && !wd->trip_pending) {
+        mod = PyImport_ImportModule("_signal");
+        r = mod ? PyObject_CallMethod(mod, "signal", "ii", (int)WATCHDOG_SIGNAL,
+                                      (int)(intptr_t)SIG_DFL) : NULL;
+    }
+    PyErr_Clear();
+    Py_XDECREF(mod);
+    Py_XDECREF(r);
+    pthread_mutex_destroy(&wd->mu);
+    pthread_cond_destroy(&wd->cv);
+    free(wd);
+    c->watchdog = NULL;
+    if (wd_active == c)
+        wd_active = NULL;
+    PyErr_SetRaisedException(pending);
+}
+
 /* Install the guard (once per batch). Failure only costs the guard. */
 static void
 guard_install(SafeRepr_Context *c)
@@ -199,11 +445,13 @@ guard_install(SafeRepr_Context *c)
     c->saved_obj = Py_XNewRef(ts->c_traceobj);
     PyEval_SetTrace(guard_trace, c->capsule);
     c->guard_installed = 1;
+    watchdog_start(c);
 }
 
 static void
 guard_remove(SafeRepr_Context *c)
 {
+    watchdog_stop(c);
     if (c->guard_installed) {
         PyEval_SetTrace(c->saved_func, c->saved_obj);
         c->guard_installed = 0;
@@ -211,6 +459,7 @@ guard_remove(SafeRepr_Context *c)
     Py_CLEAR(c->saved_obj);
     Py_CLEAR(c->capsule);
     Py_CLEAR(c->secret_cache);
+    Py_CLEAR(c->repr_memo);
 }
 
 /* repr(obj) of user code, under the guard. New str, or NULL with the
@@ -223,7 +472,9 @@ guarded_repr(SafeRepr_Context *c, PyObject *obj)
     guard_install(c);
     int was_armed = c->armed;
     c->armed = 1;
+    watchdog_arm(c, 1);
     res = PyObject_Repr(obj);
+    watchdog_arm(c, was_armed);
     c->armed = was_armed;
     return res;
 }
@@ -249,6 +500,39 @@ has_builtin_set_iter(PyObject *obj)
     return Py_TYPE(obj)->tp_iter == PySet_Type.tp_iter;
 }
 
+/* The tp_dealloc of classes made by a class statement (or type()): C
+ * types, heap or static, have their own. Found once from a probe class. */
+static destructor
+python_class_dealloc(void)
+{
+    static destructor found = NULL;
+    static int tried = 0;
+    if (!tried) {
+        tried = 1;
+        PyObject *pending = PyErr_GetRaisedException();
+        PyObject *cls = PyObject_CallFunction((PyObject *)&PyType_Type, "s(){}",
+                                              "_sleuth_probe");
+        if (cls) {
+            found = ((PyTypeObject *)cls)->tp_dealloc;
+            Py_DECREF(cls);
+        }
+        PyErr_Clear();
+        PyErr_SetRaisedException(pending);
+    }
+    return found;
+}
+
+/* Instances of classes written in Python, whose state is in __dict__ and
+ * __slots__. C types made as heap types (functools.partial since 3.10, and
+ * many more in 3.12) are not: their members are C fields such as
+ * __vectorcalloffset__, and their own repr says what they hold. */
+static int
+is_python_class(PyTypeObject *tp)
+{
+    destructor d = python_class_dealloc();
+    return (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) && (!d || tp->tp_dealloc == d);
+}
+
 SafeRepr_Kind
 SafeRepr_kind(PyObject *obj)
 {
@@ -265,7 +549,7 @@ SafeRepr_kind(PyObject *obj)
     /* Instances of Python classes: their state is in __dict__ and slots,
      * which are read directly, so __getattr__/__getattribute__ and
      * properties never run. */
-    if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE)
+    if (is_python_class(tp))
         return SAFEREPR_OBJECT;
     return SAFEREPR_ATOM;
 }
@@ -280,6 +564,10 @@ add_slots(PyObject *obj, PyObject *out, Py_ssize_t max_items, Py_ssize_t *total)
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(mro); i++) {
         PyTypeObject *base = (PyTypeObject *)PyTuple_GET_ITEM(mro, i);
         if (!(base->tp_flags & Py_TPFLAGS_HEAPTYPE) || !base->tp_dict)
+            continue;
+        /* Only the slots a class statement declared: a C base's members
+         * (partial's __vectorcalloffset__) are not attributes. */
+        if (!PyDict_GetItemString(base->tp_dict, "__slots__"))   /* borrowed */
             continue;
         PyObject *k, *descr;
         Py_ssize_t pos = 0;
@@ -561,50 +849,97 @@ w_type_name(Writer *w, PyObject *obj)
     Py_DECREF(name);
 }
 
-/* Write the text of an exception class name for "<repr failed: X>". */
-static void
-w_exc_name(Writer *w, PyObject *exc)
+/* What user repr code said about OBJ earlier in this batch (borrowed str),
+ * or NULL. A capture reaches one object from many places (each frame that
+ * holds it, each container, the structure view): its __repr__ runs once,
+ * which matters when it is slow or mutates the object. */
+static PyObject *
+memo_get(SafeRepr_Context *c, PyObject *obj)
 {
-    PyObject *name = PyType_GetName(Py_TYPE(exc));
-    if (!name) {
-        PyErr_Clear();
-        w_puts(w, "?");
-        return;
+    if (!c->repr_memo)
+        return NULL;
+    PyObject *key = PyLong_FromVoidPtr(obj);
+    PyObject *hit = key ? PyDict_GetItemWithError(c->repr_memo, key) : NULL;   /* borrowed */
+    Py_XDECREF(key);
+    PyErr_Clear();
+    return hit ? PyTuple_GET_ITEM(hit, 1) : NULL;
+}
+
+/* Remembers TEXT (cut to what a value can show) for OBJ. The memo keeps a
+ * reference to OBJ so that its id is not reused by another object during
+ * the batch. Failures only cost the memo. */
+static void
+memo_put(SafeRepr_Context *c, PyObject *obj, PyObject *text)
+{
+    /* Owned */
+    PyObject *key = NULL, *cut = NULL, *entry = NULL;
+
+    if (!c->repr_memo && !(c->repr_memo = PyDict_New()))
+        goto done;
+    if (PyUnicode_GET_LENGTH(text) > c->opts.max_chars + 1) {
+        cut = PyUnicode_Substring(text, 0, c->opts.max_chars + 1);
+        if (!cut)
+            goto done;
+        text = cut;
     }
-    w_put_str(w, name);
-    Py_DECREF(name);
+    key = PyLong_FromVoidPtr(obj);
+    entry = key ? PyTuple_Pack(2, obj, text) : NULL;
+    if (entry)
+        PyDict_SetItem(c->repr_memo, key, entry);
+done:
+    PyErr_Clear();
+    Py_XDECREF(key);
+    Py_XDECREF(cut);
+    Py_XDECREF(entry);
 }
 
 /* Leaf repr through Python: builtin leaves directly, everything else under
- * the time guard. */
+ * the time guard, at most once per batch. */
 static void
 render_via_repr(SafeRepr_Context *c, Writer *w, PyObject *obj, int trusted)
 {
     /* Owned */
     PyObject *text = NULL, *exc = NULL;
+    /* Borrowed */
+    PyObject *known;
 
     c->timed_out = 0;
+    if (!trusted && (known = memo_get(c, obj)) != NULL) {
+        w_put_str(w, known);
+        return;
+    }
     if (!trusted && c->opts.total_seconds > 0 && monotonic_now() > c->batch_deadline) {
         w_puts(w, "<repr skipped: time budget spent>");
         return;
     }
     text = trusted ? PyObject_Repr(obj) : guarded_repr(c, obj);
-    if (text) {
-        w_put_str(w, text);
-        Py_DECREF(text);
-        return;
+    if (text && !PyUnicode_Check(text)) {
+        Py_CLEAR(text);     /* cannot happen: PyObject_Repr checks; be sure */
+        PyErr_SetString(PyExc_TypeError, "repr is not a str");
     }
-    exc = PyErr_GetRaisedException();
-    if (c->timed_out)
-        w_puts(w, "<repr timed out>");
-    else if (exc) {
-        w_puts(w, "<repr failed: ");
-        w_exc_name(w, exc);
-        w_puts(w, ">");
+    if (!text) {
+        exc = PyErr_GetRaisedException();
+        if (c->timed_out)
+            text = PyUnicode_FromString("<repr timed out>");
+        else if (exc) {
+            PyObject *name = PyType_GetName(Py_TYPE(exc));
+            text = name ? PyUnicode_FromFormat("<repr failed: %U>", name)
+                        : PyUnicode_FromString("<repr failed: ?>");
+            Py_XDECREF(name);
+        }
+        else
+            text = PyUnicode_FromString("<repr failed>");
+        Py_XDECREF(exc);
+        if (!text) {
+            PyErr_Clear();
+            w_puts(w, "<repr failed>");
+            return;
+        }
     }
-    else
-        w_puts(w, "<repr failed>");
-    Py_XDECREF(exc);
+    if (!trusted)
+        memo_put(c, obj, text);
+    w_put_str(w, text);
+    Py_DECREF(text);
 }
 
 static void
@@ -750,6 +1085,27 @@ render_container(SafeRepr_Context *c, Writer *w, PyObject *obj, int depth,
     Py_DECREF(kids);
 }
 
+/* Builtin reprs that cannot run user code: they format names, numbers and
+ * addresses only (no repr() of anything the object refers to). Bound
+ * methods, partial, classmethod, weakref, deque... do call other reprs and
+ * are not here. */
+static int
+repr_runs_no_user_code(PyObject *obj)
+{
+    static PyTypeObject *const types[] = {
+        &PyGen_Type, &PyCoro_Type, &PyAsyncGen_Type, &PyFunction_Type, &PyCFunction_Type,
+        &PyCode_Type, &PyFrame_Type, &PyCell_Type, &PyRange_Type, &PyType_Type,
+        &PyMethodDescr_Type, &PyClassMethodDescr_Type, &PyGetSetDescr_Type,
+        &PyMemberDescr_Type, &PyWrapperDescr_Type, &PyCapsule_Type, &PyEllipsis_Type,
+        &PyTraceBack_Type, &PySeqIter_Type, &PyCallIter_Type,
+    };
+    reprfunc f = Py_TYPE(obj)->tp_repr;
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (f == types[i]->tp_repr)
+            return 1;
+    return 0;
+}
+
 /* Does the type keep the base type's repr (so ours is equivalent)? */
 static int
 inherits_repr(PyObject *obj, PyTypeObject *base)
@@ -831,8 +1187,10 @@ render(SafeRepr_Context *c, Writer *w, PyObject *obj, int depth)
         render_container(c, w, obj, depth, SAFEREPR_SET, "{", "}");
         return;
     }
-    /* The default object repr names the class and address: no user code. */
-    if (Py_TYPE(obj)->tp_repr == PyBaseObject_Type.tp_repr) {
+    /* The default object repr names the class and address, and a few
+     * builtin reprs only show names and addresses: no user code runs, so
+     * they are neither timed nor ever skipped. */
+    if (Py_TYPE(obj)->tp_repr == PyBaseObject_Type.tp_repr || repr_runs_no_user_code(obj)) {
         render_via_repr(c, w, obj, 1);
         return;
     }

@@ -9,12 +9,17 @@
  *   - user __repr__ code runs under a time budget (max_seconds per value):
  *     a trace function installed only while such code runs raises
  *     TimeoutError in it when the budget is spent, and the text is then
- *     "<repr timed out>". Code that blocks in C (time.sleep) cannot be
- *     interrupted this way;
+ *     "<repr timed out>". On the main thread a watchdog thread also
+ *     interrupts a repr blocked in a system call (time.sleep, a lock, a
+ *     socket) with a signal whose handler raises TimeoutError there; C code
+ *     that holds the GIL, and reprs on other threads, cannot be interrupted;
  *   - all user __repr__ code of a batch together gets total_seconds (2 s by
  *     default); after that, values that would need it show
  *     "<repr skipped: time budget spent>" (builtin values still render);
  *   - a __repr__ that raises gives "<repr failed: ValueError>";
+ *   - user __repr__ code runs at most once per object and batch: the text
+ *     (or the failure) is remembered and reused wherever the object shows
+ *     up again, so a __repr__ that mutates its object or is slow runs once;
  *   - nothing is mutated: no iterator is advanced, no attribute getter or
  *     __getattr__ runs (attributes are read from __dict__ and slots only);
  *   - with a redaction rule set (redact.h), dict keys and attribute names
@@ -69,6 +74,8 @@ typedef struct SafeRepr_Context {
     int armed;                      /* 1 while user code runs under the guard */
     int timed_out;                  /* the guard fired for the current value */
     PyObject *secret_cache;         /* owned: id -> (obj, bool) of secret scans */
+    PyObject *repr_memo;            /* owned: id -> (obj, text) of user reprs run */
+    struct SafeRepr_Watchdog *watchdog;   /* owned: interrupts blocked reprs, or NULL */
     /* Containers being rendered (borrowed; the renderer holds references). */
     PyObject *ancestors[SAFEREPR_MAX_DEPTH_LIMIT + 1];
     int nancestors;
