@@ -431,3 +431,47 @@ def test_state_of_a_live_or_damaged_bisect(tmp_path):
     assert not state.exists()
     r = bisect(["--restore", "--good", "x"], repo)
     assert r.returncode == 2 and "--restore takes no other option" in r.stderr
+
+
+def test_killed_state_offered_on_a_terminal(tmp_path):
+    """On a terminal the next bisect asks; 'y' puts the repository back and
+    the new search goes on."""
+    import pty
+    repo = tmp_path / "repo"
+    shas = make_repo(repo, n=6, bad_at=3)
+    # What a SIGKILLed bisect leaves: detached mid-range, the state file.
+    git(repo, "checkout", "-q", "--detach", shas[2])
+    state = repo / ".git" / "sleuth-bisect-state"
+    state.write_text(f"sleuth bisect state 1\npid 999999999\nstarted 1\nbranch main\n"
+                     f"commit {shas[-1]}\n")
+    master, slave = pty.openpty()
+    env = dict(os.environ, **GIT_ENV)
+    p = subprocess.Popen([PY, "-m", "sleuth", "bisect", "--good", shas[0], "--bad", "main", "--",
+                          "grep -q fine state.txt"], cwd=repo, env=env, stdin=slave,
+                         stderr=slave, stdout=subprocess.PIPE, text=True)
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 60
+    answered = False
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if not answered and b"[y/N] " in seen:
+            os.write(master, b"y\n")
+            answered = True
+    os.close(master)
+    out, _ = p.communicate(timeout=60)
+    text = seen.decode(errors="replace")
+    assert answered, text
+    assert p.returncode == 0, text
+    assert "a bisect that was killed (pid 999999999) left this repository on commit " \
+           f"{shas[2][:12]}" in text
+    assert f"the repository is back on branch main ({shas[-1][:12]})" in text
+    assert f"first bad commit: {shas[3]}" in out
+    assert_restored(repo)
+    assert not state.exists()
