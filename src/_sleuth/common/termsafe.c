@@ -1,9 +1,10 @@
 /* termsafe.c — see termsafe.h. */
 #include "termsafe.h"
 
-/* Characters that change how a terminal shows what follows. */
-static int
-needs_escape(Py_UCS4 ch)
+/* Characters that change how a terminal shows what follows, and lone
+ * surrogates (no encoding can write them: printing one would fail). */
+int
+TermSafe_unsafe_char(Py_UCS4 ch)
 {
     if (ch < 0x20)
         return ch != '\n' && ch != '\t';
@@ -13,7 +14,7 @@ needs_escape(Py_UCS4 ch)
         return 1;
     return ch == 0x061c || ch == 0x200b || ch == 0x200e || ch == 0x200f ||
            (ch >= 0x202a && ch <= 0x202e) || (ch >= 0x2066 && ch <= 0x2069) ||
-           ch == 0x2028 || ch == 0x2029 || ch == 0xfeff;
+           ch == 0x2028 || ch == 0x2029 || ch == 0xfeff || (ch >= 0xd800 && ch <= 0xdfff);
 }
 
 PyObject *
@@ -28,7 +29,7 @@ TermSafe_escape(PyObject *text)
     const void *data = PyUnicode_DATA(text);
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        if (needs_escape(ch))
+        if (TermSafe_unsafe_char(ch))
             extra += ch <= 0xff ? 3 : 5;
     }
     if (!extra)
@@ -42,7 +43,7 @@ TermSafe_escape(PyObject *text)
     Py_ssize_t o = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        if (!needs_escape(ch)) {
+        if (!TermSafe_unsafe_char(ch)) {
             PyUnicode_WRITE(rkind, rdata, o++, ch);
             continue;
         }

@@ -6,7 +6,8 @@
  * bidi control (U+202E) can make a line read differently than it is.
  * TermSafe_escape keeps newlines and tabs and shows every other control
  * character as a Python-style escape: C0 and DEL as \xNN, C1 as \x80..\x9f,
- * bidi and other invisible format controls as \uNNNN.
+ * bidi and other invisible format controls as \uNNNN, and so are lone
+ * surrogates (which no output encoding can write).
  */
 #ifndef SLEUTH_TERMSAFE_H
 #define SLEUTH_TERMSAFE_H
@@ -15,5 +16,8 @@
 /* A new str with control characters escaped (text itself, with a new
  * reference, when there is none). NULL with an exception on error. */
 PyObject *TermSafe_escape(PyObject *text);
+
+/* 1 if TermSafe_escape shows `ch` escaped (for writers of raw UTF-8). */
+int TermSafe_unsafe_char(Py_UCS4 ch);
 
 #endif

@@ -5,6 +5,7 @@
 #include "render.h"
 #include "breakpoints.h"
 #include "api.h"
+#include "termsafe.h"
 
 #define MAX_OUTPUT_CHARS 1000000   /* bound for p/pp/display output */
 
@@ -1204,11 +1205,30 @@ console_exit(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return NULL;
 }
 
+/* A read-only session's console (an evidence file's values): what it
+ * writes to stderr (tracebacks quoting the file's names) shown escaped. */
+static PyObject *
+console_write_escaped(PyObject *self, PyObject *data)
+{
+    SLEUTH_UNUSED(self);
+    PyObject *safe = PyUnicode_Check(data) ? TermSafe_escape(data) : PyObject_Str(data);
+    PyObject *err = PySys_GetObject("stderr");      /* borrowed */
+    int rc = safe && err && err != Py_None ? PyFile_WriteObject(safe, err, Py_PRINT_RAW) : 0;
+    Py_XDECREF(safe);
+    if (!safe || rc < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef console_write_def = {"write", console_write_escaped, METH_O, NULL};
+
 static PyMethodDef console_exit_defs[] = {
     {"exit", (PyCFunction)(void (*)(void))console_exit, METH_FASTCALL, NULL},
     {"quit", (PyCFunction)(void (*)(void))console_exit, METH_FASTCALL, NULL},
 };
 #endif
+
+static PyMethodDef displayhook_def;    /* below, with the `!` statements */
 
 /* interact: a console on a copy of the frame's globals and locals. 3.11 and
  * 3.12 use code.interact("*interactive*"); 3.13 a console whose output goes
@@ -1220,7 +1240,7 @@ do_interact(PdbObject *self, PyObject *arg)
 {
     SLEUTH_UNUSED(arg);
     /* Owned */
-    PyObject *g = NULL, *ns = NULL, *code = NULL, *r = NULL;
+    PyObject *g = NULL, *ns = NULL, *code = NULL, *r = NULL, *save_hook = NULL;
 
     g = curglobals(self);
     if (!g)
@@ -1231,6 +1251,17 @@ do_interact(PdbObject *self, PyObject *arg)
     code = PyImport_ImportModule("code");
     if (!code)
         goto done;
+    if (self->readonly) {
+        /* Values of an evidence file: the console shows their reprs through
+         * the session's output, which escapes them. */
+        save_hook = Py_XNewRef(PySys_GetObject("displayhook"));
+        PyObject *hook = PyCFunction_New(&displayhook_def, (PyObject *)self);
+        if (!hook || PySys_SetObject("displayhook", hook) < 0) {
+            Py_XDECREF(hook);
+            goto done;
+        }
+        Py_DECREF(hook);
+    }
 #if SLEUTH_PY313
     {
         PyObject *cls = PyObject_GetAttrString(code, "InteractiveConsole");
@@ -1266,9 +1297,24 @@ do_interact(PdbObject *self, PyObject *arg)
         }
         Py_DECREF(f);
     }
-    r = PyObject_CallMethod(code, "interact", "sOOO", "*interactive*", Py_None, ns, Py_None);
+    if (self->readonly) {
+        PyObject *console = PyObject_CallMethod(code, "InteractiveConsole", "O", ns);
+        PyObject *w = console ? PyCFunction_New(&console_write_def, NULL) : NULL;
+        if (w && PyObject_SetAttrString(console, "write", w) == 0)
+            r = PyObject_CallMethod(console, "interact", "sO", "*interactive*", Py_None);
+        Py_XDECREF(w);
+        Py_XDECREF(console);
+    }
+    else
+        r = PyObject_CallMethod(code, "interact", "sOOO", "*interactive*", Py_None, ns, Py_None);
 #endif
 done:
+    if (save_hook) {
+        PyObject *exc = PyErr_GetRaisedException();
+        PySys_SetObject("displayhook", save_hook);
+        Py_DECREF(save_hook);
+        PyErr_SetRaisedException(exc);
+    }
     Py_XDECREF(code);
     Py_XDECREF(ns);
     Py_DECREF(g);

@@ -12,6 +12,7 @@
 #include "completion.h"
 #include "hooks.h"
 #include "render.h"
+#include "termsafe.h"
 #include "pythread.h"
 #include <structmember.h>
 #include <unistd.h>
@@ -24,7 +25,13 @@ static int
 write_text(PdbObject *self, PyObject *text)
 {
     PyObject *out = self->stdout_obj;
-    PyObject *r = PyObject_CallMethod(out, "write", "O", text);
+    /* A read-only session shows an evidence file, somebody else's data: all
+     * it prints (sources, names, reprs, messages) goes through here, and
+     * nothing from the file reaches the terminal raw. */
+    PyObject *safe = self->readonly && PyUnicode_Check(text) ? TermSafe_escape(text)
+                                                             : Py_NewRef(text);
+    PyObject *r = safe ? PyObject_CallMethod(out, "write", "O", safe) : NULL;
+    Py_XDECREF(safe);
     if (!r)
         return -1;
     Py_DECREF(r);

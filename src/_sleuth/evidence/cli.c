@@ -41,25 +41,52 @@ write_stdout(PyObject *text)
     return 0;
 }
 
+/* `line` on stderr with its control characters escaped: messages quote
+ * the file's data and the file's name. */
+static void
+write_stderr_line(PyObject *line)
+{
+    PyObject *safe = line ? TermSafe_escape(line) : NULL;
+    PyObject *err = PySys_GetObject("stderr");     /* borrowed */
+    if (safe && err && err != Py_None && PyFile_WriteObject(safe, err, Py_PRINT_RAW) == 0) {
+        PyObject *r = PyObject_CallMethod(err, "flush", NULL);
+        Py_XDECREF(r);
+    }
+    Py_XDECREF(safe);
+    PyErr_Clear();
+}
+
 /* One line on stderr for the load failure now raised; clears it. */
 static void
 report_load_error(EvidenceState *st, PyObject *prog, PyObject *path)
 {
-    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *exc = PyErr_GetRaisedException(), *line = NULL;
     if (exc && PyErr_GivenExceptionMatches(exc, PyExc_OSError)) {
         PyObject *err = PyObject_GetAttrString(exc, "strerror");
         if (err && err != Py_None)
-            PySys_FormatStderr("%U: error: cannot read %R: %S\n", prog, path, err);
+            line = PyUnicode_FromFormat("%U: error: cannot read %R: %S\n", prog, path, err);
         else
-            PySys_FormatStderr("%U: error: cannot read %R\n", prog, path);
+            line = PyUnicode_FromFormat("%U: error: cannot read %R\n", prog, path);
         Py_XDECREF(err);
     }
     else if (exc && PyErr_GivenExceptionMatches(exc, st->error))
-        PySys_FormatStderr("%U: error: %R: %S\n", prog, path, exc);
+        line = PyUnicode_FromFormat("%U: error: %R: %S\n", prog, path, exc);
     else if (exc)
-        PySys_FormatStderr("%U: error: %R is not a readable evidence file (%s: %S)\n", prog, path,
-                           Py_TYPE(exc)->tp_name, exc);
+        line = PyUnicode_FromFormat("%U: error: %R is not a readable evidence file (%s: %S)\n",
+                                    prog, path, Py_TYPE(exc)->tp_name, exc);
     PyErr_Clear();
+    if (line) {
+        /* One line a terminal can show, though messages may quote the file's
+         * text: its newlines escaped, and cut when long. */
+        Py_ssize_t n = PyUnicode_GET_LENGTH(line) - 1;
+        PyObject *body = PyUnicode_Substring(line, 0, n > 2000 ? 2000 : n);
+        PyObject *flat = body ? PyObject_CallMethod(body, "replace", "ss", "\n", "\\n") : NULL;
+        Py_SETREF(line, flat ? PyUnicode_FromFormat("%U%s\n", flat, n > 2000 ? "..." : "") : NULL);
+        Py_XDECREF(body);
+        Py_XDECREF(flat);
+    }
+    write_stderr_line(line);
+    Py_XDECREF(line);
     Py_XDECREF(exc);
 }
 
@@ -311,9 +338,33 @@ Cli_main_py(PyObject *module, PyObject *args)
         threads = env ? PyObject_GetAttrString(ev, "threads") : NULL;
         if (!threads)
             goto done;
-        PyObject *rv = PyObject_CallFunctionObjArgs(open_snapshot, exc, tb, env, threads, NULL);
-        if (!rv)
+        if (tb == Py_None) {
+            /* capture(exc=...) of an exception never raised, or a file with
+             * no frame to stand on: the summary is all there is. */
+            PyObject *line = PyUnicode_FromFormat(
+                "%U: error: %R: nothing to debug: the file holds no stack (an exception "
+                "captured without a traceback, or no frames)\n", prog, path);
+            write_stderr_line(line);
+            Py_XDECREF(line);
+            res = PyLong_FromLong(2);
             goto done;
+        }
+        PyObject *rv = PyObject_CallFunctionObjArgs(open_snapshot, exc, tb, env, threads, NULL);
+        if (!rv) {
+            if (PyErr_ExceptionMatches(PyExc_MemoryError)
+                    || PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)
+                    || PyErr_ExceptionMatches(PyExc_SystemExit))
+                goto done;
+            /* Never a traceback for a file's content: one line, status 2. */
+            PyObject *e = PyErr_GetRaisedException();
+            PyObject *line = PyUnicode_FromFormat("%U: error: %R: the debugger stopped (%s: %S)\n",
+                                                  prog, path, Py_TYPE(e)->tp_name, e);
+            write_stderr_line(line);
+            Py_XDECREF(line);
+            Py_XDECREF(e);
+            res = PyLong_FromLong(2);
+            goto done;
+        }
         if (PyLong_Check(rv))
             res = rv;
         else {

@@ -8,7 +8,13 @@
  */
 #include "snapshot.h"
 #include "capture.h"
+#include <limits.h>
+#include <stdarg.h>
 #include <string.h>
+
+/* Field paths in messages ("exceptions[0].traceback[3].positions") are
+ * built in fixed buffers: a path cut short is still a fine message. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
 
 /* ------------------------------------------------------------------------ */
 /* Types                                                                    */
@@ -126,40 +132,47 @@ static PyMemberDef code_members[] = {
 
 /* co_positions(): what the stdlib traceback module reads at index
  * lasti // 2; the positions recorded for each captured lasti, and
- * (None, None, None, None) for every other instruction. */
+ * (None, None, None, None) for every other instruction. A lazy chain of
+ * repeats: the memory it takes does not grow with the offsets. */
 static PyObject *
 code_positions(PyObject *self, PyObject *unused)
 {
     /* Owned */
-    PyObject *list = NULL, *none4 = NULL, *it = NULL;
+    PyObject *keys = NULL, *parts = NULL, *none4 = NULL, *itertools = NULL, *it = NULL;
     CodeObj *c = (CodeObj *)self;
-    PyObject *k, *v;
-    Py_ssize_t pos = 0, max = -1;
+    Py_ssize_t next = 0;
 
     SLEUTH_UNUSED(unused);
-    while (PyDict_Next(c->positions, &pos, &k, &v)) {
-        Py_ssize_t i = PyLong_AsSsize_t(k);
-        if (i > max)
-            max = i;
-    }
-    PyErr_Clear();
+    keys = PyDict_Keys(c->positions);
+    parts = PyList_New(0);
     none4 = Py_BuildValue("(OOOO)", Py_None, Py_None, Py_None, Py_None);
-    list = none4 ? PyList_New(max >= 0 ? max / 2 + 1 : 0) : NULL;
-    if (!list)
+    itertools = PyImport_ImportModule("itertools");
+    if (!keys || !parts || !none4 || !itertools || PyList_Sort(keys) < 0)
         goto done;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++)
-        PyList_SET_ITEM(list, i, Py_NewRef(none4));
-    pos = 0;
-    while (PyDict_Next(c->positions, &pos, &k, &v)) {
-        Py_ssize_t i = PyLong_AsSsize_t(k);
-        if (i >= 0 && i / 2 < PyList_GET_SIZE(list)
-                && PyList_SetItem(list, i / 2, Py_NewRef(v)) < 0)
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
+        PyObject *k = PyList_GET_ITEM(keys, i);
+        Py_ssize_t at = PyLong_AsSsize_t(k) / 2;
+        if (at < next)
+            continue;
+        PyObject *gap = at > next ? PyObject_CallMethod(itertools, "repeat", "On", none4, at - next)
+                                  : PyTuple_New(0);
+        PyObject *one = gap ? PyTuple_Pack(1, PyDict_GetItem(c->positions, k)) : NULL;
+        int rc = one ? PyList_Append(parts, gap) : -1;
+        rc = rc == 0 ? PyList_Append(parts, one) : -1;
+        Py_XDECREF(gap);
+        Py_XDECREF(one);
+        if (rc < 0)
             goto done;
+        next = at + 1;
     }
-    it = PyObject_GetIter(list);
+    PyObject *chain = PyObject_GetAttrString(itertools, "chain");
+    it = chain ? PyObject_CallMethod(chain, "from_iterable", "O", parts) : NULL;
+    Py_XDECREF(chain);
 done:
-    Py_XDECREF(list);
+    Py_XDECREF(keys);
+    Py_XDECREF(parts);
     Py_XDECREF(none4);
+    Py_XDECREF(itertools);
     return it;
 }
 
@@ -664,98 +677,246 @@ typedef struct {
     EvidenceState *st;
     PyObject *frames;       /* list of FrameObj */
     PyObject *excs;         /* list of ExcObj */
+    Py_ssize_t spans;       /* lines covered by positions so far */
+    Py_ssize_t tb_entries;  /* traceback entries so far */
 } Loader;
 
-static void
-corrupt(Loader *L, const char *fmt, const char *what)
+#define CORRUPT "corrupt evidence file: "
+#define LIMITS " (see \"Limits\" in docs/evidence.md)"
+
+/* Not the file's fault: let these through unchanged. */
+static int
+is_fatal_error(void)
 {
-    if (PyErr_Occurred() && (PyErr_ExceptionMatches(PyExc_MemoryError)
-                             || PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)))
-        return;     /* not the file's fault */
-    PyErr_Clear();
-    PyErr_Format(L->st->error, fmt, what);
+    return PyErr_Occurred() && (PyErr_ExceptionMatches(PyExc_MemoryError)
+                                || PyErr_ExceptionMatches(PyExc_KeyboardInterrupt));
 }
 
-/* Borrowed field `key` of dict `d` of type `tp` (NULL type: any);
- * missing or mistyped -> EvidenceError. */
-static PyObject *
-need(Loader *L, PyObject *d, const char *key, PyTypeObject *tp, const char *where)
+/* EvidenceError with a printf-style message (%s, %zd, %lld only). */
+static void
+fail(Loader *L, const char *fmt, ...)
 {
-    char what[160];
-    snprintf(what, sizeof what, "%s.%s", where, key);
-    if (!PyDict_Check(d)) {
-        corrupt(L, "corrupt evidence file: %s is not an object", where);
-        return NULL;
+    char msg[600];
+    va_list va;
+    if (is_fatal_error())
+        return;
+    PyErr_Clear();
+    va_start(va, fmt);
+    vsnprintf(msg, sizeof msg, fmt, va);
+    va_end(va);
+    PyErr_SetString(L->st->error, msg);
+}
+
+/* What a JSON value is, for messages ("version is a string, not an integer"). */
+static const char *
+json_kind(PyObject *v)
+{
+    if (v == Py_None)
+        return "null";
+    if (PyBool_Check(v))
+        return v == Py_True ? "true" : "false";
+    if (PyLong_CheckExact(v))
+        return "an integer";
+    if (PyFloat_CheckExact(v))
+        return "a number with a fraction or an exponent";
+    if (PyUnicode_CheckExact(v))
+        return "a string";
+    if (PyList_CheckExact(v))
+        return "an array";
+    if (PyDict_CheckExact(v))
+        return "an object";
+    return "of an unknown kind";
+}
+
+enum { K_INT, K_STR, K_LIST, K_DICT, K_BOOL };
+
+static const char *const KIND_NAMES[] = {"an integer", "a string", "an array", "an object",
+                                         "true or false"};
+
+static int
+has_kind(PyObject *v, int kind)
+{
+    switch (kind) {
+    case K_INT: return PyLong_CheckExact(v);
+    case K_STR: return PyUnicode_CheckExact(v);
+    case K_LIST: return PyList_CheckExact(v);
+    case K_DICT: return PyDict_CheckExact(v);
+    default: return PyBool_Check(v);
     }
+}
+
+/* "frames[3].lineno" from "frames[3]" and "lineno" (a top-level key alone). */
+static void
+path_join(char *out, size_t n, const char *where, const char *key)
+{
+    if (*where)
+        snprintf(out, n, "%s.%s", where, key);
+    else
+        snprintf(out, n, "%s", key);
+}
+
+/* Field `key` of object `d` (described by `where`): borrowed, or Py_None when
+ * it is absent or null and `required` is 0. NULL with EvidenceError when it is
+ * missing (required) or of another kind. */
+static PyObject *
+field(Loader *L, PyObject *d, const char *where, const char *key, int kind, int required)
+{
+    char what[300];
+    path_join(what, sizeof what, where, key);
     PyObject *v = PyDict_GetItemString(d, key);
-    if (!v) {
-        corrupt(L, "corrupt evidence file: %s is missing", what);
+    if (!v || v == Py_None) {
+        if (!required)
+            return Py_None;
+        fail(L, CORRUPT "%s is %s", what, v ? "null" : "missing");
         return NULL;
     }
-    if (tp && !PyObject_TypeCheck(v, tp)) {
-        corrupt(L, "corrupt evidence file: %s has the wrong type", what);
+    if (!has_kind(v, kind)) {
+        fail(L, CORRUPT "%s is %s, not %s", what, json_kind(v), KIND_NAMES[kind]);
         return NULL;
     }
     return v;
 }
 
-/* Optional field: borrowed value or NULL (no error) when absent or null. */
-static PyObject *
-maybe(PyObject *d, const char *key)
+/* An integer in lo..hi, from an already-fetched value `v` described by `what`. */
+static int
+int_value(Loader *L, PyObject *v, const char *what, long long lo, long long hi, long long *out)
 {
-    PyObject *v = PyDict_Check(d) ? PyDict_GetItemString(d, key) : NULL;
-    return v == Py_None ? NULL : v;
+    int overflow;
+    if (!PyLong_CheckExact(v)) {
+        fail(L, CORRUPT "%s is %s, not an integer", what, json_kind(v));
+        return -1;
+    }
+    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (overflow || x < lo || x > hi) {
+        PyErr_Clear();
+        if (overflow)
+            fail(L, CORRUPT "%s is out of range (%lld..%lld)", what, lo, hi);
+        else
+            fail(L, CORRUPT "%s is %lld, out of range (%lld..%lld)", what, x, lo, hi);
+        return -1;
+    }
+    *out = x;
+    return 0;
 }
 
+/* Integer field in lo..hi; `dflt` when absent or null and not required. */
 static int
-need_int(Loader *L, PyObject *d, const char *key, const char *where, long *out)
+int_field(Loader *L, PyObject *d, const char *where, const char *key, int required,
+          long long lo, long long hi, long long dflt, long long *out)
 {
-    PyObject *v = need(L, d, key, &PyLong_Type, where);
+    char what[300];
+    PyObject *v = field(L, d, where, key, K_INT, required);
     if (!v)
         return -1;
-    *out = PyLong_AsLong(v);
-    if (*out == -1 && PyErr_Occurred()) {
-        corrupt(L, "corrupt evidence file: %s is out of range", key);
+    if (v == Py_None) {
+        *out = dflt;
+        return 0;
+    }
+    path_join(what, sizeof what, where, key);
+    return int_value(L, v, what, lo, hi, out);
+}
+
+#define NAME 1          /* a name: SNAP_MAX_NAME characters */
+#define PATHNAME 2      /* a file name: a name without NUL */
+
+/* A string value within its limit (`flags`: NAME, PATHNAME or 0 for text). */
+static int
+check_str(Loader *L, PyObject *v, const char *what, int flags)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(v);
+    if (flags && n > SNAP_MAX_NAME) {
+        fail(L, "%s is over a limit: %zd characters, names have at most %d" LIMITS, what, n,
+             SNAP_MAX_NAME);
+        return -1;
+    }
+    if ((flags & PATHNAME) && PyUnicode_FindChar(v, 0, 0, n, 1) >= 0) {
+        fail(L, CORRUPT "%s holds a NUL character (no file name can)", what);
         return -1;
     }
     return 0;
+}
+
+/* String field (borrowed), Py_None when optional and absent or null. */
+static PyObject *
+str_field(Loader *L, PyObject *d, const char *where, const char *key, int required, int flags)
+{
+    char what[300];
+    PyObject *v = field(L, d, where, key, K_STR, required);
+    if (!v || v == Py_None)
+        return v;
+    path_join(what, sizeof what, where, key);
+    return check_str(L, v, what, flags) < 0 ? NULL : v;
+}
+
+/* An array field of at most `limit` items (Py_None when optional and absent). */
+static PyObject *
+list_field(Loader *L, PyObject *d, const char *where, const char *key, int required,
+           Py_ssize_t limit, const char *limit_name)
+{
+    char what[300];
+    PyObject *v = field(L, d, where, key, K_LIST, required);
+    if (!v || v == Py_None)
+        return v;
+    if (PyList_GET_SIZE(v) > limit) {
+        path_join(what, sizeof what, where, key);
+        fail(L, "%s is over a limit: %zd %s, at most %zd" LIMITS, what, PyList_GET_SIZE(v),
+             limit_name, limit);
+        return NULL;
+    }
+    return v;
+}
+
+/* Object `v` (described by `what`) or EvidenceError. */
+static int
+check_dict(Loader *L, PyObject *v, const char *what)
+{
+    if (PyDict_CheckExact(v))
+        return 0;
+    fail(L, CORRUPT "%s is %s, not an object", what, json_kind(v));
+    return -1;
 }
 
 /* Borrowed item of `list` at index value `v` (an int), or EvidenceError. */
 static PyObject *
 at_index(Loader *L, PyObject *list, PyObject *v, const char *what)
 {
-    if (!PyLong_Check(v)) {
-        corrupt(L, "corrupt evidence file: %s is not an index", what);
+    long long i;
+    if (int_value(L, v, what, 0, PyList_GET_SIZE(list) - 1, &i) < 0) {
+        if (PyList_GET_SIZE(list) == 0 && PyLong_CheckExact(v))
+            fail(L, CORRUPT "%s is an index into an empty list", what);
         return NULL;
     }
-    Py_ssize_t i = PyLong_AsSsize_t(v);
-    if (i < 0 || i >= PyList_GET_SIZE(list)) {
-        corrupt(L, "corrupt evidence file: %s index out of range", what);
-        return NULL;
-    }
-    return PyList_GET_ITEM(list, i);
+    return PyList_GET_ITEM(list, (Py_ssize_t)i);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Values                                                                   */
 
 static PyObject *
-decode_value(Loader *L, PyObject *node)
+decode_value(Loader *L, PyObject *node, const char *where)
 {
     /* Owned */
     ValueObj *v = NULL;
     PyObject *items = NULL, *entries = NULL, *attrs = NULL;
+    char what[300];
+    long long n;
 
-    PyObject *repr = need(L, node, "repr", &PyUnicode_Type, "value");
-    if (!repr)
+    if (check_dict(L, node, where) < 0)
+        return NULL;
+    PyObject *repr = str_field(L, node, where, "repr", 1, 0);
+    PyObject *tname = repr ? str_field(L, node, where, "type", 0, NAME) : NULL;
+    if (!tname || !field(L, node, where, "redacted", K_BOOL, 0))
         return NULL;
     PyObject *value = PyDict_GetItemString(node, "value");      /* borrowed */
     if (value) {
+        path_join(what, sizeof what, where, "value");
         if (value == Py_None || PyBool_Check(value) || PyLong_CheckExact(value)
-                || PyFloat_CheckExact(value) || PyUnicode_CheckExact(value))
+                || PyFloat_CheckExact(value))
             return Py_NewRef(value);
-        corrupt(L, "corrupt evidence file: %s is not a scalar", "value.value");
+        if (PyUnicode_CheckExact(value))
+            return check_str(L, value, what, 0) < 0 ? NULL : Py_NewRef(value);
+        fail(L, CORRUPT "%s is %s, not a number, a string, true, false or null", what,
+             json_kind(value));
         return NULL;
     }
     if (Py_EnterRecursiveCall(" while loading an evidence file"))
@@ -763,58 +924,44 @@ decode_value(Loader *L, PyObject *node)
     v = (ValueObj *)snap_new(L->st->value_type);
     if (!v)
         goto error;
-    PyObject *tname = maybe(node, "type");
-    v->type_name = tname && PyUnicode_Check(tname) ? Py_NewRef(tname) : PyUnicode_FromString("object");
+    v->type_name = tname != Py_None ? Py_NewRef(tname) : PyUnicode_FromString("object");
     v->repr_text = Py_NewRef(repr);
-    v->length = -1;
-    if (!v->type_name)
+    if (!v->type_name || int_field(L, node, where, "len", 0, -1, PY_SSIZE_T_MAX, -1, &n) < 0)
         goto error;
-    PyObject *len = maybe(node, "len");
-    if (len) {
-        if (!PyLong_Check(len)) {
-            corrupt(L, "corrupt evidence file: %s has the wrong type", "value.len");
-            goto error;
-        }
-        v->length = PyLong_AsSsize_t(len);
-        if (v->length < 0) {
-            PyErr_Clear();
-            v->length = -1;
-        }
-    }
+    v->length = (Py_ssize_t)n;
     PyObject *raw;
-    if ((raw = maybe(node, "items")) != NULL) {
-        if (!PyList_Check(raw)) {
-            corrupt(L, "corrupt evidence file: %s has the wrong type", "value.items");
-            goto error;
-        }
+    if (!(raw = list_field(L, node, where, "items", 0, SNAP_MAX_ITEMS, "items")))
+        goto error;
+    if (raw != Py_None) {
         items = PyList_New(PyList_GET_SIZE(raw));
         if (!items)
             goto error;
         for (Py_ssize_t i = 0; i < PyList_GET_SIZE(raw); i++) {
-            PyObject *x = decode_value(L, PyList_GET_ITEM(raw, i));
+            snprintf(what, sizeof what, "%s.items[%zd]", where, i);
+            PyObject *x = decode_value(L, PyList_GET_ITEM(raw, i), what);
             if (!x)
                 goto error;
             PyList_SET_ITEM(items, i, x);
         }
         v->items = items;
         items = NULL;
+        goto done;
     }
-    else if ((raw = maybe(node, "entries")) != NULL) {
-        if (!PyList_Check(raw)) {
-            corrupt(L, "corrupt evidence file: %s has the wrong type", "value.entries");
-            goto error;
-        }
+    if (!(raw = list_field(L, node, where, "entries", 0, SNAP_MAX_ITEMS, "entries")))
+        goto error;
+    if (raw != Py_None) {
         entries = PyList_New(PyList_GET_SIZE(raw));
         if (!entries)
             goto error;
         for (Py_ssize_t i = 0; i < PyList_GET_SIZE(raw); i++) {
             PyObject *pair = PyList_GET_ITEM(raw, i);
-            if (!PyList_Check(pair) || PyList_GET_SIZE(pair) != 2) {
-                corrupt(L, "corrupt evidence file: %s is not a [key, value] pair", "value.entries");
+            snprintf(what, sizeof what, "%s.entries[%zd]", where, i);
+            if (!PyList_CheckExact(pair) || PyList_GET_SIZE(pair) != 2) {
+                fail(L, CORRUPT "%s is not a [key, value] pair", what);
                 goto error;
             }
-            PyObject *k = decode_value(L, PyList_GET_ITEM(pair, 0));
-            PyObject *x = k ? decode_value(L, PyList_GET_ITEM(pair, 1)) : NULL;
+            PyObject *k = decode_value(L, PyList_GET_ITEM(pair, 0), what);
+            PyObject *x = k ? decode_value(L, PyList_GET_ITEM(pair, 1), what) : NULL;
             PyObject *t = x ? PyTuple_Pack(2, k, x) : NULL;
             Py_XDECREF(k);
             Py_XDECREF(x);
@@ -824,10 +971,15 @@ decode_value(Loader *L, PyObject *node)
         }
         v->entries = entries;
         entries = NULL;
+        goto done;
     }
-    else if ((raw = maybe(node, "attrs")) != NULL) {
-        if (!PyDict_Check(raw)) {
-            corrupt(L, "corrupt evidence file: %s has the wrong type", "value.attrs");
+    if (!(raw = field(L, node, where, "attrs", K_DICT, 0)))
+        goto error;
+    if (raw != Py_None) {
+        path_join(what, sizeof what, where, "attrs");
+        if (PyDict_GET_SIZE(raw) > SNAP_MAX_ITEMS) {
+            fail(L, "%s is over a limit: %zd attributes, at most %d" LIMITS, what,
+                 PyDict_GET_SIZE(raw), SNAP_MAX_ITEMS);
             goto error;
         }
         attrs = PyDict_New();
@@ -836,7 +988,10 @@ decode_value(Loader *L, PyObject *node)
         PyObject *k, *x;
         Py_ssize_t pos = 0;
         while (PyDict_Next(raw, &pos, &k, &x)) {
-            PyObject *d = decode_value(L, x);
+            snprintf(what, sizeof what, "%s.attrs[%zd]", where, pos - 1);
+            if (check_str(L, k, what, NAME) < 0)
+                goto error;
+            PyObject *d = decode_value(L, x, what);
             if (!d || PyDict_SetItem(attrs, k, d) < 0) {
                 Py_XDECREF(d);
                 goto error;
@@ -846,6 +1001,7 @@ decode_value(Loader *L, PyObject *node)
         v->attrs = attrs;
         attrs = NULL;
     }
+done:
     Py_LeaveRecursiveCall();
     return (PyObject *)v;
 error:
@@ -860,82 +1016,126 @@ error:
 /* ------------------------------------------------------------------------ */
 /* Loading                                                                  */
 
+/* Tuple of the names in array `list` (described by `what`). */
 static PyObject *
-str_list_tuple(Loader *L, PyObject *list, const char *what)
+name_tuple(Loader *L, PyObject *list, const char *what)
 {
-    if (!PyList_Check(list)) {
-        corrupt(L, "corrupt evidence file: %s has the wrong type", what);
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++)
-        if (!PyUnicode_Check(PyList_GET_ITEM(list, i))) {
-            corrupt(L, "corrupt evidence file: %s has the wrong type", what);
+    char item[320];
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
+        PyObject *x = PyList_GET_ITEM(list, i);
+        snprintf(item, sizeof item, "%s[%zd]", what, i);
+        if (!PyUnicode_CheckExact(x)) {
+            fail(L, CORRUPT "%s is %s, not a string", item, json_kind(x));
             return NULL;
         }
+        if (check_str(L, x, item, NAME) < 0)
+            return NULL;
+    }
     return PyList_AsTuple(list);
 }
 
-/* Record raw [l, el, c, ec] (ints or null) for `lasti` on the frame's code. */
-static int
-record_positions(Loader *L, PyObject *frame, long lasti, PyObject *raw)
+/* Validated (lineno, end_lineno, col, end_col) from field "positions" of
+ * `d`: a new tuple, (None,)*4 when absent. Lines and columns are bounded,
+ * and so are the lines an instruction spans, one by one and all together:
+ * the standard library's traceback formatting reads every one of them. */
+static PyObject *
+positions_field(Loader *L, PyObject *d, const char *where)
 {
-    if (!raw || lasti < 0)
-        return 0;
-    if (!PyList_Check(raw) || PyList_GET_SIZE(raw) != 4) {
-        corrupt(L, "corrupt evidence file: %s has the wrong shape", "positions");
-        return -1;
+    char what[300], item[320];
+    long long x[4];
+    int known[4];
+    PyObject *raw = list_field(L, d, where, "positions", 0, 4, "items");
+    if (!raw)
+        return NULL;
+    if (raw == Py_None)
+        return Py_BuildValue("(OOOO)", Py_None, Py_None, Py_None, Py_None);
+    path_join(what, sizeof what, where, "positions");
+    if (PyList_GET_SIZE(raw) != 4) {
+        fail(L, CORRUPT "%s has %zd items, not 4 (line, end line, column, end column)", what,
+             PyList_GET_SIZE(raw));
+        return NULL;
     }
     for (int i = 0; i < 4; i++) {
-        PyObject *x = PyList_GET_ITEM(raw, i);
-        if (x != Py_None && !PyLong_CheckExact(x)) {
-            corrupt(L, "corrupt evidence file: %s has the wrong type", "positions");
-            return -1;
+        PyObject *v = PyList_GET_ITEM(raw, i);
+        snprintf(item, sizeof item, "%s[%d]", what, i);
+        known[i] = v != Py_None;
+        x[i] = 0;
+        if (known[i] && int_value(L, v, item, 0, i < 2 ? SNAP_MAX_LINENO : SNAP_MAX_COLUMN,
+                                  &x[i]) < 0)
+            return NULL;
+    }
+    if (known[0] && known[1]) {
+        if (x[1] < x[0]) {
+            fail(L, CORRUPT "%s: the end line %lld is before the line %lld", what, x[1], x[0]);
+            return NULL;
+        }
+        if (x[1] - x[0] >= SNAP_MAX_SPAN) {
+            fail(L, "%s is over a limit: the instruction spans %lld lines, at most %d" LIMITS,
+                 what, x[1] - x[0] + 1, SNAP_MAX_SPAN);
+            return NULL;
+        }
+        L->spans += (Py_ssize_t)(x[1] - x[0] + 1);
+        if (L->spans > SNAP_MAX_SPANS) {
+            fail(L, "%s is over a limit: positions span more than %d lines in all" LIMITS,
+                 what, SNAP_MAX_SPANS);
+            return NULL;
         }
     }
-    PyObject *key = PyLong_FromLong(lasti), *tup = PyList_AsTuple(raw);
-    int rc = key && tup ? PyDict_SetItem(((CodeObj *)((FrameObj *)frame)->f_code)->positions,
-                                         key, tup) : -1;
+    return PyList_AsTuple(raw);
+}
+
+/* Record positions `pos` (a 4-tuple) for `lasti` on the frame's code. */
+static int
+record_positions(PyObject *frame, long long lasti, PyObject *pos)
+{
+    if (lasti < 0 || PyTuple_GET_ITEM(pos, 0) == Py_None)
+        return 0;
+    PyObject *key = PyLong_FromLongLong(lasti);
+    int rc = key ? PyDict_SetItem(((CodeObj *)((FrameObj *)frame)->f_code)->positions, key, pos)
+                 : -1;
     Py_XDECREF(key);
-    Py_XDECREF(tup);
     return rc;
 }
 
 static PyObject *
-build_code(Loader *L, PyObject *fd)
+build_code(Loader *L, PyObject *fd, const char *where)
 {
+    char what[300];
+    long long v;
     CodeObj *c = (CodeObj *)snap_new(L->st->code_type);
-    long v;
     if (!c)
         return NULL;
-    PyObject *filename = need(L, fd, "filename", &PyUnicode_Type, "frame");
-    PyObject *name = filename ? need(L, fd, "name", &PyUnicode_Type, "frame") : NULL;
-    if (!name || need_int(L, fd, "firstlineno", "frame", &v) < 0)
+    PyObject *filename = str_field(L, fd, where, "filename", 1, PATHNAME);
+    PyObject *name = filename ? str_field(L, fd, where, "name", 1, NAME) : NULL;
+    PyObject *qual = name ? str_field(L, fd, where, "qualname", 0, NAME) : NULL;
+    if (!qual || int_field(L, fd, where, "firstlineno", 1, 0, SNAP_MAX_LINENO, 0, &v) < 0)
         goto error;
     c->co_filename = Py_NewRef(filename);
     c->co_name = Py_NewRef(name);
-    PyObject *qual = maybe(fd, "qualname");
-    c->co_qualname = Py_NewRef(qual && PyUnicode_Check(qual) ? qual : name);
+    c->co_qualname = Py_NewRef(qual != Py_None ? qual : name);
     c->co_firstlineno = (int)v;
     c->positions = PyDict_New();
     if (!c->positions)
         goto error;
-    PyObject *code = maybe(fd, "code");
-    if (code) {
-        long n;
-        if (need_int(L, code, "argcount", "frame.code", &n) < 0)
-            goto error;
-        c->co_argcount = (int)n;
-        if (need_int(L, code, "posonlyargcount", "frame.code", &n) < 0)
-            goto error;
-        c->co_posonlyargcount = (int)n;
-        if (need_int(L, code, "kwonlyargcount", "frame.code", &n) < 0)
-            goto error;
-        c->co_kwonlyargcount = (int)n;
-        if (need_int(L, code, "flags", "frame.code", &n) < 0)
-            goto error;
-        c->co_flags = (int)n;
-        PyObject *names = need(L, code, "varnames", &PyList_Type, "frame.code");
-        if (!names || !(c->co_varnames = str_list_tuple(L, names, "frame.code.varnames")))
+    PyObject *code = field(L, fd, where, "code", K_DICT, 0);
+    if (!code)
+        goto error;
+    if (code != Py_None) {
+        path_join(what, sizeof what, where, "code");
+        long long n[4];
+        static const char *const keys[] = {"argcount", "posonlyargcount", "kwonlyargcount", "flags"};
+        for (int i = 0; i < 4; i++)
+            if (int_field(L, code, what, keys[i], 1, 0, i < 3 ? SNAP_MAX_ITEMS : INT_MAX, 0,
+                          &n[i]) < 0)
+                goto error;
+        c->co_argcount = (int)n[0];
+        c->co_posonlyargcount = (int)n[1];
+        c->co_kwonlyargcount = (int)n[2];
+        c->co_flags = (int)n[3];
+        PyObject *names = list_field(L, code, what, "varnames", 1, SNAP_MAX_ITEMS, "names");
+        char vwhat[300];
+        path_join(vwhat, sizeof vwhat, what, "varnames");
+        if (!names || !(c->co_varnames = name_tuple(L, names, vwhat)))
             goto error;
     }
     else if (!(c->co_varnames = PyTuple_New(0)))
@@ -947,13 +1147,77 @@ error:
 }
 
 static int
+build_frame(Loader *L, FrameObj *f, PyObject *fd, const char *where)
+{
+    char what[300];
+    long long v;
+    if (check_dict(L, fd, where) < 0)
+        return -1;
+    f->f_code = build_code(L, fd, where);
+    if (!f->f_code || int_field(L, fd, where, "lineno", 0, -1, SNAP_MAX_LINENO, -1, &v) < 0)
+        return -1;
+    f->f_lineno = (int)v;
+    if (int_field(L, fd, where, "lasti", 0, -1, SNAP_MAX_LASTI, -1, &v) < 0)
+        return -1;
+    f->f_lasti = (int)v;
+    PyObject *pos = positions_field(L, fd, where);
+    int rc = pos ? record_positions((PyObject *)f, f->f_lasti, pos) : -1;
+    Py_XDECREF(pos);
+    if (rc < 0)
+        return -1;
+    f->f_locals = PyDict_New();
+    f->f_builtins = PyDict_New();
+    f->f_trace = Py_NewRef(Py_None);
+    f->f_back = Py_NewRef(Py_None);
+    f->f_globals = PyDict_New();
+    if (!f->f_locals || !f->f_builtins || !f->f_globals)
+        return -1;
+    PyObject *locals = field(L, fd, where, "locals", K_DICT, 0);
+    if (!locals)
+        return -1;
+    if (locals != Py_None && PyDict_GET_SIZE(locals) > SNAP_MAX_ITEMS) {
+        fail(L, "%s.locals is over a limit: %zd locals, at most %d" LIMITS, where,
+             PyDict_GET_SIZE(locals), SNAP_MAX_ITEMS);
+        return -1;
+    }
+    PyObject *k, *x;
+    Py_ssize_t p = 0;
+    while (locals != Py_None && PyDict_Next(locals, &p, &k, &x)) {
+        snprintf(what, sizeof what, "%s.locals[%zd]", where, p - 1);
+        if (check_str(L, k, what, NAME) < 0)
+            return -1;
+        PyObject *d = decode_value(L, x, what);
+        if (!d || PyDict_SetItem(f->f_locals, k, d) < 0) {
+            Py_XDECREF(d);
+            return -1;
+        }
+        Py_DECREF(d);
+    }
+    if (int_field(L, fd, where, "locals_omitted", 0, -1, PY_SSIZE_T_MAX, 0, &v) < 0)
+        return -1;
+    f->locals_omitted = (Py_ssize_t)v;
+    /* Only the two globals capture writes; the debugger's linecache lookups
+     * pass f_globals, so both keys are always there. */
+    PyObject *g = field(L, fd, where, "globals", K_DICT, 0);
+    if (!g)
+        return -1;
+    path_join(what, sizeof what, where, "globals");
+    PyObject *gname = g != Py_None ? str_field(L, g, what, "__name__", 0, NAME) : Py_None;
+    PyObject *gfile = gname && g != Py_None ? str_field(L, g, what, "__file__", 0, PATHNAME)
+                                            : gname;
+    if (!gfile || PyDict_SetItemString(f->f_globals, "__name__", gname) < 0
+            || PyDict_SetItemString(f->f_globals, "__file__", gfile) < 0)
+        return -1;
+    return 0;
+}
+
+static int
 build_frames(Loader *L, PyObject *raw)
 {
+    char where[64];
     Py_ssize_t n = PyList_GET_SIZE(raw);
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *fd = PyList_GET_ITEM(raw, i);
         FrameObj *f = (FrameObj *)snap_new(L->st->frame_type);
-        long v;
         if (!f)
             return -1;
         if (PyList_Append(L->frames, (PyObject *)f) < 0) {
@@ -961,59 +1225,17 @@ build_frames(Loader *L, PyObject *raw)
             return -1;
         }
         Py_DECREF(f);       /* the list keeps it */
-        f->f_code = build_code(L, fd);
-        if (!f->f_code || need_int(L, fd, "lineno", "frame", &v) < 0)
-            return -1;
-        f->f_lineno = (int)v;
-        PyObject *lasti = maybe(fd, "lasti");
-        f->f_lasti = lasti && PyLong_Check(lasti) ? (int)PyLong_AsLong(lasti) : -1;
-        PyErr_Clear();
-        if (record_positions(L, (PyObject *)f, f->f_lasti, maybe(fd, "positions")) < 0)
-            return -1;
-        f->f_locals = PyDict_New();
-        f->f_builtins = PyDict_New();
-        f->f_trace = Py_NewRef(Py_None);
-        f->f_back = Py_NewRef(Py_None);
-        if (!f->f_locals || !f->f_builtins)
-            return -1;
-        PyObject *locals = maybe(fd, "locals");
-        if (locals) {
-            if (!PyDict_Check(locals)) {
-                corrupt(L, "corrupt evidence file: %s has the wrong type", "frame.locals");
-                return -1;
-            }
-            PyObject *k, *x;
-            Py_ssize_t pos = 0;
-            while (PyDict_Next(locals, &pos, &k, &x)) {
-                PyObject *d = decode_value(L, x);
-                if (!d || PyDict_SetItem(f->f_locals, k, d) < 0) {
-                    Py_XDECREF(d);
-                    return -1;
-                }
-                Py_DECREF(d);
-            }
-        }
-        PyObject *omitted = maybe(fd, "locals_omitted");
-        f->locals_omitted = omitted && PyLong_Check(omitted) ? PyLong_AsSsize_t(omitted) : 0;
-        PyErr_Clear();
-        PyObject *g = maybe(fd, "globals");
-        f->f_globals = g && PyDict_Check(g) ? PyDict_Copy(g) : PyDict_New();
-        if (!f->f_globals)
-            return -1;
-        /* The debugger's linecache lookups pass f_globals: keep the keys. */
-        if (PyDict_GetItemString(f->f_globals, "__name__") == NULL
-                && PyDict_SetItemString(f->f_globals, "__name__", Py_None) < 0)
-            return -1;
-        if (PyDict_GetItemString(f->f_globals, "__file__") == NULL
-                && PyDict_SetItemString(f->f_globals, "__file__", Py_None) < 0)
+        snprintf(where, sizeof where, "frames[%zd]", i);
+        if (build_frame(L, f, PyList_GET_ITEM(raw, i), where) < 0)
             return -1;
     }
     /* Second pass: f_back links, refusing cycles (a debugger walks them). */
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *back = maybe(PyList_GET_ITEM(raw, i), "back");
-        if (!back)
+        PyObject *back = PyDict_GetItemString(PyList_GET_ITEM(raw, i), "back");
+        if (!back || back == Py_None)
             continue;
-        PyObject *b = at_index(L, L->frames, back, "frame.back");
+        snprintf(where, sizeof where, "frames[%zd].back", i);
+        PyObject *b = at_index(L, L->frames, back, where);
         if (!b)
             return -1;
         Py_SETREF(((FrameObj *)PyList_GET_ITEM(L->frames, i))->f_back, Py_NewRef(b));
@@ -1026,7 +1248,7 @@ build_frames(Loader *L, PyObject *raw)
             steps++;
         }
         if (steps > n) {
-            PyErr_SetString(L->st->error, "corrupt evidence file: frame.back links form a cycle");
+            PyErr_SetString(L->st->error, CORRUPT "frame.back links form a cycle");
             return -1;
         }
     }
@@ -1035,19 +1257,35 @@ build_frames(Loader *L, PyObject *raw)
 
 /* The traceback chain of exception dict `ed`: first entry or None. */
 static PyObject *
-build_traceback(Loader *L, PyObject *ed)
+build_traceback(Loader *L, PyObject *ed, const char *where)
 {
     /* Owned */
     PyObject *next = Py_NewRef(Py_None);
+    char what[300];
+    long long ln, lasti;
 
-    PyObject *raw = need(L, ed, "traceback", &PyList_Type, "exception");
+    PyObject *raw = list_field(L, ed, where, "traceback", 1, SNAP_MAX_TB_ENTRIES, "entries");
     if (!raw)
         goto error;
+    L->tb_entries += PyList_GET_SIZE(raw);
+    if (L->tb_entries > SNAP_MAX_TB_ENTRIES) {
+        fail(L, "%s.traceback is over a limit: more than %d traceback entries in all" LIMITS,
+             where, SNAP_MAX_TB_ENTRIES);
+        goto error;
+    }
     for (Py_ssize_t i = PyList_GET_SIZE(raw) - 1; i >= 0; i--) {
         PyObject *td = PyList_GET_ITEM(raw, i);
-        PyObject *fv = need(L, td, "frame", &PyLong_Type, "traceback");
-        PyObject *frame = fv ? at_index(L, L->frames, fv, "traceback.frame") : NULL;
-        if (!frame)
+        snprintf(what, sizeof what, "%s.traceback[%zd]", where, i);
+        if (check_dict(L, td, what) < 0)
+            goto error;
+        PyObject *fv = field(L, td, what, "frame", K_INT, 1);
+        char fwhat[320];
+        snprintf(fwhat, sizeof fwhat, "%s.frame", what);
+        PyObject *frame = fv ? at_index(L, L->frames, fv, fwhat) : NULL;
+        if (!frame || int_field(L, td, what, "lineno", 0, -1, SNAP_MAX_LINENO,
+                                ((FrameObj *)frame)->f_lineno, &ln) < 0
+                || int_field(L, td, what, "lasti", 0, -1, SNAP_MAX_LASTI, -1, &lasti) < 0
+                || !field(L, td, what, "traceback_omitted", K_INT, 0))
             goto error;
         TbObj *t = (TbObj *)snap_new(L->st->tb_type);
         if (!t)
@@ -1055,17 +1293,10 @@ build_traceback(Loader *L, PyObject *ed)
         t->tb_frame = Py_NewRef(frame);
         t->tb_next = next;
         next = (PyObject *)t;
-        PyObject *ln = maybe(td, "lineno"), *lasti = maybe(td, "lasti"), *pos = maybe(td, "positions");
-        t->tb_lineno = ln && PyLong_Check(ln) ? (int)PyLong_AsLong(ln) : ((FrameObj *)frame)->f_lineno;
-        t->tb_lasti = lasti && PyLong_Check(lasti) ? (int)PyLong_AsLong(lasti) : -1;
-        PyErr_Clear();
-        if (record_positions(L, frame, t->tb_lasti, pos) < 0)
-            goto error;
-        if (pos && PyList_Check(pos) && PyList_GET_SIZE(pos) == 4)
-            t->positions = PyList_AsTuple(pos);
-        else
-            t->positions = Py_BuildValue("(OOOO)", Py_None, Py_None, Py_None, Py_None);
-        if (!t->positions)
+        t->tb_lineno = (int)ln;
+        t->tb_lasti = (int)lasti;
+        t->positions = positions_field(L, td, what);
+        if (!t->positions || record_positions(frame, lasti, t->positions) < 0)
             goto error;
     }
     return next;
@@ -1075,11 +1306,54 @@ error:
 }
 
 static int
+build_exception(Loader *L, ExcObj *e, PyObject *ed, const char *where)
+{
+    char what[300];
+    if (check_dict(L, ed, where) < 0)
+        return -1;
+    PyObject *type = str_field(L, ed, where, "type", 1, NAME);
+    PyObject *s = type ? str_field(L, ed, where, "str", 1, 0) : NULL;
+    PyObject *mod = s ? str_field(L, ed, where, "module", 0, NAME) : NULL;
+    PyObject *repr = mod ? str_field(L, ed, where, "repr", 0, 0) : NULL;
+    PyObject *sup = repr ? field(L, ed, where, "suppress_context", K_BOOL, 0) : NULL;
+    PyObject *notes = sup ? list_field(L, ed, where, "notes", 0, SNAP_MAX_ITEMS, "notes") : NULL;
+    if (!notes || !field(L, ed, where, "traceback_omitted", K_INT, 0))
+        return -1;
+    e->type_name = Py_NewRef(type);
+    e->module = Py_NewRef(mod);
+    e->str_text = Py_NewRef(s);
+    if (repr != Py_None)
+        e->repr_text = Py_NewRef(repr);
+    else
+        e->repr_text = PyUnicode_FromFormat("%U(%R)", type, s);
+    e->args = PyTuple_Pack(1, s);
+    e->cause = Py_NewRef(Py_None);
+    e->context = Py_NewRef(Py_None);
+    e->suppress_context = sup == Py_True;
+    if (!e->repr_text || !e->args)
+        return -1;
+    if (notes != Py_None) {
+        path_join(what, sizeof what, where, "notes");
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(notes); i++)
+            if (!PyUnicode_CheckExact(PyList_GET_ITEM(notes, i))) {
+                fail(L, CORRUPT "%s[%zd] is %s, not a string", what, i,
+                     json_kind(PyList_GET_ITEM(notes, i)));
+                return -1;
+            }
+        e->notes = PyList_GetSlice(notes, 0, PY_SSIZE_T_MAX);
+        if (!e->notes)
+            return -1;
+    }
+    e->traceback = build_traceback(L, ed, where);
+    return e->traceback ? 0 : -1;
+}
+
+static int
 build_exceptions(Loader *L, PyObject *raw)
 {
+    char where[64], what[128];
     Py_ssize_t n = PyList_GET_SIZE(raw);
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *ed = PyList_GET_ITEM(raw, i);
         ExcObj *e = (ExcObj *)snap_new(L->st->exc_type);
         if (!e)
             return -1;
@@ -1088,84 +1362,53 @@ build_exceptions(Loader *L, PyObject *raw)
             return -1;
         }
         Py_DECREF(e);
-        PyObject *type = need(L, ed, "type", &PyUnicode_Type, "exception");
-        PyObject *s = type ? need(L, ed, "str", &PyUnicode_Type, "exception") : NULL;
-        if (!s)
-            return -1;
-        PyObject *mod = maybe(ed, "module"), *repr = maybe(ed, "repr");
-        e->type_name = Py_NewRef(type);
-        e->module = Py_NewRef(mod && PyUnicode_Check(mod) ? mod : Py_None);
-        e->str_text = Py_NewRef(s);
-        if (repr && PyUnicode_Check(repr))
-            e->repr_text = Py_NewRef(repr);
-        else
-            e->repr_text = PyUnicode_FromFormat("%U(%R)", type, s);
-        e->args = PyTuple_Pack(1, s);
-        e->traceback = build_traceback(L, ed);
-        e->cause = Py_NewRef(Py_None);
-        e->context = Py_NewRef(Py_None);
-        PyObject *sup = maybe(ed, "suppress_context");
-        e->suppress_context = sup == Py_True;
-        PyObject *notes = maybe(ed, "notes");
-        if (notes) {
-            if (!PyList_Check(notes)) {
-                corrupt(L, "corrupt evidence file: %s has the wrong type", "exception.notes");
-                return -1;
-            }
-            e->notes = PyList_GetSlice(notes, 0, PY_SSIZE_T_MAX);
-            if (!e->notes)
-                return -1;
-        }
-        if (!e->repr_text || !e->args || !e->traceback)
+        snprintf(where, sizeof where, "exceptions[%zd]", i);
+        if (build_exception(L, e, PyList_GET_ITEM(raw, i), where) < 0)
             return -1;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *ed = PyList_GET_ITEM(raw, i);
         ExcObj *e = (ExcObj *)PyList_GET_ITEM(L->excs, i);
         PyObject *v;
-        if ((v = maybe(ed, "cause")) != NULL) {
-            PyObject *x = at_index(L, L->excs, v, "exception.cause");
+        static const char *const links[] = {"cause", "context"};
+        for (int j = 0; j < 2; j++) {
+            if ((v = PyDict_GetItemString(ed, links[j])) == NULL || v == Py_None)
+                continue;
+            snprintf(what, sizeof what, "exceptions[%zd].%s", i, links[j]);
+            PyObject *x = at_index(L, L->excs, v, what);
             if (!x)
                 return -1;
-            Py_SETREF(e->cause, Py_NewRef(x));
+            Py_SETREF(*(j ? &e->context : &e->cause), Py_NewRef(x));
         }
-        if ((v = maybe(ed, "context")) != NULL) {
-            PyObject *x = at_index(L, L->excs, v, "exception.context");
+        snprintf(where, sizeof where, "exceptions[%zd]", i);
+        if (!(v = list_field(L, ed, where, "members", 0, SNAP_MAX_EXCEPTIONS, "members")))
+            return -1;
+        if (v == Py_None)
+            continue;
+        e->exceptions = PyTuple_New(PyList_GET_SIZE(v));
+        if (!e->exceptions)
+            return -1;
+        for (Py_ssize_t k = 0; k < PyList_GET_SIZE(v); k++) {
+            snprintf(what, sizeof what, "exceptions[%zd].members[%zd]", i, k);
+            PyObject *x = at_index(L, L->excs, PyList_GET_ITEM(v, k), what);
             if (!x)
                 return -1;
-            Py_SETREF(e->context, Py_NewRef(x));
-        }
-        if ((v = maybe(ed, "members")) != NULL) {
-            if (!PyList_Check(v)) {
-                corrupt(L, "corrupt evidence file: %s has the wrong type", "exception.members");
-                return -1;
-            }
-            e->exceptions = PyTuple_New(PyList_GET_SIZE(v));
-            if (!e->exceptions)
-                return -1;
-            for (Py_ssize_t k = 0; k < PyList_GET_SIZE(v); k++) {
-                PyObject *x = at_index(L, L->excs, PyList_GET_ITEM(v, k), "exception.members");
-                if (!x)
-                    return -1;
-                PyTuple_SET_ITEM(e->exceptions, k, Py_NewRef(x));
-            }
+            PyTuple_SET_ITEM(e->exceptions, k, Py_NewRef(x));
         }
     }
     return 0;
 }
 
-/* Frame list (outermost first) from a list of indexes. */
+/* Frame list (outermost first) from an array of indexes. */
 static PyObject *
-frame_list(Loader *L, PyObject *raw, const char *what)
+frame_list(Loader *L, PyObject *raw, const char *where)
 {
-    if (!PyList_Check(raw)) {
-        corrupt(L, "corrupt evidence file: %s has the wrong type", what);
-        return NULL;
-    }
+    char what[300];
     PyObject *out = PyList_New(PyList_GET_SIZE(raw));
     if (!out)
         return NULL;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(raw); i++) {
+        snprintf(what, sizeof what, "%s[%zd]", where, i);
         PyObject *f = at_index(L, L->frames, PyList_GET_ITEM(raw, i), what);
         if (!f) {
             Py_DECREF(out);
@@ -1205,25 +1448,29 @@ stack_traceback(Loader *L, PyObject *frames)
 static PyObject *
 build_threads(Loader *L, PyObject *raw)
 {
-    if (raw && !PyList_Check(raw)) {
-        corrupt(L, "corrupt evidence file: %s has the wrong type", "file.threads");
-        return NULL;
-    }
+    char where[64];
     PyObject *out = PyList_New(0);
     if (!out)
         return NULL;
-    for (Py_ssize_t i = 0; raw && i < PyList_GET_SIZE(raw); i++) {
+    for (Py_ssize_t i = 0; raw != Py_None && i < PyList_GET_SIZE(raw); i++) {
         PyObject *td = PyList_GET_ITEM(raw, i);
-        PyObject *ident = need(L, td, "ident", &PyLong_Type, "thread");
-        PyObject *fr = ident ? need(L, td, "frames", &PyList_Type, "thread") : NULL;
-        PyObject *frames = fr ? frame_list(L, fr, "thread.frames") : NULL;
+        snprintf(where, sizeof where, "threads[%zd]", i);
+        PyObject *id = NULL, *name = NULL, *frames = NULL, *fr = NULL;
+        if (check_dict(L, td, where) == 0
+                && field(L, td, where, "ident", K_INT, 1) != NULL
+                && (name = str_field(L, td, where, "name", 0, NAME)) != NULL
+                && (fr = list_field(L, td, where, "frames", 1, SNAP_MAX_FRAMES, "frames")) != NULL) {
+            char what[80];
+            snprintf(what, sizeof what, "%s.frames", where);
+            frames = frame_list(L, fr, what);
+        }
         if (!frames) {
             Py_DECREF(out);
             return NULL;
         }
-        PyObject *name = maybe(td, "name");
+        id = PyDict_GetItemString(td, "ident");
         Py_ssize_t nf = PyList_GET_SIZE(frames);
-        PyObject *d = Py_BuildValue("{sOsOsOsO}", "ident", ident, "name", name ? name : Py_None,
+        PyObject *d = Py_BuildValue("{sOsOsOsO}", "ident", id, "name", name,
                                     "frames", frames, "frame",
                                     nf ? PyList_GET_ITEM(frames, nf - 1) : Py_None);
         Py_DECREF(frames);
@@ -1237,67 +1484,140 @@ build_threads(Loader *L, PyObject *raw)
     return out;
 }
 
-/* Check "sources": {filename: [[int >= 1, [str...]], ...]}. */
+/* "sources": {filename: [[first_lineno >= 1, [str, ...]], ...]}. The lines
+ * register_sources() will hold for each file, gaps included, are bounded in
+ * all. */
 static int
 check_sources(Loader *L, PyObject *sources)
 {
     PyObject *k, *ranges;
-    Py_ssize_t pos = 0;
+    Py_ssize_t pos = 0, total = 0;
+    char what[320];
+    if (PyDict_GET_SIZE(sources) > SNAP_MAX_SOURCE_FILES) {
+        fail(L, "sources is over a limit: %zd files, at most %d" LIMITS, PyDict_GET_SIZE(sources),
+             SNAP_MAX_SOURCE_FILES);
+        return -1;
+    }
     while (PyDict_Next(sources, &pos, &k, &ranges)) {
-        if (!PyList_Check(ranges))
-            goto bad;
+        Py_ssize_t end = 0;
+        snprintf(what, sizeof what, "sources[%zd]", pos - 1);
+        if (check_str(L, k, what, PATHNAME) < 0)
+            return -1;
+        if (!PyList_CheckExact(ranges)) {
+            fail(L, CORRUPT "%s is %s, not an array", what, json_kind(ranges));
+            return -1;
+        }
         for (Py_ssize_t i = 0; i < PyList_GET_SIZE(ranges); i++) {
             PyObject *r = PyList_GET_ITEM(ranges, i);
-            if (!PyList_Check(r) || PyList_GET_SIZE(r) != 2 || !PyLong_Check(PyList_GET_ITEM(r, 0))
-                    || !PyList_Check(PyList_GET_ITEM(r, 1)))
-                goto bad;
-            long first = PyLong_AsLong(PyList_GET_ITEM(r, 0));
-            if (first < 1 || first > 10000000) {
-                PyErr_Clear();
-                goto bad;
+            long long first;
+            snprintf(what, sizeof what, "sources[%zd][%zd]", pos - 1, i);
+            if (!PyList_CheckExact(r) || PyList_GET_SIZE(r) != 2
+                    || !PyList_CheckExact(PyList_GET_ITEM(r, 1))) {
+                fail(L, CORRUPT "%s is not [first line, [lines]]", what);
+                return -1;
             }
+            if (int_value(L, PyList_GET_ITEM(r, 0), what, 1, SNAP_MAX_LINENO, &first) < 0)
+                return -1;
             PyObject *lines = PyList_GET_ITEM(r, 1);
             for (Py_ssize_t j = 0; j < PyList_GET_SIZE(lines); j++)
-                if (!PyUnicode_Check(PyList_GET_ITEM(lines, j)))
-                    goto bad;
+                if (!PyUnicode_CheckExact(PyList_GET_ITEM(lines, j))) {
+                    fail(L, CORRUPT "%s line %zd is %s, not a string", what, j,
+                         json_kind(PyList_GET_ITEM(lines, j)));
+                    return -1;
+                }
+            if ((Py_ssize_t)first - 1 + PyList_GET_SIZE(lines) > end)
+                end = (Py_ssize_t)first - 1 + PyList_GET_SIZE(lines);
+        }
+        total += end;
+        if (total > SNAP_MAX_SOURCE_LINES) {
+            fail(L, "sources is over a limit: more than %d lines in all (gaps before a "
+                 "file's first stored line count)" LIMITS, SNAP_MAX_SOURCE_LINES);
+            return -1;
         }
     }
     return 0;
-bad:
-    corrupt(L, "corrupt evidence file: %s has the wrong shape", "sources");
-    return -1;
 }
 
-/* The file's bytes, gunzipped when they start with the gzip magic. */
-static PyObject *
-read_bytes(Loader *L, PyObject *path)
+/* The environment fields the summary shows: of the right kind, or absent. */
+static int
+check_environment(Loader *L, PyObject *env)
+{
+    PyObject *py = field(L, env, "environment", "python", K_DICT, 0);
+    PyObject *plat = py ? field(L, env, "environment", "platform", K_DICT, 0) : NULL;
+    if (!plat)
+        return -1;
+    if (py != Py_None && (!str_field(L, py, "environment.python", "version", 0, 0)
+                          || !str_field(L, py, "environment.python", "executable", 0, NAME)))
+        return -1;
+    if (plat != Py_None && !str_field(L, plat, "environment.platform", "sys_platform", 0, NAME))
+        return -1;
+    if (!str_field(L, env, "environment", "hostname", 0, NAME)
+            || !str_field(L, env, "environment", "cwd", 0, NAME)
+            || !str_field(L, env, "environment", "time", 0, NAME)
+            || !field(L, env, "environment", "pid", K_INT, 0))
+        return -1;
+    PyObject *argv = list_field(L, env, "environment", "argv", 0, SNAP_MAX_ITEMS, "arguments");
+    if (!argv)
+        return -1;
+    for (Py_ssize_t i = 0; argv != Py_None && i < PyList_GET_SIZE(argv); i++)
+        if (!PyUnicode_CheckExact(PyList_GET_ITEM(argv, i))) {
+            fail(L, CORRUPT "environment.argv[%zd] is %s, not a string", i,
+                 json_kind(PyList_GET_ITEM(argv, i)));
+            return -1;
+        }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading the text, within limits                                          */
+
+#define READ_CHUNK (1 << 20)
+
+static int
+grow_append(Loader *L, PyObject *buf, const char *p, Py_ssize_t n, const char *what)
+{
+    Py_ssize_t have = PyByteArray_GET_SIZE(buf);
+    if (have + n > SNAP_MAX_FILE_BYTES) {
+        fail(L, "the file is over a limit: %s more than %ld bytes (64 MiB)" LIMITS, what,
+             (long)SNAP_MAX_FILE_BYTES);
+        return -1;
+    }
+    if (PyByteArray_Resize(buf, have + n) < 0)
+        return -1;
+    memcpy(PyByteArray_AS_STRING(buf) + have, p, (size_t)n);
+    return 0;
+}
+
+/* Feed compressed `data` to the gzip stream `*d`, appending at most the size
+ * limit to `out`: zlib's max_length keeps memory bounded however much the
+ * data expands. A new member starts after the end of one (gzip allows
+ * several). */
+static int
+gunzip_feed(Loader *L, PyObject *zlib, PyObject **d, PyObject *data, PyObject *out)
 {
     /* Owned */
-    PyObject *io = NULL, *f = NULL, *data = NULL, *zlib = NULL, *d = NULL, *out = NULL, *eof = NULL;
+    PyObject *buf = Py_NewRef(data), *piece = NULL, *eof = NULL;
+    int rc = -1;
 
-    io = PyImport_ImportModule("io");
-    if (!io)
-        goto done;
-    f = PyObject_CallMethod(io, "open", "Os", path, "rb");
-    if (!f)
-        goto done;
-    data = PyObject_CallMethod(f, "read", NULL);
-    PyObject *closed = PyObject_CallMethod(f, "close", NULL);
-    Py_XDECREF(closed);
-    if (!data || !closed)
-        goto done;
-    if (!PyBytes_Check(data)) {
-        PyErr_SetString(PyExc_TypeError, "read() did not return bytes");
-        goto done;
-    }
-    if (PyBytes_GET_SIZE(data) >= 2 && memcmp(PyBytes_AS_STRING(data), "\x1f\x8b", 2) == 0) {
-        zlib = PyImport_ImportModule("zlib");
-        d = zlib ? PyObject_CallMethod(zlib, "decompressobj", "i", 47) : NULL;
-        if (!d)
+    while (PyBytes_GET_SIZE(buf) > 0) {
+        eof = PyObject_GetAttrString(*d, "eof");
+        if (!eof)
             goto done;
-        /* 1 GB of JSON is far beyond anything capture writes: a bomb. */
-        out = PyObject_CallMethod(d, "decompress", "On", data, (Py_ssize_t)1 << 30);
-        if (!out) {
+        if (eof == Py_True) {
+            if (memcmp(PyBytes_AS_STRING(buf), "\x1f\x8b", PyBytes_GET_SIZE(buf) < 2 ? 1 : 2)) {
+                fail(L, "corrupt gzip data (something else follows the compressed data)");
+                goto done;
+            }
+            Py_SETREF(*d, PyObject_CallMethod(zlib, "decompressobj", "i", 47));
+            if (!*d)
+                goto done;
+        }
+        Py_CLEAR(eof);
+        Py_ssize_t room = SNAP_MAX_FILE_BYTES - PyByteArray_GET_SIZE(out);
+        piece = PyObject_CallMethod(*d, "decompress", "On", buf, room + 1);
+        if (!piece) {
+            if (is_fatal_error())
+                goto done;
             PyObject *exc = PyErr_GetRaisedException();
             PyObject *msg = exc ? PyObject_Str(exc) : NULL;
             Py_XDECREF(exc);
@@ -1306,25 +1626,171 @@ read_bytes(Loader *L, PyObject *path)
             Py_XDECREF(msg);
             goto done;
         }
-        eof = PyObject_GetAttrString(d, "eof");
+        if (grow_append(L, out, PyBytes_AS_STRING(piece), PyBytes_GET_SIZE(piece),
+                        "decompressed, it holds") < 0)
+            goto done;
+        Py_CLEAR(piece);
+        eof = PyObject_GetAttrString(*d, "eof");
         if (!eof)
             goto done;
-        if (eof != Py_True) {
-            Py_CLEAR(out);
-            PyErr_SetString(L->st->error, "truncated gzip data (the file ends early)");
+        Py_SETREF(buf, PyObject_GetAttrString(*d, eof == Py_True ? "unused_data"
+                                                                 : "unconsumed_tail"));
+        Py_CLEAR(eof);
+        if (!buf || !PyBytes_Check(buf))
+            goto done;
+    }
+    rc = 0;
+done:
+    Py_XDECREF(buf);
+    Py_XDECREF(piece);
+    Py_XDECREF(eof);
+    return rc;
+}
+
+/* The file's text (a bytearray), gunzipped when it starts with the gzip
+ * magic; read in chunks, never more than the size limit. */
+static PyObject *
+read_text(Loader *L, PyObject *path)
+{
+    /* Owned */
+    PyObject *io = NULL, *f = NULL, *chunk = NULL, *zlib = NULL, *d = NULL, *out = NULL;
+    PyObject *res = NULL;
+    Py_ssize_t raw = 0;
+    int gz = -1;
+
+    io = PyImport_ImportModule("io");
+    f = io ? PyObject_CallMethod(io, "open", "Os", path, "rb") : NULL;
+    out = f ? PyByteArray_FromStringAndSize(NULL, 0) : NULL;
+    if (!out)
+        goto done;
+    for (;;) {
+        chunk = PyObject_CallMethod(f, "read", "i", READ_CHUNK);
+        if (!chunk)
+            goto done;
+        if (!PyBytes_Check(chunk)) {
+            PyErr_SetString(PyExc_TypeError, "read() did not return bytes");
             goto done;
         }
-        goto done;
+        if (PyBytes_GET_SIZE(chunk) == 0)
+            break;
+        raw += PyBytes_GET_SIZE(chunk);
+        if (gz < 0) {
+            gz = PyBytes_GET_SIZE(chunk) >= 2 && memcmp(PyBytes_AS_STRING(chunk), "\x1f\x8b", 2) == 0;
+            if (gz) {
+                zlib = PyImport_ImportModule("zlib");
+                d = zlib ? PyObject_CallMethod(zlib, "decompressobj", "i", 47) : NULL;
+                if (!d)
+                    goto done;
+            }
+        }
+        if (gz) {
+            if (raw > SNAP_MAX_FILE_BYTES) {
+                fail(L, "the file is over a limit: more than %ld bytes (64 MiB)" LIMITS,
+                     (long)SNAP_MAX_FILE_BYTES);
+                goto done;
+            }
+            if (gunzip_feed(L, zlib, &d, chunk, out) < 0)
+                goto done;
+        }
+        else if (grow_append(L, out, PyBytes_AS_STRING(chunk), PyBytes_GET_SIZE(chunk),
+                             "it holds") < 0)
+            goto done;
+        Py_CLEAR(chunk);
     }
-    out = Py_NewRef(data);
+    if (gz == 1) {
+        PyObject *eof = PyObject_GetAttrString(d, "eof");
+        if (!eof)
+            goto done;
+        Py_DECREF(eof);
+        if (eof != Py_True) {
+            fail(L, "truncated gzip data (the file ends early)");
+            goto done;
+        }
+    }
+    res = Py_NewRef(out);
 done:
+    if (f) {
+        PyObject *exc = PyErr_GetRaisedException();
+        PyObject *r = PyObject_CallMethod(f, "close", NULL);
+        Py_XDECREF(r);
+        if (exc)
+            PyErr_SetRaisedException(exc);
+        else if (!r)
+            Py_CLEAR(res);
+    }
     Py_XDECREF(io);
     Py_XDECREF(f);
-    Py_XDECREF(data);
+    Py_XDECREF(chunk);
     Py_XDECREF(zlib);
     Py_XDECREF(d);
-    Py_XDECREF(eof);
-    return out;
+    Py_XDECREF(out);
+    return res;
+}
+
+/* One pass over the JSON text before json.loads builds anything: nesting,
+ * string and number lengths and the count of values stay within limits, so
+ * what json.loads then builds is bounded too. Not a validator (json.loads
+ * is one): it only counts what drives work. */
+static int
+scan_json(Loader *L, const unsigned char *p, Py_ssize_t n)
+{
+    Py_ssize_t depth = 0, nodes = 0, i = 0;
+    while (i < n) {
+        unsigned char c = p[i];
+        if (c == '"') {
+            Py_ssize_t chars = 0, start = i++;
+            while (i < n && p[i] != '"') {
+                if (p[i] == '\\')
+                    i += i + 1 < n && p[i + 1] == 'u' ? 6 : 2;
+                else {
+                    do
+                        i++;
+                    while (i < n && (p[i] & 0xc0) == 0x80);   /* one UTF-8 character */
+                }
+                chars++;
+            }
+            if (chars > SNAP_MAX_STRING) {
+                fail(L, "the file is over a limit: a string of %zd characters (at byte %zd), "
+                     "strings have at most %d" LIMITS, chars, start, SNAP_MAX_STRING);
+                return -1;
+            }
+            i++;
+            nodes++;
+        }
+        else if (c == '{' || c == '[') {
+            if (++depth > SNAP_MAX_DEPTH) {
+                fail(L, "the file is over a limit: arrays and objects nest more than %d "
+                     "deep (at byte %zd)" LIMITS, SNAP_MAX_DEPTH, i);
+                return -1;
+            }
+            nodes++;
+            i++;
+        }
+        else if (c == '}' || c == ']') {
+            depth--;
+            i++;
+        }
+        else if (c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')
+                 || (c >= 'A' && c <= 'Z')) {
+            Py_ssize_t start = i;
+            while (i < n && (p[i] == '-' || p[i] == '+' || p[i] == '.' || (p[i] >= '0' && p[i] <= '9')
+                             || (p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z')))
+                i++;
+            if (i - start > SNAP_MAX_NUMBER) {
+                fail(L, "the file is over a limit: a number or word of %zd characters (at "
+                     "byte %zd), at most %d" LIMITS, i - start, start, SNAP_MAX_NUMBER);
+                return -1;
+            }
+            nodes++;
+        }
+        else
+            i++;
+        if (nodes > SNAP_MAX_NODES) {
+            fail(L, "the file is over a limit: more than %d JSON values" LIMITS, SNAP_MAX_NODES);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 PyObject *
@@ -1333,29 +1799,33 @@ Snapshot_load(EvidenceState *st, PyObject *path)
     /* Owned */
     PyObject *data = NULL, *json = NULL, *doc = NULL, *res = NULL;
     EvidenceObj *ev = NULL;
-    Loader L = {st, NULL, NULL};
+    Loader L = {st, NULL, NULL, 0, 0};
+    long long ver;
 
-    data = read_bytes(&L, path);
+    data = read_text(&L, path);
     if (!data)
         goto done;
-    if (PyBytes_GET_SIZE(data) == 0) {
+    if (PyByteArray_GET_SIZE(data) == 0) {
         PyErr_SetString(st->error, "the file is empty");
         goto done;
     }
-    const char *p = PyBytes_AS_STRING(data);
-    Py_ssize_t i = 0;
-    while (i < PyBytes_GET_SIZE(data) && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t'))
+    const unsigned char *p = (const unsigned char *)PyByteArray_AS_STRING(data);
+    Py_ssize_t size = PyByteArray_GET_SIZE(data), i = 0;
+    while (i < size && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t'))
         i++;
-    if (i >= PyBytes_GET_SIZE(data) || p[i] != '{') {
+    if (i >= size || p[i] != '{') {
         PyErr_SetString(st->error, "not a sleuth evidence file (it is not a JSON object)");
         goto done;
     }
+    if (scan_json(&L, p, size) < 0)
+        goto done;
     json = PyImport_ImportModule("json");
     if (!json)
         goto done;
     doc = PyObject_CallMethod(json, "loads", "O", data);
+    Py_CLEAR(data);
     if (!doc) {
-        if (PyErr_ExceptionMatches(PyExc_ValueError) || PyErr_ExceptionMatches(PyExc_RecursionError)) {
+        if (!is_fatal_error()) {
             PyObject *exc = PyErr_GetRaisedException();
             PyObject *msg = PyObject_Str(exc);
             Py_DECREF(exc);
@@ -1366,23 +1836,20 @@ Snapshot_load(EvidenceState *st, PyObject *path)
         }
         goto done;
     }
-    PyObject *fmt = maybe(doc, "format");
-    if (!PyDict_Check(doc) || !fmt || !PyUnicode_Check(fmt)
+    PyObject *fmt = PyDict_CheckExact(doc) ? PyDict_GetItemString(doc, "format") : NULL;
+    if (!fmt || !PyUnicode_Check(fmt)
             || PyUnicode_CompareWithASCIIString(fmt, CAPTURE_FORMAT_NAME) != 0) {
         PyErr_SetString(st->error, "not a sleuth evidence file (no \"format\": \""
                         CAPTURE_FORMAT_NAME "\")");
         goto done;
     }
-    PyObject *version = maybe(doc, "version");
-    if (!version || !PyLong_CheckExact(version)) {
-        PyErr_SetString(st->error, "corrupt evidence file: the format version is missing");
+    PyObject *version = field(&L, doc, "", "version", K_INT, 1);
+    if (!version)
         goto done;
-    }
-    long ver = PyLong_AsLong(version);
-    if (ver == -1 && PyErr_Occurred()) {
-        PyErr_Clear();
-        ver = LONG_MAX;
-    }
+    int overflow;
+    ver = PyLong_AsLongLongAndOverflow(version, &overflow);
+    if (overflow)
+        ver = overflow > 0 ? LLONG_MAX : LLONG_MIN;
     if (ver > CAPTURE_FORMAT_VERSION) {
         PyErr_Format(st->error, "the file has evidence format version %R, newer than the "
                      "version %d this sleuth reads; open it with a newer sleuth",
@@ -1397,11 +1864,22 @@ Snapshot_load(EvidenceState *st, PyObject *path)
     L.excs = PyList_New(0);
     if (!L.frames || !L.excs)
         goto done;
-    PyObject *frames = need(&L, doc, "frames", &PyList_Type, "file");
-    PyObject *excs = frames ? need(&L, doc, "exceptions", &PyList_Type, "file") : NULL;
-    PyObject *env = excs ? need(&L, doc, "environment", &PyDict_Type, "file") : NULL;
-    PyObject *sources = env ? need(&L, doc, "sources", &PyDict_Type, "file") : NULL;
-    if (!sources || check_sources(&L, sources) < 0)
+    PyObject *frames = list_field(&L, doc, "", "frames", 1, SNAP_MAX_FRAMES, "frames");
+    PyObject *excs = frames ? list_field(&L, doc, "", "exceptions", 1, SNAP_MAX_EXCEPTIONS,
+                                         "exceptions") : NULL;
+    PyObject *env = excs ? field(&L, doc, "", "environment", K_DICT, 1) : NULL;
+    PyObject *sources = env ? field(&L, doc, "", "sources", K_DICT, 1) : NULL;
+    PyObject *reason = sources ? str_field(&L, doc, "", "reason", 0, 0) : NULL;
+    PyObject *thread = reason ? field(&L, doc, "", "thread", K_DICT, 0) : NULL;
+    PyObject *limits = thread ? field(&L, doc, "", "limits", K_DICT, 0) : NULL;
+    PyObject *trunc = limits ? field(&L, doc, "", "truncated", K_BOOL, 0) : NULL;
+    PyObject *stack = trunc ? list_field(&L, doc, "", "stack", 0, SNAP_MAX_FRAMES, "frames") : NULL;
+    PyObject *threads = stack ? list_field(&L, doc, "", "threads", 0, SNAP_MAX_THREADS,
+                                           "threads") : NULL;
+    if (!threads || check_sources(&L, sources) < 0 || check_environment(&L, env) < 0)
+        goto done;
+    if (thread != Py_None && (!field(&L, thread, "thread", "ident", K_INT, 0)
+                              || !str_field(&L, thread, "thread", "name", 0, NAME)))
         goto done;
     if (build_frames(&L, frames) < 0 || build_exceptions(&L, excs) < 0)
         goto done;
@@ -1410,21 +1888,19 @@ Snapshot_load(EvidenceState *st, PyObject *path)
         goto done;
     ev->version = (int)ver;
     ev->path = Py_NewRef(path);
-    PyObject *reason = maybe(doc, "reason");
-    ev->reason = Py_NewRef(reason && PyUnicode_Check(reason) ? reason : Py_None);
-    PyObject *created = maybe(env, "time");
-    ev->created = Py_NewRef(created && PyUnicode_Check(created) ? created : Py_None);
+    ev->reason = Py_NewRef(reason);
+    PyObject *created = PyDict_GetItemString(env, "time");
+    ev->created = Py_NewRef(created ? created : Py_None);
     ev->frames = Py_NewRef(L.frames);
     ev->exceptions = Py_NewRef(L.excs);
     ev->environment = Py_NewRef(env);
     ev->sources = Py_NewRef(sources);
-    PyObject *limits = maybe(doc, "limits"), *thread = maybe(doc, "thread");
-    ev->limits = limits && PyDict_Check(limits) ? Py_NewRef(limits) : PyDict_New();
-    ev->thread = thread && PyDict_Check(thread) ? Py_NewRef(thread) : PyDict_New();
-    ev->truncated = maybe(doc, "truncated") == Py_True;
-    PyObject *exc = maybe(doc, "exception");
-    if (exc) {
-        PyObject *e = at_index(&L, L.excs, exc, "file.exception");
+    ev->limits = limits != Py_None ? Py_NewRef(limits) : PyDict_New();
+    ev->thread = thread != Py_None ? Py_NewRef(thread) : PyDict_New();
+    ev->truncated = trunc == Py_True;
+    PyObject *exc = PyDict_GetItemString(doc, "exception");
+    if (exc && exc != Py_None) {
+        PyObject *e = at_index(&L, L.excs, exc, "exception");
         if (!e)
             goto done;
         ev->exception = Py_NewRef(e);
@@ -1434,8 +1910,7 @@ Snapshot_load(EvidenceState *st, PyObject *path)
         ev->exception = Py_NewRef(Py_None);
         ev->traceback = Py_NewRef(Py_None);
     }
-    PyObject *stack = maybe(doc, "stack");
-    ev->stack = stack ? frame_list(&L, stack, "file.stack") : PyList_New(0);
+    ev->stack = stack != Py_None ? frame_list(&L, stack, "stack") : PyList_New(0);
     if (!ev->stack || !ev->limits || !ev->thread)
         goto done;
     if (ev->traceback == Py_None && PyList_GET_SIZE(ev->stack)) {
@@ -1446,7 +1921,7 @@ Snapshot_load(EvidenceState *st, PyObject *path)
             goto done;
         Py_SETREF(ev->traceback, tb);
     }
-    ev->threads = build_threads(&L, maybe(doc, "threads"));
+    ev->threads = build_threads(&L, threads);
     if (!ev->threads)
         goto done;
     res = (PyObject *)ev;
@@ -1516,6 +1991,51 @@ append_frame_line(PyObject *parts, EvidenceObj *ev, PyObject *frame, int lineno)
     return 0;
 }
 
+/* traceback.format_tb(tb) of a snapshot traceback, from the positions the
+ * loader validated (the standard library's own walk reads co_positions()
+ * up to each lasti instead): the same lines, source and markers. */
+static PyObject *
+format_tb(PyObject *tb)
+{
+    /* Owned */
+    PyObject *mod = NULL, *ss = NULL, *entries = NULL, *summary = NULL, *res = NULL;
+
+    mod = PyImport_ImportModule("traceback");
+    ss = mod ? PyObject_GetAttrString(mod, "StackSummary") : NULL;
+    entries = ss ? PyList_New(0) : NULL;
+    if (!entries)
+        goto done;
+    if (!PyObject_HasAttrString(ss, "_extract_from_extended_frame_gen")) {
+        res = PyObject_CallMethod(mod, "format_tb", "O", tb);
+        goto done;
+    }
+    for (PyObject *t = tb; t && t != Py_None; t = ((TbObj *)t)->tb_next) {
+        TbObj *x = (TbObj *)t;
+        PyObject *pos = x->positions;
+        PyObject *item;
+        if (x->tb_lasti < 0 || PyTuple_GET_ITEM(pos, 0) == Py_None)
+            item = Py_BuildValue("(O(iOOO))", x->tb_frame, x->tb_lineno,
+                                 x->tb_lasti < 0 ? Py_None : PyTuple_GET_ITEM(pos, 1),
+                                 x->tb_lasti < 0 ? Py_None : PyTuple_GET_ITEM(pos, 2),
+                                 x->tb_lasti < 0 ? Py_None : PyTuple_GET_ITEM(pos, 3));
+        else
+            item = Py_BuildValue("(OO)", x->tb_frame, pos);
+        if (!item || PyList_Append(entries, item) < 0) {
+            Py_XDECREF(item);
+            goto done;
+        }
+        Py_DECREF(item);
+    }
+    summary = PyObject_CallMethod(ss, "_extract_from_extended_frame_gen", "O", entries);
+    res = summary ? PyObject_CallMethod(summary, "format", NULL) : NULL;
+done:
+    Py_XDECREF(mod);
+    Py_XDECREF(ss);
+    Py_XDECREF(entries);
+    Py_XDECREF(summary);
+    return res;
+}
+
 /* The exception chain, oldest first, in the standard library's words. */
 static int
 append_chain(PyObject *parts, EvidenceObj *ev, PyObject *exc_obj, PyObject *seen, int depth)
@@ -1548,9 +2068,7 @@ append_chain(PyObject *parts, EvidenceObj *ev, PyObject *exc_obj, PyObject *seen
         /* The snapshot objects are enough for the stdlib's own formatting
          * (stored sources and positions: the same lines and carets as a
          * live traceback); our plain listing is the fallback. */
-        PyObject *mod = PyImport_ImportModule("traceback");
-        PyObject *lines = mod ? PyObject_CallMethod(mod, "format_tb", "O", e->traceback) : NULL;
-        Py_XDECREF(mod);
+        PyObject *lines = format_tb(e->traceback);
         if (lines && PyList_Check(lines)) {
             for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++)
                 if (PyList_Append(parts, PyList_GET_ITEM(lines, i)) < 0) {

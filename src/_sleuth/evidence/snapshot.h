@@ -26,6 +26,31 @@
 #define SLEUTH_SNAPSHOT_H
 #include "evidence_state.h"
 
+/* What a loaded file may hold (docs/evidence.md, "Limits"). An evidence file
+ * is somebody else's data: every number that drives work or memory while
+ * loading or showing it is bounded here, each well above what capture()
+ * writes (its own caps are in capture.c). Over a limit, loading stops with
+ * one line naming it. */
+#define SNAP_MAX_FILE_BYTES   (64L * 1024 * 1024) /* the JSON text, after gunzip */
+#define SNAP_MAX_DEPTH        128           /* nesting of JSON arrays/objects */
+#define SNAP_MAX_NODES        2000000       /* JSON values in all */
+#define SNAP_MAX_STRING       1000000       /* characters of one string */
+#define SNAP_MAX_NUMBER       40            /* characters of one number */
+#define SNAP_MAX_NAME         4096          /* file, function, type, local, thread names */
+#define SNAP_MAX_FRAMES       10000
+#define SNAP_MAX_EXCEPTIONS   1000
+#define SNAP_MAX_TB_ENTRIES   20000         /* traceback entries, all exceptions */
+#define SNAP_MAX_THREADS      1000
+#define SNAP_MAX_ITEMS        10000         /* locals of a frame; items, entries,
+                                               attributes of a value; notes; argv */
+#define SNAP_MAX_SOURCE_FILES 10000
+#define SNAP_MAX_SOURCE_LINES 4000000       /* stored lines, gaps included, all files */
+#define SNAP_MAX_LINENO       10000000      /* any line number */
+#define SNAP_MAX_SPAN         10000         /* lines of one instruction's positions */
+#define SNAP_MAX_SPANS        200000        /* those lines, all positions together */
+#define SNAP_MAX_COLUMN       2147483647    /* columns cost no work: carets stay within the line */
+#define SNAP_MAX_LASTI        16777216      /* bytecode offsets */
+
 /* Create the heap types into the state; 0 or -1. */
 int Snapshot_init_types(PyObject *module, EvidenceState *st);
 
