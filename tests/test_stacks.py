@@ -782,3 +782,31 @@ def test_native_frames_through_an_extension_and_libffi(version, tmp_path, capsys
     call = frames[names.index("call_c")]
     assert call["line"] == marker_line("pause", CTYPES_SCRIPT)
     assert frames[names.index("_ctypes_callproc")]["module"].startswith("_ctypes.")
+
+
+BIDI_SCRIPT = textwrap.dedent('''
+    import threading, time
+    threading.Thread(target=time.sleep, args=(1000,), daemon=True,
+                     name="bidi\\u202eX\\u2066Y\\x9bZ\\u200bW").start()
+    time.sleep(0.3)
+    print("ready", flush=True)
+    import sys
+    sys.stdin.readline()
+''')
+
+
+def test_bidi_and_c1_controls_in_names_are_escaped(tmp_path, capsys):
+    # Text read from another process is shown like an evidence file's: C1
+    # controls and bidi/invisible format characters escaped, not only C0.
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    path = tmp_path / "bidi.py"
+    path.write_text(BIDI_SCRIPT)
+    p = spawn(target_python(version), str(path))
+    try:
+        status, out, err = run_main(capsys, p.pid)
+    finally:
+        stop(p)
+    assert status == 0, err
+    for ch in "\u202e\u2066\x9b\u200b":
+        assert ch not in out, repr(ch)
+    assert "bidi\\u202eX\\u2066Y\\x9bZ\\u200bW" in out

@@ -6,6 +6,7 @@
  * input, which stacks_walk guarantees.
  */
 #include "stacks_render.h"
+#include "termsafe.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -71,7 +72,9 @@ stacks_buf_printf(stacks_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-/* Text: printable as is, control characters as \xNN. */
+/* Text: printable as is; what termsafe.h escapes (C0, DEL, C1, bidi and
+ * other invisible controls) as \xNN or \uNNNN, like every other reader of
+ * untrusted data. The input is UTF-8 (stacks_walk guarantees it). */
 static void
 put_text(stacks_buf *b, const char *s)
 {
@@ -79,11 +82,28 @@ put_text(stacks_buf *b, const char *s)
         buf_puts(b, "?");
         return;
     }
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            stacks_buf_printf(b, "\\x%02x", *p);
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : 4;
+        Py_UCS4 ch = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+        size_t k = 1;
+        for (; k < len && (p[k] & 0xc0) == 0x80; k++)
+            ch = (ch << 6) | (p[k] & 0x3f);
+        if (k < len) {                   /* cut short: show the byte */
+            stacks_buf_printf(b, "\\x%02x", c);
+            p++;
+            continue;
+        }
+        if (TermSafe_unsafe_char(ch)) {
+            if (ch <= 0xff)
+                stacks_buf_printf(b, "\\x%02x", (unsigned)ch);
+            else
+                stacks_buf_printf(b, "\\u%04x", (unsigned)ch);
+        }
         else
-            buf_put(b, (const char *)p, 1);
+            buf_put(b, (const char *)p, len);
+        p += len;
     }
 }
 
