@@ -5,6 +5,8 @@
 #   make test-asan   the suite under AddressSanitizer + UBSan (one Python)
 #   make fuzz        the debugger's command fuzz, long: many seeds, long sessions, nested
 #                    debuggers (`debug`) in the mix (FUZZ_SEEDS, FUZZ_LINES, FUZZ_VERSION)
+#   make fuzz-open   `sleuth open` on many mutated and random evidence files, on every
+#                    version (FUZZ_OPEN_SEEDS: N for 0..N-1 or A-B, default 2000)
 #   make test-peers  the replaced tools' own suites against sleuth (test_pdb, pytest's
 #                    test_debugging.py, test_faulthandler, test_tracemalloc,
 #                    test_traceback), sleuth's count beside the stock tool's
@@ -25,7 +27,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 short = $(word 1,$(subst ., ,$(1))).$(word 2,$(subst ., ,$(1)))
 py    = $(VENV)/$(call short,$(1))/bin/python
 
-.PHONY: all demo test test-asan test-peers test-diff-long fuzz bench venvs build clean $(addprefix test-,$(VERSIONS))
+.PHONY: all demo test test-asan test-peers test-diff-long fuzz fuzz-open bench venvs build clean $(addprefix test-,$(VERSIONS))
 
 all: build
 
@@ -69,6 +71,17 @@ fuzz: build
 	  cd tests && SLEUTH_FUZZ_SEEDS=$(FUZZ_SEEDS) SLEUTH_FUZZ_LINES=$(FUZZ_LINES) SLEUTH_FUZZ_FIRST_SEED=1000 \
 	  SLEUTH_FUZZ_DEBUG=1 ../$(VENV)/$$s/bin/python -m pytest -q -rf $(PYTEST_ARGS) \
 	  test_robustness.py -k fuzzed_sessions
+
+FUZZ_OPEN_SEEDS ?= 2000
+
+# Mutated and random evidence files (tests/test_evidence_fuzz.py), many more seeds than CI's.
+fuzz-open: build
+	@rc=0; for v in $(VERSIONS); do \
+	  s=$$(echo $$v | cut -d. -f1,2); \
+	  echo "== sleuth open fuzz on $$s, seeds $(FUZZ_OPEN_SEEDS)"; \
+	  (cd tests && SLEUTH_FUZZ_OPEN_SEEDS=$(FUZZ_OPEN_SEEDS) ../$(VENV)/$$s/bin/python -m pytest -q -rf \
+	    $(PYTEST_ARGS) test_evidence_fuzz.py) || rc=1; \
+	done; exit $$rc
 
 # One process a test, a time limit each; fails only on a test outside the known
 # lists in tests/peers/known/ (see tests/peers/run_peers.py).
