@@ -5,7 +5,6 @@ The debugger is a drop-in for pdb: ``sleuth.set_trace()``, ``sleuth.post_mortem(
 ``PYTHONBREAKPOINT=sleuth.set_trace``.
 """
 from sleuth._sleuth import (
-    BdbQuit,
     Breakpoint,
     Pdb,
     Restart,
@@ -24,3 +23,12 @@ __all__ = [
     "BdbQuit", "Breakpoint", "Pdb", "Restart", "__version__",
     "pm", "post_mortem", "run", "runcall", "runctx", "runeval", "set_trace",
 ]
+
+
+def __getattr__(name):
+    # BdbQuit is bdb.BdbQuit; bdb (with re and inspect) is imported only when
+    # it is asked for or a debugger is made, not by `import sleuth`.
+    if name == "BdbQuit":
+        from sleuth._sleuth import BdbQuit
+        return BdbQuit
+    raise AttributeError(f"module 'sleuth' has no attribute {name!r}")

@@ -126,7 +126,8 @@ Api_set_trace(PdbObject *self, PyObject *frame)
         return -1;
     if (self->quitting) {
         /* `q` at this prompt: pdb raises BdbQuit into the program. */
-        PyErr_SetNone(Sleuth_state()->BdbQuit);
+        if (Sleuth_load_bdbquit() == 0)
+            PyErr_SetNone(Sleuth_state()->BdbQuit);
         return -1;
     }
     return 0;
@@ -223,7 +224,7 @@ run_common(PdbObject *self, PyObject *cmd, PyObject *globals, PyObject *locals, 
     run_started(self);
     res = PyObject_CallFunctionObjArgs(runner, code, globals, locals, NULL);
     run_ended(self);
-    if (!res && PyErr_ExceptionMatches(Sleuth_state()->BdbQuit)) {
+    if (!res && Sleuth_bdbquit_matches(Sleuth_state()->BdbQuit)) {
         PyErr_Clear();
         res = Py_NewRef(Py_None);
     }
@@ -299,7 +300,7 @@ Pdb_runcall(PdbObject *self, PyObject *args, PyObject *kwds)
         run_started(self);
         res = PyObject_Call(func, rest, kwds);
         run_ended(self);
-        if (!res && PyErr_ExceptionMatches(Sleuth_state()->BdbQuit)) {
+        if (!res && Sleuth_bdbquit_matches(Sleuth_state()->BdbQuit)) {
             PyErr_Clear();
             res = Py_NewRef(Py_None);
         }

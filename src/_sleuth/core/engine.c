@@ -615,6 +615,8 @@ check_quit(PdbObject *d)
     if (!d->quitting)
         return 0;
     ModState *st = Sleuth_state();
+    if (Sleuth_load_bdbquit() < 0)
+        return -1;
     if (d->run_thread && d->run_thread != PyThread_get_thread_ident()) {
         if (install_quiet_quit_hook() < 0)
             PyErr_Clear();      /* then the thread shows a traceback, as pdb's would */
@@ -799,7 +801,7 @@ Engine_exception_c(PdbObject *d, PyObject *frame, PyObject *exc, PyObject *tb)
      * `quit` out of a callback) are not the program's. */
     ModState *st = Sleuth_state();
     if (PyObject_TypeCheck(exc, (PyTypeObject *)st->Restart) ||
-        PyObject_TypeCheck(exc, (PyTypeObject *)st->BdbQuit))
+        (st->BdbQuit && PyObject_TypeCheck(exc, (PyTypeObject *)st->BdbQuit)))
         return 0;
     int stop = stop_here_hooked(d, frame);
     if (stop < 0)

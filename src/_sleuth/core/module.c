@@ -13,7 +13,51 @@ PyObject *Sleuth_module = NULL;
 
 PyDoc_STRVAR(main_doc, "main(argv, /)\n--\n\nRun the sleuth command line; returns the exit status.");
 
+/* bdb.BdbQuit, imported on first need (module state keeps it). pytest,
+ * doctest and IDE glue catch `bdb.BdbQuit`, and both spellings must catch
+ * what `quit` raises, so sleuth raises bdb's own class. Any exception already
+ * set is kept. 0, or -1 with an exception set (the pending one dropped). */
+int
+Sleuth_load_bdbquit(void)
+{
+    ModState *st = Sleuth_state();
+    if (st->BdbQuit)
+        return 0;
+    PyObject *pending = PyErr_GetRaisedException();
+    PyObject *bdb = PyImport_ImportModule("bdb");
+    PyObject *cls = bdb ? PyObject_GetAttrString(bdb, "BdbQuit") : NULL;
+    Py_XDECREF(bdb);
+    if (cls && !PyExceptionClass_Check(cls)) {
+        Py_CLEAR(cls);
+        PyErr_SetString(PyExc_TypeError, "bdb.BdbQuit is not an exception class");
+    }
+    if (!cls) {
+        Py_XDECREF(pending);
+        return -1;
+    }
+    if (!st->BdbQuit)       /* the import may have run code that loaded it */
+        st->BdbQuit = cls;
+    else
+        Py_DECREF(cls);
+    PyErr_SetRaisedException(pending);
+    return 0;
+}
+
+/* Module __getattr__ (PEP 562): BdbQuit is read lazily. */
+static PyObject *
+module_getattr(PyObject *m, PyObject *name)
+{
+    if (PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "BdbQuit") == 0) {
+        if (Sleuth_load_bdbquit() < 0)
+            return NULL;
+        return Py_NewRef(Sleuth_state()->BdbQuit);
+    }
+    PyErr_Format(PyExc_AttributeError, "module '%s' has no attribute '%U'", PyModule_GetName(m), name);
+    return NULL;
+}
+
 static PyMethodDef module_methods[] = {
+    {"__getattr__", (PyCFunction)module_getattr, METH_O, NULL},
 #if SLEUTH_PY311
     {"_empty_eval_hook", (PyCFunction)Backend_empty_hook_py, METH_O,
      "Benchmarks only: install (True) or remove an empty PEP 523 hook."},
@@ -58,21 +102,9 @@ module_exec(PyObject *m)
     st->tool_id = -1;
     if (PyModule_AddStringConstant(m, "__version__", "0.1.0") < 0)
         return -1;
-    /* sleuth.BdbQuit is bdb.BdbQuit itself: pytest, doctest and IDE glue
-     * catch `bdb.BdbQuit`, and both spellings must catch what `quit` raises. */
-    PyObject *bdb = PyImport_ImportModule("bdb");
-    if (!bdb)
-        return -1;
-    st->BdbQuit = PyObject_GetAttrString(bdb, "BdbQuit");
-    Py_DECREF(bdb);
-    if (!st->BdbQuit)
-        return -1;
-    if (!PyExceptionClass_Check(st->BdbQuit)) {
-        PyErr_SetString(PyExc_TypeError, "bdb.BdbQuit is not an exception class");
-        return -1;
-    }
-    if (PyModule_AddObjectRef(m, "BdbQuit", st->BdbQuit) < 0)
-        return -1;
+    /* sleuth.BdbQuit is bdb.BdbQuit itself, but bdb (with fnmatch, re and
+     * inspect) is most of what `import sleuth` would cost: it is imported by
+     * Sleuth_load_bdbquit when a debugger is made or the name is read. */
     st->Restart = PyErr_NewExceptionWithDoc("sleuth.Restart", "Causes a debugger to be restarted for the debugged python program.",
                                             PyExc_Exception, NULL);
     if (!st->Restart || PyModule_AddObjectRef(m, "Restart", st->Restart) < 0)

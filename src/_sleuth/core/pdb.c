@@ -211,6 +211,8 @@ Pdb_tp_init(PdbObject *self, PyObject *args, PyObject *kwds)
         return -1;
     if (PySys_Audit("pdb.Pdb", NULL) < 0)
         return -1;
+    if (Sleuth_load_bdbquit() < 0)    /* what `quit` raises, from now on */
+        return -1;
     Py_XSETREF(self->completekey, completekey ? Py_NewRef(completekey) : PyUnicode_FromString("tab"));
     if (in == Py_None)
         in = PySys_GetObject("stdin");
@@ -1118,7 +1120,7 @@ Pdb_onecmd_impl(PdbObject *self, PyObject *line_in)
 done:
     if (!res && ours) {
         ModState *st = Sleuth_state();
-        if (!PyErr_ExceptionMatches(st->BdbQuit) && !PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) &&
+        if (!Sleuth_bdbquit_matches(st->BdbQuit) && !PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) &&
             !PyErr_ExceptionMatches(PyExc_SystemExit) && !PyErr_ExceptionMatches(st->Restart) &&
             !PyErr_ExceptionMatches(PyExc_MemoryError)) {
             /* A bug in a command must not take the debuggee down. */
@@ -1564,7 +1566,7 @@ resume_engine(PdbObject *self)
     if (Engine_resume(self) == 0)
         return 0;
     ModState *st = Sleuth_state();
-    if (PyErr_ExceptionMatches(st->BdbQuit) || PyErr_ExceptionMatches(st->Restart))
+    if (Sleuth_bdbquit_matches(st->BdbQuit) || PyErr_ExceptionMatches(st->Restart))
         return -1;
     int r = Pdb_error_current_exc(self);
     Engine_detach();

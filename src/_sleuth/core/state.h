@@ -14,7 +14,7 @@ typedef struct PdbObject PdbObject;
 typedef struct {
     PyTypeObject *PdbType;
     PyTypeObject *BreakpointType;
-    PyObject *BdbQuit;          /* bdb.BdbQuit, exported as sleuth.BdbQuit */
+    PyObject *BdbQuit;          /* bdb.BdbQuit (sleuth.BdbQuit), NULL until loaded */
     PyObject *Restart;          /* sleuth.Restart */
     PyObject *hook_orig;        /* tuple: Pdb's own overridable methods (hooks.c) */
 
@@ -46,6 +46,17 @@ typedef struct {
 } ModState;
 
 extern PyObject *Sleuth_module;   /* borrowed; see above */
+
+/* st->BdbQuit is NULL until this is called (module.c). */
+int Sleuth_load_bdbquit(void);
+
+/* Does the pending exception match bdb.BdbQuit? Never, while bdb has not
+ * been loaded: sleuth raises nothing before that. */
+static inline int
+Sleuth_bdbquit_matches(PyObject *st_bdbquit)
+{
+    return st_bdbquit && PyErr_ExceptionMatches(st_bdbquit);
+}
 
 static inline ModState *
 Sleuth_state(void)
