@@ -27,7 +27,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 short = $(word 1,$(subst ., ,$(1))).$(word 2,$(subst ., ,$(1)))
 py    = $(VENV)/$(call short,$(1))/bin/python
 
-.PHONY: all demo test test-asan test-peers test-diff-long fuzz fuzz-open bench venvs build clean $(addprefix test-,$(VERSIONS))
+.PHONY: editor-deps all demo test test-asan test-peers test-diff-long fuzz fuzz-open bench venvs build clean $(addprefix test-,$(VERSIONS))
 
 all: build
 
@@ -54,12 +54,24 @@ build: venvs
 
 # --- tests ------------------------------------------------------------------
 
-test: build
+test: build editor-deps
 	@rc=0; for v in $(VERSIONS); do \
 	  s=$$(echo $$v | cut -d. -f1,2); \
 	  echo "== pytest on $$s"; \
 	  (cd tests && ../$(VENV)/$$s/bin/python -m pytest -q -rs $(PYTEST_ARGS) .) || rc=1; \
 	done; exit $$rc
+
+# A real DAP client for tests/test_dap_emacs.py: Debian's Emacs and dap-mode
+# (root, no stdin, as CI runs). Without apt or root the test skips, saying so.
+editor-deps:
+	@if command -v emacs >/dev/null && ls -d /usr/share/emacs/site-lisp/elpa/dap-mode-* >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "== apt-get install emacs-nox elpa-dap-mode (tests/test_dap_emacs.py)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q emacs-nox elpa-dap-mode >/dev/null \
+	    || { apt-get update -q >/dev/null && apt-get install -y -q emacs-nox elpa-dap-mode >/dev/null; } \
+	    || echo "editor-deps: apt-get failed; tests/test_dap_emacs.py will skip" >&2; \
+	else echo "editor-deps: not root or no apt-get; tests/test_dap_emacs.py will skip" >&2; fi
 
 FUZZ_SEEDS   ?= 200
 FUZZ_LINES   ?= 400

@@ -252,6 +252,25 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_listening(port, timeout=30):
+    """Wait until something listens on the port, without connecting (a probe
+    connection would be taken for the client)."""
+    hexport = ":%04X" % port
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                with open(table) as f:
+                    for line in f.readlines()[1:]:
+                        fields = line.split()
+                        if fields[1].endswith(hexport) and fields[3] == "0A":   # LISTEN
+                            return
+            except OSError:
+                pass
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port}")
+
+
 def env_without_sleuth_autostart():
     env = dict(os.environ)
     for k in ("SLEUTH_FAULTS", "SLEUTH_EVIDENCE"):

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import run_python
 
-TOOLS = ["run", "open", "stacks", "mem", "reduce", "bisect"]
+TOOLS = ["run", "open", "stacks", "mem", "reduce", "bisect", "dap"]
 
 
 def test_top_level_help_lists_every_tool_with_an_example():

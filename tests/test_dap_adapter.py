@@ -21,7 +21,7 @@ import time
 import pytest
 
 from conftest import run_python
-from dapclient import DapClient, free_port
+from dapclient import DapClient, free_port, wait_listening
 
 FAKE = r'''
 import json, os, socket, sys, time
@@ -535,3 +535,59 @@ def test_listen_on_another_address_warns_with_allow_remote():
     finally:
         proc.kill()
         proc.wait()
+
+
+# --- end to end, with sleuth's own debuggee server ---------------------------------
+
+need_server = pytest.mark.skipif(not hasattr(__import__("sleuth"), "listen"),
+                                 reason="this build has no debuggee server yet (sleuth.listen)")
+
+
+def expected_scenario():
+    import dapscenario
+    brk, step = dapscenario.marker_line("BREAK add"), dapscenario.marker_line("STEP add")
+    return {
+        "stop1": ("breakpoint", "add", brk),
+        "frames1": [("add", brk), ("<module>", brk + 7)],
+        "locals1": {"a": "2", "b": "3"},
+        "eval1": ["20", "'SLEUTH'", "[1, 2]", "error: NameError: name 'undefined_name' is not defined"],
+        "stop2": ("step", "add", step),
+        "eval2": "5",
+    }
+
+
+@need_server
+def test_end_to_end_launch(client):
+    import dapscenario
+    c = client()
+    out = dapscenario.breakpoint_scenario(c, program=dapscenario.PROGRAM,
+                                          console="internalConsole")
+    exp = expected_scenario()
+    for k, v in exp.items():
+        assert out[k] == v, k
+    assert out["stdout"] == "before\nresult 5\n"
+    assert out["exit"] == 3
+    assert c.close() == 0
+    seqs_increase(c)
+
+
+@need_server
+def test_end_to_end_attach_through_the_adapter(client):
+    import dapscenario
+    port = free_port()
+    prog = subprocess.Popen([sys.executable, "-m", "sleuth", "--listen", f"127.0.0.1:{port}",
+                             "--wait-for-client", dapscenario.PROGRAM],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_listening(port)
+        c = client()
+        out = dapscenario.breakpoint_scenario(c, "attach",
+                                              connect={"host": "127.0.0.1", "port": port})
+        for k, v in expected_scenario().items():
+            assert out[k] == v, k
+        assert prog.wait(30) == 3
+        assert prog.stdout.read() == "before\nresult 5\n"
+        assert c.close() == 0
+    finally:
+        prog.kill()
+        prog.wait()

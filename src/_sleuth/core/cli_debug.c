@@ -34,6 +34,7 @@
     "  sleuth mem pyfile                       report memory that keeps growing\n" \
     "  sleuth reduce --test CMD INPUT          shrink a failing input\n" \
     "  sleuth bisect --good R --bad R -- CMD   find the first bad commit\n" \
+    "  sleuth dap [--listen PORT]              serve the Debug Adapter Protocol (editors)\n" \
     "\n" \
     "examples:\n" \
     "  sleuth app.py --port 8080       debug app.py (as python -m pdb app.py would)\n" \
