@@ -476,7 +476,8 @@ def test_help():
     assert r.stdout.startswith("usage: sleuth dap [-h] [--listen [HOST:]PORT] [--allow-remote]\n")
     for opt in ("--listen", "--allow-remote", "-h, --help"):
         assert re.search(rf"^  {opt}\b", r.stdout, re.M), opt
-    assert "\nexamples:\n  sleuth dap\n" in r.stdout
+    assert "\nexamples:\n  sleuth dap --listen 5678 " in r.stdout
+    assert "\n  sleuth dap    " in r.stdout
 
 
 @pytest.mark.parametrize("args, err", [

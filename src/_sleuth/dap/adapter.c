@@ -31,8 +31,8 @@ static const char HELP[] =
     "  -h, --help            show this help\n"
     "\n"
     "examples:\n"
-    "  sleuth dap\n"
-    "  sleuth dap --listen 5678\n";
+    "  sleuth dap --listen 5678    for VS Code's debugServer or nvim-dap's server adapter\n"
+    "  sleuth dap                  as editors run it, speaking on stdin/stdout\n";
 
 /* usage line + "sleuth dap: error: ..." on stderr, status 2 */
 static PyObject *
