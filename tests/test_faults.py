@@ -57,6 +57,25 @@ def test_faulthandlers_names_and_parameters():
     assert str(inspect.signature(sleuth.faults.dump_c_stack)) == "(file=None)"
 
 
+def test_every_name_of_faulthandler_is_there():
+    """Every name of this version's faulthandler, its private crash helpers
+    included (CPython's test_faulthandler crashes its children with them):
+    sleuth's own where it has one, else the standard library's object."""
+    import inspect
+    for name in dir(faulthandler):
+        if name.startswith("__"):
+            continue
+        assert hasattr(sleuth.faults, name), name
+        if not name.startswith("_"):
+            inspect.signature(getattr(sleuth.faults, name))
+    for name in ("_stack_overflow", "_fatal_error_c_thread"):
+        if hasattr(faulthandler, name):
+            assert getattr(sleuth.faults, name) is getattr(faulthandler, name)
+    # importing the standard library's module for them does not enable it
+    r = run_python(["-c", "import sleuth.faults, faulthandler; print(faulthandler.is_enabled())"])
+    assert r.stdout == "False\n", r.stderr
+
+
 def test_signatures_are_introspectable():
     import inspect
     assert str(inspect.signature(sleuth.faults.enable)) == "(file=None, all_threads=True, c_stack=True)"

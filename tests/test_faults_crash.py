@@ -101,6 +101,7 @@ def test_python_part_is_faulthandlers_format(tmp_path):
     """Same script, faulthandler vs sleuth: the Python part is identical."""
     body = """\
         import ctypes, sys, threading
+        import sleuth.faults, faulthandler    # both: the same sys.modules
         started = threading.Event()
         def idle(ev):
             started.set()
@@ -110,10 +111,8 @@ def test_python_part_is_faulthandlers_format(tmp_path):
         t.start()
         started.wait()
         if sys.argv[0].endswith("fh.py"):
-            import faulthandler
             faulthandler.enable()
         else:
-            import sleuth.faults
             sleuth.faults.enable()
         def crash_here():
             ctypes.string_at(0)
@@ -123,10 +122,11 @@ def test_python_part_is_faulthandlers_format(tmp_path):
     sl_path, sl = run_script(tmp_path, body, name="sl.py")
     assert fh.returncode == sl.returncode == -signal.SIGSEGV
     expected = fh.stderr.replace(str(fh_path), str(sl_path))
-    # faulthandler may end with a list of third-party extension modules.
-    expected = expected.split("\nExtension modules:")[0]
+    # The list of extension modules that are not the standard library's
+    # included: sleuth's own two.
+    assert "\nExtension modules: sleuth._sleuth, sleuth._faults (total: 2)\n" in expected
     got = python_part(sl.stderr)
-    assert HEX.sub("0xTHREAD", expected).rstrip("\n") == got.rstrip("\n")
+    assert HEX.sub("0xTHREAD", expected) == got
     assert has_name(sl.stderr, "Thread-1 (idle)", current=False), sl.stderr
 
 
@@ -496,3 +496,46 @@ def test_faulthandlers_crash_helpers(tmp_path, helper, signum, name):
     assert r.returncode == -signum, r.stderr
     assert r.stderr.startswith(f"Fatal Python error: {name}\n\nStack (most recent call first):\n"
                                + frame_line(path, 3, "<module>")), r.stderr
+
+
+@pytest.mark.parametrize("names", [
+    None,                       # as the interpreter has it: the standard library's are left out
+    "frozenset()",              # CPython's test_dump_ext_modules: every extension is listed
+    "frozenset({'sys', '_io', 'sleuth._faults'})",
+    "{'sys'}",                  # not a frozenset: faulthandler then leaves nothing out
+])
+def test_extension_modules_line_is_faulthandlers(tmp_path, names):
+    """After the stacks, faulthandler lists the extension modules in
+    sys.modules that are not in sys.stdlib_module_names, read at the time of
+    the crash: sleuth writes the same line, in the same place, on the same
+    crash of the same program."""
+    body = f"""\
+        import ctypes, sys, threading
+        import sleuth.faults, faulthandler
+        import _json, _decimal                  # standard extension modules
+        if {names!r} is not None:
+            sys.stdlib_module_names = eval({names!r})
+        if sys.argv[0].endswith("fh.py"):
+            faulthandler.enable(all_threads=False)
+        else:
+            sleuth.faults.enable(all_threads=False, c_stack=False)
+        import _bisect                          # imported after enable()
+        ctypes.string_at(0)
+        """
+    fh_path, fh = run_script(tmp_path, body, name="fh.py")
+    sl_path, sl = run_script(tmp_path, body, name="sl.py")
+    assert fh.returncode == sl.returncode == -signal.SIGSEGV
+    want = re.findall(r"^Extension modules: .* \(total: \d+\)$", fh.stderr, re.M)
+    got = re.findall(r"^Extension modules: .* \(total: \d+\)$", sl.stderr, re.M)
+    assert len(want) == 1 and got == want, (fh.stderr, sl.stderr)
+    listed = want[0].split(": ", 1)[1].rsplit(" (", 1)[0].split(", ")
+    if names is None:
+        assert listed == ["sleuth._sleuth", "sleuth._faults"]
+    elif names == "frozenset()" or names == "{'sys'}":
+        assert {"sys", "faulthandler", "_json", "_bisect", "sleuth._faults"} <= set(listed)
+    else:
+        assert "sys" not in listed and "sleuth._faults" not in listed and "_json" in listed
+    # In faulthandler's place: right after the stack; the whole report is
+    # faulthandler's (no sleuth section was asked for).
+    assert python_part(sl.stderr) == HEX.sub(
+        "0xTHREAD", fh.stderr.replace(str(fh_path), str(sl_path)))

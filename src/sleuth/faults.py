@@ -18,6 +18,13 @@ from sleuth._faults import (
 )
 from sleuth._faults import _read_null, _sigabrt, _sigfpe, _sigsegv  # noqa: F401 (test helpers)
 
+# faulthandler's other crash helpers, where sleuth adds nothing: the standard
+# library's own (they only make a crash happen; sleuth's handler reports it).
+# Importing faulthandler does not enable it.
+import faulthandler as _stdlib
+globals().update({_name: getattr(_stdlib, _name)
+                  for _name in ("_stack_overflow", "_fatal_error_c_thread") if hasattr(_stdlib, _name)})
+
 __all__ = [
     "cancel_dump_later",
     "cancel_dump_traceback_later",

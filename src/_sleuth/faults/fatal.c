@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "extmods.h"
 #include "fatal.h"
 #include "native.h"
 #include "out.h"
@@ -152,6 +153,7 @@ fatal_handler(int signum, siginfo_t *info, void *ucontext)
         else {
             Faults_out_puts(out, "Stack (most recent call first):\n  <no Python frame>\n");
         }
+        Faults_dump_ext_modules(out, config.interp);
         /* What faulthandler writes ends here; sleuth's sections follow. */
         if (config.all_threads)
             Faults_dump_thread_names(out, config.interp, current);

@@ -4,8 +4,9 @@
  * its frame structures directly: there is no API that is both public and
  * signal-safe. The layouts are taken from CPython's own internal headers for
  * the version being compiled against (installed with every CPython), so they
- * are exact. Only pyframes.c includes this file, and it must be included
- * before anything else so that Py_BUILD_CORE is seen by Python.h.
+ * are exact. The files that read interpreter structures (pyframes.c,
+ * extmods.c, fatal.c) include it before anything else, so that
+ * Py_BUILD_CORE is seen by Python.h.
  *
  * Only plain field offsets and constants are used from the internal headers:
  * calling internal functions would need symbols extensions cannot link.
@@ -23,6 +24,8 @@
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #include "internal/pycore_frame.h"
 #include "internal/pycore_interp.h"
+#include "internal/pycore_dict.h"
+#include "internal/pycore_moduleobject.h"
 #pragma GCC diagnostic pop
 
 typedef struct _PyInterpreterFrame faults_iframe;
@@ -42,6 +45,14 @@ typedef struct _PyInterpreterFrame faults_iframe;
 #else
 #  define FAULTS_FRAME_CODE(f)    ((PyObject *)(f)->f_code)
 #  define FAULTS_FRAME_INSTR(f)   ((f)->prev_instr)
+#endif
+
+/* sys.modules: a field of the interpreter state up to 3.11, of its import
+ * state from 3.12. */
+#if SLEUTH_PY311
+#  define FAULTS_INTERP_MODULES modules
+#else
+#  define FAULTS_INTERP_MODULES imports.modules
 #endif
 
 /* 3.12+ put a C-stack-owned "shim" frame between some Python frames; it is

@@ -10,42 +10,60 @@
 /* ------------------------------------------------------------------------ */
 /* strings                                                                  */
 
-/* Write a str object escaped like faulthandler, or "???" when `text` is not
- * a readable str. Returns 0 if written, -1 if it printed "???". */
-static int
-dump_str(Faults_out *o, PyObject *text)
+int
+Faults_type_is(PyTypeObject *type, PyTypeObject *base)
+{
+    /* tp_base links, read safely; bounded so that a cycle in garbage ends. */
+    for (int depth = 0; depth < 64 && FAULTS_PLAUSIBLE(type); depth++) {
+        if (type == base)
+            return 1;
+        if (FAULTS_LOAD_FIELD(type, type, PyTypeObject, tp_base) < 0)
+            return 0;
+    }
+    return 0;
+}
+
+int
+Faults_read_str(PyObject *text, Faults_str *s)
 {
     PyCompactUnicodeObject head;
     PyTypeObject *type;
-    uintptr_t data;
-    Py_ssize_t size, i;
-    int kind, truncated = 0;
 
     if (!FAULTS_PLAUSIBLE(text) || FAULTS_LOAD_FIELD(type, text, PyObject, ob_type) < 0
-            || type != &PyUnicode_Type)
-        goto bad;
+            || !Faults_type_is(type, &PyUnicode_Type))
+        return -1;
     /* The compact header is the largest prefix of every str layout; reading
      * it whole from a short ASCII string may run into the next object, which
      * is harmless because it is only a copy. */
     if (Faults_safe_read(&head, text, sizeof(PyASCIIObject)) < 0)
-        goto bad;
-    size = head._base.length;
-    kind = head._base.state.kind;
-    if (size < 0 || (kind != PyUnicode_1BYTE_KIND && kind != PyUnicode_2BYTE_KIND
-                     && kind != PyUnicode_4BYTE_KIND))
-        goto bad;
+        return -1;
+    s->length = head._base.length;
+    s->kind = head._base.state.kind;
+    s->hash = head._base.hash;
+    if (s->length < 0 || (s->kind != PyUnicode_1BYTE_KIND && s->kind != PyUnicode_2BYTE_KIND
+                          && s->kind != PyUnicode_4BYTE_KIND))
+        return -1;
     if (head._base.state.compact) {
         if (head._base.state.ascii)
-            data = (uintptr_t)text + sizeof(PyASCIIObject);
+            s->data = (uintptr_t)text + sizeof(PyASCIIObject);
         else
-            data = (uintptr_t)text + sizeof(PyCompactUnicodeObject);
+            s->data = (uintptr_t)text + sizeof(PyCompactUnicodeObject);
     }
     else {
         void *any;
         if (FAULTS_LOAD_FIELD(any, text, PyUnicodeObject, data.any) < 0 || any == NULL)
-            goto bad;
-        data = (uintptr_t)any;
+            return -1;
+        s->data = (uintptr_t)any;
     }
+    return 0;
+}
+
+void
+Faults_write_str(Faults_out *o, const Faults_str *s)
+{
+    Py_ssize_t size = s->length, i;
+    int kind = s->kind, truncated = 0;
+
     if (size > FAULTS_MAX_STRING) {
         size = FAULTS_MAX_STRING;
         truncated = 1;
@@ -56,10 +74,10 @@ dump_str(Faults_out *o, PyObject *text)
         Py_ssize_t n = (Py_ssize_t)sizeof(chunk) / kind;
         if (n > size - i)
             n = size - i;
-        if (Faults_safe_read(chunk, (const void *)(data + (uintptr_t)(i * kind)),
+        if (Faults_safe_read(chunk, (const void *)(s->data + (uintptr_t)(i * kind)),
                              (size_t)(n * kind)) < 0) {
             Faults_out_puts(o, "<unreadable>");
-            return 0;
+            return;
         }
         for (Py_ssize_t j = 0; j < n; j++) {
             uint32_t ch;
@@ -75,10 +93,20 @@ dump_str(Faults_out *o, PyObject *text)
     }
     if (truncated)
         Faults_out_puts(o, "...");
+}
+
+/* Write a str object escaped like faulthandler, or "???" when `text` is not
+ * a readable str. Returns 0 if written, -1 if it printed "???". */
+static int
+dump_str(Faults_out *o, PyObject *text)
+{
+    Faults_str s;
+    if (Faults_read_str(text, &s) < 0) {
+        Faults_out_puts(o, "???");
+        return -1;
+    }
+    Faults_write_str(o, &s);
     return 0;
-bad:
-    Faults_out_puts(o, "???");
-    return -1;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -17,6 +17,24 @@
 #define FAULTS_MAX_THREADS 100
 #define FAULTS_MAX_STRING 500
 
+/* A str object as read through safe copies: where its characters are, how
+ * wide, how many, and its cached hash (-1 if not computed yet). */
+typedef struct {
+    uintptr_t data;
+    Py_ssize_t length;
+    int kind;
+    Py_hash_t hash;
+} Faults_str;
+
+/* 1 if `type` is `base` or inherits from it (tp_base links, read safely). */
+int Faults_type_is(PyTypeObject *type, PyTypeObject *base);
+/* Fill *s from a str object (or subclass): 0, or -1 if `text` is not a
+ * readable str. */
+int Faults_read_str(PyObject *text, Faults_str *s);
+/* Its characters, escaped like faulthandler's _Py_DumpASCII: printable ASCII
+ * as is, others \xHH/\uHHHH/\UHHHHHHHH, cut at FAULTS_MAX_STRING with "...". */
+void Faults_write_str(Faults_out *o, const Faults_str *s);
+
 /* The calling thread's PyThreadState even when it does not hold the GIL
  * (read from thread-specific storage), or NULL. Signal-safe. */
 PyThreadState *Faults_this_tstate(void);
