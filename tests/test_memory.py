@@ -253,6 +253,131 @@ def test_dump_load_roundtrip_and_bad_files(tmp_path):
         sm.Snapshot.load(str(tmp_path / "missing"))
 
 
+PLAIN = {
+    "none": None, "yes": True, "no": False, "small": -7, "zero": 0,
+    "huge": -(3 ** 9000),            # beyond the int/str digit limit: written in hex
+    "float": 2.5, "inf": float("inf"), "text": "caf\u00e9 \U0001f600 \udc80",
+    "raw": b"\x00\xff", "empty": (), "nested": (1, [2.0, {"k": (None, b"")}], {}),
+    "keys": {1: "a", "b": 2, (1, "t"): [3], None: True, 2.5: False},
+}
+
+
+def test_dump_writes_plain_attributes(tmp_path):
+    """tracemalloc pickles the snapshot, attributes included: sleuth's file
+    holds plain values (None, bool, int, float, str, bytes, and tuples, lists
+    and dicts of them) and load() gives them back, equal and of the same type."""
+    snap = sm.Snapshot(_random_raw_traces(3, 20), 2)
+    path = tmp_path / "a.slm"
+    snap.dump(str(path))
+    assert path.read_bytes()[8:12] == b"\x01\x00\x00\x00"      # no attributes: version 1
+    assert sm.Snapshot.load(str(path)).__dict__ == {}
+    for name, value in PLAIN.items():
+        setattr(snap, name, value)
+    snap.dump(str(path))
+    back = sm.Snapshot.load(str(path))
+    assert back.__dict__ == PLAIN
+    assert repr(back.__dict__) == repr(PLAIN)                    # types and order too
+    assert back.traces == snap.traces and back.traceback_limit == 2
+    # the example of CPython's test_snapshot_save_attr
+    s = sm.Snapshot([], 1)
+    s.test_attr = "new"
+    s.dump(str(path))
+    assert sm.Snapshot.load(str(path)).test_attr == "new"
+
+
+@pytest.mark.parametrize("value,error", [
+    (object(), TypeError), ({1, 2}, TypeError), ([1, print], TypeError),
+    ({"k": 1j}, TypeError), (range(3), TypeError),
+    (type("MyStr", (str,), {})("x"), TypeError),                 # subclasses would not come back
+])
+def test_dump_refuses_other_attribute_values(tmp_path, value, error):
+    snap = sm.Snapshot(_random_raw_traces(3, 5), 1)
+    snap.ok = 1
+    snap.bad = value
+    path = tmp_path / "r.slm"
+    with pytest.raises(error, match="attribute 'bad'.*data, never pickles"):
+        snap.dump(str(path))
+    assert not path.exists()                     # refused before the file is opened
+
+
+def test_dump_refuses_cycles_and_deep_nesting(tmp_path):
+    snap = sm.Snapshot([], 1)
+    loop = []
+    loop.append(loop)
+    snap.loop = loop
+    with pytest.raises(ValueError, match="nested more than 100 levels"):
+        snap.dump(str(tmp_path / "c.slm"))
+    deep = None
+    for _ in range(100):
+        deep = [deep]
+    snap.loop = deep                             # 100 levels: fine
+    snap.dump(str(tmp_path / "c.slm"))
+    assert sm.Snapshot.load(str(tmp_path / "c.slm")).loop == deep
+
+
+def test_load_rejects_corrupt_attributes(tmp_path):
+    snap = sm.Snapshot([], 1)
+    snap.a = ["x", 1, {"k": 2.0}]
+    path = tmp_path / "s.slm"
+    snap.dump(str(path))
+    data = path.read_bytes()
+    attrs_at = data.index(b"s\x01\x00\x00\x00a")             # the name "a"
+    for cut in range(attrs_at, len(data) - 8):
+        (tmp_path / "t").write_bytes(data[:cut] + data[-8:])
+        with pytest.raises(ValueError, match="corrupt"):
+            sm.Snapshot.load(str(tmp_path / "t"))
+    for i in range(attrs_at, len(data) - 8):
+        for byte in (0x00, 0x7F, 0xFF, ord("d"), ord("i")):
+            bad = bytearray(data)
+            bad[i] = byte
+            (tmp_path / "b").write_bytes(bytes(bad))
+            try:
+                back = sm.Snapshot.load(str(tmp_path / "b"))
+            except ValueError as e:
+                assert "corrupt" in str(e)
+            else:                                # a still-valid file: plain values only
+                assert all(type(v) in (str, list) for v in back.__dict__.values())
+
+
+def test_every_public_name_of_tracemalloc_with_its_signature():
+    """import sleuth.memory as tracemalloc: every public name of this
+    version's tracemalloc is there, inspect.signature() works on each callable,
+    and its parameters are tracemalloc's (sleuth's extra options keyword-only)."""
+    import inspect
+    public = [n for n in dir(tracemalloc) if not n.startswith("_")
+              and not inspect.ismodule(getattr(tracemalloc, n))
+              and getattr(getattr(tracemalloc, n), "__module__", "tracemalloc") in
+              ("tracemalloc", "_tracemalloc")]
+    assert "BaseFilter" in public
+    for name in public:
+        assert hasattr(sm, name), name
+        theirs, ours = getattr(tracemalloc, name), getattr(sm, name)
+        if not callable(theirs):
+            continue
+        got = list(inspect.signature(ours).parameters.values())
+        want = list(inspect.signature(theirs).parameters.values())
+        assert [p.name for p in got[:len(want)]] == [q.name for q in want], name
+        for p, q in zip(got, want):
+            # tracemalloc's C functions take positional-only arguments that
+            # sleuth also takes by keyword (start(nframe=...)); otherwise the same.
+            assert p.kind == q.kind or (q.kind == q.POSITIONAL_ONLY
+                                        and p.kind == p.POSITIONAL_OR_KEYWORD), (name, p)
+            assert p.default == q.default, (name, p)
+        assert all(p.kind == p.KEYWORD_ONLY for p in got[len(want):]), name
+    assert issubclass(sm.Filter, sm.BaseFilter) and issubclass(sm.DomainFilter, sm.BaseFilter)
+    base = sm.BaseFilter(inclusive=False)
+    assert base.inclusive is False
+
+    class Mine(sm.BaseFilter):                   # subclassable, as tracemalloc's class is
+        def __init__(self, x):
+            super().__init__(True)
+            self.x = x
+    assert Mine(3).inclusive is True and Mine(3).x == 3
+    sm.start()
+    obj = bytearray(300)
+    assert sm.get_object_traceback(obj=obj) == sm.get_object_traceback(obj)
+
+
 # --- the live tracer ---------------------------------------------------------------
 
 def _make(n):

@@ -48,7 +48,11 @@ class StatisticDiff:
     def __init__(self, traceback: Traceback, size: int, size_diff: int, count: int,
                  count_diff: int) -> None: ...
 
-class Filter:
+class BaseFilter:
+    inclusive: bool
+    def __init__(self, inclusive: bool) -> None: ...
+
+class Filter(BaseFilter):
     inclusive: bool
     lineno: int | None
     all_frames: bool
@@ -58,7 +62,7 @@ class Filter:
     @property
     def filename_pattern(self) -> str: ...
 
-class DomainFilter:
+class DomainFilter(BaseFilter):
     inclusive: bool
     def __init__(self, inclusive: bool, domain: int) -> None: ...
     @property

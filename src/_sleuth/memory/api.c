@@ -117,6 +117,17 @@ Api_get_sample(PyObject *m, PyObject *unused)
     return PyFloat_FromDouble(s);
 }
 
+/* tracemalloc's is a Python function: get_object_traceback(obj=x) works too. */
+static PyObject *
+Api_get_object_traceback(PyObject *m, PyObject *args, PyObject *kw)
+{
+    PyObject *obj;
+    static char *kwlist[] = {"obj", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O:get_object_traceback", kwlist, &obj))
+        return NULL;
+    return SmSnapshot_object_traceback_py(m, obj);
+}
+
 PyMethodDef SmApi_methods[] = {
     {"start", (PyCFunction)(void (*)(void))Api_start, METH_VARARGS | METH_KEYWORDS,
      "start(nframe=1, *, sample=None, seed=None, reuse=False)\n--\n\n"
@@ -141,8 +152,9 @@ PyMethodDef SmApi_methods[] = {
      "get_tracemalloc_memory($module, /)\n--\n\nBytes the tracer uses for its own tables."},
     {"get_sample", Api_get_sample, METH_NOARGS,
      "get_sample($module, /)\n--\n\nThe mean sampling gap in bytes, or None in exact mode."},
-    {"get_object_traceback", SmSnapshot_object_traceback_py, METH_O,
-     "get_object_traceback($module, obj, /)\n--\n\nTraceback where obj was allocated, or None."},
+    {"get_object_traceback", (PyCFunction)(void (*)(void))Api_get_object_traceback,
+     METH_VARARGS | METH_KEYWORDS,
+     "get_object_traceback($module, obj)\n--\n\nTraceback where obj was allocated, or None."},
     {"take_snapshot", SmSnapshot_take_py, METH_NOARGS,
      "take_snapshot($module, /)\n--\n\nA Snapshot of the traces of live memory blocks."},
     {"main", SmCli_main_py, METH_O,

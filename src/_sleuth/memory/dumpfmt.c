@@ -14,7 +14,24 @@
  *   ntb        u32      then per traceback: i32 total_nframe (-1: None),
  *                       u32 nframe, nframe x u32 frame index (oldest first)
  *   ntraces    u64      then per trace: u32 domain, u32 traceback index, u64 size
+ *   nattrs     u32      (version 2 only) then per attribute set on the snapshot:
+ *                       its name and its value, each a value as below
  *   trailer    8 bytes  "SLMEMEND"
+ *
+ * A snapshot without attributes is written as version 1, so that earlier
+ * sleuth versions read it. Attribute values are plain data, one tag byte
+ * each, never an object to rebuild:
+ *
+ *   'N' None   'T' True   'F' False
+ *   'i' int    u32 length, ASCII hexadecimal as hex() writes it ("-0x1f")
+ *   'f' float  u64, the IEEE 754 bits
+ *   's' str    u32 length, UTF-8 (surrogatepass)
+ *   'b' bytes  u32 length, the bytes
+ *   't' tuple, 'l' list   u32 count, then the items
+ *   'd' dict   u32 count, then key, value, key, value, ...
+ *
+ * Nesting is limited to SM_ATTR_MAX_DEPTH levels on both sides. Any other
+ * value makes dump() raise TypeError before the file is opened.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +44,9 @@
 static const char SM_MAGIC[8] = {'\x89', 'S', 'L', 'M', 'E', 'M', '\r', '\n'};
 static const char SM_TRAILER[8] = {'S', 'L', 'M', 'E', 'M', 'E', 'N', 'D'};
 #define SM_FORMAT_VERSION 1
+#define SM_FORMAT_VERSION_ATTRS 2
+#define SM_ATTR_MAX_DEPTH 100
+#define SM_ATTR_KINDS "None, bool, int, float, str, bytes, or a tuple, list or dict of these"
 
 /* ------------------------------------------------------------------------ */
 /* writing                                                                  */
@@ -98,6 +118,160 @@ intern_idx(PyObject *dict, PyObject *list, PyObject *obj)
 }
 
 static int
+put_len(SmBuf *b, char tag, Py_ssize_t n)
+{
+    if ((uint64_t)n > UINT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError,
+                        "Snapshot.dump(): an attribute value is too large for the file format");
+        return -1;
+    }
+    buf_put(b, &tag, 1);
+    put_u32(b, (uint32_t)n);
+    return 0;
+}
+
+/* One attribute value (see the format above). `name`: the attribute, for
+ * the error message. 0, or -1 with an exception. */
+static int
+put_value(SmBuf *b, PyObject *name, PyObject *v, int depth)
+{
+    /* Owned */
+    PyObject *text = NULL;
+    int rc = -1;
+
+    if (depth > SM_ATTR_MAX_DEPTH) {
+        PyErr_Format(PyExc_ValueError,
+                     "Snapshot.dump(): attribute %R is nested more than %d levels deep",
+                     name, SM_ATTR_MAX_DEPTH);
+        return -1;
+    }
+    if (v == Py_None || v == Py_True || v == Py_False) {
+        char tag = v == Py_None ? 'N' : v == Py_True ? 'T' : 'F';
+        buf_put(b, &tag, 1);
+        rc = 0;
+    }
+    else if (PyLong_CheckExact(v)) {
+        /* Base 16: not bound by the int/str conversion digit limit. */
+        text = PyNumber_ToBase(v, 16);
+        const char *a = text ? PyUnicode_AsUTF8(text) : NULL;
+        if (a && put_len(b, 'i', (Py_ssize_t)strlen(a)) == 0) {
+            buf_put(b, a, strlen(a));
+            rc = 0;
+        }
+    }
+    else if (PyFloat_CheckExact(v)) {
+        double d = PyFloat_AS_DOUBLE(v);
+        uint64_t bits;
+        memcpy(&bits, &d, 8);
+        buf_put(b, "f", 1);
+        put_u64(b, bits);
+        rc = 0;
+    }
+    else if (PyUnicode_CheckExact(v)) {
+        text = PyUnicode_AsEncodedString(v, "utf-8", "surrogatepass");
+        if (text && put_len(b, 's', PyBytes_GET_SIZE(text)) == 0) {
+            buf_put(b, PyBytes_AS_STRING(text), (size_t)PyBytes_GET_SIZE(text));
+            rc = 0;
+        }
+    }
+    else if (PyBytes_CheckExact(v)) {
+        if (put_len(b, 'b', PyBytes_GET_SIZE(v)) == 0) {
+            buf_put(b, PyBytes_AS_STRING(v), (size_t)PyBytes_GET_SIZE(v));
+            rc = 0;
+        }
+    }
+    else if (PyTuple_CheckExact(v) || PyList_CheckExact(v)) {
+        /* A list may change while its items are written (a str's encoding
+         * runs no Python code, but stay safe): index it afresh each time. */
+        int is_tuple = PyTuple_CheckExact(v);
+        if (put_len(b, is_tuple ? 't' : 'l', PySequence_Fast_GET_SIZE(v)) < 0)
+            return -1;
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (i >= PySequence_Fast_GET_SIZE(v)) {
+                PyErr_Format(PyExc_RuntimeError,
+                             "Snapshot.dump(): attribute %R changed size while written", name);
+                return -1;
+            }
+            PyObject *item = Py_NewRef(PySequence_Fast_GET_ITEM(v, i));
+            int r = put_value(b, name, item, depth + 1);
+            Py_DECREF(item);
+            if (r < 0)
+                return -1;
+        }
+        rc = 0;
+    }
+    else if (PyDict_CheckExact(v)) {
+        Py_ssize_t pos = 0, n = PyDict_GET_SIZE(v), done = 0;
+        PyObject *key, *value;
+        if (put_len(b, 'd', n) < 0)
+            return -1;
+        while (PyDict_Next(v, &pos, &key, &value)) {
+            if (done++ == n) {
+                PyErr_Format(PyExc_RuntimeError,
+                             "Snapshot.dump(): attribute %R changed size while written", name);
+                return -1;
+            }
+            Py_INCREF(key);
+            Py_INCREF(value);
+            int r = put_value(b, name, key, depth + 1);
+            if (r == 0)
+                r = put_value(b, name, value, depth + 1);
+            Py_DECREF(key);
+            Py_DECREF(value);
+            if (r < 0)
+                return -1;
+        }
+        if (done != n) {
+            PyErr_Format(PyExc_RuntimeError,
+                         "Snapshot.dump(): attribute %R changed size while written", name);
+            return -1;
+        }
+        rc = 0;
+    }
+    else {
+        PyErr_Format(PyExc_TypeError,
+                     "Snapshot.dump(): cannot write attribute %R, a value of type '%.200s' (sleuth's "
+                     "snapshot files hold data, never pickles: " SM_ATTR_KINDS ")",
+                     name, Py_TYPE(v)->tp_name);
+    }
+    Py_XDECREF(text);
+    return rc;
+}
+
+/* The attributes set on the snapshot (its __dict__), or nothing when none
+ * are. *nattrs: how many. */
+static int
+put_attrs(SmBuf *b, SmSnapshotObject *self, Py_ssize_t *nattrs)
+{
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    *nattrs = 0;
+    if (self->dict == NULL || PyDict_GET_SIZE(self->dict) == 0)
+        return 0;
+    *nattrs = PyDict_GET_SIZE(self->dict);
+    put_u32(b, (uint32_t)*nattrs);
+    while (PyDict_Next(self->dict, &pos, &key, &value)) {
+        if (!PyUnicode_CheckExact(key)) {
+            PyErr_Format(PyExc_TypeError,
+                         "Snapshot.dump(): attribute names must be str, not %.200s",
+                         Py_TYPE(key)->tp_name);
+            return -1;
+        }
+        Py_INCREF(key);
+        Py_INCREF(value);
+        int r = put_value(b, key, key, 0);
+        if (r == 0)
+            r = put_value(b, key, value, 0);
+        Py_DECREF(key);
+        Py_DECREF(value);
+        if (r < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
 sm_write_file(PyObject *filename, const char *data, size_t len)
 {
     PyObject *path = NULL;
@@ -119,11 +293,16 @@ SmSnapshot_dump_py(PyObject *op, PyObject *filename)
     SmSnapshotObject *self = (SmSnapshotObject *)op;
     /* Owned */
     PyObject *sdict = NULL, *slist = NULL, *fdict = NULL, *flist = NULL, *res = NULL;
-    SmBuf b = {0}, tbpart = {0};
+    SmBuf b = {0}, tbpart = {0}, attrs = {0};
+    Py_ssize_t nattrs = 0;
 
     long long limit = PyLong_AsLongLong(self->limit);
     if (limit == -1 && PyErr_Occurred())
         return NULL;
+    /* Attributes first: a value the format cannot hold is refused before
+     * anything else is done (and before the file is opened). */
+    if (put_attrs(&attrs, self, &nattrs) < 0)
+        goto error;
     sdict = PyDict_New();
     slist = PyList_New(0);
     fdict = PyDict_New();
@@ -150,7 +329,7 @@ SmSnapshot_dump_py(PyObject *op, PyObject *filename)
         }
     }
     buf_put(&b, SM_MAGIC, 8);
-    put_u32(&b, SM_FORMAT_VERSION);
+    put_u32(&b, nattrs ? SM_FORMAT_VERSION_ATTRS : SM_FORMAT_VERSION);
     put_u32(&b, 0);
     put_u64(&b, (uint64_t)limit);
     uint64_t sbits;
@@ -202,8 +381,10 @@ SmSnapshot_dump_py(PyObject *op, PyObject *filename)
         put_u32(&b, t->tb);
         put_u64(&b, t->size);
     }
+    if (attrs.len)
+        buf_put(&b, attrs.buf, attrs.len);
     buf_put(&b, SM_TRAILER, 8);
-    if (b.oom || tbpart.oom) {
+    if (b.oom || tbpart.oom || attrs.oom) {
         PyErr_NoMemory();
         goto error;
     }
@@ -213,6 +394,7 @@ SmSnapshot_dump_py(PyObject *op, PyObject *filename)
 error:
     free(b.buf);
     free(tbpart.buf);
+    free(attrs.buf);
     Py_XDECREF(sdict);
     Py_XDECREF(slist);
     Py_XDECREF(fdict);
@@ -260,6 +442,139 @@ get_u64(SmReader *r)
         v |= (uint64_t)r->p[i] << (8 * i);
     r->p += 8;
     return v;
+}
+
+/* One attribute value (see the format): a new reference, or NULL with
+ * r->bad set (corrupt) or an exception set (memory). */
+static PyObject *
+get_value(SmReader *r, int depth)
+{
+    if (depth > SM_ATTR_MAX_DEPTH || !rd_need(r, 1)) {
+        r->bad = 1;
+        return NULL;
+    }
+    char tag = (char)*r->p++;
+    switch (tag) {
+    case 'N':
+        return Py_NewRef(Py_None);
+    case 'T':
+        return Py_NewRef(Py_True);
+    case 'F':
+        return Py_NewRef(Py_False);
+    case 'f': {
+        uint64_t bits = get_u64(r);
+        double d;
+        memcpy(&d, &bits, 8);
+        return r->bad ? NULL : PyFloat_FromDouble(d);
+    }
+    case 'i': case 's': case 'b': {
+        uint32_t n = get_u32(r);
+        if (!rd_need(r, n))
+            return NULL;
+        const char *p = (const char *)r->p;
+        r->p += n;
+        if (tag == 'b')
+            return PyBytes_FromStringAndSize(p, n);
+        if (tag == 's') {
+            PyObject *v = PyUnicode_DecodeUTF8(p, n, "surrogatepass");
+            if (!v)
+                r->bad = 1;
+            return v;
+        }
+        /* [-]0x then hex digits, nothing else */
+        size_t i = (n > 0 && p[0] == '-') ? 1 : 0;
+        char digits[64];
+        if (n < i + 3 || p[i] != '0' || p[i + 1] != 'x') {
+            r->bad = 1;
+            return NULL;
+        }
+        for (size_t k = i + 2; k < n; k++)
+            if (!((p[k] >= '0' && p[k] <= '9') || (p[k] >= 'a' && p[k] <= 'f'))) {
+                r->bad = 1;
+                return NULL;
+            }
+        char *text = n < sizeof(digits) ? digits : PyMem_Malloc((size_t)n + 1);
+        if (!text)
+            return PyErr_NoMemory();
+        memcpy(text, p, n);
+        text[n] = '\0';
+        PyObject *v = PyLong_FromString(text, NULL, 16);
+        if (text != digits)
+            PyMem_Free(text);
+        if (!v)
+            r->bad = 1;
+        return v;
+    }
+    case 't': case 'l': case 'd': {
+        uint32_t n = get_u32(r);
+        /* every item takes at least its tag byte */
+        if (!rd_need(r, (uint64_t)n * (tag == 'd' ? 2 : 1)))
+            return NULL;
+        PyObject *v = tag == 't' ? PyTuple_New(n) : tag == 'l' ? PyList_New(n) : PyDict_New();
+        if (!v)
+            return NULL;
+        for (uint32_t i = 0; i < n; i++) {
+            PyObject *item = get_value(r, depth + 1);
+            if (!item)
+                goto bad_container;
+            if (tag == 't') {
+                PyTuple_SET_ITEM(v, i, item);
+            }
+            else if (tag == 'l') {
+                PyList_SET_ITEM(v, i, item);
+            }
+            else {
+                PyObject *value = get_value(r, depth + 1);
+                int rc = value ? PyDict_SetItem(v, item, value) : -1;
+                Py_DECREF(item);
+                Py_XDECREF(value);
+                if (rc < 0) {
+                    if (value)
+                        r->bad = 1;      /* an unhashable key: not what dump writes */
+                    goto bad_container;
+                }
+            }
+        }
+        return v;
+    bad_container:
+        Py_DECREF(v);
+        return NULL;
+    }
+    default:
+        r->bad = 1;
+        return NULL;
+    }
+}
+
+/* Put the attributes of a version-2 file in the new snapshot's __dict__
+ * (as pickle's default __setstate__ would: no descriptor runs). */
+static int
+get_attrs(SmReader *r, PyObject *snapshot)
+{
+    uint32_t n = get_u32(r);
+    PyObject *dict;
+    if (r->bad || !rd_need(r, (uint64_t)n * 2))
+        return -1;
+    dict = PyObject_GenericGetDict(snapshot, NULL);
+    if (!dict)
+        return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        PyObject *name = get_value(r, 0);
+        PyObject *value = name ? get_value(r, 0) : NULL;
+        int rc = -1;
+        if (value && PyUnicode_CheckExact(name))
+            rc = PyDict_SetItem(dict, name, value);
+        else if (value)
+            r->bad = 1;
+        Py_XDECREF(name);
+        Py_XDECREF(value);
+        if (rc < 0) {
+            Py_DECREF(dict);
+            return -1;
+        }
+    }
+    Py_DECREF(dict);
+    return 0;
 }
 
 static int
@@ -329,7 +644,7 @@ SmSnapshot_load_py(PyObject *type, PyObject *filename)
     r.p += 8;
     uint32_t version = get_u32(&r);
     (void)get_u32(&r);
-    if (!r.bad && version != SM_FORMAT_VERSION) {
+    if (!r.bad && version != SM_FORMAT_VERSION && version != SM_FORMAT_VERSION_ATTRS) {
         PyErr_Format(PyExc_ValueError, "%R: unsupported sleuth.memory snapshot version %u",
                      filename, (unsigned)version);
         goto error;
@@ -419,13 +734,23 @@ SmSnapshot_load_py(PyObject *type, PyObject *filename)
         if (traces[i].tb >= ntb)
             goto corrupt;
     }
-    if (!rd_need(&r, 8) || memcmp(r.p, SM_TRAILER, 8) != 0 || r.p + 8 != r.end)
-        goto corrupt;
     limit = PyLong_FromLongLong(lim);
     if (!limit)
         goto error;
     res = SmSnapshot_new_raw(st, traces, (size_t)nt, tbs, limit, sample);
     traces = NULL;
+    if (!res)
+        goto error;
+    if (version == SM_FORMAT_VERSION_ATTRS && get_attrs(&r, res) < 0) {
+        Py_CLEAR(res);
+        if (r.bad)
+            goto corrupt;
+        goto error;
+    }
+    if (!rd_need(&r, 8) || memcmp(r.p, SM_TRAILER, 8) != 0 || r.p + 8 != r.end) {
+        Py_CLEAR(res);
+        goto corrupt;
+    }
     goto error;
 corrupt:
     PyErr_Clear();

@@ -46,6 +46,7 @@ module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->Traces);
     Py_VISIT(st->Statistic);
     Py_VISIT(st->StatisticDiff);
+    Py_VISIT(st->BaseFilter);
     Py_VISIT(st->Filter);
     Py_VISIT(st->DomainFilter);
     Py_VISIT(st->Snapshot);
@@ -65,6 +66,7 @@ module_clear(PyObject *m)
     Py_CLEAR(st->Traces);
     Py_CLEAR(st->Statistic);
     Py_CLEAR(st->StatisticDiff);
+    Py_CLEAR(st->BaseFilter);
     Py_CLEAR(st->Filter);
     Py_CLEAR(st->DomainFilter);
     Py_CLEAR(st->Snapshot);

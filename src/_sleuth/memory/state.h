@@ -11,6 +11,7 @@ typedef struct {
     PyTypeObject *Traces;
     PyTypeObject *Statistic;
     PyTypeObject *StatisticDiff;
+    PyTypeObject *BaseFilter;
     PyTypeObject *Filter;
     PyTypeObject *DomainFilter;
     PyTypeObject *Snapshot;

@@ -880,7 +880,53 @@ static PyType_Spec StatisticDiff_spec = {
 };
 
 /* ------------------------------------------------------------------------ */
-/* Filter and DomainFilter                                                  */
+/* BaseFilter, Filter and DomainFilter                                      */
+
+/* tracemalloc.BaseFilter: the common base of Filter and DomainFilter, which
+ * holds `inclusive`. A Python subclass may add what it likes, as with
+ * tracemalloc's plain class; snapshots filter with Filter and DomainFilter. */
+static int
+BaseFilter_init(PyObject *self, PyObject *args, PyObject *kw)
+{
+    PyObject *inclusive;
+    static char *kwlist[] = {"inclusive", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O:BaseFilter", kwlist, &inclusive))
+        return -1;
+    Py_XSETREF(((SmBaseFilterObject *)self)->inclusive, Py_NewRef(inclusive));
+    return 0;
+}
+
+SM_DEALLOC(BaseFilter_dealloc, SmBaseFilterObject)
+
+static PyMemberDef BaseFilter_members[] = {
+    {"inclusive", T_OBJECT_EX, offsetof(SmBaseFilterObject, inclusive), 0, NULL},
+    {NULL},
+};
+
+static PyType_Slot BaseFilter_slots[] = {
+    {Py_tp_doc, "BaseFilter(inclusive)\n--\n\nBase class of Filter and DomainFilter."},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_init, BaseFilter_init},
+    {Py_tp_dealloc, BaseFilter_dealloc},
+    {Py_tp_members, BaseFilter_members},
+    {0, NULL},
+};
+
+static PyType_Spec BaseFilter_spec = {
+    "sleuth.memory.BaseFilter", sizeof(SmBaseFilterObject), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_IMMUTABLETYPE, BaseFilter_slots,
+};
+
+/* Filter and DomainFilter take their arguments in tp_new; BaseFilter's
+ * __init__ must not see them again. */
+static int
+Filter_init(PyObject *self, PyObject *args, PyObject *kw)
+{
+    SLEUTH_UNUSED(self);
+    SLEUTH_UNUSED(args);
+    SLEUTH_UNUSED(kw);
+    return 0;
+}
 
 static PyObject *
 Filter_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
@@ -947,6 +993,7 @@ static PyType_Slot Filter_slots[] = {
     {Py_tp_doc, "Filter(inclusive, filename_pattern, lineno=None, all_frames=False, domain=None)\n"
                 "--\n\nFilter on traces of memory blocks (see Snapshot.filter_traces)."},
     {Py_tp_new, Filter_new},
+    {Py_tp_init, Filter_init},
     {Py_tp_dealloc, Filter_dealloc},
     {Py_tp_repr, Filter_repr},
     {Py_tp_members, Filter_members},
@@ -991,6 +1038,7 @@ static PyMemberDef DomainFilter_members[] = {
 static PyType_Slot DomainFilter_slots[] = {
     {Py_tp_doc, "DomainFilter(inclusive, domain)\n--\n\nFilter traces by address space."},
     {Py_tp_new, DomainFilter_new},
+    {Py_tp_init, Filter_init},
     {Py_tp_dealloc, DomainFilter_dealloc},
     {Py_tp_repr, DomainFilter_repr},
     {Py_tp_members, DomainFilter_members},
@@ -1005,9 +1053,9 @@ static PyType_Spec DomainFilter_spec = {
 /* ------------------------------------------------------------------------ */
 
 static int
-sm_add_type(PyObject *m, PyType_Spec *spec, PyTypeObject **out)
+sm_add_type(PyObject *m, PyType_Spec *spec, PyTypeObject *base, PyTypeObject **out)
 {
-    *out = (PyTypeObject *)PyType_FromModuleAndSpec(m, spec, NULL);
+    *out = (PyTypeObject *)PyType_FromModuleAndSpec(m, spec, (PyObject *)base);
     if (!*out)
         return -1;
     return PyModule_AddType(m, *out);
@@ -1016,13 +1064,14 @@ sm_add_type(PyObject *m, PyType_Spec *spec, PyTypeObject **out)
 int
 SmTypes_add(PyObject *m, SmState *st)
 {
-    if (sm_add_type(m, &Frame_spec, &st->Frame) < 0 ||
-        sm_add_type(m, &Traceback_spec, &st->Traceback) < 0 ||
-        sm_add_type(m, &Trace_spec, &st->Trace) < 0 ||
-        sm_add_type(m, &Statistic_spec, &st->Statistic) < 0 ||
-        sm_add_type(m, &StatisticDiff_spec, &st->StatisticDiff) < 0 ||
-        sm_add_type(m, &Filter_spec, &st->Filter) < 0 ||
-        sm_add_type(m, &DomainFilter_spec, &st->DomainFilter) < 0)
+    if (sm_add_type(m, &Frame_spec, NULL, &st->Frame) < 0 ||
+        sm_add_type(m, &Traceback_spec, NULL, &st->Traceback) < 0 ||
+        sm_add_type(m, &Trace_spec, NULL, &st->Trace) < 0 ||
+        sm_add_type(m, &Statistic_spec, NULL, &st->Statistic) < 0 ||
+        sm_add_type(m, &StatisticDiff_spec, NULL, &st->StatisticDiff) < 0 ||
+        sm_add_type(m, &BaseFilter_spec, NULL, &st->BaseFilter) < 0 ||
+        sm_add_type(m, &Filter_spec, st->BaseFilter, &st->Filter) < 0 ||
+        sm_add_type(m, &DomainFilter_spec, st->BaseFilter, &st->DomainFilter) < 0)
         return -1;
     return 0;
 }

@@ -33,6 +33,12 @@ typedef struct {
     PyObject *traceback, *size, *size_diff, *count, *count_diff;
 } SmStatisticDiffObject;
 
+/* Filter and DomainFilter begin like BaseFilter: they are its subclasses. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *inclusive;
+} SmBaseFilterObject;
+
 typedef struct {
     PyObject_HEAD
     PyObject *inclusive, *pattern, *lineno, *all_frames, *domain;
