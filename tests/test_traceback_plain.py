@@ -254,7 +254,7 @@ def test_every_public_name_of_traceback_with_its_parameters():
     import inspect
     public = [n for n in dir(traceback) if not n.startswith("_") and n != "suppress"
               and not inspect.ismodule(getattr(traceback, n))]
-    assert set(traceback.__all__) <= set(stb.__all__)
+    assert sorted(stb.__all__) == sorted(traceback.__all__)
     for name in public:
         ours, theirs = getattr(stb, name), getattr(traceback, name)
         if ours is theirs:
@@ -275,6 +275,49 @@ def test_every_public_name_of_traceback_with_its_parameters():
     assert str(inspect.signature(stb.format_exc)) == (
         "(limit=None, chain=True, *, locals=False, max_length=200, max_items=25, max_depth=4,"
         " repr_timeout=0.1, total_repr_timeout=2.0, redact=None, redact_extra=None)")
+
+
+def test_all_is_the_standard_librarys_and_the_extras_stay_importable():
+    """`from sleuth.traceback import *` binds what `from traceback import *`
+    binds (CPython's MiscTest.test_all); sleuth's own additions are imported
+    by name."""
+    ns_std, ns_ours = {}, {}
+    exec("from traceback import *", ns_std)
+    exec("from sleuth.traceback import *", ns_ours)
+    assert set(ns_ours) == set(ns_std)
+    for name in ("DEFAULT_REDACT", "redaction_patterns", "safe_repr"):
+        assert name not in stb.__all__ and getattr(stb, name) is not None
+    from sleuth.traceback import DEFAULT_REDACT, redaction_patterns, safe_repr  # noqa: F401
+    assert safe_repr([1, 2]) == "[1, 2]"
+
+
+def test_recursion_cutoff_is_the_one_sleuths_output_uses():
+    """_RECURSIVE_CUTOFF (and, 3.12+, _levenshtein_distance) are the standard
+    library's: sleuth's text comes from its StackSummary, so a frame repeated
+    _RECURSIVE_CUTOFF times is shown in full and one more time is folded,
+    with and without locals."""
+    def g(count):
+        if count:
+            return g(count - 1)
+        raise ValueError
+
+    for extra in (0, 1):
+        try:
+            g(stb._RECURSIVE_CUTOFF + extra)
+        except ValueError:
+            plain, with_locals = stb.format_exc(), stb.format_exc(locals=True)
+            assert plain == traceback.format_exc()
+        folded = "[Previous line repeated 1 more time]" in plain
+        assert folded == bool(extra), plain
+        assert ("[Previous line repeated 1 more time]" in with_locals) == bool(extra), with_locals
+    assert stb._RECURSIVE_CUTOFF is traceback._RECURSIVE_CUTOFF
+    if sys.version_info >= (3, 12):
+        assert stb._levenshtein_distance is traceback._levenshtein_distance
+        try:
+            sys.modulez  # noqa: B018
+        except AttributeError as e:
+            assert stb.format_exception_only(e) == traceback.format_exception_only(e)
+            assert "Did you mean: 'modules'?" in stb.format_exception(e)[-1]
 
 
 def test_ellipsis_for_value_and_tb_means_implicit():

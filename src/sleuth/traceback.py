@@ -37,12 +37,22 @@ from sleuth._traceback import (
     safe_repr,
 )
 
-# Public names that only some versions have (3.13: ANSIColors, BUILTIN_EXCEPTION_LIMIT).
+# Public names that only some versions have (3.13: ANSIColors, BUILTIN_EXCEPTION_LIMIT),
+# and two private ones that describe what sleuth's output is made of: its text
+# comes from the standard library's TracebackException and StackSummary, so
+# the cut-off after which a recursive frame reads "[Previous line repeated N
+# more times]" and the edit distance behind "Did you mean ...?" (3.12+) are
+# the standard library's own.
 globals().update({_name: getattr(_stdlib, _name)
-                  for _name in ("ANSIColors", "BUILTIN_EXCEPTION_LIMIT") if hasattr(_stdlib, _name)})
+                  for _name in ("ANSIColors", "BUILTIN_EXCEPTION_LIMIT", "_RECURSIVE_CUTOFF",
+                                "_levenshtein_distance")
+                  if hasattr(_stdlib, _name)})
 
+# The standard library's __all__, name for name: sleuth's additions
+# (DEFAULT_REDACT, redaction_patterns, safe_repr) are importable by name but
+# left out, so that `from sleuth.traceback import *` binds what
+# `from traceback import *` binds.
 __all__ = [
-    "DEFAULT_REDACT",
     "FrameSummary",
     "StackSummary",
     "TracebackException",
@@ -60,8 +70,6 @@ __all__ = [
     "print_last",
     "print_stack",
     "print_tb",
-    "redaction_patterns",
-    "safe_repr",
     "walk_stack",
     "walk_tb",
 ]

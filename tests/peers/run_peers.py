@@ -216,6 +216,12 @@ class StdlibSuite(UnittestSuite):
             self.copy = os.path.join(folder, f"test_{self.tool}.py")
             with open(self.copy, "w", encoding="utf-8") as f:
                 f.write(text)
+            # Data files the test reads from beside itself (test_traceback's
+            # levenshtein_examples.json): the copy finds the originals.
+            for data in re.findall(r"Path\(__file__\)\.parent / '([\w.-]+)'", text):
+                target = os.path.join(folder, data)
+                if not os.path.lexists(target):
+                    os.symlink(os.path.join(os.path.dirname(src), data), target)
         return f"{self.module}={self.copy}"
 
     def target(self, standin):
