@@ -8,8 +8,10 @@ it names, with this interpreter's environment first on PATH (so `python`,
 `sleuth` and `pytest` are the ones under test), and checks what it printed.
 Absolute paths in the README (/tmp/ev, /srv) are the only thing replaced.
 """
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -29,6 +31,11 @@ ELSEWHERE = {
 }
 
 
+# Fenced blocks in these languages are editor configurations, not commands:
+# test_editor_configurations runs them.
+CONFIG_LANGUAGES = ("json", "lua", "elisp")
+
+
 def readme_commands():
     """Command lines of the README's fenced blocks: `$ ` lines of a shell
     transcript, and the lines of command blocks, without trailing comments.
@@ -36,7 +43,9 @@ def readme_commands():
     are not commands."""
     text = open(os.path.join(ROOT, "README.md")).read()
     cmds = []
-    for block in re.findall(r"^```[^\n]*\n(.*?)^```", text, re.S | re.M):
+    for info, block in re.findall(r"^```([^\n]*)\n(.*?)^```", text, re.S | re.M):
+        if info.strip() in CONFIG_LANGUAGES:     # editor configurations: see below
+            continue
         lines = block.splitlines()
         transcript = any(line.startswith("$ ") for line in lines)
         for line in lines:
@@ -163,6 +172,9 @@ SCENARIOS = {
         and len((d / "input.json.reduced").read_text()) < 60
         and "KeyError" in subprocess.run([sys.executable, "app.py", "input.json.reduced"],
                                          cwd=d, capture_output=True, text=True).stderr),
+    "sleuth dap --help": (
+        {}, "",
+        lambda out, err, rc, d: rc == 0 and out.startswith("usage: sleuth dap ")),
     "sleuth bisect --good v1.2 --bad HEAD -- make test": (
         {}, "",
         lambda out, err, rc, d: rc == 0 and "commit 5" in out + err),
@@ -212,3 +224,81 @@ def test_readme_command(cmd, tmp_path):
             {r.stdout[-3000:]}
             stderr:
             {r.stderr[-3000:]}""")
+
+
+# --- the editor configurations of "From your editor" ----------------------------
+
+def readme_block(language):
+    text = open(os.path.join(ROOT, "README.md")).read()
+    blocks = re.findall(rf"^```{language}\n(.*?)^```", text, re.S | re.M)
+    assert len(blocks) == 1, (language, len(blocks))
+    return blocks[0]
+
+
+PROGRAM = 'print("hello from", __file__.rsplit("/", 1)[-1])\n'
+need_server = pytest.mark.skipif(not hasattr(__import__("sleuth"), "listen"),
+                                 reason="this build has no debuggee server yet (sleuth.listen)")
+
+
+@need_server
+def test_vscode_configuration(tmp_path):
+    """launch.json as written: sleuth dap --listen on its debugServer port
+    (another port here), the launch request with its keys, ${file} filled in."""
+    from dapclient import DapClient
+    conf = json.loads(readme_block("json"))["configurations"][0]
+    assert conf["debugServer"] == 5678 and conf["request"] == "launch"
+    prog = tmp_path / "app.py"
+    prog.write_text(PROGRAM)
+    args = {k: v for k, v in conf.items() if k not in ("name", "type", "request", "debugServer")}
+    args["program"] = args["program"].replace("${file}", str(prog))
+    proc = subprocess.Popen([sys.executable, "-m", "sleuth", "dap", "--listen", "127.0.0.1:0"],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        port = int(proc.stderr.readline().rsplit(":", 1)[1])
+        with DapClient.connect("127.0.0.1", port) as c:
+            assert c.request("initialize", adapterID="python")["success"]
+            seq = c.request_async("launch", **args)
+            c.wait_event("initialized")
+            assert c.request("configurationDone")["success"]
+            assert c.response(seq)["success"]
+            c.wait_event("terminated")
+            assert c.output["stdout"] == "hello from app.py\n"
+            c.request("disconnect")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_neovim_configuration():
+    """No Neovim here: check that the adapter is `sleuth dap` and the launch
+    keys are ones sleuth dap takes."""
+    lua = readme_block("lua")
+    assert re.search(r'dap\.adapters\.sleuth = \{ type = "executable", command = "sleuth", '
+                     r'args = \{ "dap" \} \}', lua)
+    keys = set(re.findall(r"(\w+) = ", lua.split("dap.configurations.python")[1]))
+    assert keys == {"type", "request", "name", "program"}, keys
+
+
+@need_server
+@pytest.mark.skipif(not shutil.which("emacs"), reason="emacs is not installed (make editor-deps)")
+def test_emacs_configuration(tmp_path):
+    """The elisp as written, in a headless Emacs: M-x dap-debug's template runs
+    the visited file to its end; its output reaches the session's buffer."""
+    prog = tmp_path / "app.py"
+    prog.write_text(PROGRAM)
+    script = tmp_path / "run.el"
+    script.write_text("(require 'package)\n(package-initialize)\n(require 'dap-ui)\n"
+                      "(setq dap-auto-configure-features nil)\n" + readme_block("elisp") + f"""
+(defvar done nil)
+(add-hook 'dap-terminated-hook (lambda (_s) (setq done t)))
+(find-file {json.dumps(str(prog))})
+(dap-debug (cdr (assoc "sleuth: current file" dap-debug-template-configurations)))
+(let ((deadline (+ (float-time) 60)))
+  (while (and (not done) (< (float-time) deadline)) (accept-process-output nil 0.05)))
+(with-current-buffer (dap--debug-session-output-buffer (dap--cur-session))
+  (princ (format "DONE %s OUTPUT %S\\n" done (buffer-string))))
+""")
+    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"], HOME=str(tmp_path))
+    r = subprocess.run(["emacs", "--batch", "-l", str(script)], env=env, capture_output=True,
+                       text=True, timeout=240, stdin=subprocess.DEVNULL)
+    assert 'DONE t OUTPUT "hello from app.py\n"' in r.stdout, (r.stdout, r.stderr[-3000:])
