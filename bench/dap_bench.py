@@ -41,8 +41,8 @@ def line_of(marker, path=WORKLOADS):
 
 
 def have_sleuth_server():
-    import sleuth
-    return hasattr(sleuth, "listen")
+    from dapclient import have_debuggee_server
+    return have_debuggee_server()
 
 
 def have_debugpy():

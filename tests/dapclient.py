@@ -245,6 +245,14 @@ class DapClient:
                 raise
 
 
+def have_debuggee_server():
+    """Does this build of sleuth have the debuggee side of DAP (sleuth.listen,
+    python -m sleuth --listen/--connect)?"""
+    import sleuth
+    from sleuth import _sleuth
+    return hasattr(sleuth, "listen") or hasattr(_sleuth, "listen")
+
+
 def free_port():
     """A TCP port on loopback that was free a moment ago."""
     with socket.socket() as s:

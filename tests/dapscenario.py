@@ -102,5 +102,16 @@ def breakpoint_scenario(c, request="launch", **args):
     exited = [e for e in c.events if e["event"] == "exited"]
     out["exit"] = exited[0]["body"]["exitCode"] if exited else None
     out["stdout"] = c.output.get("stdout", "")
-    c.request("disconnect")
+    disconnect(c)
     return out
+
+
+def disconnect(c):
+    """disconnect, answered or not: a program attached to directly may have
+    closed the connection after `terminated` (sleuth's and debugpy's both may)."""
+    try:
+        seq = c.request_async("disconnect")
+    except OSError:
+        return None
+    return c._wait(lambda: c.responses.get(seq) or (c.closed and {"closed": True}),
+                   "the disconnect response or the end of the connection", None)

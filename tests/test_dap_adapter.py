@@ -21,7 +21,7 @@ import time
 import pytest
 
 from conftest import run_python
-from dapclient import DapClient, free_port, wait_listening
+from dapclient import DapClient, free_port, wait_listening, have_debuggee_server
 
 FAKE = r'''
 import json, os, socket, sys, time
@@ -540,7 +540,7 @@ def test_listen_on_another_address_warns_with_allow_remote():
 
 # --- end to end, with sleuth's own debuggee server ---------------------------------
 
-need_server = pytest.mark.skipif(not hasattr(__import__("sleuth"), "listen"),
+need_server = pytest.mark.skipif(not have_debuggee_server(),
                                  reason="this build has no debuggee server yet (sleuth.listen)")
 
 

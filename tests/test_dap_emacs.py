@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from dapclient import have_debuggee_server
+
 import dapscenario
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -53,7 +55,7 @@ def test_dap_mode_session(adapter):
         pytest.skip("dap-mode is not installed (make editor-deps installs elpa-dap-mode)")
     if adapter[-1] == "debugpy.adapter":
         pytest.importorskip("debugpy")
-    elif not hasattr(__import__("sleuth"), "listen"):
+    elif not have_debuggee_server():
         pytest.skip("this build has no debuggee server yet (sleuth.listen)")
     r = drive(adapter)
     brk = dapscenario.marker_line("BREAK add")

@@ -10,11 +10,11 @@ import sys
 import pytest
 
 import dapscenario
-from dapclient import DapClient, free_port, wait_listening
+from dapclient import DapClient, free_port, wait_listening, have_debuggee_server
 
 debugpy = pytest.importorskip("debugpy", reason="debugpy is not installed for this Python "
                                                 "(requirements-test.txt installs it)")
-HAVE_SERVER = hasattr(__import__("sleuth"), "listen")
+HAVE_SERVER = have_debuggee_server()
 need_server = pytest.mark.skipif(not HAVE_SERVER,
                                  reason="this build has no debuggee server yet (sleuth.listen)")
 

@@ -18,6 +18,7 @@ import textwrap
 
 import pytest
 
+from dapclient import have_debuggee_server
 from test_install import APP      # the same breakpoint() program as the install test
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -236,7 +237,7 @@ def readme_block(language):
 
 
 PROGRAM = 'print("hello from", __file__.rsplit("/", 1)[-1])\n'
-need_server = pytest.mark.skipif(not hasattr(__import__("sleuth"), "listen"),
+need_server = pytest.mark.skipif(not have_debuggee_server(),
                                  reason="this build has no debuggee server yet (sleuth.listen)")
 
 
