@@ -4,6 +4,7 @@ Prints "CPU <seconds>" for the measured part (time.process_time), so that
 debugger start-up is not counted. The functions live in this file on purpose:
 a breakpoint "in the workload's own file" is set on never_called() below.
 """
+import contextlib
 import os
 import sys
 import time
@@ -75,12 +76,44 @@ def run_raise(scale):
     return caught
 
 
+def _catcher():
+    while True:
+        try:
+            yield 1
+        except KeyError:
+            pass
+
+
+@contextlib.contextmanager
+def _swallow():
+    try:
+        yield
+    except KeyError:
+        pass
+
+
+def run_throw(scale):
+    # Exceptions thrown into generators: gen.throw() and a contextmanager's
+    # `with` block that raises (each is a PY_THROW event, which sys.monitoring
+    # cannot switch off).
+    g = _catcher()
+    next(g)
+    n = 0
+    for i in range(50000 * (scale + 1)):
+        g.throw(KeyError)
+        with _swallow():
+            raise KeyError(i)
+        n += 1
+    return n
+
+
 def heavy():
     # For `next` over a CPU-heavy call: the callee must run untraced.
     return fib(28) + run_strdict(0)
 
 
-WORKLOADS = {"fib": run_fib, "nbody": run_nbody, "strdict": run_strdict, "raise": run_raise}
+WORKLOADS = {"fib": run_fib, "nbody": run_nbody, "strdict": run_strdict, "raise": run_raise,
+             "throw": run_throw}
 
 
 def main():

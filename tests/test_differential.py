@@ -45,11 +45,6 @@ CI_SEEDS = [0, 1]
 # Scenarios left out of the CI seed set until the named bug is fixed on main:
 # (fnmatch pattern over "program-mode-seedN", versions or None for all, reason).
 # The long run (SLEUTH_DIFF_SEEDS) keeps them, as non-strict xfails.
-# Not being fixed yet (reported): sleuth calls sys.monitoring.restart_events()
-# each time the prompt is left (bp commands' `c` too); that re-enables the
-# locations every other tool DISABLEd, so the program's own tool gets events
-# it turned off.
-RESTART_EVENTS = "unfixed: restart_events() re-enables other tools' DISABLEd events (3.12+)"
 # 3.11, a breakpoint (false condition) in down_finally, which recurses to the
 # limit: the RecursionError lands on the same frame as in the plain run
 # (test_recursion_error_lands_at_the_plain_depth), but that deepest frame's
@@ -62,11 +57,7 @@ RESTART_EVENTS = "unfixed: restart_events() re-enables other tools' DISABLEd eve
 # trace function does this to the frames it traces (pdb's moves the error
 # itself 5 frames up); only not tracing the frame would avoid it.
 RECURSION_311 = "3.11 tracing runs a frame's calls deoptimized: at the recursion limit list.append checks it"
-NEW = [(3, 12), (3, 13)]
 WAITING = [
-    ("selftrace-hit-*", NEW, RESTART_EVENTS),
-    ("selftrace-step-*", NEW, RESTART_EVENTS),
-    ("selftrace-mix-*", NEW, RESTART_EVENTS),
     ("recursion-falsecond-seed1", [(3, 11)], RECURSION_311),
 ]
 

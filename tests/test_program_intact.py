@@ -120,9 +120,6 @@ def test_program_that_frees_the_debuggers_hooks(tmp_path):
     "p __import__('sys').settrace(None)",
     pytest.param("p __import__('sys').monitoring.free_tool_id(0)",
                  marks=pytest.mark.skipif(not MONITORING, reason="sys.monitoring is 3.12+")),
-    pytest.param("p __import__('sys').monitoring.free_tool_id(0) or "
-                 "__import__('sys').monitoring.use_tool_id(0, 'other')",
-                 marks=pytest.mark.skipif(not MONITORING, reason="sys.monitoring is 3.12+")),
 ])
 def test_hooks_freed_at_the_prompt(tmp_path, command):
     source = """\
@@ -143,10 +140,94 @@ def test_hooks_freed_at_the_prompt(tmp_path, command):
     assert dbg.stdout.count("-> return x") == 3, dbg.stdout
 
 
+TAKEN = "*** sleuth: sys.monitoring tool id 0 was taken by another tool ('other')"
+
+
+@pytest.mark.skipif(not MONITORING, reason="sys.monitoring is 3.12+")
+def test_tool_id_taken_by_another_tool_at_the_prompt(tmp_path):
+    """`p` frees sleuth's tool id and another tool takes it: the debugger
+    stops debugging (it would otherwise take an id the program may want),
+    says so once, and the program runs on unchanged."""
+    source = """\
+        import sys
+
+        def f(i):
+            x = i * 2
+            return x
+
+        for i in range(3):
+            print("f", f(i), file=sys.stderr)
+        print("end", file=sys.stderr)
+    """
+    take = ("p __import__('sys').monitoring.free_tool_id(0) or "
+            "__import__('sys').monitoring.use_tool_id(0, 'other')")
+    plain, dbg = plain_and_sleuth(tmp_path, source, ["b 5", "c", take, "c", "q"])
+    assert dbg.stderr == plain.stderr
+    assert dbg.returncode == 0
+    assert dbg.stdout.count(TAKEN) == 1, dbg.stdout
+    assert dbg.stdout.count("***") == 1, dbg.stdout
+    # Stopped once; then the program ran to its end and was restarted.
+    assert dbg.stdout.count("-> return x") == 1, dbg.stdout
+    assert "The program finished and will be restarted" in dbg.stdout
+
+
+TAKEOVER = """\
+    import sys
+
+    def f(i):
+        x = i * 2
+        return x
+
+    def g():
+        a = 1
+        for k in range(2):
+            a += k
+        return a
+
+    mon = sys.monitoring
+    E = mon.events
+    seen = []
+    print("f", f(0), file=sys.stderr)
+    mon.free_tool_id(0)
+    mon.use_tool_id(0, "other")
+    mon.register_callback(0, E.LINE, lambda code, line: seen.append((code.co_name, line)))
+    mon.register_callback(0, E.JUMP, lambda code, a, b: seen.append(("jump", code.co_name)))
+    mon.register_callback(0, E.PY_START, lambda code, off: seen.append(("start", code.co_name)))
+    mon.set_local_events(0, g.__code__, E.LINE | E.JUMP)
+    mon.set_events(0, E.PY_START)
+    for i in range(1, 3):
+        print("f", f(i), file=sys.stderr)
+    print("g", g(), file=sys.stderr)
+    mon.set_local_events(0, g.__code__, 0)
+    mon.set_events(0, 0)
+    for ev in (E.LINE, E.JUMP, E.PY_START):
+        mon.register_callback(0, ev, None)
+    mon.free_tool_id(0)
+    print("seen", seen, file=sys.stderr)
+    print("end", file=sys.stderr)
+"""
+
+
+@pytest.mark.skipif(not MONITORING, reason="sys.monitoring is 3.12+")
+def test_program_takes_the_tool_id_with_its_own_events(tmp_path):
+    """The program frees sleuth's tool id, takes it for a tool of its own and
+    registers callbacks: they see exactly the events of a plain run (none of
+    the breakpoint's local events, no DISABLE of sleuth's), no error reaches
+    the program, and the debugger says once that it stops."""
+    plain, dbg = plain_and_sleuth(tmp_path, TAKEOVER, ["b 5", "c", "c", "q"])
+    assert plain.returncode == 0 and plain.stderr.endswith("end\n")
+    assert dbg.stderr == plain.stderr
+    assert dbg.returncode == 0
+    assert dbg.stdout.count(TAKEN) == 1, dbg.stdout
+    # f(0) stops; after the takeover f(1), f(2) do not (the second `c` runs
+    # the program to its end, and `q` quits at the restart).
+    assert dbg.stdout.count("-> return x") == 1, dbg.stdout
+
+
 @pytest.mark.skipif(not MONITORING, reason="sys.monitoring is 3.12+")
 def test_every_tool_id_taken_at_the_prompt(tmp_path):
-    """No tool id left to claim back: one `***` line, and the program runs on
-    without the debugger."""
+    """Every id taken: one `***` line, and the program runs on without the
+    debugger."""
     source = """\
         import sys
 
@@ -166,7 +247,9 @@ def test_every_tool_id_taken_at_the_prompt(tmp_path):
     plain, dbg = plain_and_sleuth(tmp_path, source, ["b 5", "c", take, "c", "q"])
     assert dbg.stderr == plain.stderr
     assert dbg.returncode == 0
-    assert "*** RuntimeError: sleuth: no free sys.monitoring tool id" in dbg.stdout, dbg.stdout
+    # Its id is another tool's now: sleuth ends the session rather than take
+    # one of the ids the program may want next.
+    assert dbg.stdout.count(TAKEN) == 1, dbg.stdout
     assert dbg.stdout.count("-> return x") == 1, dbg.stdout
 
 

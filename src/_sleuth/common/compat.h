@@ -39,6 +39,19 @@ PyDict_GetItemStringRef(PyObject *d, const char *k, PyObject **out)
     Py_DECREF(ks);
     return r;
 }
+/* 1 and a new reference to the referent, 0 if it is dead, -1 on error. */
+static inline int
+PyWeakref_GetRef(PyObject *ref, PyObject **out)
+{
+    if (!PyWeakref_Check(ref)) {
+        *out = NULL;
+        PyErr_SetString(PyExc_TypeError, "expected a weakref");
+        return -1;
+    }
+    PyObject *o = PyWeakref_GET_OBJECT(ref);
+    *out = o == Py_None ? NULL : Py_NewRef(o);
+    return *out != NULL;
+}
 static inline int
 PyObject_GetOptionalAttr(PyObject *o, PyObject *name, PyObject **out)
 {

@@ -15,8 +15,18 @@
  *                                        stepped frame, or from the frames
  *                                        Engine_gen_caller names
  *
- * DISABLE holds until restart_events(), which runs each time the prompt is
- * left, so a line disabled while continuing is live again for stepping.
+ * DISABLE holds for a code location until that code is instrumented again
+ * without the event for our tool. sys.monitoring.restart_events() would do
+ * that for every code of every tool at once, and so hand a program's own tool
+ * (or coverage.py's) the events it DISABLEd: sleuth never calls it. Instead,
+ * each time the prompt is left, Backend_update puts back its own locations
+ * only: the local events of every armed code are set to 0 and back
+ * (reset_locals), and the codes whose PY_START/PY_RESUME it DISABLEd are
+ * remembered (quiet codes) and re-instrumented where that matters: armed when
+ * breakpoints are added in them, refreshed for `step`, and at detach.
+ *
+ * Another tool may take our tool id (free_tool_id, then use_tool_id): the
+ * session then ends, as far as it can without touching that tool (give_up).
  * Callbacks are C functions (METH_FASTCALL): ~15 ns per event instead of
  * ~45 ns for a Python callback.
  */
@@ -47,6 +57,12 @@ frame_now(void)
 }
 
 
+
+/* no_session: a callback that finds no debugger to report to answers None,
+ * never DISABLE: after give_up our callbacks may still be registered on an
+ * id that another tool owns, and a DISABLE there would switch its events
+ * off. (While a session is on, events only reach us without a listener
+ * from the prompt's own thread, whose locations must stay live.) */
 
 /* DISABLE is per code location for every thread: while one thread steps
  * everywhere, no other thread may switch a location off. */
@@ -84,8 +100,7 @@ set_local(ModState *st, PyObject *code, int events)
     return 0;
 }
 
-static int tool_is_ours(ModState *st);
-static int reclaim_tool(ModState *st);
+static int ensure_tool(ModState *st);
 
 int
 Backend_arm_code(ModState *st, PyObject *code, int events)
@@ -98,22 +113,126 @@ Backend_arm_code(ModState *st, PyObject *code, int events)
     } else if (PyErr_Occurred()) {
         return -1;
     }
+    /* Arming is rare (once per code): ask whether the id is still ours, so
+     * that nothing is ever set on another tool's id. */
+    int ours = ensure_tool(st);
+    if (ours == 0 && st->backend_attached)
+        Engine_detach();        /* given up: the session ends */
+    if (ours <= 0)
+        return ours;
     PyObject *ev = PyLong_FromLong(events);
     if (!ev || PyDict_SetItem(st->armed, code, ev) < 0) {
         Py_XDECREF(ev);
         return -1;
     }
     Py_DECREF(ev);
-    if (set_local(st, code, events) == 0)
-        return 0;
-    if (tool_is_ours(st))
-        return -1;
+    return set_local(st, code, events);
+}
+
+/* --- quiet codes ----------------------------------------------------------
+ *
+ * on_call answers DISABLE to PY_START and PY_RESUME once it has armed (or
+ * not) a code: one callback per code. Those are global events, so the
+ * DISABLE holds until the code is instrumented while our global events lack
+ * PY_START; setting a local event on it (set_local_events instruments at
+ * once) while they do is the only way to do that for one code and one tool.
+ * The codes are remembered by identity, weakly (a code object can be
+ * collected like any other), in st->quiet_codes. */
+
+static Py_ssize_t quiet_prune_at = 1024;
+
+static void
+quiet_prune(ModState *st)
+{
+    PyObject *dead = PyList_New(0), *key, *ref;
+    Py_ssize_t pos = 0;
+    while (dead && PyDict_Next(st->quiet_codes, &pos, &key, &ref)) {
+        PyObject *code;
+        if (PyWeakref_GetRef(ref, &code) == 0 && PyList_Append(dead, key) < 0)
+            Py_CLEAR(dead);
+        Py_XDECREF(code);
+    }
+    for (Py_ssize_t i = 0; dead && i < PyList_GET_SIZE(dead); i++)
+        if (PyDict_DelItem(st->quiet_codes, PyList_GET_ITEM(dead, i)) < 0)
+            break;
+    Py_XDECREF(dead);
     PyErr_Clear();
-    /* Re-arms `code` too (it is in st->armed). Without any tool id no
-     * event can come anyway; leaving the prompt next time reports it. */
-    if (reclaim_tool(st) < 0)
-        PyErr_Clear();
-    return 0;
+    Py_ssize_t n = PyDict_GET_SIZE(st->quiet_codes) * 2;
+    quiet_prune_at = n > 1024 ? n : 1024;
+}
+
+/* What on_call answers when it is done with `code`: DISABLE, remembered;
+ * None when it cannot be remembered (the code then keeps reporting). */
+static PyObject *
+quiet_call(ModState *st, PyObject *code)
+{
+    /* Owned */
+    PyObject *key = NULL, *ref = NULL, *live = NULL;
+    PyObject *res = Py_None;
+
+    if (!st->quiet_codes && !(st->quiet_codes = PyDict_New()))
+        goto done;
+    key = PyLong_FromVoidPtr(code);
+    if (!key)
+        goto done;
+    PyObject *old = PyDict_GetItemWithError(st->quiet_codes, key);   /* borrowed */
+    if (old && PyWeakref_GetRef(old, &live) > 0 && live == code) {
+        res = st->DISABLE;
+        goto done;
+    }
+    if (PyErr_Occurred())
+        goto done;
+    ref = PyWeakref_NewRef(code, NULL);
+    if (!ref || PyDict_SetItem(st->quiet_codes, key, ref) < 0)
+        goto done;
+    if (PyDict_GET_SIZE(st->quiet_codes) >= quiet_prune_at)
+        quiet_prune(st);
+    res = st->DISABLE;
+done:
+    PyErr_Clear();
+    Py_XDECREF(key);
+    Py_XDECREF(ref);
+    Py_XDECREF(live);
+    return Py_NewRef(res);
+}
+
+/* The remembered codes still alive (new list), or NULL with an error. */
+static PyObject *
+quiet_live(ModState *st)
+{
+    PyObject *list = PyList_New(0), *key, *ref;
+    Py_ssize_t pos = 0;
+    while (list && st->quiet_codes && PyDict_Next(st->quiet_codes, &pos, &key, &ref)) {
+        PyObject *code;
+        int r = PyWeakref_GetRef(ref, &code);
+        if (r < 0 || (r > 0 && PyList_Append(list, code) < 0))
+            Py_CLEAR(list);
+        Py_XDECREF(code);
+    }
+    return list;
+}
+
+/* Instrument each remembered code afresh for our tool: its PY_START and
+ * PY_RESUME report again. Our global events must lack PY_START, and no code
+ * may have local events of ours (reset_locals), when this runs. */
+static int
+quiet_refresh(ModState *st)
+{
+    if (!st->quiet_codes || PyDict_GET_SIZE(st->quiet_codes) == 0)
+        return 0;
+    PyObject *live = quiet_live(st);
+    if (!live)
+        return -1;
+    int rc = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(live) && rc == 0; i++) {
+        PyObject *code = PyList_GET_ITEM(live, i);
+        if (set_local(st, code, EV_LINE) < 0 || set_local(st, code, 0) < 0)
+            rc = -1;
+    }
+    Py_DECREF(live);
+    if (rc == 0)
+        PyDict_Clear(st->quiet_codes);
+    return rc;
 }
 
 /* A callback that fails (BdbQuit, Restart, an error) ends tracing, as an
@@ -151,7 +270,7 @@ cb_line(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     ModState *st = (ModState *)PyModule_GetState(mod);
     PdbObject *d = Engine_listener(st);
     if (!d)
-        return st->active ? Py_NewRef(Py_None) : Py_NewRef(st->DISABLE);
+        Py_RETURN_NONE;  /* see no_session */
     int line = (int)PyLong_AsLong(args[1]);
     return on_line_at(st, d, args[0], line);
 }
@@ -165,7 +284,7 @@ cb_jump(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     ModState *st = (ModState *)PyModule_GetState(mod);
     PdbObject *d = Engine_listener(st);
     if (!d)
-        return st->active ? Py_NewRef(Py_None) : Py_NewRef(st->DISABLE);
+        Py_RETURN_NONE;  /* see no_session */
     long from = PyLong_AsLong(args[1]), to = PyLong_AsLong(args[2]);
     if (to > from)
         return Py_NewRef(st->DISABLE);
@@ -191,11 +310,17 @@ on_call(ModState *st, PyObject *code)
 {
     PdbObject *d = Engine_listener(st);
     if (!d)
-        return st->active ? Py_NewRef(Py_None) : Py_NewRef(st->DISABLE);
+        Py_RETURN_NONE;  /* see no_session */
     if (maybe_arm(st, code) < 0)
         return failed();
-    if (!Engine_step_all(d))
-        return disable_or_none(st, d);
+    d = Engine_listener(st);     /* arming may have ended the session (give_up) */
+    if (!d)
+        Py_RETURN_NONE;
+    if (!Engine_step_all(d)) {
+        if (d->stopframe == NULL || d->stopframe == Py_None)
+            Py_RETURN_NONE;     /* another thread steps everywhere */
+        return quiet_call(st, code);
+    }
     if (Engine_dispatch_call(d, frame_now()) < 0)
         return failed();
     Py_RETURN_NONE;
@@ -203,7 +328,17 @@ on_call(ModState *st, PyObject *code)
 
 /* PY_THROW (a generator resumed by throw()) is a 'call' for settrace, but
  * a global-only event: returning DISABLE from it raises ValueError into the
- * program's generator and unregisters the callback. Always answer None. */
+ * program's generator and unregisters the callback. Always answer None.
+ * It cannot be switched off, so every throw() into a generator (a `with`
+ * block of a contextmanager that raises, too) comes here: a code that was
+ * already armed or found unable to break, under the same breakpoints, is
+ * answered at once. The cache holds addresses only: a code object that
+ * reuses a dead one's address was created since, and so reported its own
+ * PY_START (and was armed then) before anything could throw into it. */
+#define THROW_CACHE 256
+static PyObject *throw_seen[THROW_CACHE];   /* addresses only, never dereferenced */
+static uint64_t throw_gen;
+
 static PyObject *
 cb_throw(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -212,8 +347,20 @@ cb_throw(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     PdbObject *d = Engine_listener(st);
     if (!d)
         Py_RETURN_NONE;
-    if (maybe_arm(st, args[0]) < 0)
-        return failed();
+    PyObject *code = args[0];
+    size_t h = ((uintptr_t)code >> 4) & (THROW_CACHE - 1);
+    if (throw_gen != st->bp_generation) {
+        memset(throw_seen, 0, sizeof throw_seen);
+        throw_gen = st->bp_generation;
+    }
+    if (throw_seen[h] != code) {
+        if (maybe_arm(st, code) < 0)
+            return failed();
+        throw_seen[h] = code;
+        d = Engine_listener(st);     /* arming may have ended the session (give_up) */
+        if (!d)
+            Py_RETURN_NONE;
+    }
     if (Engine_step_all(d) && Engine_dispatch_call(d, frame_now()) < 0)
         return failed();
     Py_RETURN_NONE;
@@ -235,7 +382,7 @@ cb_return(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     ModState *st = (ModState *)PyModule_GetState(mod);
     PdbObject *d = Engine_listener(st);
     if (!d)
-        return st->active ? Py_NewRef(Py_None) : Py_NewRef(st->DISABLE);
+        Py_RETURN_NONE;  /* see no_session */
     PyObject *code = args[0];
     if (!(Engine_step_all(d) || code == step_code1 || code == step_code2))
         return disable_or_none(st, d);
@@ -344,52 +491,12 @@ register_callbacks(ModState *st)
     return 0;
 }
 
-/* Is our tool id still ours? Any code may call
- * sys.monitoring.free_tool_id(id) (and then use_tool_id(id, ...)). 0 also
- * when the question itself fails: reclaiming then says what is wrong. */
-static int
-tool_is_ours(ModState *st)
-{
-    if (st->tool_id < 0)
-        return 0;
-    PyObject *r = mon_call(st, "get_tool", "(i)", st->tool_id);
-    if (!r) {
-        PyErr_Clear();
-        return 0;
-    }
-    int ours = PyUnicode_Check(r) && PyUnicode_CompareWithASCIIString(r, "sleuth") == 0;
-    Py_DECREF(r);
-    return ours;
-}
-
-/* Another tool holds the id we had: take back the callbacks free_tool_id
- * left registered there (they would report its events to us twice over),
- * and leave whatever it registered itself. */
-static void
-drop_callbacks_of(ModState *st, int id)
-{
-    for (size_t i = 0; i < sizeof cb_table / sizeof cb_table[0]; i++) {
-        PyObject *prev = mon_call(st, "register_callback", "(iiO)", id, cb_table[i].event, Py_None);
-        if (!prev) {
-            PyErr_Clear();
-            return;
-        }
-        /* Not certainly ours (-1 too): it is the other tool's, put it back. */
-        if (prev != Py_None && PySequence_Contains(st->cb_list, prev) != 1) {
-            PyObject *r = mon_call(st, "register_callback", "(iiO)", id, cb_table[i].event, prev);
-            Py_XDECREF(r);
-        }
-        PyErr_Clear();
-        Py_DECREF(prev);
-    }
-}
-
-/* Our tool id was freed under us. free_tool_id (3.12, 3.13) leaves the
- * callbacks and events in place, still reporting, but set_events and
- * set_local_events then refuse the id ("tool 0 is not in use"). Claim an id again (the same one if it
- * is still free; if another tool took it, what we armed there is its now)
- * and put back the callbacks, the global events and every armed code's
- * local events, so that the session goes on as before. */
+/* Our tool id was freed under us (sys.monitoring.free_tool_id, by the
+ * program or at the prompt), and no one took it. free_tool_id (3.12, 3.13)
+ * leaves the callbacks and events in place, still reporting, but set_events
+ * and set_local_events then refuse the id ("tool 0 is not in use"). Take the
+ * same id again and put back the callbacks, the global events and every armed
+ * code's local events: the session goes on as before. */
 static int
 reclaim_tool(ModState *st)
 {
@@ -397,11 +504,10 @@ reclaim_tool(ModState *st)
     PyObject *items = NULL, *r = NULL;
     int rc = -1;
 
-    int old = st->tool_id;
-    if (claim_tool(st, old) < 0)
+    r = mon_call(st, "use_tool_id", "(is)", st->tool_id, "sleuth");
+    if (!r)
         goto done;
-    if (old >= 0 && old != st->tool_id)
-        drop_callbacks_of(st, old);
+    Py_CLEAR(r);
     if (register_callbacks(st) < 0)
         goto done;
     items = PyDict_Items(st->armed);
@@ -422,6 +528,134 @@ done:
     return rc;
 }
 
+/* sys.monitoring.get_events / get_local_events of `id`, or -1. */
+static long
+events_of(ModState *st, int id, PyObject *code)
+{
+    PyObject *r = code ? mon_call(st, "get_local_events", "(iO)", id, code)
+                       : mon_call(st, "get_events", "(i)", id);
+    long v = r ? PyLong_AsLong(r) : -1;
+    Py_XDECREF(r);
+    PyErr_Clear();
+    return v;
+}
+
+/* Another tool owns the id we had (free_tool_id, then use_tool_id): the
+ * session ends here. Its callbacks are never called nor replaced, and of
+ * what free_tool_id left of ours on that id only the events still exactly as
+ * we set them are switched off (the other tool has not set its own there).
+ * Our callbacks may stay registered for events it has not claimed; with no
+ * session they answer None, which changes nothing for it (no_session).
+ * Says so once, on the debugger's stdout. The caller detaches. */
+static void
+give_up(ModState *st, PyObject *other)
+{
+    /* Owned */
+    PyObject *items = NULL;
+    PyObject *exc = PyErr_GetRaisedException();
+
+    int id = st->tool_id;
+    st->tool_id = -1;
+    items = PyDict_Items(st->armed);
+    for (Py_ssize_t i = 0; items && i < PyList_GET_SIZE(items); i++) {
+        PyObject *code = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 0);
+        long ours = PyLong_AsLong(PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 1));
+        if (events_of(st, id, code) == ours) {
+            PyObject *r = mon_call(st, "set_local_events", "(iOi)", id, code, 0);
+            Py_XDECREF(r);
+        }
+    }
+    if (st->events_global && events_of(st, id, NULL) == st->events_global) {
+        PyObject *r = mon_call(st, "set_events", "(ii)", id, 0);
+        Py_XDECREF(r);
+        /* With no PY_START on the id now, codes whose PY_START we DISABLEd
+         * are instrumented afresh: the new owner's calls report there. Their
+         * local events on the id are changed and put back at once. */
+        PyObject *live = r ? quiet_live(st) : NULL;
+        for (Py_ssize_t i = 0; live && i < PyList_GET_SIZE(live); i++) {
+            PyObject *code = PyList_GET_ITEM(live, i);
+            long cur = events_of(st, id, code);
+            if (cur < 0)
+                continue;
+            PyObject *a = mon_call(st, "set_local_events", "(iOi)", id, code, (int)(cur ^ EV_LINE));
+            PyObject *b = a ? mon_call(st, "set_local_events", "(iOi)", id, code, (int)cur) : NULL;
+            Py_XDECREF(a);
+            Py_XDECREF(b);
+        }
+        Py_XDECREF(live);
+    }
+    PyErr_Clear();
+    PyDict_Clear(st->armed);
+    if (st->quiet_codes)
+        PyDict_Clear(st->quiet_codes);
+    st->events_global = 0;
+    if (st->active && Pdb_errorf(st->active, "sleuth: sys.monitoring tool id %d was taken by "
+                                 "another tool (%R): the debugger stops, the program goes on",
+                                 id, other) < 0)
+        PyErr_Clear();
+    Py_XDECREF(items);
+    PyErr_SetRaisedException(exc);
+}
+
+/* Is our tool id still ours? Any code may call
+ * sys.monitoring.free_tool_id(id), and then use_tool_id(id, ...).
+ * 1: ours (taken back if it was only freed); 0: no id any more (given up,
+ * the caller detaches); -1: an error. */
+static int
+ensure_tool(ModState *st)
+{
+    if (st->tool_id < 0)
+        return 0;
+    PyObject *r = mon_call(st, "get_tool", "(i)", st->tool_id);
+    if (!r)
+        return -1;
+    int rc;
+    if (PyUnicode_Check(r) && PyUnicode_CompareWithASCIIString(r, "sleuth") == 0)
+        rc = 1;
+    else if (r == Py_None)
+        rc = reclaim_tool(st) < 0 ? -1 : 1;
+    else {
+        give_up(st, r);
+        rc = 0;
+    }
+    Py_DECREF(r);
+    return rc;
+}
+
+/* Audit hook: a tool registering a callback has just claimed its id. If
+ * that id is ours (free_tool_id, then use_tool_id), end the session now,
+ * before its callback can get an event of ours. Only a tool taken by
+ * another is acted on: a merely freed id is taken back when sleuth next
+ * arms or leaves the prompt (here that would make the program's own
+ * register_callback on a free id succeed, where it fails without sleuth). */
+static int in_audit;
+
+static int
+audit_hook(const char *event, PyObject *args, void *data)
+{
+    SLEUTH_UNUSED(args);
+    SLEUTH_UNUSED(data);
+    if (event[0] != 's' || strcmp(event, "sys.monitoring.register_callback") != 0 ||
+        !Sleuth_module || in_audit)
+        return 0;
+    ModState *st = Sleuth_state();
+    if (!st || st->tool_id < 0 || !st->backend_attached || !st->monitoring)
+        return 0;
+    in_audit = 1;
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *r = mon_call(st, "get_tool", "(i)", st->tool_id);
+    if (r && r != Py_None &&
+        !(PyUnicode_Check(r) && PyUnicode_CompareWithASCIIString(r, "sleuth") == 0)) {
+        give_up(st, r);
+        Engine_detach();
+    }
+    Py_XDECREF(r);
+    PyErr_Clear();
+    PyErr_SetRaisedException(exc);
+    in_audit = 0;
+    return 0;
+}
+
 int
 Backend_install(ModState *st)
 {
@@ -439,6 +673,12 @@ Backend_install(ModState *st)
     }
     if (claim_tool(st, -1) < 0)
         return -1;
+    static int audit_added;
+    if (!audit_added) {
+        audit_added = 1;
+        if (PySys_AddAuditHook(audit_hook, NULL) < 0)
+            PyErr_Clear();      /* refused by another hook: detection waits for the prompt */
+    }
     if (!st->cb_list) {
         st->cb_list = PyList_New(0);
         if (!st->cb_list)
@@ -454,6 +694,11 @@ Backend_install(ModState *st)
     }
     if (register_callbacks(st) < 0)
         return -1;
+    /* A previous owner may have freed the id with its events still on. */
+    PyObject *r = mon_call(st, "set_events", "(ii)", st->tool_id, 0);
+    if (!r)
+        return -1;
+    Py_DECREF(r);
     st->events_global = 0;
     return 0;
 }
@@ -505,11 +750,37 @@ arm_running_frames(ModState *st)
     return rc;
 }
 
+static int
+set_global(ModState *st, int events)
+{
+    if (events == st->events_global)
+        return 0;
+    PyObject *r = mon_call(st, "set_events", "(ii)", st->tool_id, events);
+    if (!r)
+        return -1;
+    Py_DECREF(r);
+    st->events_global = events;
+    return 0;
+}
+
+/* `wanted[code] |= events` */
+static int
+want(PyObject *wanted, PyObject *code, int events)
+{
+    PyObject *cur = PyDict_GetItemWithError(wanted, code);
+    if (!cur && PyErr_Occurred())
+        return -1;
+    PyObject *ev = PyLong_FromLong((cur ? PyLong_AsLong(cur) : 0) | events);
+    int r = ev ? PyDict_SetItem(wanted, code, ev) : -1;
+    Py_XDECREF(ev);
+    return r;
+}
+
 int
 Backend_update(ModState *st, PdbObject *d)
 {
     /* Owned */
-    PyObject *wanted = NULL, *items = NULL, *r = NULL;
+    PyObject *wanted = NULL, *items = NULL;
     int rc = -1;
 
     int stepping_frame = d->stopframe && d->stopframe != Py_None && d->stoplineno != -1;
@@ -517,76 +788,87 @@ Backend_update(ModState *st, PdbObject *d)
     step_code2 = code_of(d->returnframe);
     int all = (d->stopframe == NULL || d->stopframe == Py_None) && !d->quitting;
 
-    if (!tool_is_ours(st) && reclaim_tool(st) < 0)
+    int ours = ensure_tool(st);
+    if (ours == 0) {
+        step_code1 = step_code2 = NULL;
+        return Engine_detach();   /* given up: the session ends, the program goes on */
+    }
+    if (ours < 0)
         goto done;
 
     /* Local events each armed code should have now. */
     wanted = PyDict_New();
     if (!wanted)
         goto done;
-    items = PyDict_Items(st->armed);
+    items = PyDict_Keys(st->armed);
     if (!items)
         goto done;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
-        PyObject *code = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 0);
-        int may = Engine_code_may_break(st, code);
-        if (may < 0)
+        int may = Engine_code_may_break(st, PyList_GET_ITEM(items, i));
+        if (may < 0 || (may && want(wanted, PyList_GET_ITEM(items, i), EV_LINES) < 0))
             goto done;
-        PyObject *ev = PyLong_FromLong(may ? EV_LINES : 0);
-        if (!ev || PyDict_SetItem(wanted, code, ev) < 0) {
-            Py_XDECREF(ev);
-            goto done;
-        }
-        Py_DECREF(ev);
     }
-    PyObject *codes[2] = {step_code1, step_code2};
-    for (int k = 0; k < 2; k++) {
-        if (!codes[k])
-            continue;
-        PyObject *cur = PyDict_GetItemWithError(wanted, codes[k]);
-        long ev = cur ? PyLong_AsLong(cur) : 0;
-        PyObject *nev = PyLong_FromLong(ev | EV_LINES | EV_RETURNS);
-        if (!nev || PyDict_SetItem(wanted, codes[k], nev) < 0) {
-            Py_XDECREF(nev);
-            goto done;
-        }
-        Py_DECREF(nev);
-    }
-    /* Apply: drop codes that need nothing, update the rest. */
     Py_CLEAR(items);
-    items = PyDict_Items(wanted);
-    if (!items)
-        goto done;
-    PyDict_Clear(st->armed);
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
-        PyObject *code = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 0);
-        PyObject *ev = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 1);
-        if (set_local(st, code, (int)PyLong_AsLong(ev)) < 0)
+    /* Breakpoints changed: codes that ran before (their PY_START is off)
+     * and may break now will not report a call again to be armed. */
+    if (st->quiet_gen != st->bp_generation && st->quiet_codes &&
+        PyDict_GET_SIZE(st->quiet_codes) && PyDict_GET_SIZE(st->breaks)) {
+        items = quiet_live(st);
+        if (!items)
             goto done;
-        if (PyLong_AsLong(ev) && PyDict_SetItem(st->armed, code, ev) < 0)
-            goto done;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+            int may = Engine_code_may_break(st, PyList_GET_ITEM(items, i));
+            if (may < 0 || (may && want(wanted, PyList_GET_ITEM(items, i), EV_LINES) < 0))
+                goto done;
+        }
+        Py_CLEAR(items);
     }
-    if (arm_running_frames(st) < 0)
-        goto done;
+    st->quiet_gen = st->bp_generation;
+    PyObject *codes[2] = {step_code1, step_code2};
+    for (int k = 0; k < 2; k++)
+        if (codes[k] && want(wanted, codes[k], EV_LINES | EV_RETURNS) < 0)
+            goto done;
 
     int global = EV_CALLS;
     if (all)
         global |= EV_LINES | EV_RETURNS | EV_EXC;
     else if (stepping_frame || step_code2 || st->gen_callers)
         global |= EV_RAISE | EV_STOP_ITERATION | EV_PY_UNWIND;
-    r = mon_call(st, "set_events", "(ii)", st->tool_id, global);
-    if (!r)
+
+    /* Every location of ours live again, and no other tool's (see the top):
+     * with no global LINE/JUMP/PY_RETURN/PY_YIELD of ours (none for `step`,
+     * which also needs PY_START back everywhere), each armed code's local
+     * events go to 0, which drops our DISABLEs there, then to what it needs. */
+    if (set_global(st, all ? 0 : st->events_global & ~(EV_LINES | EV_RETURNS)) < 0)
         goto done;
-    Py_CLEAR(r);
-    st->events_global = global;
-    r = mon_call(st, "restart_events", "()");
-    if (!r)
+    items = PyDict_Keys(st->armed);
+    if (!items)
+        goto done;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++)
+        if (set_local(st, PyList_GET_ITEM(items, i), 0) < 0)
+            goto done;
+    Py_CLEAR(items);
+    PyDict_Clear(st->armed);
+    if (all && quiet_refresh(st) < 0)
+        goto done;
+    if (set_global(st, global) < 0)
+        goto done;
+    items = PyDict_Items(wanted);
+    if (!items)
+        goto done;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+        PyObject *code = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 0);
+        PyObject *ev = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 1);
+        if (set_local(st, code, (int)PyLong_AsLong(ev)) < 0 ||
+            PyDict_SetItem(st->armed, code, ev) < 0)
+            goto done;
+    }
+    if (arm_running_frames(st) < 0)
         goto done;
     rc = 0;
 done:
     Py_XDECREF(wanted);
     Py_XDECREF(items);
-    Py_XDECREF(r);
     return rc;
 }
 
@@ -611,28 +893,33 @@ Backend_uninstall(ModState *st)
     step_code1 = step_code2 = NULL;
     if (st->tool_id < 0)
         goto done;
-    if (!tool_is_ours(st)) {
-        /* Freed under us: our callbacks and events are still there, so
-         * take the id back to clear them. Taken by another tool: what
-         * is there is its own now, leave it alone. */
-        if (claim_id(st, st->tool_id) != 1) {
-            PyErr_Clear();
-            drop_callbacks_of(st, st->tool_id);
-            PyDict_Clear(st->armed);
-            st->tool_id = -1;
-            goto done;
-        }
-    }
-    r = mon_call(st, "set_events", "(ii)", st->tool_id, 0);
+    r = mon_call(st, "get_tool", "(i)", st->tool_id);
     if (!r)
-        rc = -1;
+        goto done;
+    if (r != Py_None && !(PyUnicode_Check(r) && PyUnicode_CompareWithASCIIString(r, "sleuth") == 0)) {
+        give_up(st, r);         /* another tool's now: leave it alone */
+        goto done;
+    }
+    if (r == Py_None) {
+        /* Freed under us: our callbacks and events are still there, so
+         * take the id back to clear them. */
+        Py_CLEAR(r);
+        r = mon_call(st, "use_tool_id", "(is)", st->tool_id, "sleuth");
+        if (!r)
+            goto done;
+    }
     Py_CLEAR(r);
-    /* free_tool_id does not remove local events. */
+    if (set_global(st, 0) < 0)
+        rc = -1;
+    /* free_tool_id does not remove local events, nor our DISABLEs: the next
+     * owner of the id must find nothing of ours. */
     items = PyDict_Keys(st->armed);
     for (Py_ssize_t i = 0; items && i < PyList_GET_SIZE(items); i++)
         if (set_local(st, PyList_GET_ITEM(items, i), 0) < 0)
             rc = -1;
     PyDict_Clear(st->armed);
+    if (quiet_refresh(st) < 0)
+        rc = -1;
     for (size_t i = 0; i < sizeof cb_table / sizeof cb_table[0]; i++) {
         r = mon_call(st, "register_callback", "(iiO)", st->tool_id, cb_table[i].event, Py_None);
         if (!r)
@@ -646,7 +933,10 @@ Backend_uninstall(ModState *st)
     st->tool_id = -1;
 done:
     Py_XDECREF(items);
-    if (rc < 0)
+    Py_XDECREF(r);
+    if (st->quiet_codes)
+        PyDict_Clear(st->quiet_codes);
+    if (rc < 0 || PyErr_Occurred())
         PyErr_Clear();      /* best effort: never mask the program's own state */
     PyErr_SetRaisedException(exc);
     return 0;

@@ -152,6 +152,7 @@ module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->monitoring);
     Py_VISIT(st->DISABLE);
     Py_VISIT(st->cb_list);
+    Py_VISIT(st->quiet_codes);
     Py_VISIT(st->sigint_pdb);
     Py_VISIT(st->file_mtimes);
     return 0;
@@ -178,6 +179,7 @@ module_clear(PyObject *m)
     Py_CLEAR(st->monitoring);
     Py_CLEAR(st->DISABLE);
     Py_CLEAR(st->cb_list);
+    Py_CLEAR(st->quiet_codes);
     Py_CLEAR(st->sigint_pdb);
     Py_CLEAR(st->file_mtimes);
     Py_CLEAR(st->str_f_locals);

@@ -36,6 +36,9 @@ typedef struct {
     PyObject *DISABLE;          /* sys.monitoring.DISABLE */
     PyObject *cb_list;          /* callback function objects we registered */
     int events_global;          /* global event set currently requested */
+    PyObject *quiet_codes;      /* dict id(code) -> weakref: codes whose PY_START or
+                                 * PY_RESUME we DISABLEd (backend_monitoring.c) */
+    uint64_t quiet_gen;         /* bp_generation those codes were last checked at */
     PyObject *gen_callers;      /* tuple of codes, or NULL: see Engine_gen_caller */
     PyObject *sigint_pdb;       /* debugger that Ctrl-C drops into (strong) */
     PyObject *file_mtimes;      /* 3.13: filename -> mtime, Pdb._file_mtime_table */
