@@ -405,9 +405,9 @@ watchdog_stop(SafeRepr_Context *c)
     wd->armed = 0;
     pthread_cond_signal(&wd->cv);
     pthread_mutex_unlock(&wd->mu);
-    Py_BEGIN_ALLOW_THREADS
+    /* Joined with the GIL held: the watchdog never takes it, and the
+     * batch's caller keeps the GIL from start to end as before. */
     pthread_join(wd->thread, NULL);
-    Py_END_ALLOW_THREADS
     /* A signal sent just before the disarm is delivered on the way back
      * from this system call, while the handler is still ours. */
     sigset_t set;
