@@ -353,20 +353,22 @@ def test_sigkill_then_next_run_offers_and_restore_puts_back(tmp_path):
     shas = make_repo(repo)
     state = repo / ".git" / "sleuth-bisect-state"
     env = dict(os.environ, **GIT_ENV)
+    mark = tmp_path / "mid"
+    # On a commit inside the range the test edits a tracked file, says so
+    # (outside the repository: no git command of ours may race bisect's)
+    # and waits to be killed.
+    test = ("n=$(ls file*.txt | wc -l); echo junk >> file0.txt; "
+            f"if [ $n -ne 1 ] && [ $n -ne 16 ]; then touch {mark}; sleep 3; fi; "
+            "grep -q fine state.txt")
     p = subprocess.Popen([PY, "-m", "sleuth", "bisect", "--good", shas[0], "--bad", "main", "--",
-                          "echo junk >> file0.txt; sleep 0.3; grep -q fine state.txt"],
-                         cwd=repo, env=env, stdin=subprocess.DEVNULL,
+                          test], cwd=repo, env=env, stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     killed_on = None
     while time.monotonic() < deadline and p.poll() is None:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
-                              text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=repo, capture_output=True, text=True).stdout
-        if head not in (shas[0], shas[-1]) and dirty:
+        if mark.exists():
             p.kill()
-            killed_on = head
+            killed_on = True
             break
         time.sleep(0.02)
     p.wait(timeout=30)
