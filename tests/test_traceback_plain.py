@@ -274,7 +274,8 @@ def test_every_public_name_of_traceback_with_its_parameters():
         assert all(p.kind == p.KEYWORD_ONLY for p in got[len(want):]), name
     assert str(inspect.signature(stb.format_exc)) == (
         "(limit=None, chain=True, *, locals=False, max_length=200, max_items=25, max_depth=4,"
-        " repr_timeout=0.1, total_repr_timeout=2.0, redact=None, redact_extra=None)")
+        " repr_timeout=0.1, total_repr_timeout=2.0, redact=None, redact_extra=None,"
+        " redact_names=None, redact_patterns=None, redact_values=None)")
 
 
 def test_all_is_the_standard_librarys_and_the_extras_stay_importable():

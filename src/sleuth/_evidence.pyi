@@ -1,3 +1,4 @@
+import re
 from collections.abc import Iterable, Iterator
 from os import PathLike
 from typing import Any
@@ -16,12 +17,18 @@ class EvidenceError(ValueError): ...
 #   repr_timeout: float = 0.1      seconds of user __repr__ code per value
 #   total_repr_timeout: float = 2.0  seconds of user __repr__ code per capture
 #   redact / redact_extra          replace / extend the redaction patterns
+#   redact_names                   names hidden as whole words (like "pin", "ssn")
+#   redact_patterns                regular expressions whose matches (group 1 if any) are hidden
+#   redact_values                  literal texts hidden wherever they appear
 #   announce: bool = False         print "sleuth: evidence saved to PATH" on stderr
 
 def install(directory: str | PathLike[str], *, threads: bool = True, compress: bool = False,
             locals: bool = True, max_bytes: int = 1_000_000, max_length: int = 200,
             max_items: int = 25, max_depth: int = 3, repr_timeout: float = 0.1,
             redact: Iterable[str] | None = None, redact_extra: Iterable[str] | None = None,
+            redact_names: Iterable[str] | None = None,
+            redact_patterns: Iterable[str | re.Pattern[str]] | None = None,
+            redact_values: Iterable[str] | None = None,
             announce: bool = False) -> None: ...
 def uninstall() -> bool: ...
 def capture(exc: BaseException | None = None, path: str | PathLike[str] | None = None,

@@ -533,6 +533,33 @@ is_python_class(PyTypeObject *tp)
     return (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) && (!d || tp->tp_dealloc == d);
 }
 
+/* The dict behind a types.MappingProxyType (borrowed), when it is a real
+ * dict; NULL otherwise. The proxy's layout (one PyObject *mapping after the
+ * header) is the same in 3.11 to 3.13 and reading it runs no user code. */
+typedef struct { PyObject_HEAD PyObject *mapping; } ProxyLayout;
+
+static PyObject *
+proxy_dict(PyObject *obj)
+{
+    if (!Py_IS_TYPE(obj, &PyDictProxy_Type))
+        return NULL;
+    PyObject *m = ((ProxyLayout *)obj)->mapping;
+    return m && PyDict_Check(m) ? m : NULL;
+}
+
+/* The dict whose items a MAPPING shows (borrowed). */
+static PyObject *
+mapping_dict(PyObject *obj)
+{
+    return PyDict_Check(obj) ? obj : proxy_dict(obj);
+}
+
+static int
+is_namespace(PyTypeObject *tp)
+{
+    return strcmp(tp->tp_name, "types.SimpleNamespace") == 0 && tp->tp_dictoffset != 0;
+}
+
 SafeRepr_Kind
 SafeRepr_kind(PyObject *obj)
 {
@@ -540,7 +567,7 @@ SafeRepr_kind(PyObject *obj)
 
     if (PyList_Check(obj) || PyTuple_Check(obj))
         return SAFEREPR_SEQUENCE;
-    if (PyDict_Check(obj))
+    if (PyDict_Check(obj) || proxy_dict(obj))
         return SAFEREPR_MAPPING;
     if (PyAnySet_Check(obj))
         return has_builtin_set_iter(obj) ? SAFEREPR_SET : SAFEREPR_ATOM;
@@ -549,7 +576,7 @@ SafeRepr_kind(PyObject *obj)
     /* Instances of Python classes: their state is in __dict__ and slots,
      * which are read directly, so __getattr__/__getattribute__ and
      * properties never run. */
-    if (is_python_class(tp))
+    if (is_python_class(tp) || is_namespace(tp))
         return SAFEREPR_OBJECT;
     return SAFEREPR_ATOM;
 }
@@ -653,10 +680,10 @@ SafeRepr_children(PyObject *obj, Py_ssize_t max_items, Py_ssize_t *total)
         PyErr_Clear();      /* "set changed size during iteration": keep what we have */
         break;
     case SAFEREPR_MAPPING: {
-        PyObject *k, *v;
+        PyObject *k, *v, *dict = mapping_dict(obj);
         Py_ssize_t pos = 0;
-        *total = PyDict_GET_SIZE(obj);
-        while (PyList_GET_SIZE(out) < max_items && PyDict_Next(obj, &pos, &k, &v)) {
+        *total = PyDict_GET_SIZE(dict);
+        while (PyList_GET_SIZE(out) < max_items && PyDict_Next(dict, &pos, &k, &v)) {
             PyObject *pair = PyTuple_Pack(2, k, v);
             if (!pair || PyList_Append(out, pair) < 0) {
                 Py_XDECREF(pair);
@@ -749,6 +776,91 @@ SafeRepr_is_secret_name(SafeRepr_Context *c, PyObject *name)
     return r;
 }
 
+void
+SafeRepr_note_secret(SafeRepr_Context *c, PyObject *value, Redact_Kind kind)
+{
+    if (c->opts.redact)
+        Redact_note(&c->found, value, kind, REDACT_MIN_NEEDLE);
+}
+
+/* A namedtuple's field names: `_fields` found in the class dicts of its
+ * MRO (borrowed; no descriptor or __getattr__ runs), or NULL. */
+static PyObject *
+tuple_fields(PyObject *obj)
+{
+    if (PyTuple_CheckExact(obj) || !PyTuple_Check(obj))
+        return NULL;
+    PyObject *mro = Py_TYPE(obj)->tp_mro;
+    for (Py_ssize_t i = 0; mro && PyTuple_Check(mro) && i < PyTuple_GET_SIZE(mro); i++) {
+        PyTypeObject *base = (PyTypeObject *)PyTuple_GET_ITEM(mro, i);
+        if (!base->tp_dict)
+            continue;
+        PyObject *f = PyDict_GetItemString(base->tp_dict, "_fields");   /* borrowed */
+        if (f)
+            return PyTuple_Check(f) ? f : NULL;
+    }
+    return NULL;
+}
+
+/* Does obj's class define a property with a secret name? Its value lives
+ * in some private attribute that sleuth shows instead (getters never run). */
+static int
+has_secret_property(SafeRepr_Context *c, PyObject *obj)
+{
+    PyObject *mro = Py_TYPE(obj)->tp_mro;
+    for (Py_ssize_t i = 0; mro && PyTuple_Check(mro) && i < PyTuple_GET_SIZE(mro); i++) {
+        PyTypeObject *base = (PyTypeObject *)PyTuple_GET_ITEM(mro, i);
+        if (!(base->tp_flags & Py_TPFLAGS_HEAPTYPE) || !base->tp_dict)
+            continue;
+        PyObject *k, *v;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(base->tp_dict, &pos, &k, &v))
+            if (PyObject_TypeCheck(v, &PyProperty_Type) && SafeRepr_is_secret_name(c, k))
+                return 1;
+    }
+    return 0;
+}
+
+int
+SafeRepr_is_secret_attr(SafeRepr_Context *c, PyObject *obj, PyObject *name)
+{
+    if (SafeRepr_is_secret_name(c, name))
+        return 1;
+    if (!c->opts.redact || !PyUnicode_Check(name) || PyUnicode_GET_LENGTH(name) < 2
+            || PyUnicode_READ_CHAR(name, 0) != '_' || SafeRepr_kind(obj) != SAFEREPR_OBJECT)
+        return 0;
+    return has_secret_property(c, obj);
+}
+
+/* Is item i of a sequence secret by its field name or its pair's name? */
+static int
+secret_item(SafeRepr_Context *c, PyObject *seq, Py_ssize_t i, Redact_Kind *kind)
+{
+    if (!c->opts.redact || !PyTuple_Check(seq))
+        return 0;
+    PyObject *fields = tuple_fields(seq);
+    if (fields) {
+        *kind = REDACT_K_NAME;
+        return i < PyTuple_GET_SIZE(fields)
+               && SafeRepr_is_secret_name(c, PyTuple_GET_ITEM(fields, i));
+    }
+    /* ("password", value): the value of a name/value pair. */
+    *kind = REDACT_K_PAIR;
+    return i == 1 && PyTuple_GET_SIZE(seq) == 2
+           && (PyUnicode_Check(PyTuple_GET_ITEM(seq, 0)) || PyBytes_Check(PyTuple_GET_ITEM(seq, 0)))
+           && SafeRepr_is_secret_name(c, PyTuple_GET_ITEM(seq, 0));
+}
+
+int
+SafeRepr_hide_item(SafeRepr_Context *c, PyObject *seq, Py_ssize_t i)
+{
+    Redact_Kind kind;
+    if (!secret_item(c, seq, i, &kind) || i >= PyTuple_GET_SIZE(seq))
+        return 0;
+    SafeRepr_note_secret(c, PyTuple_GET_ITEM(seq, i), kind);
+    return 1;
+}
+
 /* Would the object's own __repr__ show a secret? Looks a few levels into
  * dicts, lists and instance attributes for a name that must be redacted. */
 static int
@@ -779,10 +891,12 @@ holds_secret_inner(SafeRepr_Context *c, PyObject *obj, int depth, int *budget)
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(kids) && !found; i++) {
         PyObject *kid = PyList_GET_ITEM(kids, i);
         if (kind == SAFEREPR_SEQUENCE) {
-            found = holds_secret_inner(c, kid, depth + 1, budget);
+            Redact_Kind why;
+            found = secret_item(c, obj, i, &why) || holds_secret_inner(c, kid, depth + 1, budget);
             continue;
         }
-        if (SafeRepr_is_secret_name(c, PyTuple_GET_ITEM(kid, 0)))
+        if (kind == SAFEREPR_OBJECT ? SafeRepr_is_secret_attr(c, obj, PyTuple_GET_ITEM(kid, 0))
+                                    : SafeRepr_is_secret_name(c, PyTuple_GET_ITEM(kid, 0)))
             found = 1;
         else
             found = holds_secret_inner(c, PyTuple_GET_ITEM(kid, 1), depth + 1, budget);
@@ -1059,7 +1173,15 @@ render_container(SafeRepr_Context *c, Writer *w, PyObject *obj, int depth,
             w_puts(w, ", ");
         PyObject *kid = PyList_GET_ITEM(kids, i);
         if (kind == SAFEREPR_SEQUENCE || kind == SAFEREPR_SET) {
-            render(c, w, kid, depth + 1);
+            PyObject *fields = kind == SAFEREPR_SEQUENCE ? tuple_fields(obj) : NULL;
+            if (fields && i < PyTuple_GET_SIZE(fields) && PyUnicode_Check(PyTuple_GET_ITEM(fields, i))) {
+                w_put_str(w, PyTuple_GET_ITEM(fields, i));
+                w_puts(w, "=");
+            }
+            if (kind == SAFEREPR_SEQUENCE && SafeRepr_hide_item(c, obj, i))
+                w_puts(w, REDACT_REPR);
+            else
+                render(c, w, kid, depth + 1);
             continue;
         }
         PyObject *key = PyTuple_GET_ITEM(kid, 0), *val = PyTuple_GET_ITEM(kid, 1);
@@ -1071,8 +1193,11 @@ render_container(SafeRepr_Context *c, Writer *w, PyObject *obj, int depth,
             render(c, w, key, depth + 1);
             w_puts(w, ": ");
         }
-        if (SafeRepr_is_secret_name(c, key))
+        if (kind == SAFEREPR_OBJECT ? SafeRepr_is_secret_attr(c, obj, key)
+                                    : SafeRepr_is_secret_name(c, key)) {
             w_puts(w, REDACT_REPR);
+            SafeRepr_note_secret(c, val, REDACT_K_NAME);
+        }
         else
             render(c, w, val, depth + 1);
     }
@@ -1162,6 +1287,13 @@ render(SafeRepr_Context *c, Writer *w, PyObject *obj, int depth)
         render_container(c, w, obj, depth, SAFEREPR_SEQUENCE, "(", ")");
         return;
     }
+    if (proxy_dict(obj)) {
+        /* Its repr would run the items' reprs unguarded: walk it here. */
+        w_puts(w, "mappingproxy(");
+        render_container(c, w, obj, depth, SAFEREPR_MAPPING, "{", "}");
+        w_puts(w, ")");
+        return;
+    }
     if (PyDict_Check(obj)) {
         if (inherits_repr(obj, &PyDict_Type)) {
             render_container(c, w, obj, depth, SAFEREPR_MAPPING, "{", "}");
@@ -1196,7 +1328,10 @@ render(SafeRepr_Context *c, Writer *w, PyObject *obj, int depth)
     }
     if (SafeRepr_kind(obj) == SAFEREPR_OBJECT && holds_secret(c, obj, 0)) {
         /* Its own repr might print a password: show the attributes here. */
-        w_type_name(w, obj);
+        if (is_namespace(Py_TYPE(obj)))
+            w_puts(w, "namespace");
+        else
+            w_type_name(w, obj);
         render_container(c, w, obj, depth, SAFEREPR_OBJECT, "(", ")");
         return;
     }
@@ -1241,6 +1376,8 @@ SafeRepr_end(SafeRepr_Context *c)
     /* Owned */
     PyObject *pending = PyErr_GetRaisedException();
     guard_remove(c);
+    if (!c->keep_found)
+        Redact_found_clear(&c->found);
     PyErr_SetRaisedException(pending);
 }
 
@@ -1273,8 +1410,10 @@ SafeRepr_value(SafeRepr_Context *c, PyObject *obj)
 PyObject *
 SafeRepr_named(SafeRepr_Context *c, PyObject *name, PyObject *obj)
 {
-    if (name && SafeRepr_is_secret_name(c, name))
+    if (name && SafeRepr_is_secret_name(c, name)) {
+        SafeRepr_note_secret(c, obj, REDACT_K_NAME);
         return PyUnicode_FromString(REDACT_REPR);
+    }
     return SafeRepr_value(c, obj);
 }
 

@@ -22,9 +22,11 @@
  *     up again, so a __repr__ that mutates its object or is slow runs once;
  *   - nothing is mutated: no iterator is advanced, no attribute getter or
  *     __getattr__ runs (attributes are read from __dict__ and slots only);
- *   - with a redaction rule set (redact.h), dict keys and attribute names
- *     that match show their value as '[redacted]', and an object whose own
- *     __repr__ would print such an attribute is rendered here instead;
+ *   - with a redaction rule set (redact.h), dict keys (str or bytes),
+ *     attribute names, namedtuple fields and the first item of a 2-tuple
+ *     that match show their value as '[redacted]' (and the value is noted
+ *     in c->found), and an object whose own __repr__ would print such a
+ *     value is rendered here instead (SimpleNamespace and mappingproxy too);
  *   - newlines in user repr text are escaped, so the text is one line;
  *   - the caller's pending exception, if any, is preserved.
  *
@@ -44,6 +46,7 @@
 #ifndef SLEUTH_SAFEREPR_H
 #define SLEUTH_SAFEREPR_H
 #include "compat.h"
+#include "redact.h"
 
 #define SAFEREPR_DEFAULT_MAX_CHARS 200
 #define SAFEREPR_DEFAULT_MAX_ITEMS 25
@@ -76,6 +79,8 @@ typedef struct SafeRepr_Context {
     PyObject *secret_cache;         /* owned: id -> (obj, bool) of secret scans */
     PyObject *repr_memo;            /* owned: id -> (obj, text) of user reprs run */
     struct SafeRepr_Watchdog *watchdog;   /* owned: interrupts blocked reprs, or NULL */
+    Redact_Found found;             /* secrets hidden so far (memory only) */
+    int keep_found;                 /* SafeRepr_end leaves `found` to the caller */
     /* Containers being rendered (borrowed; the renderer holds references). */
     PyObject *ancestors[SAFEREPR_MAX_DEPTH_LIMIT + 1];
     int nancestors;
@@ -97,7 +102,8 @@ void SafeRepr_options_default(SafeRepr_Options *o);
  * borrowed and must outlive the context. */
 void SafeRepr_begin(SafeRepr_Context *c, const SafeRepr_Options *o);
 
-/* End a batch: restore the previous trace function. Never fails. */
+/* End a batch: restore the previous trace function and, unless keep_found
+ * is set (the caller then calls Redact_found_clear), forget c->found. */
 void SafeRepr_end(SafeRepr_Context *c);
 
 /* Safe repr text of `obj` (new str). NULL only on MemoryError. */
@@ -108,6 +114,20 @@ PyObject *SafeRepr_named(SafeRepr_Context *c, PyObject *name, PyObject *obj);
 
 /* 1 when `name` matches the context's redaction rules, else 0. Never fails. */
 int SafeRepr_is_secret_name(SafeRepr_Context *c, PyObject *name);
+
+/* Same for an attribute `name` of `obj`; a private attribute (`_x`) of an
+ * object whose class has a property with a secret name is secret too: the
+ * property's value lives there and getters never run. Never fails. */
+int SafeRepr_is_secret_attr(SafeRepr_Context *c, PyObject *obj, PyObject *name);
+
+/* Remember `value`, hidden because of its name (kind), so that the batch's
+ * output can be scrubbed of it elsewhere (Redact_scrub_*). Never fails. */
+void SafeRepr_note_secret(SafeRepr_Context *c, PyObject *value, Redact_Kind kind);
+
+/* 1 when item i of a SEQUENCE must be hidden: a namedtuple field with a
+ * secret name, or the value of a ("password", value) pair; it is then
+ * noted. Never fails. */
+int SafeRepr_hide_item(SafeRepr_Context *c, PyObject *seq, Py_ssize_t i);
 
 /* One-shot: begin, value, end. */
 PyObject *SafeRepr_repr(PyObject *obj, const SafeRepr_Options *o);

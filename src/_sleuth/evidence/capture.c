@@ -414,8 +414,10 @@ type_name(Cap *c, PyObject *obj)
 }
 
 static void
-write_redacted(JsonW *w)
+write_redacted(Cap *c, JsonW *w, PyObject *value, Redact_Kind kind)
 {
+    /* Counted at the end, in the document as written (scrub_document). */
+    SafeRepr_note_secret(&c->rc, value, kind);
     JsonW_lit(w, "{\"type\":\"str\",\"repr\":\"'" REDACT_TEXT "'\",\"value\":\"" REDACT_TEXT
               "\",\"redacted\":true}");
 }
@@ -477,12 +479,17 @@ write_node(Cap *c, JsonW *w, PyObject *obj, int depth, int detail, Py_ssize_t *n
             PyObject *kid = PyList_GET_ITEM(kids, i);
             if (i)
                 JsonW_lit(w, ",");
+            if (kind == SAFEREPR_SEQUENCE && SafeRepr_hide_item(&c->rc, obj, i)) {
+                write_redacted(c, w, kid, REDACT_K_NAME);
+                continue;
+            }
             if (kind == SAFEREPR_SEQUENCE || kind == SAFEREPR_SET) {
                 write_node(c, w, kid, depth + 1, 1, nodes);
                 continue;
             }
             PyObject *key = PyTuple_GET_ITEM(kid, 0), *val = PyTuple_GET_ITEM(kid, 1);
-            int secret = SafeRepr_is_secret_name(&c->rc, key);
+            int secret = kind == SAFEREPR_OBJECT ? SafeRepr_is_secret_attr(&c->rc, obj, key)
+                                                 : SafeRepr_is_secret_name(&c->rc, key);
             if (kind == SAFEREPR_OBJECT) {
                 JsonW_str(w, key);
                 JsonW_lit(w, ":");
@@ -493,7 +500,7 @@ write_node(Cap *c, JsonW *w, PyObject *obj, int depth, int detail, Py_ssize_t *n
                 JsonW_lit(w, ",");
             }
             if (secret)
-                write_redacted(w);
+                write_redacted(c, w, val, REDACT_K_NAME);
             else
                 write_node(c, w, val, depth + 1, 1, nodes);
             if (kind == SAFEREPR_MAPPING)
@@ -567,7 +574,7 @@ write_locals(Cap *c, JsonW *w, PyObject *frame, Py_ssize_t budget)
             JsonW_str(w, name);
             JsonW_lit(w, ":");
             if (SafeRepr_is_secret_name(&c->rc, name))
-                write_redacted(w);
+                write_redacted(c, w, value, REDACT_K_NAME);
             else {
                 Py_ssize_t nodes = 0;
                 write_node(c, w, value, 0, detail, &nodes);
@@ -1260,6 +1267,87 @@ write_environment(Cap *c, JsonW *w, PyObject *pkg_cache)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Redaction of the whole document                                          */
+
+/* Secrets that come from outside the frames: the user's literal values,
+ * the command line's `--token VALUE`, and environment variables with a
+ * secret name (long values only: XDG_SESSION_TYPE=x11 must not blank every
+ * "x11"). Their text is then hidden wherever else it appears. */
+static void
+note_outside_secrets(Cap *c)
+{
+    PyObject *rules = c->o->repr.redact;
+    if (!rules)
+        return;
+    Redact_note_rules(&c->rc.found, rules);
+    Redact_note_argv(&c->rc.found, rules, PySys_GetObject("argv"));
+    for (char **e = environ; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (!eq || strlen(eq + 1) < 12 || !Redact_utf8_matches(rules, *e, eq - *e))
+            continue;
+        PyObject *v = PyUnicode_DecodeUTF8(eq + 1, (Py_ssize_t)strlen(eq + 1), "strict");
+        if (v)
+            Redact_note(&c->rc.found, v, REDACT_K_NAME, 12);
+        PyErr_Clear();
+        Py_XDECREF(v);
+    }
+}
+
+/* Scrub every noted secret and value shape from the document's strings
+ * (redact.h), then put the summary at `top`, after "version":
+ * "redactions": {"count": N, "kinds": {"name": 2, "jwt": 1}}: how many
+ * places were hidden and why, never what. */
+static int
+scrub_document(Cap *c, JsonW *doc, Py_ssize_t top)
+{
+    char *out = NULL;
+    Py_ssize_t outn = 0;
+    JsonW res;
+
+    if (!c->o->repr.redact)
+        return 0;
+    if (Redact_scrub_json(c->o->repr.redact, &c->rc.found, doc->buf, doc->len, &out, &outn) < 0)
+        return -1;
+    JsonW_init(&res);
+    const char *src = out ? out : doc->buf;
+    Py_ssize_t srcn = out ? outn : doc->len;
+    /* Values hidden by name, as they stand in the final text (a local may
+     * have been written twice while fitting the budget). */
+    static const char mark[] = "\"redacted\":true}";
+    for (const char *p = src; (p = memmem(p, (size_t)(src + srcn - p), mark, sizeof mark - 1)) != NULL;
+         p += sizeof mark - 1) {
+        c->rc.found.counts[REDACT_K_NAME]++;
+        c->rc.found.replaced++;
+    }
+    JsonW_raw(&res, src, top);
+    JsonW_lit(&res, ",\"redactions\":{\"count\":");
+    JsonW_int(&res, c->rc.found.replaced);
+    JsonW_lit(&res, ",\"kinds\":{");
+    int first = 1;
+    for (int k = 0; k < REDACT_NKINDS; k++) {
+        if (!c->rc.found.counts[k])
+            continue;
+        if (!first)
+            JsonW_lit(&res, ",");
+        first = 0;
+        JsonW_cstr(&res, Redact_kind_names[k], (Py_ssize_t)strlen(Redact_kind_names[k]));
+        JsonW_lit(&res, ":");
+        JsonW_int(&res, c->rc.found.counts[k]);
+    }
+    JsonW_lit(&res, "}}");
+    JsonW_raw(&res, src + top, srcn - top);
+    PyMem_Free(out);
+    if (res.nomem) {
+        JsonW_free(&res);
+        PyErr_NoMemory();
+        return -1;
+    }
+    JsonW_free(doc);
+    *doc = res;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Assembly                                                                 */
 
 void
@@ -1278,6 +1366,7 @@ cap_clear(Cap *c)
     if (c->rc_open)
         SafeRepr_end(&c->rc);
     c->rc_open = 0;
+    Redact_found_clear(&c->rc.found);
     Py_CLEAR(c->frames);
     Py_CLEAR(c->frame_ids);
     Py_CLEAR(c->priority);
@@ -1347,8 +1436,11 @@ Capture_document(PyObject *exc, PyFrameObject *frame, const char *reason,
     /* 3. Header, exceptions, threads; then frames with locals. */
     SafeRepr_begin(&c.rc, &o->repr);
     c.rc_open = 1;
+    c.rc.keep_found = 1;
+    note_outside_secrets(&c);
     JsonW_lit(&head, "{\"format\":\"" CAPTURE_FORMAT_NAME "\",\"version\":");
     JsonW_int(&head, CAPTURE_FORMAT_VERSION);
+    Py_ssize_t top = head.len;     /* the redaction summary goes here */
     JsonW_lit(&head, ",\"reason\":");
     JsonW_cstr(&head, reason, (Py_ssize_t)strlen(reason));
     JsonW_lit(&head, ",\"thread\":{\"ident\":");
@@ -1412,9 +1504,6 @@ Capture_document(PyObject *exc, PyFrameObject *frame, const char *reason,
             write_locals(&c, &fw[fi], PyList_GET_ITEM(c.frames, fi), share - 64);
         left -= fw[fi].len - before;
     }
-    SafeRepr_end(&c.rc);
-    c.rc_open = 0;
-
     /* 4. Assemble: head, tail, frames, limits. */
     JsonW_append(&head, &tail);
     JsonW_lit(&head, ",\"frames\":[");
@@ -1435,6 +1524,8 @@ Capture_document(PyObject *exc, PyFrameObject *frame, const char *reason,
     JsonW_lit(&head, "},\"truncated\":");
     JsonW_lit(&head, c.truncated ? "true" : "false");
     JsonW_lit(&head, "}\n");
+    if (head.nomem || scrub_document(&c, &head, top) < 0)
+        goto done;
     res = JsonW_finish_bytes(&head);
 done:
     cap_clear(&c);

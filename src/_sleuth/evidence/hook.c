@@ -91,6 +91,7 @@ config_from_kwargs(PyObject *kw, const Config *base, Config *cfg, const char *fn
 {
     /* Owned */
     PyObject *redact = NULL, *extra = NULL, *timeout = NULL, *total = NULL;
+    PyObject *names = NULL, *patterns = NULL, *values = NULL;
     Py_ssize_t depth;
     int rc = -1;
 
@@ -111,7 +112,8 @@ config_from_kwargs(PyObject *kw, const Config *base, Config *cfg, const char *fn
             || pop_ssize(kw, "max_depth", 0, &depth) < 0
             || pop(kw, "repr_timeout", &timeout) < 0
             || pop(kw, "total_repr_timeout", &total) < 0 || pop(kw, "redact", &redact) < 0
-            || pop(kw, "redact_extra", &extra) < 0)
+            || pop(kw, "redact_extra", &extra) < 0 || pop(kw, "redact_names", &names) < 0
+            || pop(kw, "redact_patterns", &patterns) < 0 || pop(kw, "redact_values", &values) < 0)
         goto done;
     cfg->cap.struct_depth = depth > SAFEREPR_MAX_DEPTH_LIMIT ? SAFEREPR_MAX_DEPTH_LIMIT : (int)depth;
     if (timeout && timeout != Py_None) {
@@ -124,8 +126,8 @@ config_from_kwargs(PyObject *kw, const Config *base, Config *cfg, const char *fn
         if (cfg->cap.repr.total_seconds == -1.0 && PyErr_Occurred())
             goto done;
     }
-    if (redact || extra || !cfg->redact) {
-        Py_XSETREF(cfg->redact, Redact_build(redact, extra));
+    if (redact || extra || names || patterns || values || !cfg->redact) {
+        Py_XSETREF(cfg->redact, Redact_build_full(redact, extra, names, patterns, values));
         if (!cfg->redact)
             goto done;
     }
@@ -143,6 +145,9 @@ done:
         config_clear(cfg);
     Py_XDECREF(redact);
     Py_XDECREF(extra);
+    Py_XDECREF(names);
+    Py_XDECREF(patterns);
+    Py_XDECREF(values);
     Py_XDECREF(timeout);
     Py_XDECREF(total);
     return rc;
@@ -655,6 +660,32 @@ Hook_autostart_py(PyObject *module, PyObject *unused)
                        "announce", Py_True);
     if (!args || !kw)
         goto done;
+    /* SLEUTH_EVIDENCE_REDACT_NAMES=a,b and SLEUTH_EVIDENCE_REDACT_PATTERNS
+     * (one regular expression per line) extend the rules like the options. */
+    static const struct { const char *env, *opt, *sep; } extra_rules[] = {
+        {"SLEUTH_EVIDENCE_REDACT_NAMES", "redact_names", ","},
+        {"SLEUTH_EVIDENCE_REDACT_PATTERNS", "redact_patterns", "\n"},
+    };
+    for (size_t i = 0; i < sizeof extra_rules / sizeof extra_rules[0]; i++) {
+        const char *v = getenv(extra_rules[i].env);
+        if (!v || !*v)
+            continue;
+        PyObject *text = PyUnicode_DecodeFSDefault(v);
+        PyObject *parts = text ? PyObject_CallMethod(text, "split", "s", extra_rules[i].sep) : NULL;
+        PyObject *kept = parts ? PyList_New(0) : NULL;
+        for (Py_ssize_t k = 0; kept && k < PyList_GET_SIZE(parts); k++) {
+            PyObject *one = PyObject_CallMethod(PyList_GET_ITEM(parts, k), "strip", NULL);
+            if (one && PyUnicode_GET_LENGTH(one) > 0 && PyList_Append(kept, one) < 0)
+                Py_CLEAR(kept);
+            Py_XDECREF(one);
+        }
+        int ok = kept && PyDict_SetItemString(kw, extra_rules[i].opt, kept) == 0;
+        Py_XDECREF(text);
+        Py_XDECREF(parts);
+        Py_XDECREF(kept);
+        if (!ok)
+            goto done;
+    }
     res = Hook_install_py(module, args, kw);
     if (res)
         Py_SETREF(res, Py_NewRef(Py_True));

@@ -10,7 +10,8 @@
 PyDoc_STRVAR(install_doc,
 "install(directory, *, compress=False, locals=True, max_bytes=1000000, max_length=200,\n"
 "        max_items=25, max_depth=3, repr_timeout=0.1, total_repr_timeout=2.0,\n"
-"        redact=None, redact_extra=None,\n"
+"        redact=None, redact_extra=None, redact_names=None, redact_patterns=None,\n"
+"        redact_values=None,\n"
 "        threads=True, announce=False)\n--\n\n"
 "Write an evidence file into `directory` for every uncaught exception (main\n"
 "thread via sys.excepthook, other threads via threading.excepthook). The hooks\n"

@@ -8,6 +8,7 @@
  * that moved is reported ("changed while being read") rather than trusted.
  */
 #define _GNU_SOURCE
+#include "redact.h"
 #include "stacks_walk.h"
 #include "stacks_values.h"
 
@@ -391,17 +392,11 @@ thread_push_frame(stacks_thread *t, const stacks_frame *f)
     return 0;
 }
 
+/* The same name rules as the rest of sleuth (redact.h), built-in set. */
 static int
 is_secret_name(const char *name)
 {
-    static const char *const words[] = {
-        "password", "passwd", "secret", "token", "api_key", "apikey", "auth",
-        "credential", "private_key", "session", "cookie", "csrf",
-    };
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-        if (strcasestr(name, words[i]))
-            return 1;
-    return 0;
+    return Redact_default_name_matches(name, (Py_ssize_t)strlen(name));
 }
 
 static void
@@ -427,8 +422,15 @@ frame_read_locals(stacks_snapshot *s, uint64_t frame, const stacks_code *c, stac
             break;
         if (is_secret_name(c->names[i]))
             l->redacted = 1;
-        else
+        else {
             l->repr = stacks_values_repr(s, vals[i], (kind & (KIND_CELL | KIND_FREE)) != 0);
+            /* Tokens, keys and credential URLs are hidden whatever the name. */
+            char *clean = l->repr ? Redact_scrub_cstr(l->repr, strlen(l->repr)) : NULL;
+            if (clean) {
+                free(l->repr);
+                l->repr = clean;
+            }
+        }
         f->nlocals++;
     }
 }

@@ -167,7 +167,8 @@ done:
 
 #define SLEUTH_TB_OPTIONS \
     "locals=False, max_length=200, max_items=25, max_depth=4, repr_timeout=0.1, " \
-    "total_repr_timeout=2.0, redact=None, redact_extra=None"
+    "total_repr_timeout=2.0, redact=None, redact_extra=None, redact_names=None, " \
+    "redact_patterns=None, redact_values=None"
 
 PyDoc_STRVAR(format_exception_doc,
 "format_exception($module, exc, /, value=..., tb=..., limit=None, chain=True, *, "
@@ -364,11 +365,16 @@ tb_format_tb(PyObject *module, PyObject *args, PyObject *kwargs)
     if (!stack)
         goto done;
     SafeRepr_begin(&c, &o.repr);
+    c.keep_found = 1;
+    Redact_note_rules(&c.found, o.repr.redact);
     int rc = TbFormat_fill_stack(stack, tb, limit, &c);
     SafeRepr_end(&c);
-    if (rc < 0)
-        goto done;
-    res = PyObject_CallMethod(stack, "format", NULL);
+    if (rc == 0) {
+        res = PyObject_CallMethod(stack, "format", NULL);
+        if (res && PyList_Check(res) && Redact_scrub_lines(o.repr.redact, &c.found, res) < 0)
+            Py_CLEAR(res);
+    }
+    Redact_found_clear(&c.found);
 done:
     TbFormat_options_clear(&o);
     Py_XDECREF(kw);
@@ -378,7 +384,8 @@ done:
 
 PyDoc_STRVAR(safe_repr_doc,
 "safe_repr(obj, /, *, name=None, max_length=200, max_items=25, max_depth=4,\n"
-"          repr_timeout=0.1, total_repr_timeout=2.0, redact=None, redact_extra=None)\n--\n\n"
+"          repr_timeout=0.1, total_repr_timeout=2.0, redact=None, redact_extra=None,\n"
+"          redact_names=None, redact_patterns=None, redact_values=None)\n--\n\n"
 "Bounded, non-mutating repr text of obj. When `name` matches the redaction\n"
 "patterns the text is \"'[redacted]'\".");
 
@@ -412,8 +419,13 @@ tb_safe_repr(PyObject *module, PyObject *args, PyObject *kwargs)
         goto done;
     }
     SafeRepr_begin(&c, &o.repr);
+    c.keep_found = 1;
+    Redact_note_rules(&c.found, o.repr.redact);
     res = SafeRepr_named(&c, name, obj);
     SafeRepr_end(&c);
+    if (res)
+        Py_SETREF(res, Redact_scrub_str(o.repr.redact, &c.found, res));
+    Redact_found_clear(&c.found);
 done:
     TbFormat_options_clear(&o);
     Py_XDECREF(kw);
@@ -435,7 +447,12 @@ tb_redaction_patterns(PyObject *module, PyObject *args, PyObject *kwargs)
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO:redaction_patterns", kwlist,
                                      &redact, &extra))
         return NULL;
-    return Redact_build(redact, extra);
+    /* Owned */
+    PyObject *rules = Redact_build(redact, extra), *res = NULL;
+    if (rules)
+        res = Py_NewRef(Redact_patterns_of(rules));
+    Py_XDECREF(rules);
+    return res;
 }
 
 #define KW (PyCFunction)(void (*)(void))

@@ -1,6 +1,7 @@
 /* tbformat.c — stdlib traceback text with safe locals (see tbformat.h). */
 #include "tbformat.h"
 #include "redact.h"
+#include <string.h>
 
 /* ------------------------------------------------------------------------ */
 /* Options                                                                  */
@@ -30,6 +31,7 @@ TbFormat_pop_options(PyObject *kwargs, TbFormat_Options *o)
     /* Owned */
     PyObject *locals = NULL, *max_length = NULL, *max_items = NULL, *max_depth = NULL;
     PyObject *timeout = NULL, *total = NULL, *redact = NULL, *extra = NULL;
+    PyObject *names = NULL, *patterns = NULL, *values = NULL;
     int rc = -1;
 
     o->locals = 0;
@@ -40,7 +42,10 @@ TbFormat_pop_options(PyObject *kwargs, TbFormat_Options *o)
             || pop_key(kwargs, "repr_timeout", &timeout) < 0
             || pop_key(kwargs, "total_repr_timeout", &total) < 0
             || pop_key(kwargs, "redact", &redact) < 0
-            || pop_key(kwargs, "redact_extra", &extra) < 0)
+            || pop_key(kwargs, "redact_extra", &extra) < 0
+            || pop_key(kwargs, "redact_names", &names) < 0
+            || pop_key(kwargs, "redact_patterns", &patterns) < 0
+            || pop_key(kwargs, "redact_values", &values) < 0)
         goto done;
     if (locals) {
         o->locals = PyObject_IsTrue(locals);
@@ -86,7 +91,7 @@ TbFormat_pop_options(PyObject *kwargs, TbFormat_Options *o)
         if (o->repr.total_seconds == -1.0 && PyErr_Occurred())
             goto done;
     }
-    o->repr.redact = Redact_build(redact, extra);
+    o->repr.redact = Redact_build_full(redact, extra, names, patterns, values);
     if (!o->repr.redact)
         goto done;
     rc = 0;
@@ -99,6 +104,9 @@ done:
     Py_XDECREF(total);
     Py_XDECREF(redact);
     Py_XDECREF(extra);
+    Py_XDECREF(names);
+    Py_XDECREF(patterns);
+    Py_XDECREF(values);
     return rc;
 }
 
@@ -307,6 +315,7 @@ TbFormat_exception_lines(PyObject *stdlib, PyObject *value, PyObject *tb, PyObje
     PyObject *te_type = NULL, *args = NULL, *kw = NULL, *te = NULL;
     PyObject *seen = NULL, *gen = NULL, *lines = NULL;
     SafeRepr_Context c;
+    memset(&c, 0, sizeof c);
     int ctx_open = 0;
 
     te_type = PyObject_GetAttrString(stdlib, "TracebackException");
@@ -324,6 +333,8 @@ TbFormat_exception_lines(PyObject *stdlib, PyObject *value, PyObject *tb, PyObje
         goto done;
     SafeRepr_begin(&c, &o->repr);
     ctx_open = 1;
+    c.keep_found = 1;       /* the secrets of the locals are scrubbed below */
+    Redact_note_rules(&c.found, o->repr.redact);
     if (fill_te(te, value, tb ? tb : Py_None, limit, &c, seen) < 0)
         goto done;
     SafeRepr_end(&c);
@@ -343,9 +354,14 @@ TbFormat_exception_lines(PyObject *stdlib, PyObject *value, PyObject *tb, PyObje
     if (!gen)
         goto done;
     lines = PySequence_List(gen);
+    /* With locals shown, a secret hidden in one place is hidden in all:
+     * source lines, the message, notes, other locals (redact.h). */
+    if (lines && o->locals && Redact_scrub_lines(o->repr.redact, &c.found, lines) < 0)
+        Py_CLEAR(lines);
 done:
     if (ctx_open)
         SafeRepr_end(&c);
+    Redact_found_clear(&c.found);
     Py_XDECREF(te_type);
     Py_XDECREF(args);
     Py_XDECREF(kw);
