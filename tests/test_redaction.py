@@ -233,3 +233,19 @@ def test_safe_repr_follows_shapes_and_word_rules():
     # redact=[] turns the name rules off; value shapes stay.
     assert safe_repr("v", name="DB_PASS", redact=[]) == "'v'"
     assert safe_repr("AKIAIOSFODNN7EXAMPLE", redact=[]) == "'[redacted]'"
+
+
+def test_environment_secrets_hidden_everywhere_but_shell_directories_kept(tmp_path):
+    # PWD/OLDPWD match the word "pwd" but are the shell's directories: kept
+    # (hiding them blanked every path under the working directory).
+    setup = 'import os\ncopy = os.environ["SERVICE_API_TOKEN"]\nhere = os.environ["PWD"]'
+    doc, text = run_case(tmp_path, "", setup, env={
+        "SERVICE_API_TOKEN": "envtok-Secret-4711-abcdef", "PWD": str(tmp_path),
+        "OLDPWD": str(tmp_path)})
+    d = json.loads(doc)
+    assert "envtok-Secret-4711-abcdef" not in doc and "envtok-Secret-4711-abcdef" not in text
+    assert d["environment"]["env"]["SERVICE_API_TOKEN"] == "[redacted]"
+    assert d["environment"]["env"]["PWD"] == str(tmp_path)
+    loc = [f for f in d["frames"] if f["name"] == "work"][0]["locals"]
+    assert loc["here"]["value"] == str(tmp_path)
+    assert loc["copy"]["value"] == "[redacted]"

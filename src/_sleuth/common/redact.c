@@ -96,6 +96,7 @@ error:
 }
 
 static Py_ssize_t normalise(const char *s, Py_ssize_t n, char *out, Py_ssize_t cap, int *nwords);
+static int may_be_secret(const char *name, Py_ssize_t len);
 
 /* Items of `iterable` (str, or compiled patterns when `compile`) as a tuple:
  * names normalised to " w1 w2 ", patterns compiled once with re. */
@@ -415,6 +416,8 @@ Redact_default_name_matches(const char *name, Py_ssize_t len)
 {
     char norm[NAME_BUF];
     int nwords;
+    if (!may_be_secret(name, len))
+        return 0;
     for (int i = 0; DEFAULT_PATTERNS[i]; i++)
         if (contains_folded(name, len, DEFAULT_PATTERNS[i], (Py_ssize_t)strlen(DEFAULT_PATTERNS[i])))
             return 1;
@@ -431,12 +434,50 @@ name_secret(PyObject *rules, const char *name, Py_ssize_t len)
     return rules ? Redact_utf8_matches(rules, name, len) : Redact_default_name_matches(name, len);
 }
 
+/* Can `name` match the built-in rules at all? Every default pattern and
+ * secret word contains one of these letter groups; most names (and most
+ * "x: y" in the text the scanner reads) contain none, and are answered here
+ * in one pass instead of a dozen substring searches and a normalisation. */
+static int
+may_be_secret(const char *name, Py_ssize_t len)
+{
+    for (Py_ssize_t i = 0; i + 1 < len; i++) {
+        unsigned char a = ascii_lower((unsigned char)name[i]);
+        unsigned char b = ascii_lower((unsigned char)name[i + 1]);
+        unsigned char c = i + 2 < len ? ascii_lower((unsigned char)name[i + 2]) : 0;
+        switch (a) {
+        case 'p':
+            if (b == 'w' || (b == 'a' && (c == 's' || c == 't')) || (b == 'r' && c == 'i'))
+                return 1;
+            break;
+        case 's': if (b == 'e' && (c == 'c' || c == 's')) return 1; break;
+        case 't': if (b == 'o' && c == 'k') return 1; break;
+        case 'k': if (b == 'e' && c == 'y') return 1; break;
+        case 'a': if ((b == 'u' && c == 't') || (b == 'c' && c == 'c')) return 1; break;
+        case 'c':
+            if ((b == 'r' && c == 'e') || (b == 'o' && c == 'o') || (b == 's' && c == 'r'))
+                return 1;
+            break;
+        case 'x': if (b == 's' && c == 'r') return 1; break;
+        case 'b': if (b == 'e' && c == 'a') return 1; break;
+        default: break;
+        }
+    }
+    return 0;
+}
+
+#define N_DEFAULT_PATTERNS 12
+
 int
 Redact_utf8_matches(PyObject *rules, const char *name, Py_ssize_t len)
 {
     if (!is_rules(rules) || !name)
         return 0;
     PyObject *patterns = PyTuple_GET_ITEM(rules, 0);
+    /* The built-in rules only (the usual case): a quick no for most names. */
+    if (PyTuple_GET_ITEM(rules, 1) == Py_True && PyTuple_GET_SIZE(patterns) == N_DEFAULT_PATTERNS
+            && PyTuple_GET_SIZE(PyTuple_GET_ITEM(rules, 2)) == 0 && !may_be_secret(name, len))
+        return 0;
     Py_ssize_t n = PyTuple_GET_SIZE(patterns);
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_ssize_t plen;
@@ -1216,9 +1257,33 @@ static const char *const JSON_KEEP[] = {
 
 /* One pass over the string values of a JSON text: pass 1 notes (out is
  * NULL), pass 2 writes the scrubbed text into out. */
+static const unsigned char JSON_STOP[256] = {
+    ['"'] = 1, ['{'] = 1, ['}'] = 1, ['['] = 1, [']'] = 1,
+};
+
+/* Offsets of the strings where pass 1 found a shape (pass 2 rescans only
+ * those; the others can only hold noted secrets). */
+typedef struct { Py_ssize_t *v; Py_ssize_t n, cap, next; int nomem; } Hits;
+
+static void
+hits_add(Hits *h, Py_ssize_t off)
+{
+    if (h->n == h->cap) {
+        Py_ssize_t cap = h->cap ? h->cap * 2 : 16;
+        Py_ssize_t *nv = PyMem_Realloc(h->v, (size_t)cap * sizeof(Py_ssize_t));
+        if (!nv) {
+            h->nomem = 1;
+            return;
+        }
+        h->v = nv;
+        h->cap = cap;
+    }
+    h->v[h->n++] = off;
+}
+
 static void
 json_pass(PyObject *rules, Redact_Found *f, const Needles *nd, const char *in, Py_ssize_t n,
-          Buf *out, int *any)
+          Buf *out, int *any, Hits *hits)
 {
     Spans sp = {0};
     Py_ssize_t i = 0, seg = 0;
@@ -1226,6 +1291,11 @@ json_pass(PyObject *rules, Redact_Found *f, const Needles *nd, const char *in, P
     const unsigned char *s = (const unsigned char *)in;
 
     while (i < n) {
+        /* Between strings only brackets and quotes matter. */
+        while (i < n && !JSON_STOP[(unsigned char)in[i]])
+            i++;
+        if (i >= n)
+            break;
         char c = in[i];
         if (c == '{' || c == '[') {
             depth++;
@@ -1242,11 +1312,22 @@ json_pass(PyObject *rules, Redact_Found *f, const Needles *nd, const char *in, P
             i++;
             continue;
         }
+        /* The closing quote: the next '"' not escaped by an odd run of '\\'. */
         Py_ssize_t a = i + 1, b = a;
-        while (b < n && in[b] != '"')
-            b += in[b] == '\\' ? 2 : 1;
-        if (b > n)
-            b = n;
+        for (;;) {
+            const char *q = b < n ? memchr(in + b, '"', (size_t)(n - b)) : NULL;
+            if (!q) {
+                b = n;
+                break;
+            }
+            b = q - in;
+            Py_ssize_t bs = 0;
+            while (b - bs - 1 >= a && in[b - bs - 1] == '\\')
+                bs++;
+            if (bs % 2 == 0)
+                break;
+            b++;
+        }
         Py_ssize_t k = b + 1;
         while (k < n && (in[k] == ' ' || in[k] == '\n'))
             k++;
@@ -1260,8 +1341,16 @@ json_pass(PyObject *rules, Redact_Found *f, const Needles *nd, const char *in, P
         }
         if (!keep && b > a) {
             sp.n = 0;
-            scan(rules, s + a, b - a, code ? SCAN_CODE : 0, &in_pem, &sp);
+            int pem_before = in_pem;
+            if (!out)
+                scan(rules, s + a, b - a, code ? SCAN_CODE : 0, &in_pem, &sp);
+            else if (hits->nomem || (hits->next < hits->n && hits->v[hits->next] == a)) {
+                hits->next++;
+                scan(rules, s + a, b - a, code ? SCAN_CODE : 0, &in_pem, &sp);
+            }
             if (!out) {
+                if (sp.n || in_pem != pem_before)
+                    hits_add(hits, a);
                 if (sp.n) {
                     *any = 1;
                     note_spans(rules, f, s + a, b - a, &sp);
@@ -1293,6 +1382,7 @@ Redact_scrub_json(PyObject *rules, Redact_Found *f, const char *in, Py_ssize_t n
 {
     Needles nd = {0};
     Buf b = {0};
+    Hits hits = {0};
     int any = 0;
     PyObject *pending = PyErr_GetRaisedException();
 
@@ -1300,13 +1390,25 @@ Redact_scrub_json(PyObject *rules, Redact_Found *f, const char *in, Py_ssize_t n
     *outn = 0;
     if (!is_rules(rules))
         goto done;
-    json_pass(rules, f, NULL, in, n, NULL, &any);
+    json_pass(rules, f, NULL, in, n, NULL, &any, &hits);
     if (!any && (!f->values || PyDict_GET_SIZE(f->values) == 0))
         goto done;
     needles_build(f, 1, &nd);
-    json_pass(rules, f, &nd, in, n, &b, &any);
+    if (!any) {
+        /* Only noted secrets (the environment's, say): when none of them
+         * occurs anywhere in the text, nothing is to be rewritten. */
+        int occurs = 0;
+        for (Py_ssize_t k = 0; k < nd.n && !occurs; k++)
+            occurs = memmem(in, (size_t)n, nd.v[k].p, (size_t)nd.v[k].n) != NULL;
+        if (!occurs) {
+            needles_free(&nd);
+            goto done;
+        }
+    }
+    json_pass(rules, f, &nd, in, n, &b, &any, &hits);
     needles_free(&nd);
     if (b.nomem) {
+        PyMem_Free(hits.v);
         PyMem_Free(b.p);
         Py_XDECREF(pending);
         PyErr_NoMemory();
@@ -1315,6 +1417,7 @@ Redact_scrub_json(PyObject *rules, Redact_Found *f, const char *in, Py_ssize_t n
     *out = b.p;
     *outn = b.n;
 done:
+    PyMem_Free(hits.v);
     PyErr_SetRaisedException(pending);
     return 0;
 }
@@ -1437,4 +1540,33 @@ Redact_scrub_cstr(const char *text, size_t n)
     PyMem_Free(b.p);
     PyMem_Free(sp.v);
     return res;
+}
+
+int
+Redact_env_name_matches(PyObject *rules, const char *name, Py_ssize_t len)
+{
+    /* The shell's working directories, not passwords. */
+    if ((len == 3 && memcmp(name, "PWD", 3) == 0) || (len == 6 && memcmp(name, "OLDPWD", 6) == 0))
+        return 0;
+    return Redact_utf8_matches(rules, name, len);
+}
+
+extern char **environ;
+
+void
+Redact_note_environ(Redact_Found *f, PyObject *rules)
+{
+    PyObject *pending = PyErr_GetRaisedException();
+    for (char **e = environ; is_rules(rules) && e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (!eq || strlen(eq + 1) < REDACT_MIN_ENV_NEEDLE
+                || !Redact_env_name_matches(rules, *e, eq - *e))
+            continue;
+        PyObject *v = PyUnicode_DecodeUTF8(eq + 1, (Py_ssize_t)strlen(eq + 1), "strict");
+        if (v)
+            note_str(f, v, REDACT_K_NAME, REDACT_MIN_ENV_NEEDLE);
+        PyErr_Clear();
+        Py_XDECREF(v);
+    }
+    PyErr_SetRaisedException(pending);
 }

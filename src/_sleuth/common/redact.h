@@ -36,6 +36,7 @@
 /* Secrets shorter than this are hidden where they were found but not hunted
  * through other text (a 3-letter password would blank every "abc"). */
 #define REDACT_MIN_NEEDLE 6
+#define REDACT_MIN_ENV_NEEDLE 12
 
 typedef enum {
     REDACT_K_NAME = 0,      /* its name, key, attribute or field */
@@ -81,6 +82,10 @@ int Redact_name_matches(PyObject *rules, PyObject *name);
 /* Same test for a UTF-8 C string of `len` bytes. Never fails. */
 int Redact_utf8_matches(PyObject *rules, const char *name, Py_ssize_t len);
 
+/* Same for an environment variable's name: PWD and OLDPWD (the shell's
+ * directories) are not secret there. Never fails. */
+int Redact_env_name_matches(PyObject *rules, const char *name, Py_ssize_t len);
+
 /* The built-in rules alone (default patterns and word rules), for callers
  * without Python objects (sleuth stacks). Never fails. */
 int Redact_default_name_matches(const char *name, Py_ssize_t len);
@@ -110,6 +115,10 @@ void Redact_note(Redact_Found *f, PyObject *value, Redact_Kind kind, Py_ssize_t 
  * line (`--token VALUE`, `--password=VALUE`, `token=VALUE`). Never fail. */
 void Redact_note_rules(Redact_Found *f, PyObject *rules);
 void Redact_note_argv(Redact_Found *f, PyObject *rules, PyObject *argv);
+/* Environment variables with a secret name, values of at least
+ * REDACT_MIN_ENV_NEEDLE characters (XDG_SESSION_TYPE=x11 must not blank
+ * every "x11"). Never fails. */
+void Redact_note_environ(Redact_Found *f, PyObject *rules);
 
 /* `text` (new str) with every shape and every noted secret replaced by
  * "[redacted]". NULL only on MemoryError. */

@@ -1258,7 +1258,7 @@ write_environment(Cap *c, JsonW *w, PyObject *pkg_cache)
         first = 0;
         JsonW_cstr(w, *e, eq - *e);
         JsonW_lit(w, ":");
-        if (Redact_utf8_matches(c->o->repr.redact, *e, eq - *e) || url_has_password(eq + 1))
+        if (Redact_env_name_matches(c->o->repr.redact, *e, eq - *e) || url_has_password(eq + 1))
             JsonW_lit(w, "\"" REDACT_TEXT "\"");
         else
             JsonW_cstr(w, eq + 1, (Py_ssize_t)strlen(eq + 1));
@@ -1281,16 +1281,7 @@ note_outside_secrets(Cap *c)
         return;
     Redact_note_rules(&c->rc.found, rules);
     Redact_note_argv(&c->rc.found, rules, PySys_GetObject("argv"));
-    for (char **e = environ; e && *e; e++) {
-        const char *eq = strchr(*e, '=');
-        if (!eq || strlen(eq + 1) < 12 || !Redact_utf8_matches(rules, *e, eq - *e))
-            continue;
-        PyObject *v = PyUnicode_DecodeUTF8(eq + 1, (Py_ssize_t)strlen(eq + 1), "strict");
-        if (v)
-            Redact_note(&c->rc.found, v, REDACT_K_NAME, 12);
-        PyErr_Clear();
-        Py_XDECREF(v);
-    }
+    Redact_note_environ(&c->rc.found, rules);
 }
 
 /* Scrub every noted secret and value shape from the document's strings

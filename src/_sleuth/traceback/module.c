@@ -367,6 +367,7 @@ tb_format_tb(PyObject *module, PyObject *args, PyObject *kwargs)
     SafeRepr_begin(&c, &o.repr);
     c.keep_found = 1;
     Redact_note_rules(&c.found, o.repr.redact);
+    Redact_note_environ(&c.found, o.repr.redact);
     int rc = TbFormat_fill_stack(stack, tb, limit, &c);
     SafeRepr_end(&c);
     if (rc == 0) {
@@ -421,6 +422,7 @@ tb_safe_repr(PyObject *module, PyObject *args, PyObject *kwargs)
     SafeRepr_begin(&c, &o.repr);
     c.keep_found = 1;
     Redact_note_rules(&c.found, o.repr.redact);
+    Redact_note_environ(&c.found, o.repr.redact);
     res = SafeRepr_named(&c, name, obj);
     SafeRepr_end(&c);
     if (res)

@@ -335,6 +335,7 @@ TbFormat_exception_lines(PyObject *stdlib, PyObject *value, PyObject *tb, PyObje
     ctx_open = 1;
     c.keep_found = 1;       /* the secrets of the locals are scrubbed below */
     Redact_note_rules(&c.found, o->repr.redact);
+    Redact_note_environ(&c.found, o->repr.redact);
     if (fill_te(te, value, tb ? tb : Py_None, limit, &c, seen) < 0)
         goto done;
     SafeRepr_end(&c);
