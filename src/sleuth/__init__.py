@@ -10,6 +10,7 @@ from sleuth._sleuth import (
     Restart,
     __version__,
     _post_mortem,
+    listen,
     pm,
     post_mortem,
     run,
@@ -17,11 +18,12 @@ from sleuth._sleuth import (
     runctx,
     runeval,
     set_trace,
+    wait_for_client,
 )
 
 __all__ = [
     "BdbQuit", "Breakpoint", "Pdb", "Restart", "__version__",
-    "pm", "post_mortem", "run", "runcall", "runctx", "runeval", "set_trace",
+    "listen", "pm", "post_mortem", "run", "runcall", "runctx", "runeval", "set_trace", "wait_for_client",
 ]
 
 

@@ -443,6 +443,15 @@ guard_install(SafeRepr_Context *c)
     }
     c->saved_func = ts->c_tracefunc;
     c->saved_obj = Py_XNewRef(ts->c_traceobj);
+    /* Inside a trace or sys.monitoring callback (the debugger at a stop)
+     * the thread is marked as tracing and no trace function would be
+     * called: a looping __repr__ would hang the debugger. The mark is
+     * lifted while the guard is on and put back as it was. */
+    c->tracing_lowered = 0;
+    while (ts->tracing > 0) {
+        PyThreadState_LeaveTracing(ts);
+        c->tracing_lowered++;
+    }
     PyEval_SetTrace(guard_trace, c->capsule);
     c->guard_installed = 1;
     watchdog_start(c);
@@ -455,6 +464,9 @@ guard_remove(SafeRepr_Context *c)
     if (c->guard_installed) {
         PyEval_SetTrace(c->saved_func, c->saved_obj);
         c->guard_installed = 0;
+        PyThreadState *ts = PyThreadState_Get();
+        for (; c->tracing_lowered > 0; c->tracing_lowered--)
+            PyThreadState_EnterTracing(ts);
     }
     Py_CLEAR(c->saved_obj);
     Py_CLEAR(c->capsule);

@@ -70,6 +70,7 @@ typedef struct SafeRepr_Context {
     int guard_installed;
     Py_tracefunc saved_func;        /* the trace function we displaced */
     PyObject *saved_obj;            /* owned: its argument */
+    int tracing_lowered;            /* tracing levels lifted for the guard (see guard_install) */
     PyObject *capsule;              /* owned: points back at this context */
     double deadline;                /* monotonic seconds; the current value's */
     double batch_deadline;          /* end of the batch's user-code budget */

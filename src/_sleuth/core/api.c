@@ -2,6 +2,7 @@
  * runcall and the module functions set_trace, post_mortem, pm, run, runeval,
  * runcall (pdb's API). */
 #include "api.h"
+#include "dap_server.h"
 #include "commands.h"
 #include "engine.h"
 #include "pythread.h"
@@ -330,6 +331,10 @@ PyMethodDef PdbApi_methods[] = {
 static PyObject *
 new_pdb(void)
 {
+    /* With a DAP client attached, set_trace()/breakpoint() stop in it. */
+    DapServer *dap = Dap_current();
+    if (dap && dap->connected)
+        return Py_NewRef((PyObject *)dap->pdb);
     return PyObject_CallNoArgs((PyObject *)Sleuth_state()->PdbType);
 }
 

@@ -414,7 +414,7 @@ cb_raise(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     ModState *st = (ModState *)PyModule_GetState(mod);
     PdbObject *d = Engine_listener(st);
     if (d && PyExceptionInstance_Check(args[2]) &&
-        (Engine_step_all(d) || args[0] == step_code1 || Engine_gen_caller(st, args[0]))) {
+        (Engine_step_all(d) || args[0] == step_code1 || d->break_on_raise || Engine_gen_caller(st, args[0]))) {
         if (Engine_dispatch_exception(d, frame_now(), args[2], NULL) < 0)
             return failed();
     }
@@ -834,6 +834,8 @@ Backend_update(ModState *st, PdbObject *d)
         global |= EV_LINES | EV_RETURNS | EV_EXC;
     else if (stepping_frame || step_code2 || st->gen_callers)
         global |= EV_RAISE | EV_STOP_ITERATION | EV_PY_UNWIND;
+    if (d->break_on_raise)
+        global |= EV_RAISE;
 
     /* Every location of ours live again, and no other tool's (see the top):
      * with no global LINE/JUMP/PY_RETURN/PY_YIELD of ours (none for `step`,

@@ -33,7 +33,8 @@ static int g_on;                   /* engine attached (hot-path copy) */
 static ModState *g_st;             /* module state while attached (hot path) */
 static uint64_t g_gen;             /* bumped whenever stepping state changes */
 static int g_step_all;             /* `step`: every frame of g_step_thread */
-static int g_gen_callers;          /* st->gen_callers is set (hot-path copy) */
+static int g_gen_callers;
+static int g_raise_all;            /* every raised exception is wanted (DAP 'raised') */          /* st->gen_callers is set (hot-path copy) */
 static unsigned long g_step_thread;
 
 static int trace_cb(PyObject *mod, PyFrameObject *frame, int what, PyObject *arg);
@@ -112,6 +113,8 @@ wants_in(PyObject *code, unsigned long tid)
         return 0;
     if (g_step_all && g_step_thread == (tid ? tid : PyThread_get_thread_ident()))
         return 1;
+    if (g_raise_all)
+        return 1;   /* every frame, for its exception events */
     if (code == step_code1 || code == step_code2)
         return 1;
     if (g_gen_callers && gen_caller_slow(code))
@@ -247,7 +250,7 @@ trace_dispatch(PyObject *mod, PyFrameObject *frame, int what, PyObject *arg)
             return 0;
         return Engine_dispatch_return(d, (PyObject *)frame, arg ? arg : Py_None);
     case PyTrace_EXCEPTION:
-        if (!relevant && !Engine_gen_caller(st, code))
+        if (!relevant && !d->break_on_raise && !Engine_gen_caller(st, code))
             return 0;
         if (arg && PyTuple_Check(arg) && PyTuple_GET_SIZE(arg) == 3) {
             PyObject *value = PyTuple_GET_ITEM(arg, 1);
@@ -326,6 +329,7 @@ Backend_update(ModState *st, PdbObject *d)
     }
     g_step_all = (d->stopframe == NULL || d->stopframe == Py_None) && !d->quitting;
     g_gen_callers = st->gen_callers != NULL;
+    g_raise_all = d->break_on_raise;
     g_step_thread = d->step_thread ? d->step_thread : PyThread_get_thread_ident();
     g_gen++;
     /* Every thread: a breakpoint may have been set in a loop another thread
@@ -369,6 +373,7 @@ Backend_uninstall(ModState *st)
     step_code1 = step_code2 = NULL;
     g_on = 0;
     g_gen_callers = 0;
+    g_raise_all = 0;
     g_step_all = 0;
     g_gen++;
     PyThreadState *me = PyThreadState_Get();

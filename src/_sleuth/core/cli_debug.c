@@ -7,6 +7,8 @@
 #include "api.h"
 #include "engine.h"
 #include "util.h"
+#include "dap_server.h"
+#include <unistd.h>
 
 /* pdb's _usage text (an interface fact: test_pdb and scripts look for it).
  * 3.11/3.12 print it whole for a bad or empty command line; 3.13 builds an
@@ -611,8 +613,192 @@ out:
 }
 #endif
 
+static PyObject *CliDebug_main_py_pdb(PyObject *argv);
+
+/* --- `--listen` / `--connect`: the program under a DAP client ------------- */
+
+#define DAP_USAGE "usage: sleuth (--listen [HOST:]PORT [--wait-for-client] [--allow-remote] | --connect HOST:PORT)\n" \
+                  "              (pyfile | -m module) [args ...]"
+
+static int
+dap_usage_error(const char *fmt, const char *what)
+{
+    PySys_WriteStderr("sleuth: ");
+    PySys_WriteStderr(fmt, what);
+    PySys_WriteStderr("\n%s\n", DAP_USAGE);
+    return 2;
+}
+
+/* "[HOST:]PORT" -> host (default 127.0.0.1) and port. 0 or -1. */
+static int
+parse_address(const char *a, char *host, size_t hostsz, int *port)
+{
+    const char *colon = strrchr(a, ':');
+    const char *p = colon ? colon + 1 : a;
+    if (colon) {
+        size_t n = (size_t)(colon - a);
+        if (n == 0 || n >= hostsz)
+            return -1;
+        memcpy(host, a, n);
+        host[n] = 0;
+    } else {
+        snprintf(host, hostsz, "127.0.0.1");
+    }
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (!*p || *end || v < 0 || v > 65535)
+        return -1;
+    *port = (int)v;
+    return 0;
+}
+
+/* The exit status a SystemExit stands for (Python's own rules), cleared. */
+static int
+system_exit_status(PyObject *exc)
+{
+    PyObject *code = PyObject_GetAttrString(exc, "code");
+    int status = 1;
+    if (!code)
+        PyErr_Clear();
+    else if (code == Py_None)
+        status = 0;
+    else if (PyLong_Check(code))
+        status = (int)PyLong_AsLong(code);
+    PyErr_Clear();
+    Py_XDECREF(code);
+    return status;
+}
+
+static PyObject *
+CliDebug_dap_py(PyObject *argv)
+{
+    Target t = {0};
+    PyObject *rest = NULL;
+    Py_ssize_t n = PyList_GET_SIZE(argv), i = 1;
+    int listen_mode = -1, wait = 0, allow_remote = 0, port = 0, status = 0;
+    char host[256];
+    const char *addr = NULL;
+    for (; i < n; i++) {
+        const char *a = PyUnicode_AsUTF8(PyList_GET_ITEM(argv, i));
+        if (!a)
+            return NULL;
+        if ((strcmp(a, "--listen") == 0 || strcmp(a, "--connect") == 0) && i + 1 < n) {
+            if (listen_mode >= 0)
+                return PyLong_FromLong(dap_usage_error("%s: give only one of --listen and --connect", a));
+            listen_mode = a[2] == 'l';
+            addr = PyUnicode_AsUTF8(PyList_GET_ITEM(argv, ++i));
+            if (!addr)
+                return NULL;
+        } else if (strcmp(a, "--wait-for-client") == 0) {
+            wait = 1;
+        } else if (strcmp(a, "--allow-remote") == 0) {
+            allow_remote = 1;
+        } else if (strcmp(a, "-m") == 0 || a[0] != '-') {
+            break;
+        } else {
+            return PyLong_FromLong(dap_usage_error("unknown option %s", a));
+        }
+    }
+    if (listen_mode < 0 || !addr)
+        return PyLong_FromLong(dap_usage_error("%s", "--listen or --connect needs an address"));
+    if (parse_address(addr, host, sizeof host, &port) < 0)
+        return PyLong_FromLong(dap_usage_error("bad address '%s' (expected [HOST:]PORT)", addr));
+    if (i >= n)
+        return PyLong_FromLong(dap_usage_error("%s", "no module or script to run"));
+    int is_module = PyUnicode_CompareWithASCIIString(PyList_GET_ITEM(argv, i), "-m") == 0;
+    if (is_module && i + 1 >= n)
+        return PyLong_FromLong(dap_usage_error("%s", "-m needs a module name"));
+    rest = PyList_GetSlice(argv, i + is_module, n);
+    if (!rest)
+        return NULL;
+    t.kind = is_module ? TARGET_MODULE : TARGET_SCRIPT;
+    t.name = Py_NewRef(PyList_GET_ITEM(rest, 0));
+    int prep = target_prepare(&t);
+    if (prep != 0) {
+        target_clear(&t);
+        Py_DECREF(rest);
+        return prep < 0 ? NULL : PyLong_FromLong(prep);
+    }
+    PyObject *sysargv = PySys_GetObject("argv");   /* borrowed */
+    if (sysargv && PyList_Check(sysargv) ? PyList_SetSlice(sysargv, 0, PY_SSIZE_T_MAX, rest) < 0
+                                         : PySys_SetObject("argv", rest) < 0)
+        goto error;
+    DapServer *srv = Dap_start(host, port, listen_mode, allow_remote);
+    if (!srv) {
+        if (!PyErr_ExceptionMatches(PyExc_OSError) && !PyErr_ExceptionMatches(PyExc_ValueError))
+            goto error;
+        PyObject *exc = PyErr_GetRaisedException();
+        PySys_FormatStderr("sleuth: %S\n", exc);
+        Py_DECREF(exc);
+        status = 2;
+        goto finish;
+    }
+    /* --connect: an adapter is there and configures first; --listen waits
+     * only when asked to. */
+    if ((!listen_mode || wait) && Dap_wait_configured(srv) < 0)
+        goto error;
+    PdbObject *p = srv->pdb;
+    int ran = run_once(p, &t);
+    PyObject *exc = ran < 0 ? PyErr_GetRaisedException() : NULL;
+    if (!exc) {
+        status = 0;
+    } else if (PyErr_GivenExceptionMatches(exc, PyExc_SystemExit)) {
+        status = system_exit_status(exc);
+        /* Python's own handling (a message for a str code) after the client heard. */
+        Dap_program_ended(srv, status);
+        PyErr_SetRaisedException(exc);
+        goto error;
+    } else if (Sleuth_state()->BdbQuit && PyErr_GivenExceptionMatches(exc, Sleuth_state()->BdbQuit)) {
+        Py_DECREF(exc);
+        status = 0;
+    } else {
+        /* Uncaught: the client sees it where it was raised (its frames are
+         * still alive in the traceback), then Python's report and status 1. */
+        if (srv->filter_uncaught && srv->connected) {
+            PyObject *tb = PyException_GetTraceback(exc);
+            if (Dap_stop(srv, NULL, exc, tb ? tb : Py_None, DAP_STOP_POST_MORTEM) < 0)
+                PyErr_Clear();
+            Py_XDECREF(tb);
+        }
+        PyObject *r = Util_call("traceback", "print_exception", "(O)", exc);
+        Py_XDECREF(r);
+        PyErr_Clear();
+        Py_DECREF(exc);
+        status = 1;
+    }
+    Engine_detach();
+    {
+        PyObject *out = PySys_GetObject("stdout");
+        PyObject *r = out ? PyObject_CallMethod(out, "flush", NULL) : NULL;
+        Py_XDECREF(r);
+        PyErr_Clear();
+    }
+    Dap_program_ended(srv, status);
+finish:
+    target_clear(&t);
+    Py_XDECREF(rest);
+    return PyLong_FromLong(status);
+error:
+    target_clear(&t);
+    Py_XDECREF(rest);
+    return NULL;
+}
+
 PyObject *
 CliDebug_main_py(PyObject *argv)
+{
+    if (PyList_GET_SIZE(argv) >= 2) {
+        const char *first = PyUnicode_AsUTF8(PyList_GET_ITEM(argv, 1));
+        if (!first)
+            return NULL;
+        if (strcmp(first, "--listen") == 0 || strcmp(first, "--connect") == 0)
+            return CliDebug_dap_py(argv);
+    }
+    return CliDebug_main_py_pdb(argv);
+}
+
+static PyObject *
+CliDebug_main_py_pdb(PyObject *argv)
 {
     /* Owned */
     PdbObject *p = NULL;

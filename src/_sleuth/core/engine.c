@@ -795,7 +795,7 @@ Engine_return_c(PdbObject *d, PyObject *frame, PyObject *retval)
 int
 Engine_exception_c(PdbObject *d, PyObject *frame, PyObject *exc, PyObject *tb)
 {
-    if (d->quitting || !stepping_thread(d))
+    if (d->quitting || (!stepping_thread(d) && !d->break_on_raise))
         return 0;
     /* The debugger's own control exceptions (raised by `run`/`restart` or
      * `quit` out of a callback) are not the program's. */
@@ -803,7 +803,7 @@ Engine_exception_c(PdbObject *d, PyObject *frame, PyObject *exc, PyObject *tb)
     if (PyObject_TypeCheck(exc, (PyTypeObject *)st->Restart) ||
         (st->BdbQuit && PyObject_TypeCheck(exc, (PyTypeObject *)st->BdbQuit)))
         return 0;
-    int stop = stop_here_hooked(d, frame);
+    int stop = stepping_thread(d) ? stop_here_hooked(d, frame) : 0;
     if (stop < 0)
         return -1;
     int is_stopiter = Py_TYPE(exc) == (PyTypeObject *)PyExc_StopIteration;
@@ -820,7 +820,11 @@ Engine_exception_c(PdbObject *d, PyObject *frame, PyObject *exc, PyObject *tb)
                        frame_is_generator(d->stopframe) &&
                        (Py_TYPE(exc) == (PyTypeObject *)PyExc_StopIteration ||
                         Py_TYPE(exc) == (PyTypeObject *)PyExc_GeneratorExit);
-        if (!gen_case)
+        /* A frontend that asked for every raised exception (DAP's 'raised'
+         * filter) decides itself; StopIteration/GeneratorExit are the
+         * interpreter's own traffic there. */
+        if (!gen_case && !(d->break_on_raise && Py_TYPE(exc) != (PyTypeObject *)PyExc_StopIteration &&
+                           Py_TYPE(exc) != (PyTypeObject *)PyExc_GeneratorExit))
             return 0;
     }
     if (Pdb_user_exception(d, frame, exc, tb) < 0)

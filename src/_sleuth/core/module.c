@@ -8,6 +8,7 @@
 #include "breakpoints.h"
 #include "engine.h"
 #include "hooks.h"
+#include "dap_server.h"
 
 PyObject *Sleuth_module = NULL;
 
@@ -58,6 +59,12 @@ module_getattr(PyObject *m, PyObject *name)
 
 static PyMethodDef module_methods[] = {
     {"__getattr__", (PyCFunction)module_getattr, METH_O, NULL},
+    {"listen", (PyCFunction)(void (*)(void))Dap_listen_py, METH_VARARGS | METH_KEYWORDS,
+     "listen(address, *, allow_remote=False)\n--\n\n"
+     "Serve the Debug Adapter Protocol on address (a port, or (host, port)) for one\n"
+     "client at a time; returns the (host, port) bound. Loopback only unless allow_remote."},
+    {"wait_for_client", (PyCFunction)Dap_wait_for_client_py, METH_NOARGS,
+     "wait_for_client()\n--\n\nBlock until a DAP client has attached and sent configurationDone."},
 #if SLEUTH_PY311
     {"_empty_eval_hook", (PyCFunction)Backend_empty_hook_py, METH_O,
      "Benchmarks only: install (True) or remove an empty PEP 523 hook."},
@@ -155,6 +162,8 @@ module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->quiet_codes);
     Py_VISIT(st->sigint_pdb);
     Py_VISIT(st->file_mtimes);
+    if (Dap_traverse(Dap_current(), visit, arg) < 0)
+        return -1;
     return 0;
 }
 

@@ -13,6 +13,8 @@
 #include "hooks.h"
 #include "render.h"
 #include "termsafe.h"
+#include "session.h"
+#include "dap_server.h"
 #include "pythread.h"
 #include <structmember.h>
 #include <unistd.h>
@@ -374,102 +376,15 @@ Pdb_canonic(PdbObject *self, PyObject *filename)
     return Engine_canonic(Sleuth_state(), filename);
 }
 
-static PyObject *
-frame_back(PyObject *f)
-{
-    if (PyFrame_Check(f))
-        return (PyObject *)PyFrame_GetBack((PyFrameObject *)f);   /* new ref or NULL */
-    PyObject *b = PyObject_GetAttrString(f, "f_back");
-    if (!b) {
-        PyErr_Clear();
-        return NULL;
-    }
-    if (b == Py_None) {
-        Py_DECREF(b);
-        return NULL;
-    }
-    return b;
-}
-
-/* bdb.get_stack(f, t) -> (stack, index) */
+/* bdb.get_stack(f, t) -> (stack, index): the session layer builds it. */
 static PyObject *
 Pdb_get_stack_impl(PdbObject *self, PyObject *f, PyObject *t)
 {
-    /* Owned */
-    PyObject *stack = PyList_New(0), *cur = NULL, *tb = NULL;
-
+    Py_ssize_t i = 0;
+    PyObject *stack = Session_build_stack(self->botframe, f, t, &i);
     if (!stack)
         return NULL;
-    tb = Py_NewRef(t);
-    if (tb != Py_None && f != Py_None) {
-        PyObject *tf = PyObject_GetAttrString(tb, "tb_frame");
-        if (!tf)
-            goto error;
-        if (tf == f) {
-            PyObject *next = PyObject_GetAttrString(tb, "tb_next");
-            if (!next) {
-                Py_DECREF(tf);
-                goto error;
-            }
-            Py_SETREF(tb, next);
-        }
-        Py_DECREF(tf);
-    }
-    cur = f == Py_None ? NULL : Py_NewRef(f);
-    while (cur) {
-        /* bdb: (frame, frame.f_lineno), which is None on 3.12 where the
-         * frame has no line (a return from an except* block). */
-        PyObject *ln = PyObject_GetAttr(cur, Sleuth_state()->str_f_lineno);
-        if (!ln) {
-            PyErr_Clear();
-            ln = PyLong_FromLong(Pdb_frame_lineno(cur));
-        }
-        PyObject *entry = ln ? PyTuple_Pack(2, cur, ln) : NULL;
-        Py_XDECREF(ln);
-        if (!entry || PyList_Append(stack, entry) < 0) {
-            Py_XDECREF(entry);
-            goto error;
-        }
-        Py_DECREF(entry);
-        if (cur == self->botframe)
-            break;
-        PyObject *back = frame_back(cur);
-        Py_SETREF(cur, back);
-    }
-    if (PyList_Reverse(stack) < 0)
-        goto error;
-    Py_ssize_t i = PyList_GET_SIZE(stack) - 1;
-    if (i < 0)
-        i = 0;
-    while (tb != Py_None) {
-        PyObject *tf = PyObject_GetAttrString(tb, "tb_frame");
-        PyObject *tl = tf ? PyObject_GetAttrString(tb, "tb_lineno") : NULL;
-        PyObject *entry = tl ? PyTuple_Pack(2, tf, tl) : NULL;
-        Py_XDECREF(tf);
-        Py_XDECREF(tl);
-        if (!entry || PyList_Append(stack, entry) < 0) {
-            Py_XDECREF(entry);
-            goto error;
-        }
-        Py_DECREF(entry);
-        PyObject *next = PyObject_GetAttrString(tb, "tb_next");
-        if (!next)
-            goto error;
-        Py_SETREF(tb, next);
-    }
-    if (f == Py_None) {
-        i = PyList_GET_SIZE(stack) - 1;
-        if (i < 0)
-            i = 0;
-    }
-    Py_XDECREF(cur);
-    Py_DECREF(tb);
     return Py_BuildValue("(Nn)", stack, i);
-error:
-    Py_XDECREF(cur);
-    Py_XDECREF(tb);
-    Py_DECREF(stack);
-    return NULL;
 }
 
 static PyObject *
@@ -1542,6 +1457,12 @@ done:
 
 static int resume_engine(PdbObject *self);
 
+int
+Pdb_resume_engine(PdbObject *self)
+{
+    return resume_engine(self);
+}
+
 static PyObject *
 Pdb_interaction_py(PdbObject *self, PyObject *args)
 {
@@ -1678,6 +1599,9 @@ Pdb_user_line_c(PdbObject *self, PyObject *frame)
     int w = wait_for_main(self, frame, 1);
     if (w)
         return w < 0 ? -1 : 0;
+    DapServer *dap = Dap_owns(self);
+    if (dap)
+        return Dap_stop(dap, frame, NULL, NULL, DAP_STOP_LINE);
     int r = bp_commands(self, frame);
     if (r <= 0)
         return r;
@@ -1688,6 +1612,9 @@ int
 Pdb_user_call_c(PdbObject *self, PyObject *frame)
 {
     if (self->wait_for_mainpyfile)
+        return 0;
+    /* A DAP client steps in to the function's first line, not its call. */
+    if (Dap_owns(self))
         return 0;
     if (Pdb_messagef(self, "--Call--") < 0)
         return -1;
@@ -1710,6 +1637,19 @@ Pdb_user_return_c(PdbObject *self, PyObject *frame, PyObject *retval)
 {
     if (self->wait_for_mainpyfile)
         return 0;
+    /* A DAP client steps out to the caller (where the call was), not the
+     * return event; other returns do not stop it. */
+    DapServer *dap = Dap_owns(self);
+    if (dap) {
+        if (frame != self->returnframe || !PyFrame_Check(frame))
+            return 0;
+        PyObject *back = (PyObject *)PyFrame_GetBack((PyFrameObject *)frame);
+        if (!back)
+            return 0;
+        int r = Dap_stop(dap, back, NULL, NULL, DAP_STOP_LINE);
+        Py_DECREF(back);
+        return r;
+    }
     ModState *st = Sleuth_state();
     if (set_frame_local(frame, st->str___return__, retval) < 0)
         return -1;
@@ -1727,6 +1667,9 @@ Pdb_user_exception_c(PdbObject *self, PyObject *frame, PyObject *exc, PyObject *
 {
     if (self->wait_for_mainpyfile)
         return 0;
+    DapServer *dap = Dap_owns(self);
+    if (dap)
+        return Dap_stop(dap, frame, exc, tb, DAP_STOP_EXCEPTION);
     ModState *st = Sleuth_state();
     PyObject *pair = PyTuple_Pack(2, (PyObject *)Py_TYPE(exc), exc);
     if (!pair)

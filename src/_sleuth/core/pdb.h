@@ -58,6 +58,7 @@ struct PdbObject {
     int quit_sent;              /* BdbQuit sent to run_thread (quit elsewhere) */
     int list_count_default;
     int hooks;                  /* HOOK_* bits: methods a subclass overrides (hooks.h) */
+    int break_on_raise;         /* every raised exception reaches user_exception (DAP's 'raised' filter) */
 };
 
 #define Pdb_Check(op) PyObject_TypeCheck(op, Sleuth_state()->PdbType)
@@ -91,6 +92,9 @@ int Pdb_parseline(PyObject *line, PyObject **cmd, PyObject **arg, PyObject **lin
 PyObject *Pdb_read_line(PdbObject *self, PyObject *prompt);
 PyObject *Pdb_canonic(PdbObject *self, PyObject *filename);
 int Pdb_interaction(PdbObject *self, PyObject *frame, PyObject *tb_or_exc);
+/* Leave a stop: re-arm the engine for the stepping state (errors are said
+ * in one line and the program runs on without the debugger). */
+int Pdb_resume_engine(PdbObject *self);
 int Pdb_print_stack_entry(PdbObject *self, PyObject *entry, const char *prefix);
 PyObject *Pdb_frame_code(PyObject *frame);   /* new ref */
 int Pdb_frame_lineno(PyObject *frame);

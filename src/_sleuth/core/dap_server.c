@@ -1,0 +1,1201 @@
+/* dap_server.c — the debuggee's DAP server: connection, reader thread, and
+ * the requests served while the program runs (see dap_server.h). */
+#include "dap_server.h"
+#include "breakpoints.h"
+#include "engine.h"
+#include "util.h"
+#include "dapcaps.h"
+#include "dapwire.h"
+#include "jsonr.h"
+#include "jsonw.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+
+static DapServer *g_server;   /* the one server; its objects are visited by the module's GC hooks */
+
+DapServer *
+Dap_current(void)
+{
+    return g_server;
+}
+
+DapServer *
+Dap_owns(PdbObject *d)
+{
+    return g_server && g_server->pdb == d ? g_server : NULL;
+}
+
+int
+Dap_traverse(DapServer *srv, visitproc visit, void *arg)
+{
+    if (!srv)
+        return 0;
+    Py_VISIT(srv->pdb);
+    Py_VISIT(srv->stopq);
+    Py_VISIT(srv->bp_meta);
+    Py_VISIT(srv->bp_by_file);
+    Py_VISIT(srv->func_bps);
+    Py_VISIT(srv->lib_prefixes);
+    return Session_traverse(&srv->session, visit, arg);
+}
+
+/* --- sending ----------------------------------------------------------------- */
+
+int
+Dap_send(DapServer *srv, PyObject *msg)
+{
+    if (srv->fd < 0 || !srv->connected)
+        return 0;
+    PyObject *saved = PyErr_GetRaisedException();
+    int rc = -1;
+    /* seq and the write go together: messages leave in seq order. */
+    PyThread_acquire_lock(srv->write_lock, WAIT_LOCK);
+    PyObject *seq = PyLong_FromLong(srv->seq + 1);
+    JsonW w;
+    JsonW_init(&w);
+    PyObject *text = seq && PyDict_SetItemString(msg, "seq", seq) == 0 && JsonW_obj(&w, msg) == 0
+                         ? JsonW_finish_bytes(&w) : NULL;
+    JsonW_free(&w);
+    Py_XDECREF(seq);
+    if (text) {
+        srv->seq++;
+        const char *s = PyBytes_AS_STRING(text);
+        size_t n = (size_t)PyBytes_GET_SIZE(text);
+        int w_ok;
+        Py_BEGIN_ALLOW_THREADS
+        w_ok = DapWire_write(&srv->writer, s, n) == 0;
+        Py_END_ALLOW_THREADS
+        rc = w_ok ? 0 : -1;
+    }
+    PyThread_release_lock(srv->write_lock);
+    Py_XDECREF(text);
+    PyErr_Clear();      /* a message that cannot go out is the client's loss, not the program's */
+    PyErr_SetRaisedException(saved);
+    return rc;
+}
+
+int
+Dap_event(DapServer *srv, const char *event, PyObject *body)
+{
+    PyObject *msg = Py_BuildValue("{s:s,s:s}", "type", "event", "event", event);
+    if (!msg)
+        return -1;
+    if (body && PyDict_SetItemString(msg, "body", body) < 0) {
+        Py_DECREF(msg);
+        return -1;
+    }
+    int r = Dap_send(srv, msg);
+    Py_DECREF(msg);
+    return r;
+}
+
+static PyObject *
+response(PyObject *req, int success)
+{
+    PyObject *rs = req ? PyDict_GetItemString(req, "seq") : NULL;
+    PyObject *cmd = req ? PyDict_GetItemString(req, "command") : NULL;
+    if (!rs || !PyLong_Check(rs))
+        rs = NULL;
+    if (!cmd || !PyUnicode_Check(cmd))
+        cmd = NULL;
+    PyObject *zero = PyLong_FromLong(0);
+    PyObject *empty = PyUnicode_FromString("");
+    PyObject *msg = zero && empty ? Py_BuildValue("{s:s,s:O,s:O,s:O}", "type", "response", "request_seq",
+                                                  rs ? rs : zero, "success", success ? Py_True : Py_False,
+                                                  "command", cmd ? cmd : empty)
+                                  : NULL;
+    Py_XDECREF(zero);
+    Py_XDECREF(empty);
+    return msg;
+}
+
+int
+Dap_respond(DapServer *srv, PyObject *req, PyObject *body)
+{
+    PyObject *msg = response(req, 1);
+    if (!msg)
+        return -1;
+    if (body && PyDict_SetItemString(msg, "body", body) < 0) {
+        Py_DECREF(msg);
+        return -1;
+    }
+    int r = Dap_send(srv, msg);
+    Py_DECREF(msg);
+    return r;
+}
+
+int
+Dap_fail(DapServer *srv, PyObject *req, const char *fmt, ...)
+{
+    va_list va;
+    va_start(va, fmt);
+    PyObject *text = PyUnicode_FromFormatV(fmt, va);
+    va_end(va);
+    PyObject *msg = text ? response(req, 0) : NULL;
+    int r = -1;
+    if (msg && PyDict_SetItemString(msg, "message", text) == 0)
+        r = Dap_send(srv, msg);
+    Py_XDECREF(msg);
+    Py_XDECREF(text);
+    PyErr_Clear();
+    return r;
+}
+
+/* --- arguments ----------------------------------------------------------------- */
+
+static PyObject *
+arg_get(PyObject *args, const char *key)
+{
+    return args && PyDict_Check(args) ? PyDict_GetItemString(args, key) : NULL;
+}
+
+int
+Dap_arg_long(DapServer *srv, PyObject *req, PyObject *args, const char *key, int required, long *out)
+{
+    PyObject *v = arg_get(args, key);
+    if (!v || (v == Py_None && !required)) {
+        if (required)
+            Dap_fail(srv, req, "missing argument '%s'", key);
+        return required ? -1 : 0;
+    }
+    if (!PyLong_Check(v) || PyBool_Check(v)) {
+        Dap_fail(srv, req, "argument '%s' must be an integer", key);
+        return -1;
+    }
+    long n = PyLong_AsLong(v);
+    if (n == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        Dap_fail(srv, req, "argument '%s' is out of range", key);
+        return -1;
+    }
+    *out = n;
+    return 1;
+}
+
+int
+Dap_arg_str(DapServer *srv, PyObject *req, PyObject *args, const char *key, int required, PyObject **out)
+{
+    PyObject *v = arg_get(args, key);
+    if (!v || (v == Py_None && !required)) {
+        if (required)
+            Dap_fail(srv, req, "missing argument '%s'", key);
+        return required ? -1 : 0;
+    }
+    if (!PyUnicode_Check(v)) {
+        Dap_fail(srv, req, "argument '%s' must be a string", key);
+        return -1;
+    }
+    *out = v;   /* borrowed from args */
+    return 1;
+}
+
+int
+Dap_arg_bool(DapServer *srv, PyObject *req, PyObject *args, const char *key, int *out)
+{
+    PyObject *v = arg_get(args, key);
+    if (!v || v == Py_None)
+        return 0;
+    if (!PyBool_Check(v)) {
+        Dap_fail(srv, req, "argument '%s' must be true or false", key);
+        return -1;
+    }
+    *out = v == Py_True;
+    return 1;
+}
+
+/* --- breakpoints ------------------------------------------------------------------- */
+
+void
+Dap_set_running(DapServer *srv)
+{
+    PdbObject *d = srv->pdb;
+    /* No botframe yet (sleuth.listen() in a running program): a stand-in
+     * that no frame is, so that nothing steps and the first call event does
+     * not take a random frame as the bottom of every stack. */
+    if (!d->botframe)
+        d->botframe = Py_NewRef(Py_Ellipsis);
+    Engine_set_continue(d);
+}
+
+/* Re-arm the engine for the table as it is now (the program runs). */
+static void
+breaks_changed(DapServer *srv)
+{
+    Engine_breaks_changed();
+    if (srv->stopped_thread)
+        return;   /* the stopped thread re-arms when it goes on */
+    if (!Engine_is_active(srv->pdb)) {
+        if (PyDict_GET_SIZE(Sleuth_state()->breaks) == 0 && !srv->filter_raised)
+            return;
+        Dap_set_running(srv);
+        if (Engine_attach(srv->pdb) < 0)
+            PyErr_Clear();
+        return;
+    }
+    if (Engine_attach(srv->pdb) < 0)
+        PyErr_Clear();
+}
+
+static int
+delete_bp_numbers(ModState *st, PyObject *nums, PyObject *meta)
+{
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(nums); i++) {
+        long n = PyLong_AsLong(PyList_GET_ITEM(nums, i));
+        if (n > 0 && n < PyList_GET_SIZE(st->bpbynumber)) {
+            PyObject *bp = PyList_GET_ITEM(st->bpbynumber, n);
+            if (bp != Py_None && Breakpoint_delete(st, (BreakpointObject *)bp) < 0)
+                return -1;
+        }
+        if (PyDict_DelItem(meta, PyList_GET_ITEM(nums, i)) < 0)
+            PyErr_Clear();
+    }
+    return 0;
+}
+
+/* Is `line` of `file` a line with code (pdb's checkline: not blank, not a
+ * comment)? Reads the file through linecache. */
+static int
+line_has_code(PyObject *file, long line)
+{
+    PyObject *text = Util_call("linecache", "getline", "(Ol)", file, line);
+    if (!text) {
+        PyErr_Clear();
+        return 0;
+    }
+    PyObject *stripped = PyObject_CallMethod(text, "strip", NULL);
+    Py_DECREF(text);
+    if (!stripped) {
+        PyErr_Clear();
+        return 0;
+    }
+    int ok = PyUnicode_GET_LENGTH(stripped) > 0 && PyUnicode_READ_CHAR(stripped, 0) != '#';
+    Py_DECREF(stripped);
+    return ok;
+}
+
+static PyObject *
+bp_body(BreakpointObject *bp, int verified, const char *message, PyObject *path)
+{
+    PyObject *d = Py_BuildValue("{s:l,s:O,s:i,s:{s:O}}", "id", bp ? bp->number : 0L, "verified",
+                                verified ? Py_True : Py_False, "line", bp ? bp->line : 0, "source",
+                                "path", path);
+    if (d && message) {
+        PyObject *m = PyUnicode_FromString(message);
+        if (!m || PyDict_SetItemString(d, "message", m) < 0)
+            Py_CLEAR(d);
+        Py_XDECREF(m);
+    }
+    return d;
+}
+
+/* hitCondition as debugpy reads it: "N" or "==N", ">N", ">=N", "<N", "<=N",
+ * "%N". 1 when valid. */
+static int
+hit_condition_valid(PyObject *hc)
+{
+    const char *s = PyUnicode_AsUTF8(hc);
+    if (!s) {
+        PyErr_Clear();
+        return 0;
+    }
+    while (*s == ' ')
+        s++;
+    if (s[0] == '=' && s[1] == '=')
+        s += 2;
+    else if (s[0] == '>' || s[0] == '<')
+        s += s[1] == '=' ? 2 : 1;
+    else if (s[0] == '%')
+        s++;
+    while (*s == ' ')
+        s++;
+    if (!*s)
+        return 0;
+    char *end;
+    strtol(s, &end, 10);
+    while (*end == ' ')
+        end++;
+    return *end == 0;
+}
+
+static int
+req_set_breakpoints(DapServer *srv, PyObject *req, PyObject *args)
+{
+    ModState *st = Sleuth_state();
+    /* Owned */
+    PyObject *canon = NULL, *out = NULL, *nums = NULL;
+
+    PyObject *source = arg_get(args, "source"), *path = NULL;
+    if (!source || !PyDict_Check(source))
+        return Dap_fail(srv, req, "missing argument 'source'");
+    if (Dap_arg_str(srv, req, source, "path", 1, &path) < 0)
+        return 0;
+    PyObject *bps = arg_get(args, "breakpoints");
+    if (bps && bps != Py_None && !PyList_Check(bps))
+        return Dap_fail(srv, req, "argument 'breakpoints' must be an array");
+    for (Py_ssize_t i = 0; bps && bps != Py_None && i < PyList_GET_SIZE(bps); i++) {
+        PyObject *b = PyList_GET_ITEM(bps, i);
+        long line;
+        PyObject *tmp;
+        if (!PyDict_Check(b))
+            return Dap_fail(srv, req, "each breakpoint must be an object");
+        if (Dap_arg_long(srv, req, b, "line", 1, &line) < 0 ||
+            Dap_arg_str(srv, req, b, "condition", 0, &tmp) < 0 ||
+            Dap_arg_str(srv, req, b, "hitCondition", 0, &tmp) < 0 ||
+            Dap_arg_str(srv, req, b, "logMessage", 0, &tmp) < 0)
+            return 0;
+    }
+    canon = Engine_canonic(st, path);
+    if (!canon)
+        goto error;
+    /* This source's previous breakpoints go. */
+    PyObject *old = PyDict_GetItemWithError(srv->bp_by_file, canon);
+    if (old && delete_bp_numbers(st, old, srv->bp_meta) < 0)
+        goto error;
+    if (PyErr_Occurred())
+        goto error;
+    out = PyList_New(0);
+    nums = PyList_New(0);
+    if (!out || !nums)
+        goto error;
+    for (Py_ssize_t i = 0; bps && bps != Py_None && i < PyList_GET_SIZE(bps); i++) {
+        PyObject *b = PyList_GET_ITEM(bps, i);
+        long line = 0;
+        PyObject *cond = NULL, *hit = NULL, *log = NULL, *body = NULL;
+        Dap_arg_long(srv, req, b, "line", 1, &line);
+        Dap_arg_str(srv, req, b, "condition", 0, &cond);
+        Dap_arg_str(srv, req, b, "hitCondition", 0, &hit);
+        Dap_arg_str(srv, req, b, "logMessage", 0, &log);
+        if (cond && PyUnicode_GET_LENGTH(cond) == 0)
+            cond = NULL;
+        if (hit && PyUnicode_GET_LENGTH(hit) == 0)
+            hit = NULL;
+        const char *problem = NULL;
+        PyObject *cerr = cond ? Breakpoint_compile_error(cond) : NULL;
+        if (PyErr_Occurred())
+            goto error;
+        if (line <= 0 || line > INT_MAX || !line_has_code(canon, line))
+            problem = "no code on this line";
+        else if (cerr)
+            problem = "invalid condition";
+        else if (hit && !hit_condition_valid(hit))
+            problem = "invalid hit condition (use N, ==N, >N, >=N, <N, <=N or %N)";
+        Py_XDECREF(cerr);
+        if (problem) {
+            BreakpointObject fake = {.number = 0, .line = (int)line};
+            body = bp_body(&fake, 0, problem, path);
+        } else {
+            BreakpointObject *bp = Breakpoint_new(st, canon, (int)line, 0, cond, NULL);
+            if (!bp)
+                goto error;
+            PyObject *num = PyLong_FromLong(bp->number);
+            PyObject *meta = Py_BuildValue("[OOsi]", log ? log : Py_None, hit ? hit : Py_None, "line", 0);
+            int bad = !num || !meta || PyList_Append(nums, num) < 0 ||
+                      PyDict_SetItem(srv->bp_meta, num, meta) < 0;
+            Py_XDECREF(num);
+            Py_XDECREF(meta);
+            if (bad)
+                goto error;
+            body = bp_body(bp, 1, NULL, path);
+        }
+        if (!body || PyList_Append(out, body) < 0) {
+            Py_XDECREF(body);
+            goto error;
+        }
+        Py_DECREF(body);
+    }
+    if (PyDict_SetItem(srv->bp_by_file, canon, nums) < 0)
+        goto error;
+    breaks_changed(srv);
+    PyObject *rbody = Py_BuildValue("{s:O}", "breakpoints", out);
+    if (rbody) {
+        Dap_respond(srv, req, rbody);
+        Py_DECREF(rbody);
+    }
+    Py_DECREF(canon);
+    Py_DECREF(out);
+    Py_DECREF(nums);
+    return 0;
+error:
+    Dap_fail(srv, req, "%s", "could not set the breakpoints");
+    PyErr_Clear();
+    Py_XDECREF(canon);
+    Py_XDECREF(out);
+    Py_XDECREF(nums);
+    return 0;
+}
+
+/* A function named "name" or "module.name" (or "module.Class.name"), found
+ * in the modules loaded now, by dictionary reads only (no user code). */
+static PyObject *
+find_function_code(PyObject *name)
+{
+    PyObject *modules = PySys_GetObject("modules");   /* borrowed */
+    if (!modules || !PyDict_Check(modules))
+        return NULL;
+    PyObject *parts = PyUnicode_Split(name, NULL, -1);
+    Py_XDECREF(parts);
+    PyObject *dot = PyUnicode_FromString(".");
+    PyObject *pieces = dot ? PyUnicode_Split(name, dot, -1) : NULL;
+    Py_XDECREF(dot);
+    if (!pieces) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyObject *found = NULL;
+    Py_ssize_t n = PyList_GET_SIZE(pieces);
+    /* The longest prefix that names a module, then attributes from __dict__. */
+    for (Py_ssize_t split = n - 1; split >= 0 && !found; split--) {
+        PyObject *obj;
+        Py_ssize_t k;
+        if (split == 0) {
+            obj = PyDict_GetItemString(modules, "__main__");
+            k = 0;
+        } else {
+            PyObject *sep = PyUnicode_FromString(".");
+            PyObject *head = sep ? PyList_GetSlice(pieces, 0, split) : NULL;
+            PyObject *modname = head ? PyUnicode_Join(sep, head) : NULL;
+            Py_XDECREF(sep);
+            Py_XDECREF(head);
+            obj = modname ? PyDict_GetItem(modules, modname) : NULL;
+            Py_XDECREF(modname);
+            k = split;
+        }
+        for (; obj && k < n; k++) {
+            PyObject *dict = PyModule_Check(obj) ? PyModule_GetDict(obj)
+                             : PyType_Check(obj) ? ((PyTypeObject *)obj)->tp_dict : NULL;
+            obj = dict ? PyDict_GetItem(dict, PyList_GET_ITEM(pieces, k)) : NULL;
+        }
+        if (obj && PyFunction_Check(obj))
+            found = Py_NewRef(PyFunction_GET_CODE(obj));
+    }
+    PyErr_Clear();
+    Py_DECREF(pieces);
+    return found;
+}
+
+static int
+req_set_function_breakpoints(DapServer *srv, PyObject *req, PyObject *args)
+{
+    ModState *st = Sleuth_state();
+    PyObject *bps = arg_get(args, "breakpoints");
+    if (!bps || !PyList_Check(bps))
+        return Dap_fail(srv, req, "argument 'breakpoints' must be an array");
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(bps); i++) {
+        PyObject *b = PyList_GET_ITEM(bps, i), *tmp;
+        if (!PyDict_Check(b))
+            return Dap_fail(srv, req, "each breakpoint must be an object");
+        if (Dap_arg_str(srv, req, b, "name", 1, &tmp) < 0 || Dap_arg_str(srv, req, b, "condition", 0, &tmp) < 0 ||
+            Dap_arg_str(srv, req, b, "hitCondition", 0, &tmp) < 0)
+            return 0;
+    }
+    if (delete_bp_numbers(st, srv->func_bps, srv->bp_meta) < 0 || PyList_SetSlice(srv->func_bps, 0, PY_SSIZE_T_MAX, NULL) < 0)
+        goto error;
+    PyObject *out = PyList_New(0);
+    if (!out)
+        goto error;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(bps); i++) {
+        PyObject *b = PyList_GET_ITEM(bps, i), *name = NULL, *cond = NULL, *hit = NULL, *body = NULL;
+        Dap_arg_str(srv, req, b, "name", 1, &name);
+        Dap_arg_str(srv, req, b, "condition", 0, &cond);
+        Dap_arg_str(srv, req, b, "hitCondition", 0, &hit);
+        if (cond && PyUnicode_GET_LENGTH(cond) == 0)
+            cond = NULL;
+        PyObject *code = find_function_code(name);
+        PyObject *cerr = cond ? Breakpoint_compile_error(cond) : NULL;
+        if (!code || cerr || (hit && !hit_condition_valid(hit))) {
+            body = Py_BuildValue("{s:O,s:s}", "verified", Py_False, "message",
+                                 !code ? "no such function loaded" : cerr ? "invalid condition" : "invalid hit condition");
+        } else {
+            PyCodeObject *co = (PyCodeObject *)code;
+            PyObject *canon = Engine_canonic(st, co->co_filename);
+            BreakpointObject *bp = canon ? Breakpoint_new(st, canon, co->co_firstlineno, 0, cond, co->co_name) : NULL;
+            PyObject *num = bp ? PyLong_FromLong(bp->number) : NULL;
+            PyObject *meta = num ? Py_BuildValue("[OOsi]", Py_None, hit ? hit : Py_None, "function", 0) : NULL;
+            if (meta && PyList_Append(srv->func_bps, num) == 0 && PyDict_SetItem(srv->bp_meta, num, meta) == 0)
+                body = bp_body(bp, 1, NULL, co->co_filename);
+            Py_XDECREF(canon);
+            Py_XDECREF(num);
+            Py_XDECREF(meta);
+        }
+        Py_XDECREF(code);
+        Py_XDECREF(cerr);
+        if (!body || PyList_Append(out, body) < 0) {
+            Py_XDECREF(body);
+            Py_DECREF(out);
+            goto error;
+        }
+        Py_DECREF(body);
+    }
+    breaks_changed(srv);
+    PyObject *rbody = Py_BuildValue("{s:N}", "breakpoints", out);
+    if (rbody) {
+        Dap_respond(srv, req, rbody);
+        Py_DECREF(rbody);
+    }
+    return 0;
+error:
+    PyErr_Clear();
+    return Dap_fail(srv, req, "%s", "could not set the function breakpoints");
+}
+
+static int
+req_set_exception_breakpoints(DapServer *srv, PyObject *req, PyObject *args)
+{
+    PyObject *filters = arg_get(args, "filters");
+    if (!filters || !PyList_Check(filters))
+        return Dap_fail(srv, req, "argument 'filters' must be an array");
+    int raised = 0, uncaught = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(filters); i++) {
+        PyObject *f = PyList_GET_ITEM(filters, i);
+        if (!PyUnicode_Check(f))
+            return Dap_fail(srv, req, "each filter must be a string");
+        if (PyUnicode_CompareWithASCIIString(f, "raised") == 0)
+            raised = 1;
+        else if (PyUnicode_CompareWithASCIIString(f, "uncaught") == 0)
+            uncaught = 1;
+        else
+            return Dap_fail(srv, req, "unknown exception filter %R (this server offers 'raised' and 'uncaught')", f);
+    }
+    srv->filter_raised = raised;
+    srv->filter_uncaught = uncaught;
+    srv->pdb->break_on_raise = raised;
+    breaks_changed(srv);
+    return Dap_respond(srv, req, NULL);
+}
+
+/* Every breakpoint the client made goes, exception filters are off, the
+ * stopped thread goes on: the program runs on without the debugger. */
+static void
+forget_client(DapServer *srv)
+{
+    ModState *st = Sleuth_state();
+    PyObject *files = PyDict_Values(srv->bp_by_file);
+    for (Py_ssize_t i = 0; files && i < PyList_GET_SIZE(files); i++)
+        delete_bp_numbers(st, PyList_GET_ITEM(files, i), srv->bp_meta);
+    Py_XDECREF(files);
+    delete_bp_numbers(st, srv->func_bps, srv->bp_meta);
+    PyErr_Clear();
+    PyDict_Clear(srv->bp_by_file);
+    PyList_SetSlice(srv->func_bps, 0, PY_SSIZE_T_MAX, NULL);
+    PyDict_Clear(srv->bp_meta);
+    srv->filter_raised = srv->filter_uncaught = 0;
+    srv->pdb->break_on_raise = 0;
+    srv->pause_requested = 0;
+    srv->configured = 0;
+    Engine_breaks_changed();
+    if (srv->stopped_thread) {
+        srv->resume_now = 1;
+    } else if (Engine_is_active(srv->pdb)) {
+        Dap_set_running(srv);
+        if (Engine_resume(srv->pdb) < 0)
+            PyErr_Clear();
+    }
+    PyErr_Clear();
+}
+
+/* --- the other requests while running ------------------------------------------- */
+
+static int
+req_initialize(DapServer *srv, PyObject *req, PyObject *args)
+{
+    SLEUTH_UNUSED(args);
+    PyObject *caps = DapCaps_body();
+    if (!caps)
+        return -1;
+    int r = Dap_respond(srv, req, caps);
+    Py_DECREF(caps);
+    Dap_event(srv, "initialized", NULL);
+    return r;
+}
+
+static int
+req_attach(DapServer *srv, PyObject *req, PyObject *args)
+{
+    int stop = srv->stop_on_entry, jmc = srv->just_my_code;
+    if (Dap_arg_bool(srv, req, args, "stopOnEntry", &stop) < 0 ||
+        Dap_arg_bool(srv, req, args, "justMyCode", &jmc) < 0)
+        return 0;
+    srv->stop_on_entry = stop;
+    srv->just_my_code = jmc;
+    PyObject *pid = Py_BuildValue("{s:s,s:i,s:O,s:s}", "name", "python", "systemProcessId", (int)getpid(),
+                                  "isLocalProcess", Py_True, "startMethod", "attach");
+    if (pid) {
+        Dap_event(srv, "process", pid);
+        Py_DECREF(pid);
+    }
+    return Dap_respond(srv, req, NULL);
+}
+
+static int
+req_configuration_done(DapServer *srv, PyObject *req, PyObject *args)
+{
+    SLEUTH_UNUSED(args);
+    srv->configured = 1;
+    return Dap_respond(srv, req, NULL);
+}
+
+static int
+req_threads(DapServer *srv, PyObject *req, PyObject *args)
+{
+    SLEUTH_UNUSED(args);
+    /* threading._active read as a dict (no user code); the reader thread
+     * is not a threading.Thread and does not show. */
+    PyObject *out = PyList_New(0);
+    if (!out)
+        return -1;
+    PyObject *name = PyUnicode_FromString("threading");
+    PyObject *threading = name ? PyImport_GetModule(name) : NULL;
+    Py_XDECREF(name);
+    PyObject *active = threading ? PyObject_GetAttrString(threading, "_active") : NULL;
+    PyErr_Clear();
+    if (active && PyDict_Check(active)) {
+        PyObject *k, *v;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(active, &pos, &k, &v)) {
+            PyObject *tname = NULL;
+            PyObject **dictp = _PyObject_GetDictPtr(v);
+            if (dictp && *dictp)
+                tname = PyDict_GetItemString(*dictp, "_name");
+            PyObject *t = Py_BuildValue("{s:O,s:O}", "id", k, "name",
+                                        tname && PyUnicode_Check(tname) ? tname : k);
+            if (t) {
+                PyList_Append(out, t);
+                Py_DECREF(t);
+            }
+        }
+    }
+    if (PyList_GET_SIZE(out) == 0) {
+        PyObject *t = Py_BuildValue("{s:k,s:s}", "id", PyThread_get_thread_ident(), "name", "MainThread");
+        if (t) {
+            PyList_Append(out, t);
+            Py_DECREF(t);
+        }
+    }
+    Py_XDECREF(active);
+    Py_XDECREF(threading);
+    PyErr_Clear();
+    PyObject *body = Py_BuildValue("{s:N}", "threads", out);
+    int r = body ? Dap_respond(srv, req, body) : -1;
+    Py_XDECREF(body);
+    return r;
+}
+
+static unsigned long g_main_ident;
+
+static int
+req_pause(DapServer *srv, PyObject *req, PyObject *args)
+{
+    long tid = 0;
+    if (Dap_arg_long(srv, req, args, "threadId", 0, &tid) < 0)
+        return 0;
+    if (srv->stopped_thread)
+        return Dap_respond(srv, req, NULL);   /* already stopped */
+    PdbObject *d = srv->pdb;
+    if (!d->botframe)
+        d->botframe = Py_NewRef(Py_Ellipsis);
+    /* `step` for that thread: it stops at its next line (bdb's stepping
+     * state names one thread; the backends arm it wherever it runs). */
+    Engine_set_stopinfo(d, NULL, NULL, 0);
+    d->step_thread = tid > 0 ? (unsigned long)tid : g_main_ident;
+    srv->pause_requested = 1;
+    if (Engine_attach(d) < 0) {
+        PyErr_Clear();
+        return Dap_fail(srv, req, "%s", "could not pause: the engine could not be armed");
+    }
+    return Dap_respond(srv, req, NULL);
+}
+
+static void
+terminate_now(DapServer *srv)
+{
+    /* What the adapter would do with a kill: the program ends here, its
+     * buffered output first. */
+    PyObject *r = Util_call("sys", "exc_info", "()");
+    Py_XDECREF(r);
+    PyObject *out = PySys_GetObject("stdout"), *err = PySys_GetObject("stderr");
+    if (out)
+        Py_XDECREF(PyObject_CallMethod(out, "flush", NULL));
+    if (err)
+        Py_XDECREF(PyObject_CallMethod(err, "flush", NULL));
+    PyErr_Clear();
+    Dap_event(srv, "terminated", NULL);
+    _exit(0);
+}
+
+static int
+req_disconnect(DapServer *srv, PyObject *req, PyObject *args)
+{
+    int terminate = 0;
+    if (Dap_arg_bool(srv, req, args, "terminateDebuggee", &terminate) < 0)
+        return 0;
+    Dap_respond(srv, req, NULL);
+    if (terminate)
+        terminate_now(srv);
+    forget_client(srv);
+    srv->connected = 0;
+    return 0;
+}
+
+static int
+req_terminate(DapServer *srv, PyObject *req, PyObject *args)
+{
+    SLEUTH_UNUSED(args);
+    Dap_respond(srv, req, NULL);
+    terminate_now(srv);
+    return 0;
+}
+
+/* --- dispatch --------------------------------------------------------------------- */
+
+typedef int (*Handler)(DapServer *, PyObject *, PyObject *);
+
+static const struct {
+    const char *name;
+    Handler fn;   /* NULL: for the stopped thread */
+} COMMANDS[] = {
+    {"initialize", req_initialize},
+    {"attach", req_attach},
+    {"launch", req_attach},
+    {"configurationDone", req_configuration_done},
+    {"setBreakpoints", req_set_breakpoints},
+    {"setFunctionBreakpoints", req_set_function_breakpoints},
+    {"setExceptionBreakpoints", req_set_exception_breakpoints},
+    {"threads", req_threads},
+    {"pause", req_pause},
+    {"disconnect", req_disconnect},
+    {"terminate", req_terminate},
+    {"stackTrace", NULL},
+    {"scopes", NULL},
+    {"variables", NULL},
+    {"evaluate", NULL},
+    {"setVariable", NULL},
+    {"setExpression", NULL},
+    {"exceptionInfo", NULL},
+    {"continue", NULL},
+    {"next", NULL},
+    {"stepIn", NULL},
+    {"stepOut", NULL},
+    {"goto", NULL},
+    {"gotoTargets", NULL},
+    {NULL, NULL},
+};
+
+static void
+handle_message(DapServer *srv, const char *body, size_t len)
+{
+    PyObject *req = JsonR_parse(body, (Py_ssize_t)len, NULL);
+    if (!req) {
+        PyObject *why = Session_take_error();
+        Dap_fail(srv, NULL, "invalid message: %U", why);
+        Py_XDECREF(why);
+        return;
+    }
+    if (!PyDict_Check(req)) {
+        Dap_fail(srv, NULL, "%s", "a message must be a JSON object");
+        goto done;
+    }
+    PyObject *type = PyDict_GetItemString(req, "type"), *cmd = PyDict_GetItemString(req, "command");
+    PyObject *seq = PyDict_GetItemString(req, "seq");
+    if (!type || !PyUnicode_Check(type) || PyUnicode_CompareWithASCIIString(type, "request") != 0) {
+        /* Responses to reverse requests and events from a client: nothing
+         * here asks for them. */
+        if (!(type && PyUnicode_Check(type) && PyUnicode_CompareWithASCIIString(type, "response") == 0))
+            Dap_fail(srv, NULL, "%s", "a message must have \"type\": \"request\"");
+        goto done;
+    }
+    if (!seq || !PyLong_Check(seq)) {
+        Dap_fail(srv, req, "%s", "a request needs an integer 'seq'");
+        goto done;
+    }
+    if (!cmd || !PyUnicode_Check(cmd)) {
+        Dap_fail(srv, req, "%s", "a request needs a string 'command'");
+        goto done;
+    }
+    PyObject *args = PyDict_GetItemString(req, "arguments");
+    if (args && args != Py_None && !PyDict_Check(args)) {
+        Dap_fail(srv, req, "%s", "'arguments' must be an object");
+        goto done;
+    }
+    const char *name = PyUnicode_AsUTF8(cmd);
+    if (!name) {
+        PyErr_Clear();
+        Dap_fail(srv, req, "%s", "bad command name");
+        goto done;
+    }
+    for (int i = 0; COMMANDS[i].name; i++) {
+        if (strcmp(COMMANDS[i].name, name) != 0)
+            continue;
+        if (COMMANDS[i].fn) {
+            if (COMMANDS[i].fn(srv, req, args) < 0)
+                Dap_fail(srv, req, "%s", "internal error");
+        } else if (srv->stopped_thread) {
+            if (PyList_Append(srv->stopq, req) < 0)
+                Dap_fail(srv, req, "%s", "internal error");
+        } else if (strcmp(name, "continue") == 0) {
+            PyObject *b = Py_BuildValue("{s:O}", "allThreadsContinued", Py_True);
+            Dap_respond(srv, req, b);
+            Py_XDECREF(b);
+        } else {
+            Dap_fail(srv, req, "%s", "no thread is stopped");
+        }
+        PyErr_Clear();
+        goto done;
+    }
+    Dap_fail(srv, req, "unknown command %R", cmd);
+done:
+    PyErr_Clear();
+    Py_DECREF(req);
+}
+
+/* --- the reader thread -------------------------------------------------------------- */
+
+static void
+reader_thread(void *arg)
+{
+    DapServer *srv = arg;
+    PyGILState_STATE g = PyGILState_Ensure();
+    srv->reader_ident = PyThread_get_thread_ident();
+    DapReader *rd = PyMem_RawCalloc(1, sizeof(DapReader));
+    for (;;) {
+        if (srv->fd < 0 && srv->listen_fd >= 0) {
+            int lfd = srv->listen_fd, fd;
+            Py_BEGIN_ALLOW_THREADS
+            do
+                fd = accept(lfd, NULL, NULL);
+            while (fd < 0 && errno == EINTR);
+            Py_END_ALLOW_THREADS
+            if (fd < 0)
+                break;
+            PyThread_acquire_lock(srv->write_lock, WAIT_LOCK);
+            srv->fd = fd;
+            srv->writer.fd = fd;
+            srv->seq = 0;
+            PyThread_release_lock(srv->write_lock);
+            srv->connected = 1;
+        }
+        if (srv->fd < 0 || !rd)
+            break;
+        DapReader_init(rd, srv->fd);
+        for (;;) {
+            char *body = NULL;
+            size_t len = 0;
+            char err[200] = "";
+            DapWireStatus r;
+            Py_BEGIN_ALLOW_THREADS
+            r = DapWire_read(rd, &body, &len, err, sizeof err);
+            Py_END_ALLOW_THREADS
+            if (r == DAPWIRE_EOF || r == DAPWIRE_FATAL)
+                break;
+            if (r == DAPWIRE_BAD) {
+                Dap_fail(srv, NULL, "%s", err);
+                continue;
+            }
+            handle_message(srv, body, len);
+            free(body);
+            if (!srv->connected)
+                break;
+        }
+        /* The client left (disconnect, or the socket closed). */
+        if (srv->connected)
+            forget_client(srv);
+        srv->connected = 0;
+        PyThread_acquire_lock(srv->write_lock, WAIT_LOCK);
+        close(srv->fd);
+        srv->fd = -1;
+        srv->writer.fd = -1;
+        PyThread_release_lock(srv->write_lock);
+        if (!srv->is_listen)
+            break;
+    }
+    PyMem_RawFree(rd);
+    srv->reader_running = 0;
+    PyGILState_Release(g);
+}
+
+/* --- starting ------------------------------------------------------------------------ */
+
+static int
+is_loopback(const char *host)
+{
+    return strcmp(host, "127.0.0.1") == 0 || strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
+           strncmp(host, "127.", 4) == 0;
+}
+
+static PyObject *
+library_prefixes(void)
+{
+    /* The standard library and site-packages, as sysconfig names them, and
+     * sleuth's own package. */
+    PyObject *paths = Util_call("sysconfig", "get_paths", "()");
+    PyObject *out = PyList_New(0);
+    if (!paths || !out || !PyDict_Check(paths))
+        goto done;
+    const char *keys[] = {"stdlib", "platstdlib", "purelib", "platlib"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        PyObject *p = PyDict_GetItemString(paths, keys[i]);
+        if (p && PyUnicode_Check(p)) {
+            PyObject *real = Util_call("os.path", "realpath", "(O)", p);
+            if (real) {
+                PyList_Append(out, real);
+                Py_DECREF(real);
+            }
+            PyList_Append(out, p);
+        }
+    }
+done:
+    PyErr_Clear();
+    Py_XDECREF(paths);
+    PyObject *t = out ? PyList_AsTuple(out) : NULL;
+    Py_XDECREF(out);
+    return t;
+}
+
+int
+Dap_is_library_frame(DapServer *srv, PyObject *frame)
+{
+    PyObject *code = Pdb_frame_code(frame);
+    if (!code) {
+        PyErr_Clear();
+        return 0;
+    }
+    PyObject *file = ((PyCodeObject *)code)->co_filename;
+    int lib = 0;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(file);
+    if (n >= 2 && PyUnicode_READ_CHAR(file, 0) == '<')
+        lib = PyUnicode_READ_CHAR(file, 1) == 'f';   /* <frozen ...> */
+    for (Py_ssize_t i = 0; !lib && srv->lib_prefixes && i < PyTuple_GET_SIZE(srv->lib_prefixes); i++) {
+        PyObject *p = PyTuple_GET_ITEM(srv->lib_prefixes, i);
+        lib = PyUnicode_Tailmatch(file, p, 0, n, -1) == 1;
+    }
+    PyErr_Clear();
+    Py_DECREF(code);
+    return lib;
+}
+
+static DapServer *
+server_new(void)
+{
+    DapServer *srv = PyMem_RawCalloc(1, sizeof(DapServer));
+    if (!srv) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    srv->listen_fd = srv->fd = -1;
+    srv->just_my_code = 1;
+    srv->entry_pending = 1;
+    srv->filter_uncaught = 1;
+    srv->write_lock = PyThread_allocate_lock();
+    srv->pdb = (PdbObject *)PyObject_CallNoArgs((PyObject *)Sleuth_state()->PdbType);
+    srv->stopq = PyList_New(0);
+    srv->bp_meta = PyDict_New();
+    srv->bp_by_file = PyDict_New();
+    srv->func_bps = PyList_New(0);
+    srv->lib_prefixes = library_prefixes();
+    DapWriter_init(&srv->writer, -1);
+    if (!srv->write_lock || !srv->pdb || !srv->stopq || !srv->bp_meta || !srv->bp_by_file ||
+        !srv->func_bps) {
+        if (!PyErr_Occurred())
+            PyErr_NoMemory();
+        Py_XDECREF(srv->pdb);
+        Py_XDECREF(srv->stopq);
+        Py_XDECREF(srv->bp_meta);
+        Py_XDECREF(srv->bp_by_file);
+        Py_XDECREF(srv->func_bps);
+        Py_XDECREF(srv->lib_prefixes);
+        if (srv->write_lock)
+            PyThread_free_lock(srv->write_lock);
+        PyMem_RawFree(srv);
+        return NULL;
+    }
+    return srv;
+}
+
+DapServer *
+Dap_start(const char *host, int port, int listen_mode, int allow_remote)
+{
+    if (g_server) {
+        PyErr_SetString(PyExc_RuntimeError, "a DAP server is already running in this process");
+        return NULL;
+    }
+    if (listen_mode && !is_loopback(host) && !allow_remote) {
+        PyErr_Format(PyExc_ValueError,
+                     "refusing to listen on %s: a connected client can run any code; "
+                     "pass --allow-remote to allow it", host);
+        return NULL;
+    }
+    if (listen_mode && !is_loopback(host))
+        PySys_WriteStderr("sleuth: warning: listening on %s: anyone who can connect can run code in this process\n", host);
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = listen_mode ? AI_PASSIVE : 0;
+    char portstr[16];
+    snprintf(portstr, sizeof portstr, "%d", port);
+    int gai, fd = -1;
+    Py_BEGIN_ALLOW_THREADS
+    gai = getaddrinfo(host, portstr, &hints, &ai);
+    Py_END_ALLOW_THREADS
+    if (gai != 0) {
+        PyErr_Format(PyExc_OSError, "cannot resolve %s: %s", host, gai_strerror(gai));
+        return NULL;
+    }
+    int ok = 0, err = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (struct addrinfo *p = ai; p && !ok; p = p->ai_next) {
+        fd = socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC, p->ai_protocol);
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
+        if (listen_mode) {
+            int one = 1;
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            ok = bind(fd, p->ai_addr, p->ai_addrlen) == 0 && listen(fd, 1) == 0;
+        } else {
+            ok = connect(fd, p->ai_addr, p->ai_addrlen) == 0;
+        }
+        if (!ok) {
+            err = errno;
+            close(fd);
+            fd = -1;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    freeaddrinfo(ai);
+    if (!ok) {
+        PyErr_Format(PyExc_OSError, "cannot %s %s:%d: %s", listen_mode ? "listen on" : "connect to", host,
+                     port, strerror(err));
+        return NULL;
+    }
+    DapServer *srv = server_new();
+    if (!srv) {
+        close(fd);
+        return NULL;
+    }
+    snprintf(srv->host, sizeof srv->host, "%s", host);
+    srv->port = port;
+    if (listen_mode) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+            srv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                       : ((struct sockaddr_in *)&ss)->sin_port);
+        srv->listen_fd = fd;
+        srv->is_listen = 1;
+    } else {
+        srv->fd = fd;
+        srv->writer.fd = fd;
+        srv->connected = 1;
+    }
+    g_main_ident = PyThread_get_thread_ident();
+    g_server = srv;
+    srv->reader_running = 1;
+    if (PyThread_start_new_thread(reader_thread, srv) == PYTHREAD_INVALID_THREAD_ID) {
+        srv->reader_running = 0;
+        PyErr_SetString(PyExc_RuntimeError, "cannot start the DAP reader thread");
+        return NULL;
+    }
+    if (listen_mode)
+        PySys_WriteStderr("sleuth: listening on %s:%d\n", srv->host, srv->port);
+    /* breakpoint() stops in the client (PYTHONBREAKPOINT, when set, wins as usual). */
+    const char *env = getenv("PYTHONBREAKPOINT");
+    if (!env || !*env) {
+        PyObject *mod = PyImport_ImportModule("sleuth");
+        PyObject *st = mod ? PyObject_GetAttrString(mod, "set_trace") : NULL;
+        if (st)
+            PySys_SetObject("breakpointhook", st);
+        Py_XDECREF(st);
+        Py_XDECREF(mod);
+        PyErr_Clear();
+    }
+    return srv;
+}
+
+int
+Dap_wait_configured(DapServer *srv)
+{
+    while (!srv->configured && (srv->connected || (srv->is_listen && srv->reader_running))) {
+        Py_BEGIN_ALLOW_THREADS
+        usleep(2000);
+        Py_END_ALLOW_THREADS
+        if (PyErr_CheckSignals() < 0)
+            return -1;
+    }
+    return srv->configured;
+}
+
+void
+Dap_program_ended(DapServer *srv, int exit_code)
+{
+    if (exit_code >= 0) {
+        PyObject *b = Py_BuildValue("{s:i}", "exitCode", exit_code);
+        if (b) {
+            Dap_event(srv, "exited", b);
+            Py_DECREF(b);
+        }
+    }
+    Dap_event(srv, "terminated", NULL);
+    PyErr_Clear();
+    /* Done: a reader blocked in recv ends with the process. */
+    if (srv->fd >= 0)
+        shutdown(srv->fd, SHUT_WR);
+}
+
+/* --- Python API ------------------------------------------------------------------------ */
+
+PyObject *
+Dap_listen_py(PyObject *module, PyObject *args, PyObject *kwds)
+{
+    SLEUTH_UNUSED(module);
+    static char *kwlist[] = {"address", "allow_remote", NULL};
+    PyObject *address;
+    int allow_remote = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|$p:listen", kwlist, &address, &allow_remote))
+        return NULL;
+    const char *host = "127.0.0.1";
+    long port;
+    if (PyLong_Check(address)) {
+        port = PyLong_AsLong(address);
+    } else if (PyTuple_Check(address) && PyTuple_GET_SIZE(address) == 2 &&
+               PyUnicode_Check(PyTuple_GET_ITEM(address, 0)) && PyLong_Check(PyTuple_GET_ITEM(address, 1))) {
+        host = PyUnicode_AsUTF8(PyTuple_GET_ITEM(address, 0));
+        port = PyLong_AsLong(PyTuple_GET_ITEM(address, 1));
+        if (!host)
+            return NULL;
+    } else {
+        PyErr_SetString(PyExc_TypeError, "listen() takes a port or a (host, port) tuple");
+        return NULL;
+    }
+    if (port == -1 && PyErr_Occurred())
+        return NULL;
+    if (port < 0 || port > 65535) {
+        PyErr_SetString(PyExc_ValueError, "port must be 0-65535");
+        return NULL;
+    }
+    DapServer *srv = Dap_start(host, (int)port, 1, allow_remote);
+    if (!srv)
+        return NULL;
+    srv->entry_pending = 0;
+    return Py_BuildValue("(si)", srv->host, srv->port);
+}
+
+PyObject *
+Dap_wait_for_client_py(PyObject *module, PyObject *unused)
+{
+    SLEUTH_UNUSED(module);
+    SLEUTH_UNUSED(unused);
+    DapServer *srv = g_server;
+    if (!srv) {
+        PyErr_SetString(PyExc_RuntimeError, "wait_for_client() needs listen() first");
+        return NULL;
+    }
+    if (Dap_wait_configured(srv) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}

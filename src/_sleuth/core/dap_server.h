@@ -1,0 +1,96 @@
+/* dap_server.h — the Debug Adapter Protocol inside the debugged process.
+ *
+ * One client at a time, over a socket (`--listen` accepts one, `--connect`
+ * dials an adapter). A reader thread (a C thread with its own thread state)
+ * reads each message without the GIL, then, with the GIL:
+ *   - serves what needs no stopped thread (initialize, attach/launch,
+ *     setBreakpoints, setFunctionBreakpoints, setExceptionBreakpoints,
+ *     configurationDone, threads, pause, disconnect, terminate);
+ *   - queues what is about a stop (stackTrace, scopes, variables,
+ *     evaluate, setVariable, setExpression, exceptionInfo, continue, next,
+ *     stepIn, stepOut, goto, gotoTargets) for the stopped thread, which
+ *     waits for them with the GIL released (dap_stop.c) and runs them in
+ *     its own frames, so code evaluated there never reaches the engine.
+ * The engine reports stops to the server instead of the terminal prompt
+ * when the debugger object is the server's (Dap_owns). The reader thread is
+ * never stopped: events in it are ignored. One thread is stopped at a time
+ * (allThreadsStopped is false): another thread that stops waits for it.
+ */
+#ifndef SLEUTH_DAP_SERVER_H
+#define SLEUTH_DAP_SERVER_H
+#include "pdb.h"
+#include "session.h"
+#include "pythread.h"
+#include "dapwire.h"
+
+typedef struct DapServer {
+    int listen_fd, fd;              /* -1 when closed */
+    PyThread_type_lock write_lock;  /* one message at a time on fd */
+    long seq;                       /* last seq sent (under write_lock) */
+    unsigned long reader_ident;     /* the reader thread (never stopped) */
+    volatile int connected;         /* a client is there */
+    volatile int configured;        /* configurationDone received */
+    volatile int reader_running;
+    int is_listen;                  /* accept again after a client leaves */
+    int stop_on_entry, entry_pending, just_my_code;
+    int filter_raised, filter_uncaught;
+    volatile unsigned long stopped_thread;   /* the thread at a stop, or 0 */
+    volatile int pause_requested;
+    volatile int resume_now;        /* the client left: the stopped thread goes on */
+    PdbObject *pdb;                 /* strong: the engine's debugger object */
+    PyObject *stopq;                /* list of requests for the stopped thread */
+    PyObject *bp_meta;              /* dict bp number -> (logMessage, hitCondition, kind) */
+    PyObject *bp_by_file;           /* dict canonical file -> list of bp numbers */
+    PyObject *func_bps;             /* list of bp numbers */
+    PyObject *lib_prefixes;         /* tuple of str: justMyCode's library dirs */
+    DapWriter writer;               /* framing on fd (its own mutex; seq order under write_lock) */
+    Session session;
+    char host[256];
+    int port;
+} DapServer;
+
+/* The server whose debugger object `d` is, or NULL. */
+DapServer *Dap_owns(PdbObject *d);
+/* The running server, or NULL. */
+DapServer *Dap_current(void);
+
+/* Start a server: listen on host:port (port 0: any; the bound port is in
+ * srv->port) or connect to it. Prints `sleuth: listening on HOST:PORT` on
+ * stderr when listening. NULL with an exception set. */
+DapServer *Dap_start(const char *host, int port, int listen_mode, int allow_remote);
+/* Wait (GIL released) until the client sent configurationDone or left.
+ * 1 when configured. */
+int Dap_wait_configured(DapServer *srv);
+/* The program ended: `exited` (exit_code >= 0) and `terminated`. */
+void Dap_program_ended(DapServer *srv, int exit_code);
+
+/* Messages (any thread, GIL held). body may be NULL. */
+int Dap_send(DapServer *srv, PyObject *msg);
+int Dap_event(DapServer *srv, const char *event, PyObject *body);
+int Dap_respond(DapServer *srv, PyObject *req, PyObject *body);
+int Dap_fail(DapServer *srv, PyObject *req, const char *fmt, ...);
+
+/* Arguments: 1 found, 0 absent (default kept), -1 wrong type (a failure
+ * response was sent). */
+int Dap_arg_long(DapServer *srv, PyObject *req, PyObject *args, const char *key, int required, long *out);
+int Dap_arg_str(DapServer *srv, PyObject *req, PyObject *args, const char *key, int required, PyObject **out);
+int Dap_arg_bool(DapServer *srv, PyObject *req, PyObject *args, const char *key, int *out);
+
+/* The engine's stops (pdb.c's user_* hooks when Dap_owns). `what` says
+ * which event; 0 or -1 with an exception (BdbQuit) like the user_* hooks. */
+enum { DAP_STOP_LINE, DAP_STOP_EXCEPTION, DAP_STOP_POST_MORTEM };
+int Dap_stop(DapServer *srv, PyObject *frame, PyObject *exc, PyObject *tb, int what);
+/* A request for the stopped thread (dap_stop.c). 1 when it resumes. */
+int DapStop_handle(DapServer *srv, PyObject *req);
+/* The file of `frame` is library code (justMyCode). */
+int Dap_is_library_frame(DapServer *srv, PyObject *frame);
+/* Running: no stepping, stop at breakpoints only. */
+void Dap_set_running(DapServer *srv);
+
+int Dap_traverse(DapServer *srv, visitproc visit, void *arg);
+
+/* Python API: sleuth.listen(), sleuth.wait_for_client(). */
+PyObject *Dap_listen_py(PyObject *module, PyObject *args, PyObject *kwds);
+PyObject *Dap_wait_for_client_py(PyObject *module, PyObject *unused);
+
+#endif

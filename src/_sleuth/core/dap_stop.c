@@ -1,0 +1,708 @@
+/* dap_stop.c — a thread stopped for a DAP client: the stop decision the
+ * engine leaves to the frontend (log points, hit conditions, justMyCode,
+ * entry), the wait for requests about the stop, and those requests. */
+#include "dap_server.h"
+#include "breakpoints.h"
+#include "engine.h"
+#include "saferepr.h"
+#include <unistd.h>
+
+/* --- log points and hit conditions ---------------------------------------- */
+
+/* logMessage with each {expr} replaced by its value in `frame` ({{ and }}
+ * are braces). Values show as str for str, else as the safe repr. */
+static PyObject *
+interpolate(PyObject *frame, PyObject *message)
+{
+    PyObject *parts = PyList_New(0);
+    if (!parts)
+        return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(message), i = 0, lit = 0;
+    while (i < n) {
+        Py_UCS4 c = PyUnicode_READ_CHAR(message, i);
+        if ((c == '{' || c == '}') && i + 1 < n && PyUnicode_READ_CHAR(message, i + 1) == c) {
+            PyObject *s = PyUnicode_Substring(message, lit, i + 1);
+            if (!s || PyList_Append(parts, s) < 0)
+                goto error_s;
+            Py_DECREF(s);
+            i += 2;
+            lit = i;
+            continue;
+        }
+        if (c != '{') {
+            i++;
+            continue;
+        }
+        Py_ssize_t close = PyUnicode_FindChar(message, '}', i + 1, n, 1);
+        if (close < 0)
+            break;
+        PyObject *s = PyUnicode_Substring(message, lit, i);
+        if (!s || PyList_Append(parts, s) < 0)
+            goto error_s;
+        Py_DECREF(s);
+        PyObject *expr = PyUnicode_Substring(message, i + 1, close);
+        PyObject *err = NULL, *v = expr ? Session_eval(frame, expr, 0, &err) : NULL;
+        Py_XDECREF(expr);
+        PyObject *text;
+        if (v) {
+            if (PyUnicode_Check(v)) {
+                text = Py_NewRef(v);
+            } else {
+                SafeRepr_Options o;
+                SafeRepr_options_default(&o);
+                text = SafeRepr_repr(v, &o);
+            }
+            Py_DECREF(v);
+        } else if (err) {
+            text = PyUnicode_FromFormat("<error: %U>", err);
+            Py_DECREF(err);
+        } else {
+            goto error;
+        }
+        if (!text || PyList_Append(parts, text) < 0) {
+            Py_XDECREF(text);
+            goto error;
+        }
+        Py_DECREF(text);
+        i = close + 1;
+        lit = i;
+    }
+    PyObject *tail = PyUnicode_Substring(message, lit, n);
+    if (!tail || PyList_Append(parts, tail) < 0) {
+        Py_XDECREF(tail);
+        goto error;
+    }
+    Py_DECREF(tail);
+    PyObject *empty = PyUnicode_FromString("");
+    PyObject *res = empty ? PyUnicode_Join(empty, parts) : NULL;
+    Py_XDECREF(empty);
+    Py_DECREF(parts);
+    return res;
+error_s:
+    ;
+error:
+    Py_DECREF(parts);
+    return NULL;
+}
+
+/* Does this hit count pass hitCondition ("N", "==N", ">N", ">=N", "<N",
+ * "<=N", "%N")? */
+static int
+hit_passes(PyObject *cond, long hits)
+{
+    const char *s = PyUnicode_AsUTF8(cond);
+    if (!s) {
+        PyErr_Clear();
+        return 1;
+    }
+    while (*s == ' ')
+        s++;
+    char op = '=';
+    int or_eq = 0;
+    if (s[0] == '=' && s[1] == '=') {
+        s += 2;
+    } else if (s[0] == '>' || s[0] == '<' || s[0] == '%') {
+        op = s[0];
+        s++;
+        if (op != '%' && *s == '=') {
+            or_eq = 1;
+            s++;
+        }
+    }
+    long n = strtol(s, NULL, 10);
+    switch (op) {
+    case '>': return or_eq ? hits >= n : hits > n;
+    case '<': return or_eq ? hits <= n : hits < n;
+    case '%': return n > 0 && hits % n == 0;
+    default: return hits == n;
+    }
+}
+
+static void
+send_log(DapServer *srv, PyObject *frame, PyObject *message)
+{
+    PyObject *saved = PyErr_GetRaisedException();
+    PyObject *text = interpolate(frame, message);
+    if (text) {
+        PyObject *code = Pdb_frame_code(frame);
+        PyObject *b = code ? Py_BuildValue("{s:s,s:N,s:{s:O},s:i}", "category", "console", "output",
+                                           PyUnicode_FromFormat("%U\n", text), "source", "path",
+                                           ((PyCodeObject *)code)->co_filename, "line",
+                                           Pdb_frame_lineno(frame))
+                           : NULL;
+        if (b) {
+            Dap_event(srv, "output", b);
+            Py_DECREF(b);
+        }
+        Py_XDECREF(code);
+        Py_DECREF(text);
+    }
+    PyErr_Clear();
+    PyErr_SetRaisedException(saved);
+}
+
+/* --- the stop ------------------------------------------------------------- */
+
+static PyObject *
+exc_of(PyObject *exc_or_tb)
+{
+    return exc_or_tb && PyExceptionInstance_Check(exc_or_tb) ? exc_or_tb : NULL;
+}
+
+static int
+send_stopped(DapServer *srv, const char *reason, PyObject *exc, long bpnum)
+{
+    PyObject *b = Py_BuildValue("{s:s,s:k,s:O,s:O}", "reason", reason, "threadId", srv->stopped_thread,
+                                "allThreadsStopped", Py_False, "preserveFocusHint", Py_False);
+    if (!b)
+        return -1;
+    if (exc) {
+        PyObject *t = SafeRepr_type_name(Py_TYPE(exc));
+        if (t) {
+            PyDict_SetItemString(b, "text", t);
+            Py_DECREF(t);
+        }
+    }
+    if (bpnum > 0) {
+        PyObject *ids = Py_BuildValue("[l]", bpnum);
+        if (ids) {
+            PyDict_SetItemString(b, "hitBreakpointIds", ids);
+            Py_DECREF(ids);
+        }
+    }
+    PyErr_Clear();
+    int r = Dap_event(srv, "stopped", b);
+    Py_DECREF(b);
+    return r;
+}
+
+/* Wait (GIL released) for requests about this stop; run them until one
+ * resumes the thread or the client leaves. */
+static int
+serve_stop(DapServer *srv)
+{
+    for (;;) {
+        if (srv->resume_now || !srv->connected) {
+            Dap_set_running(srv);
+            return 0;
+        }
+        if (PyList_GET_SIZE(srv->stopq) > 0) {
+            PyObject *req = Py_NewRef(PyList_GET_ITEM(srv->stopq, 0));
+            if (PySequence_DelItem(srv->stopq, 0) < 0) {
+                Py_DECREF(req);
+                return -1;
+            }
+            int r = DapStop_handle(srv, req);
+            Py_DECREF(req);
+            PyErr_Clear();
+            if (r > 0)
+                return 0;
+            continue;
+        }
+        Py_BEGIN_ALLOW_THREADS
+        usleep(1000);
+        Py_END_ALLOW_THREADS
+    }
+}
+
+int
+Dap_stop(DapServer *srv, PyObject *frame, PyObject *exc, PyObject *tb, int what)
+{
+    PdbObject *d = srv->pdb;
+    unsigned long me = PyThread_get_thread_ident();
+    long bpnum = d->currentbp;
+    d->currentbp = 0;
+    if (me == srv->reader_ident)
+        return 0;
+    if (!srv->connected || srv->resume_now) {
+        /* Nobody to stop for: the program runs on. */
+        srv->entry_pending = 0;
+        if (what == DAP_STOP_POST_MORTEM)
+            return 0;
+        Dap_set_running(srv);
+        return Pdb_resume_engine(d);
+    }
+    const char *reason = "step";
+    if (what == DAP_STOP_LINE) {
+        PyObject *meta = NULL;
+        if (bpnum > 0) {
+            PyObject *key = PyLong_FromLong(bpnum);
+            meta = key ? PyDict_GetItemWithError(srv->bp_meta, key) : NULL;
+            Py_XDECREF(key);
+            PyErr_Clear();
+        }
+        if (meta) {
+            /* [logMessage, hitCondition, kind, hits] */
+            long hits = PyLong_AsLong(PyList_GET_ITEM(meta, 3)) + 1;
+            PyObject *h = PyLong_FromLong(hits);
+            if (h)
+                PyList_SetItem(meta, 3, h);
+            PyObject *hc = PyList_GET_ITEM(meta, 1), *log = PyList_GET_ITEM(meta, 0);
+            if (hc != Py_None && !hit_passes(hc, hits))
+                return 0;
+            if (log != Py_None) {
+                send_log(srv, frame, log);
+                return 0;
+            }
+            reason = PyUnicode_CompareWithASCIIString(PyList_GET_ITEM(meta, 2), "function") == 0
+                         ? "function breakpoint" : "breakpoint";
+        } else if (bpnum > 0) {
+            reason = "breakpoint";   /* a breakpoint of the terminal's (`b` in .pdbrc) */
+        } else if (srv->entry_pending) {
+            srv->entry_pending = 0;
+            if (!srv->stop_on_entry) {
+                Dap_set_running(srv);
+                return Pdb_resume_engine(d);
+            }
+            reason = "entry";
+        } else if (srv->pause_requested) {
+            reason = "pause";
+        } else if (srv->just_my_code && Dap_is_library_frame(srv, frame)) {
+            return 0;   /* stepping goes on until the program's own code */
+        }
+        srv->entry_pending = 0;
+    } else if (what == DAP_STOP_EXCEPTION) {
+        /* An exception event: a stop only with the 'raised' filter (the
+         * engine also reports exceptions met while stepping). */
+        if (!srv->filter_raised || (srv->just_my_code && Dap_is_library_frame(srv, frame)))
+            return 0;
+        reason = "exception";
+    } else {
+        reason = "exception";
+    }
+    /* One stopped thread at a time. */
+    while (srv->stopped_thread && srv->stopped_thread != me && srv->connected) {
+        Py_BEGIN_ALLOW_THREADS
+        usleep(1000);
+        Py_END_ALLOW_THREADS
+    }
+    if (!srv->connected)
+        return what == DAP_STOP_POST_MORTEM ? 0 : Pdb_resume_engine(d);
+    srv->pause_requested = 0;
+    int was_in = d->in_interaction;
+    unsigned long was_thread = d->interaction_thread;
+    d->in_interaction = 1;
+    d->interaction_thread = me;
+    srv->stopped_thread = me;
+    int rc = -1;
+    PyObject *the_exc = exc_of(exc);
+    if (Session_begin(&srv->session, d->botframe, frame, tb, the_exc) < 0)
+        goto done;
+    send_stopped(srv, reason, the_exc, bpnum);
+    rc = serve_stop(srv);
+done:
+    Session_end(&srv->session);
+    /* Requests that came too late for this stop. */
+    while (PyList_GET_SIZE(srv->stopq) > 0) {
+        PyObject *req = Py_NewRef(PyList_GET_ITEM(srv->stopq, 0));
+        PySequence_DelItem(srv->stopq, 0);
+        Dap_fail(srv, req, "%s", "the thread is running again");
+        Py_DECREF(req);
+    }
+    PyErr_Clear();
+    srv->stopped_thread = 0;
+    srv->resume_now = 0;
+    d->in_interaction = was_in;
+    d->interaction_thread = was_in ? was_thread : 0;
+    if (rc < 0)
+        return -1;
+    if (what == DAP_STOP_POST_MORTEM)
+        return 0;
+    return Pdb_resume_engine(d);
+}
+
+/* --- requests about the stop ------------------------------------------------- */
+
+static PyObject *
+args_of(PyObject *req)
+{
+    PyObject *a = PyDict_GetItemString(req, "arguments");
+    return a && PyDict_Check(a) ? a : NULL;
+}
+
+/* The frame a request names (frameId), or the stopped one. */
+static PyObject *
+frame_arg(DapServer *srv, PyObject *req, PyObject *args, int *bad)
+{
+    long fid = 0;
+    *bad = 0;
+    int r = Dap_arg_long(srv, req, args, "frameId", 0, &fid);
+    if (r < 0) {
+        *bad = 1;
+        return NULL;
+    }
+    if (r == 0)
+        fid = Session_frame_id(&srv->session, 0);
+    PyObject *f = Session_frame(&srv->session, fid, NULL);
+    if (!f) {
+        Dap_fail(srv, req, "unknown frameId %ld (from an earlier stop?)", fid);
+        *bad = 1;
+    }
+    return f;
+}
+
+static int
+thread_arg(DapServer *srv, PyObject *req, PyObject *args)
+{
+    long tid = 0;
+    int r = Dap_arg_long(srv, req, args, "threadId", 0, &tid);
+    if (r < 0)
+        return -1;
+    if (r > 0 && (unsigned long)tid != srv->stopped_thread) {
+        Dap_fail(srv, req, "thread %ld is not stopped", tid);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+stack_trace(DapServer *srv, PyObject *req, PyObject *args)
+{
+    long start = 0, levels = 0;
+    if (thread_arg(srv, req, args) < 0 || Dap_arg_long(srv, req, args, "startFrame", 0, &start) < 0 ||
+        Dap_arg_long(srv, req, args, "levels", 0, &levels) < 0)
+        return 0;
+    Session *s = &srv->session;
+    Py_ssize_t depth = Session_depth(s);
+    PyObject *frames = PyList_New(0);
+    if (!frames)
+        return -1;
+    for (Py_ssize_t lv = start < 0 ? 0 : start; lv < depth && (levels <= 0 || lv < start + levels); lv++) {
+        long fid = Session_frame_id(s, lv);
+        int line = 0;
+        PyObject *f = Session_frame(s, fid, &line);
+        PyObject *code = f ? Pdb_frame_code(f) : NULL;
+        if (!code) {
+            PyErr_Clear();
+            continue;
+        }
+        PyCodeObject *co = (PyCodeObject *)code;
+        PyObject *base = PyUnicode_FromFormat("%U", co->co_filename);
+        Py_ssize_t slash = base ? PyUnicode_FindChar(base, '/', 0, PyUnicode_GET_LENGTH(base), -1) : -1;
+        if (base && slash >= 0)
+            Py_SETREF(base, PyUnicode_Substring(base, slash + 1, PyUnicode_GET_LENGTH(base)));
+        PyObject *e = base ? Py_BuildValue("{s:l,s:O,s:{s:O,s:O},s:i,s:i}", "id", fid, "name", co->co_qualname,
+                                           "source", "name", base, "path", co->co_filename, "line", line,
+                                           "column", 1)
+                           : NULL;
+        Py_XDECREF(base);
+        Py_DECREF(code);
+        if (!e || PyList_Append(frames, e) < 0) {
+            Py_XDECREF(e);
+            Py_DECREF(frames);
+            return -1;
+        }
+        Py_DECREF(e);
+    }
+    PyObject *b = Py_BuildValue("{s:N,s:n}", "stackFrames", frames, "totalFrames", depth);
+    int r = b ? Dap_respond(srv, req, b) : -1;
+    Py_XDECREF(b);
+    return r;
+}
+
+static int
+scopes(DapServer *srv, PyObject *req, PyObject *args)
+{
+    long fid = 0;
+    if (Dap_arg_long(srv, req, args, "frameId", 1, &fid) < 0)
+        return 0;
+    PyObject *f = Session_frame(&srv->session, fid, NULL);
+    if (!f)
+        return Dap_fail(srv, req, "unknown frameId %ld (from an earlier stop?)", fid);
+    long lref = Session_ref(&srv->session, SESSION_REF_LOCALS, f, NULL, f);
+    long gref = Session_ref(&srv->session, SESSION_REF_GLOBALS, f, NULL, f);
+    if (lref < 0 || gref < 0)
+        return -1;
+    PyObject *b = Py_BuildValue("{s:[{s:s,s:s,s:l,s:O},{s:s,s:s,s:l,s:O}]}", "scopes",
+                                "name", "Locals", "presentationHint", "locals", "variablesReference", lref,
+                                "expensive", Py_False,
+                                "name", "Globals", "presentationHint", "globals", "variablesReference", gref,
+                                "expensive", Py_False);
+    int r = b ? Dap_respond(srv, req, b) : -1;
+    Py_XDECREF(b);
+    return r;
+}
+
+static int
+variables(DapServer *srv, PyObject *req, PyObject *args)
+{
+    long ref = 0, start = 0, count = 0;
+    if (Dap_arg_long(srv, req, args, "variablesReference", 1, &ref) < 0 ||
+        Dap_arg_long(srv, req, args, "start", 0, &start) < 0 || Dap_arg_long(srv, req, args, "count", 0, &count) < 0)
+        return 0;
+    PyObject *vars = Session_variables(&srv->session, ref, start, count);
+    if (!vars) {
+        PyObject *why = Session_take_error();
+        Dap_fail(srv, req, "%U", why);
+        Py_XDECREF(why);
+        return 0;
+    }
+    PyObject *b = Py_BuildValue("{s:N}", "variables", vars);
+    int r = b ? Dap_respond(srv, req, b) : -1;
+    Py_XDECREF(b);
+    return r;
+}
+
+static int
+respond_value(DapServer *srv, PyObject *req, PyObject *value, PyObject *evalname, PyObject *frame,
+              const char *text_key)
+{
+    PyObject *d = Session_describe(&srv->session, NULL, value, evalname, frame);
+    if (!d)
+        return -1;
+    if (strcmp(text_key, "value") != 0) {
+        PyObject *t = PyDict_GetItemString(d, "value");
+        if (t && PyDict_SetItemString(d, text_key, t) < 0) {
+            Py_DECREF(d);
+            return -1;
+        }
+        PyDict_DelItemString(d, "value");
+    }
+    int r = Dap_respond(srv, req, d);
+    Py_DECREF(d);
+    return r;
+}
+
+static int
+evaluate(DapServer *srv, PyObject *req, PyObject *args)
+{
+    PyObject *expr = NULL, *context = NULL;
+    int bad;
+    if (Dap_arg_str(srv, req, args, "expression", 1, &expr) < 0 ||
+        Dap_arg_str(srv, req, args, "context", 0, &context) < 0)
+        return 0;
+    PyObject *f = frame_arg(srv, req, args, &bad);
+    if (bad)
+        return 0;
+    int repl = context && PyUnicode_CompareWithASCIIString(context, "repl") == 0;
+    PyObject *err = NULL;
+    PyObject *v = Session_eval(f, expr, repl, &err);
+    if (!v) {
+        int r = err ? Dap_fail(srv, req, "%U", err) : -1;
+        Py_XDECREF(err);
+        return r;
+    }
+    int r = respond_value(srv, req, v, expr, f, "result");
+    Py_DECREF(v);
+    return r;
+}
+
+static int
+set_variable(DapServer *srv, PyObject *req, PyObject *args)
+{
+    long ref = 0;
+    PyObject *name = NULL, *value = NULL, *err = NULL;
+    if (Dap_arg_long(srv, req, args, "variablesReference", 1, &ref) < 0 ||
+        Dap_arg_str(srv, req, args, "name", 1, &name) < 0 || Dap_arg_str(srv, req, args, "value", 1, &value) < 0)
+        return 0;
+    PyObject *v = Session_set_variable(&srv->session, ref, name, value, &err);
+    if (!v) {
+        int r = err ? Dap_fail(srv, req, "%U", err) : -1;
+        Py_XDECREF(err);
+        return r;
+    }
+    int r = respond_value(srv, req, v, NULL, Session_ref_frame(&srv->session, ref), "value");
+    Py_DECREF(v);
+    return r;
+}
+
+static int
+set_expression(DapServer *srv, PyObject *req, PyObject *args)
+{
+    PyObject *expr = NULL, *value = NULL, *err = NULL;
+    int bad;
+    if (Dap_arg_str(srv, req, args, "expression", 1, &expr) < 0 || Dap_arg_str(srv, req, args, "value", 1, &value) < 0)
+        return 0;
+    PyObject *f = frame_arg(srv, req, args, &bad);
+    if (bad)
+        return 0;
+    PyObject *stmt = PyUnicode_FromFormat("%U = (%U)", expr, value);
+    if (!stmt)
+        return -1;
+    PyObject *r1 = Session_eval(f, stmt, 1, &err);
+    Py_DECREF(stmt);
+    PyObject *v = r1 ? Session_eval(f, expr, 0, &err) : NULL;
+    Py_XDECREF(r1);
+    if (!v) {
+        int r = err ? Dap_fail(srv, req, "%U", err) : -1;
+        Py_XDECREF(err);
+        return r;
+    }
+    int r = respond_value(srv, req, v, expr, f, "value");
+    Py_DECREF(v);
+    return r;
+}
+
+static PyObject *
+exc_details(DapServer *srv, PyObject *exc, int depth)
+{
+    PyObject *type = SafeRepr_type_name(Py_TYPE(exc));
+    PyObject *msg = PyUnicode_FromString("");
+    PyObject *args = PyObject_GetAttrString(exc, "args");
+    PyErr_Clear();
+    if (args && PyTuple_Check(args) && PyTuple_GET_SIZE(args) == 1 && PyUnicode_Check(PyTuple_GET_ITEM(args, 0)))
+        Py_XSETREF(msg, Py_NewRef(PyTuple_GET_ITEM(args, 0)));
+    else if (args && PyTuple_Check(args) && PyTuple_GET_SIZE(args) > 0) {
+        SafeRepr_Options o;
+        SafeRepr_options_default(&o);
+        Py_XSETREF(msg, SafeRepr_repr(PyTuple_GET_SIZE(args) == 1 ? PyTuple_GET_ITEM(args, 0) : args, &o));
+    }
+    Py_XDECREF(args);
+    PyObject *d = type && msg ? Py_BuildValue("{s:O,s:O,s:O}", "message", msg, "typeName", type, "fullTypeName", type)
+                              : NULL;
+    /* The chain: the cause, else the context (unless suppressed). */
+    PyObject *next = d && depth < 20 ? PyException_GetCause(exc) : NULL;
+    if (d && !next && depth < 20) {
+        PyObject *sup = PyObject_GetAttrString(exc, "__suppress_context__");
+        int s = sup ? PyObject_IsTrue(sup) : 0;
+        Py_XDECREF(sup);
+        PyErr_Clear();
+        if (s <= 0)
+            next = PyException_GetContext(exc);
+    }
+    if (next && PyExceptionInstance_Check(next)) {
+        PyObject *inner = exc_details(srv, next, depth + 1);
+        if (inner) {
+            PyObject *lst = PyList_New(1);
+            if (lst) {
+                PyList_SET_ITEM(lst, 0, inner);
+                PyDict_SetItemString(d, "innerException", lst);
+                Py_DECREF(lst);
+            } else {
+                Py_DECREF(inner);
+            }
+        }
+    }
+    Py_XDECREF(next);
+    Py_XDECREF(type);
+    Py_XDECREF(msg);
+    PyErr_Clear();
+    return d;
+}
+
+static int
+exception_info(DapServer *srv, PyObject *req, PyObject *args)
+{
+    if (thread_arg(srv, req, args) < 0)
+        return 0;
+    PyObject *exc = srv->session.exc;
+    if (!exc)
+        return Dap_fail(srv, req, "%s", "this stop is not an exception");
+    PyObject *details = exc_details(srv, exc, 0);
+    if (!details)
+        return -1;
+    PyObject *b = Py_BuildValue("{s:O,s:O,s:s,s:N}", "exceptionId", PyDict_GetItemString(details, "typeName"),
+                                "description", PyDict_GetItemString(details, "message"), "breakMode",
+                                srv->filter_raised ? "always" : "unhandled", "details", details);
+    int r = b ? Dap_respond(srv, req, b) : -1;
+    Py_XDECREF(b);
+    return r;
+}
+
+/* The stopped frame (borrowed), or NULL in post-mortem. */
+static PyObject *
+top_frame(DapServer *srv)
+{
+    return Session_frame(&srv->session, Session_frame_id(&srv->session, 0), NULL);
+}
+
+static int
+resume(DapServer *srv, PyObject *req, PyObject *args, const char *how)
+{
+    if (thread_arg(srv, req, args) < 0)
+        return 0;
+    PdbObject *d = srv->pdb;
+    PyObject *f = top_frame(srv);
+    if (!f || strcmp(how, "continue") == 0) {
+        Dap_set_running(srv);
+    } else if (strcmp(how, "next") == 0) {
+        Engine_set_next(d, f);
+    } else if (strcmp(how, "stepIn") == 0) {
+        Engine_set_step(d);
+    } else if (Engine_set_return(d, f) < 0) {
+        PyErr_Clear();
+        Dap_set_running(srv);
+    }
+    PyObject *b = strcmp(how, "continue") == 0 ? Py_BuildValue("{s:O}", "allThreadsContinued", Py_False) : NULL;
+    Dap_respond(srv, req, b);
+    Py_XDECREF(b);
+    PyErr_Clear();
+    return 1;
+}
+
+static int
+goto_targets(DapServer *srv, PyObject *req, PyObject *args)
+{
+    long line = 0;
+    if (Dap_arg_long(srv, req, args, "line", 1, &line) < 0)
+        return 0;
+    PyObject *b = Py_BuildValue("{s:[{s:l,s:N,s:l}]}", "targets", "id", line, "label",
+                                PyUnicode_FromFormat("line %ld", line), "line", line);
+    int r = b ? Dap_respond(srv, req, b) : -1;
+    Py_XDECREF(b);
+    return r;
+}
+
+static int
+do_goto(DapServer *srv, PyObject *req, PyObject *args)
+{
+    long target = 0;
+    if (thread_arg(srv, req, args) < 0 || Dap_arg_long(srv, req, args, "targetId", 1, &target) < 0)
+        return 0;
+    PyObject *f = top_frame(srv);
+    if (!f || srv->session.index != PyList_GET_SIZE(srv->session.stack) - 1)
+        return Dap_fail(srv, req, "%s", "cannot jump here (only the stopped frame of a live stop can jump)");
+    PyObject *ln = PyLong_FromLong(target);
+    int r = ln ? PyObject_SetAttrString(f, "f_lineno", ln) : -1;
+    Py_XDECREF(ln);
+    if (r < 0) {
+        PyObject *why = Session_take_error();
+        Dap_fail(srv, req, "cannot jump to line %ld: %U", target, why);
+        Py_XDECREF(why);
+        return 0;
+    }
+    Dap_respond(srv, req, NULL);
+    /* The thread stays stopped, at the new line: a new stop. */
+    PdbObject *d = srv->pdb;
+    if (Session_begin(&srv->session, d->botframe, f, Py_None, NULL) < 0)
+        return -1;
+    return send_stopped(srv, "goto", NULL, 0);
+}
+
+int
+DapStop_handle(DapServer *srv, PyObject *req)
+{
+    const char *cmd = PyUnicode_AsUTF8(PyDict_GetItemString(req, "command"));
+    PyObject *args = args_of(req);
+    int r;
+    if (!cmd)
+        return -1;
+    if (strcmp(cmd, "stackTrace") == 0)
+        r = stack_trace(srv, req, args);
+    else if (strcmp(cmd, "scopes") == 0)
+        r = scopes(srv, req, args);
+    else if (strcmp(cmd, "variables") == 0)
+        r = variables(srv, req, args);
+    else if (strcmp(cmd, "evaluate") == 0)
+        r = evaluate(srv, req, args);
+    else if (strcmp(cmd, "setVariable") == 0)
+        r = set_variable(srv, req, args);
+    else if (strcmp(cmd, "setExpression") == 0)
+        r = set_expression(srv, req, args);
+    else if (strcmp(cmd, "exceptionInfo") == 0)
+        r = exception_info(srv, req, args);
+    else if (strcmp(cmd, "gotoTargets") == 0)
+        r = goto_targets(srv, req, args);
+    else if (strcmp(cmd, "goto") == 0)
+        r = do_goto(srv, req, args);
+    else if (strcmp(cmd, "continue") == 0 || strcmp(cmd, "next") == 0 || strcmp(cmd, "stepIn") == 0 ||
+             strcmp(cmd, "stepOut") == 0)
+        return resume(srv, req, args, cmd);
+    else
+        r = Dap_fail(srv, req, "unknown command '%s'", cmd);
+    if (r < 0) {
+        PyErr_Clear();
+        Dap_fail(srv, req, "%s", "internal error");
+    }
+    return 0;
+}
