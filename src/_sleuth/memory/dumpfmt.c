@@ -60,7 +60,9 @@ typedef struct {
 static void
 buf_put(SmBuf *b, const void *p, size_t n)
 {
-    if (b->oom)
+    /* n == 0 may come with p == NULL (an empty part): memcpy's arguments
+     * must not be NULL even then. */
+    if (b->oom || n == 0)
         return;
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 4096;
