@@ -2,7 +2,7 @@
 #
 #   make demo        set up everything and debug examples/buggy.py
 #   make test        set up everything and run the whole suite on 3.11, 3.12, 3.13
-#   make test-asan   the suite under AddressSanitizer + UBSan (one Python)
+#   make test-asan   the suite under AddressSanitizer + UBSan (one Python); TESTS="test_x.py" for some files
 #   make fuzz        the debugger's command fuzz, long: many seeds, long sessions, nested
 #                    debuggers (`debug`) in the mix (FUZZ_SEEDS, FUZZ_LINES, FUZZ_VERSION)
 #   make fuzz-open   `sleuth open` on many mutated and random evidence files, on every
@@ -21,6 +21,9 @@ VERSIONS   ?= 3.11.7 3.12.1 3.13.0
 ASAN_VERSION ?= 3.12.1
 VENV       := .venv
 PYTEST_ARGS ?=
+# Which test files `make test` and `make test-asan` run (default: all of tests/),
+# e.g. make test-asan TESTS="test_memory.py test_dap_server.py"
+TESTS      ?= .
 TEST_DEPS  := pytest==9.2.0 setuptools wheel
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
@@ -58,7 +61,7 @@ test: build editor-deps
 	@rc=0; for v in $(VERSIONS); do \
 	  s=$$(echo $$v | cut -d. -f1,2); \
 	  echo "== pytest on $$s"; \
-	  (cd tests && ../$(VENV)/$$s/bin/python -m pytest -q -rs $(PYTEST_ARGS) .) || rc=1; \
+	  (cd tests && ../$(VENV)/$$s/bin/python -m pytest -q -rs $(PYTEST_ARGS) $(TESTS)) || rc=1; \
 	done; exit $$rc
 
 # A real DAP client for tests/test_dap_emacs.py: Debian's Emacs and dap-mode
@@ -126,7 +129,7 @@ test-asan: $(VENV)/$(call short,$(ASAN_VERSION))/.ready
 	  LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	  ASAN_OPTIONS=detect_leaks=0:allow_user_segv_handler=1:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ../$(ASAN_PY) -m pytest -q -rs $(PYTEST_ARGS) .
+	  ../$(ASAN_PY) -m pytest -q -rs $(PYTEST_ARGS) $(TESTS)
 	@echo "== restore the regular build"
 	rm -rf build
 	$(ASAN_PY) -m pip install -q --no-build-isolation --no-deps --force-reinstall .
