@@ -282,6 +282,9 @@ def test_neovim_configuration():
 
 @need_server
 @pytest.mark.skipif(not shutil.which("emacs"), reason="emacs is not installed (make editor-deps)")
+@pytest.mark.skip(reason="issue 15: flaky, dap-mode's dap-terminated-hook did not run for this "
+                         "template in 1 of 4 runs (3.11 under load; a 240 s hang under ASan); "
+                         "tests/test_dap_emacs.py drives dap-mode through a whole session")
 def test_emacs_configuration(tmp_path):
     """The elisp as written, in a headless Emacs: M-x dap-debug's template runs
     the visited file to its end; its output reaches the session's buffer."""
