@@ -25,11 +25,36 @@ Dap_current(void)
     return g_server;
 }
 
-DapServer *
-Dap_owns(PdbObject *d)
+/* The engine's stops of the server's debugger object (its session
+ * frontend). A DAP client steps in to a function's first line, not its call
+ * event, and out to the caller (where the call was), not the return event;
+ * other returns do not stop it. */
+static int
+dap_frontend_stop(void *ctx, PyObject *frame, PyObject *value, PyObject *tb, SessionStop what)
 {
-    return g_server && g_server->pdb == d ? g_server : NULL;
+    DapServer *srv = ctx;
+    switch (what) {
+    case SESSION_STOP_LINE:
+        return Dap_stop(srv, frame, NULL, NULL, DAP_STOP_LINE);
+    case SESSION_STOP_EXCEPTION:
+        return Dap_stop(srv, frame, value, tb, DAP_STOP_EXCEPTION);
+    case SESSION_STOP_RETURN: {
+        if (frame != srv->pdb->returnframe || !PyFrame_Check(frame))
+            return 0;
+        PyObject *back = (PyObject *)PyFrame_GetBack((PyFrameObject *)frame);
+        if (!back)
+            return 0;
+        int r = Dap_stop(srv, back, NULL, NULL, DAP_STOP_LINE);
+        Py_DECREF(back);
+        return r;
+    }
+    case SESSION_STOP_CALL:
+        break;
+    }
+    return 0;
 }
+
+static const SessionFrontend dap_frontend = {dap_frontend_stop};
 
 int
 Dap_traverse(DapServer *srv, visitproc visit, void *arg)
@@ -1013,6 +1038,8 @@ server_new(void)
         PyMem_RawFree(srv);
         return NULL;
     }
+    srv->pdb->frontend = &dap_frontend;
+    srv->pdb->frontend_ctx = srv;
     return srv;
 }
 

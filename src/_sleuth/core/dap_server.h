@@ -12,9 +12,10 @@
  *     waits for them with the GIL released (dap_stop.c) and runs them in
  *     its own frames, so code evaluated there never reaches the engine.
  * The engine reports stops to the server instead of the terminal prompt
- * when the debugger object is the server's (Dap_owns). The reader thread is
- * never stopped: events in it are ignored. One thread is stopped at a time
- * (allThreadsStopped is false): another thread that stops waits for it.
+ * when the debugger object is the server's (its session frontend, session.h).
+ * The reader thread is never stopped: events in it are ignored. One thread
+ * is stopped at a time (allThreadsStopped is false): another thread that
+ * stops waits for it.
  */
 #ifndef SLEUTH_DAP_SERVER_H
 #define SLEUTH_DAP_SERVER_H
@@ -50,7 +51,6 @@ typedef struct DapServer {
 } DapServer;
 
 /* The server whose debugger object `d` is, or NULL. */
-DapServer *Dap_owns(PdbObject *d);
 /* The running server, or NULL. */
 DapServer *Dap_current(void);
 
@@ -76,7 +76,7 @@ int Dap_arg_long(DapServer *srv, PyObject *req, PyObject *args, const char *key,
 int Dap_arg_str(DapServer *srv, PyObject *req, PyObject *args, const char *key, int required, PyObject **out);
 int Dap_arg_bool(DapServer *srv, PyObject *req, PyObject *args, const char *key, int *out);
 
-/* The engine's stops (pdb.c's user_* hooks when Dap_owns). `what` says
+/* The engine's stops (pdb.c's user_* hooks, through the server's session frontend). `what` says
  * which event; 0 or -1 with an exception (BdbQuit) like the user_* hooks. */
 enum { DAP_STOP_LINE, DAP_STOP_EXCEPTION, DAP_STOP_POST_MORTEM };
 int Dap_stop(DapServer *srv, PyObject *frame, PyObject *exc, PyObject *tb, int what);

@@ -14,7 +14,6 @@
 #include "render.h"
 #include "termsafe.h"
 #include "session.h"
-#include "dap_server.h"
 #include "pythread.h"
 #include <structmember.h>
 #include <unistd.h>
@@ -1599,9 +1598,8 @@ Pdb_user_line_c(PdbObject *self, PyObject *frame)
     int w = wait_for_main(self, frame, 1);
     if (w)
         return w < 0 ? -1 : 0;
-    DapServer *dap = Dap_owns(self);
-    if (dap)
-        return Dap_stop(dap, frame, NULL, NULL, DAP_STOP_LINE);
+    if (self->frontend)
+        return self->frontend->stop(self->frontend_ctx, frame, NULL, NULL, SESSION_STOP_LINE);
     int r = bp_commands(self, frame);
     if (r <= 0)
         return r;
@@ -1613,9 +1611,8 @@ Pdb_user_call_c(PdbObject *self, PyObject *frame)
 {
     if (self->wait_for_mainpyfile)
         return 0;
-    /* A DAP client steps in to the function's first line, not its call. */
-    if (Dap_owns(self))
-        return 0;
+    if (self->frontend)
+        return self->frontend->stop(self->frontend_ctx, frame, NULL, NULL, SESSION_STOP_CALL);
     if (Pdb_messagef(self, "--Call--") < 0)
         return -1;
     return interact_and_resume(self, frame, Py_None);
@@ -1637,19 +1634,8 @@ Pdb_user_return_c(PdbObject *self, PyObject *frame, PyObject *retval)
 {
     if (self->wait_for_mainpyfile)
         return 0;
-    /* A DAP client steps out to the caller (where the call was), not the
-     * return event; other returns do not stop it. */
-    DapServer *dap = Dap_owns(self);
-    if (dap) {
-        if (frame != self->returnframe || !PyFrame_Check(frame))
-            return 0;
-        PyObject *back = (PyObject *)PyFrame_GetBack((PyFrameObject *)frame);
-        if (!back)
-            return 0;
-        int r = Dap_stop(dap, back, NULL, NULL, DAP_STOP_LINE);
-        Py_DECREF(back);
-        return r;
-    }
+    if (self->frontend)
+        return self->frontend->stop(self->frontend_ctx, frame, retval, NULL, SESSION_STOP_RETURN);
     ModState *st = Sleuth_state();
     if (set_frame_local(frame, st->str___return__, retval) < 0)
         return -1;
@@ -1667,9 +1653,8 @@ Pdb_user_exception_c(PdbObject *self, PyObject *frame, PyObject *exc, PyObject *
 {
     if (self->wait_for_mainpyfile)
         return 0;
-    DapServer *dap = Dap_owns(self);
-    if (dap)
-        return Dap_stop(dap, frame, exc, tb, DAP_STOP_EXCEPTION);
+    if (self->frontend)
+        return self->frontend->stop(self->frontend_ctx, frame, exc, tb, SESSION_STOP_EXCEPTION);
     ModState *st = Sleuth_state();
     PyObject *pair = PyTuple_Pack(2, (PyObject *)Py_TYPE(exc), exc);
     if (!pair)

@@ -4,6 +4,7 @@
 #ifndef SLEUTH_PDB_H
 #define SLEUTH_PDB_H
 #include "state.h"
+#include "session.h"
 
 struct PdbObject {
     PyObject_HEAD
@@ -59,6 +60,8 @@ struct PdbObject {
     int list_count_default;
     int hooks;                  /* HOOK_* bits: methods a subclass overrides (hooks.h) */
     int break_on_raise;         /* every raised exception reaches user_exception (DAP's 'raised' filter) */
+    const SessionFrontend *frontend;  /* stops go here instead of the command loop, or NULL */
+    void *frontend_ctx;
 };
 
 #define Pdb_Check(op) PyObject_TypeCheck(op, Sleuth_state()->PdbType)

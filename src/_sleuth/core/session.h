@@ -21,6 +21,24 @@
  * Returns the list (new ref) and sets *index to the stopped entry. */
 PyObject *Session_build_stack(PyObject *botframe, PyObject *f, PyObject *tb, Py_ssize_t *index);
 
+/* The frontend a debugger object reports its stops to. The terminal's
+ * command loop is the default (no frontend set); another frontend (DAP)
+ * sets one on the debugger object it drives, so the engine's stops reach it
+ * through the same bdb hooks and stepping state, and neither frontend knows
+ * the other. `stop` returns 0, or -1 with an exception (BdbQuit) like bdb's
+ * user_* hooks. For SESSION_STOP_RETURN `value` is the return value; for
+ * SESSION_STOP_EXCEPTION `value` is the exception and `tb` its traceback. */
+typedef enum {
+    SESSION_STOP_LINE,
+    SESSION_STOP_CALL,
+    SESSION_STOP_RETURN,
+    SESSION_STOP_EXCEPTION,
+} SessionStop;
+
+typedef struct SessionFrontend {
+    int (*stop)(void *ctx, PyObject *frame, PyObject *value, PyObject *tb, SessionStop what);
+} SessionFrontend;
+
 typedef enum {
     SESSION_REF_LOCALS = 1,   /* a frame's locals */
     SESSION_REF_GLOBALS,      /* a frame's globals */
