@@ -214,16 +214,21 @@ class DapClient:
     def close(self, timeout=10):
         """Close our side; a spawned adapter is waited for (killed if it hangs).
         Returns its exit status (None for a socket)."""
+        # The socket is shut down first: the reader thread may be blocked in
+        # readline() holding the buffered reader's lock, and closing that
+        # reader waits for the lock (a close before the shutdown hung
+        # whenever the other side was still alive and silent).
+        if self.sock is not None:
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         for f in (self._w, self._r):
             try:
                 f.close()
             except OSError:
                 pass
         if self.sock is not None:
-            try:
-                self.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             self.sock.close()
         if self.proc is None:
             return None

@@ -427,7 +427,6 @@ def test_disconnect_terminate_debuggee(tmp_path):
     assert d.proc.returncode is not None
 
 
-@pytest.mark.skip(reason="issue 15: not passing yet on every version (failed or hung at the last landing)")
 def test_abrupt_disconnect_while_stopped_resumes_without_breakpoints(tmp_path):
     d = Debuggee(tmp_path)
     d.bps(3)
