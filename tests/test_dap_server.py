@@ -255,35 +255,75 @@ def test_step_in_skips_library_code_with_just_my_code(tmp_path):
 # --- conditions, hit counts, log points, function breakpoints ----------------------
 
 
-@pytest.mark.skip(reason="issue 15: not passing yet on every version (failed or hung at the last landing)")
 def test_condition_hit_condition_and_log_point(tmp_path):
     d = Debuggee(tmp_path)
     r = d.c.request("setBreakpoints", source={"path": str(d.path)}, breakpoints=[
         {"line": 3, "condition": "a == 6"},
         {"line": 4, "hitCondition": "3"},
-        {"line": 14, "logMessage": "i={i} total={total} {{braces}} {nope}"},
+        {"line": 14, "logMessage": "i={i} total={total} {{braces}} s={data['s']} k={data['k']}"},
+        {"line": 15, "logMessage": "total={total} {nope}"},
     ])
-    assert all(b["verified"] for b in r["body"]["breakpoints"])
+    assert all(b["verified"] for b in r["body"]["breakpoints"]), r
     d.go()
+    # line 4's third hit comes first: the calls are add(0, 0), add(0, 1), add(1, 2)
     st = d.stopped()
     tid = st["threadId"]
-    fid = d.top(tid)[0]["id"]
-    assert d.top(tid)[0]["line"] == 3
-    assert d.c.request("evaluate", expression="(a, b)", frameId=fid)["body"]["result"] == "(6, 4)"
+    assert st["reason"] == "breakpoint" and st["hitBreakpointIds"] == [r["body"]["breakpoints"][1]["id"]]
+    top = d.top(tid)[0]
+    assert top["line"] == 4
+    assert d.c.request("evaluate", expression="(a, b)", frameId=top["id"])["body"]["result"] == "(1, 2)"
     d.c.request("continue", threadId=tid)
-    # line 4's third hit: total=3, i=2 -> c = 3 + 2... the 3rd call is add(1, 2)
+    # then the condition: add(6, 4), the fifth call
     d.stopped(2)
-    fid = d.top(tid)[0]["id"]
-    assert d.top(tid)[0]["line"] == 4
-    assert d.c.request("evaluate", expression="(a, b)", frameId=fid)["body"]["result"] == "(1, 2)"
-    d.bps()
+    top = d.top(tid)[0]
+    assert top["line"] == 3
+    assert d.c.request("evaluate", expression="(a, b)", frameId=top["id"])["body"]["result"] == "(6, 4)"
     d.c.request("continue", threadId=tid)
     rc, out, _ = d.finish()
-    assert out == "total 10\nouter 22\n"
-    logs = d.c.output.get("console", "")
-    assert logs.splitlines() == [
-        "i=%d total=%d {braces} <error: NameError: name 'nope' is not defined>" % (i, t)
-        for i, t in zip(range(5), [0, 0, 1, 3, 6])]
+    assert rc == 0 and out == "total 10\nouter 22\n"
+    d.c.wait_event("terminated")
+    assert len([e for e in d.c.events if e["event"] == "stopped"]) == 2
+    # log points: the console, str() of each value (as debugpy's '%s'); an
+    # expression that raises makes the line its message, as debugpy shows it
+    logs = [e["body"] for e in d.c.events if e["event"] == "output" and e["body"]["category"] == "console"]
+    assert [b["output"] for b in logs] == [
+        "i=%d total=%d {braces} s=xxxxx k=[1, 2, 3]\n" % (i, t) for i, t in zip(range(5), [0, 0, 1, 3, 6])
+    ] + ["name 'nope' is not defined\n"]
+    assert logs[0]["line"] == 14 and logs[0]["source"]["path"] == str(d.path)
+
+
+def test_hit_condition_forms(tmp_path):
+    # debugpy's forms: N and == N (that hit), >= N, > N, < N, <= N, % N (every N-th)
+    src = textwrap.dedent("""\
+        for i in range(1, 11):
+            a = i
+            b = i
+            c = i
+            d = i
+            e = i
+        print("done")
+        """)
+    d = Debuggee(tmp_path, src)
+    forms = {2: "== 4", 3: ">= 9", 4: "% 4", 5: "<2", 6: "> 9"}
+    r = d.c.request("setBreakpoints", source={"path": str(d.path)},
+                    breakpoints=[{"line": n, "hitCondition": hc} for n, hc in forms.items()])
+    assert all(b["verified"] for b in r["body"]["breakpoints"]), r
+    d.go()
+    seen = []
+    while True:
+        ev = d.c._wait(lambda: [e for e in d.c.events
+                                if e["event"] in ("stopped", "terminated")][len(seen):] or None,
+                       "a stop or the end", None)[0]
+        if ev["event"] == "terminated":
+            break
+        tid = ev["body"]["threadId"]
+        top = d.top(tid)[0]
+        i = d.c.request("evaluate", expression="i", frameId=top["id"])["body"]["result"]
+        seen.append((top["line"], int(i)))
+        d.c.request("continue", threadId=tid)
+    rc, out, _ = d.finish()
+    assert rc == 0 and out == "done\n"
+    assert seen == [(5, 1), (2, 4), (4, 4), (4, 8), (3, 9), (3, 10), (6, 10)]
 
 
 def test_bad_breakpoints_are_unverified_with_a_reason(tmp_path):
@@ -347,7 +387,6 @@ EXC_PROG = textwrap.dedent("""\
     """)
 
 
-@pytest.mark.skip(reason="issue 15: not passing yet on every version (failed or hung at the last landing)")
 def test_raised_exception_breakpoint(tmp_path):
     d = Debuggee(tmp_path, EXC_PROG)
     assert d.c.request("setExceptionBreakpoints", filters=["raised"])["success"]
@@ -365,7 +404,6 @@ def test_raised_exception_breakpoint(tmp_path):
     assert err.rstrip().endswith("ValueError: bad value")
 
 
-@pytest.mark.skip(reason="issue 15: not passing yet on every version (failed or hung at the last landing)")
 def test_uncaught_exception_stop_with_chain(tmp_path):
     d = Debuggee(tmp_path, EXC_PROG)
     assert d.c.request("setExceptionBreakpoints", filters=["uncaught"])["success"]
@@ -374,9 +412,10 @@ def test_uncaught_exception_stop_with_chain(tmp_path):
     assert st["reason"] == "exception" and st["text"] == "ValueError"
     tid = st["threadId"]
     frames = d.top(tid)
-    assert frames[0]["name"] == "outer" and frames[0]["line"] == 7
-    loc = d.locals_of(frames[0]["id"])
-    assert "KeyError" in loc["e"]["value"]
+    # where it was raised, its frames kept alive by the traceback (as debugpy)
+    assert [(f["name"], f["line"]) for f in frames[:2]] == [("outer", 7), ("<module>", 12)]
+    # the except clause's `e` is gone already: Python deletes it on the way out
+    assert "e" not in d.locals_of(frames[0]["id"])
     info = d.c.request("exceptionInfo", threadId=tid)["body"]
     assert info["exceptionId"] == "ValueError" and info["breakMode"] == "unhandled"
     assert info["details"]["innerException"][0]["typeName"] == "KeyError"
@@ -385,6 +424,106 @@ def test_uncaught_exception_stop_with_chain(tmp_path):
     assert out == "caught\n" and rc == 1
     assert "Traceback (most recent call last)" in err and "ValueError: bad value" in err
     assert d.c.wait_event("exited")["body"]["exitCode"] == 1
+
+
+THREAD_PROG = textwrap.dedent("""\
+    import threading
+    def work():
+        x = 41
+        raise KeyError("in thread")
+    t = threading.Thread(target=work, name="worker")
+    t.start()
+    t.join()
+    print("after")
+    """)
+
+
+def test_uncaught_exception_in_a_thread_stops_then_reports_as_plain(tmp_path):
+    d = Debuggee(tmp_path, THREAD_PROG)
+    assert d.c.request("setExceptionBreakpoints", filters=["uncaught"])["success"]
+    d.go()
+    st = d.stopped()
+    assert st["reason"] == "exception" and st["text"] == "KeyError"
+    tid = st["threadId"]
+    frames = d.top(tid)
+    assert (frames[0]["name"], frames[0]["line"]) == ("work", 4)
+    assert d.locals_of(frames[0]["id"])["x"]["value"] == "41"
+    info = d.c.request("exceptionInfo", threadId=tid)["body"]
+    assert info["exceptionId"] == "KeyError" and info["breakMode"] == "unhandled"
+    d.c.request("continue", threadId=tid)
+    rc, out, err = d.finish()
+    plain = subprocess.run([sys.executable, str(d.path)], capture_output=True, text=True, timeout=60,
+                           env=env_without_sleuth_autostart())
+    # the thread's report and the program's end are the plain run's
+    assert (rc, out, err) == (plain.returncode, plain.stdout, plain.stderr)
+    assert "Exception in thread worker" in err and err.rstrip().endswith("KeyError: 'in thread'")
+    assert len([e for e in d.c.events if e["event"] == "stopped"]) == 1
+
+
+def test_no_thread_stop_without_the_uncaught_filter(tmp_path):
+    d = Debuggee(tmp_path, THREAD_PROG)
+    assert d.c.request("setExceptionBreakpoints", filters=[])["success"]
+    d.go()
+    rc, out, err = d.finish()
+    assert rc == 0 and out == "after\n" and "Exception in thread worker" in err
+    d.c.wait_event("terminated")
+    assert not [e for e in d.c.events if e["event"] == "stopped"]
+
+
+# --- breakpoints verified when their code loads -------------------------------------
+
+
+LATER_PROG = textwrap.dedent("""\
+    import os, sys
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, here)
+    with open(os.path.join(here, "later.py"), "w") as f:
+        f.write("def f(x):\\n    y = x * 2\\n\\n    return y\\n")
+    import later
+    print(later.f(21))
+    """)
+
+
+def test_breakpoint_in_code_not_there_yet_is_verified_when_it_loads(tmp_path):
+    d = Debuggee(tmp_path, LATER_PROG)
+    later = tmp_path / "later.py"
+    assert not later.exists()
+    r = d.c.request("setBreakpoints", source={"path": str(later)}, breakpoints=[{"line": 2}, {"line": 3}])
+    bs = r["body"]["breakpoints"]
+    assert [b["verified"] for b in bs] == [False, False]
+    assert all("Waiting for code to be loaded" in b["message"] for b in bs)
+    d.go()
+    st = d.stopped()
+    # both answered when later.py was imported, before the stop in it
+    changed = {e["body"]["breakpoint"]["id"]: e["body"] for e in d.c.events if e["event"] == "breakpoint"}
+    assert {i: (b["reason"], b["breakpoint"]["verified"], b["breakpoint"]["line"])
+            for i, b in changed.items()} == {bs[0]["id"]: ("changed", True, 2),
+                                             bs[1]["id"]: ("changed", False, 3)}
+    assert "no code" in changed[bs[1]["id"]]["breakpoint"]["message"]
+    assert changed[bs[0]["id"]]["breakpoint"]["source"]["path"] == str(later)
+    assert st["reason"] == "breakpoint" and st["hitBreakpointIds"] == [bs[0]["id"]]
+    tid = st["threadId"]
+    assert [(f["name"], f["line"]) for f in d.top(tid)[:2]] == [("f", 2), ("<module>", 7)]
+    d.c.request("continue", threadId=tid)
+    rc, out, _ = d.finish()
+    assert rc == 0 and out == "42\n"
+
+
+def test_breakpoint_in_a_module_on_disk_is_verified_by_its_source(tmp_path):
+    # as debugpy does: the file is compiled (not run) to find the lines with code
+    (tmp_path / "mod.py").write_text("# a comment\n\ndef f(x):\n    return x + 1\n")
+    src = "import sys\nsys.path.insert(0, %r)\nimport mod\nprint(mod.f(1))\n" % str(tmp_path)
+    d = Debuggee(tmp_path, src)
+    r = d.c.request("setBreakpoints", source={"path": str(tmp_path / "mod.py")},
+                    breakpoints=[{"line": 1}, {"line": 2}, {"line": 4}])
+    assert [b["verified"] for b in r["body"]["breakpoints"]] == [False, False, True]
+    d.go()
+    st = d.stopped()
+    assert d.top(st["threadId"])[0]["line"] == 4
+    d.c.request("continue", threadId=st["threadId"])
+    rc, out, _ = d.finish()
+    assert rc == 0 and out == "2\n"
+    assert not [e for e in d.c.events if e["event"] == "breakpoint"]
 
 
 # --- pause, disconnect, terminate -----------------------------------------------

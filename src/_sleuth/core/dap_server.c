@@ -66,6 +66,7 @@ Dap_traverse(DapServer *srv, visitproc visit, void *arg)
     Py_VISIT(srv->bp_meta);
     Py_VISIT(srv->bp_by_file);
     Py_VISIT(srv->func_bps);
+    Py_VISIT(srv->pending);
     Py_VISIT(srv->lib_prefixes);
     return Session_traverse(&srv->session, visit, arg);
 }
@@ -283,26 +284,83 @@ delete_bp_numbers(ModState *st, PyObject *nums, PyObject *meta)
     return 0;
 }
 
-/* Is `line` of `file` a line with code (pdb's checkline: not blank, not a
- * comment)? Reads the file through linecache. */
+/* The lines that hold code in `code` and the code objects inside it (what
+ * co_lines() names), added to the set `lines`. */
 static int
-line_has_code(PyObject *file, long line)
+add_code_lines(PyObject *code, PyObject *lines, int depth)
 {
-    PyObject *text = Util_call("linecache", "getline", "(Ol)", file, line);
-    if (!text) {
-        PyErr_Clear();
-        return 0;
+    PyObject *it = PyObject_CallMethod(code, "co_lines", NULL);
+    PyObject *iter = it ? PyObject_GetIter(it) : NULL;
+    Py_XDECREF(it);
+    if (!iter)
+        return -1;
+    PyObject *t;
+    while ((t = PyIter_Next(iter))) {
+        PyObject *ln = PyTuple_Check(t) && PyTuple_GET_SIZE(t) == 3 ? PyTuple_GET_ITEM(t, 2) : Py_None;
+        int r = ln != Py_None ? PySet_Add(lines, ln) : 0;
+        Py_DECREF(t);
+        if (r < 0) {
+            Py_DECREF(iter);
+            return -1;
+        }
     }
-    PyObject *stripped = PyObject_CallMethod(text, "strip", NULL);
-    Py_DECREF(text);
-    if (!stripped) {
-        PyErr_Clear();
-        return 0;
+    Py_DECREF(iter);
+    if (PyErr_Occurred())
+        return -1;
+    PyObject *consts = ((PyCodeObject *)code)->co_consts;
+    for (Py_ssize_t i = 0; depth < 100 && i < PyTuple_GET_SIZE(consts); i++) {
+        PyObject *c = PyTuple_GET_ITEM(consts, i);
+        if (PyCode_Check(c) && add_code_lines(c, lines, depth + 1) < 0)
+            return -1;
     }
-    int ok = PyUnicode_GET_LENGTH(stripped) > 0 && PyUnicode_READ_CHAR(stripped, 0) != '#';
-    Py_DECREF(stripped);
-    return ok;
+    return 0;
 }
+
+/* The lines of `file` that can hold a breakpoint, from its source as it is
+ * now on disk (compiled, not run), as debugpy verifies a breakpoint by its
+ * path; NULL (no exception) when the source cannot be read or compiled yet. */
+static PyObject *
+file_code_lines(PyObject *file)
+{
+    /* Owned */
+    PyObject *src_lines = NULL, *empty = NULL, *src = NULL, *code = NULL, *lines = NULL;
+
+    PyObject *fresh = Util_call("linecache", "checkcache", "(O)", file);   /* edited since? */
+    Py_XDECREF(fresh);
+    PyErr_Clear();
+    src_lines = Util_call("linecache", "getlines", "(O)", file);
+    if (!src_lines || !PyList_Check(src_lines) || PyList_GET_SIZE(src_lines) == 0)
+        goto done;
+    empty = PyUnicode_FromString("");
+    src = empty ? PyUnicode_Join(empty, src_lines) : NULL;
+    const char *utf8 = src ? PyUnicode_AsUTF8(src) : NULL;
+    PyCompilerFlags flags = _PyCompilerFlags_INIT;
+    flags.cf_flags = PyCF_IGNORE_COOKIE;   /* linecache decoded it already */
+    code = utf8 ? Py_CompileStringObject(utf8, file, Py_file_input, &flags, 0) : NULL;
+    lines = code ? PySet_New(NULL) : NULL;
+    if (lines && add_code_lines(code, lines, 0) < 0)
+        Py_CLEAR(lines);
+done:
+    PyErr_Clear();
+    Py_XDECREF(src_lines);
+    Py_XDECREF(empty);
+    Py_XDECREF(src);
+    Py_XDECREF(code);
+    return lines;
+}
+
+static int
+line_in(PyObject *lines, long line)
+{
+    PyObject *n = PyLong_FromLong(line);
+    int r = n ? PySet_Contains(lines, n) : -1;
+    Py_XDECREF(n);
+    PyErr_Clear();
+    return r > 0;
+}
+
+#define PENDING_MESSAGE "Waiting for code to be loaded to verify breakpoint."
+#define NO_CODE_MESSAGE "no code on this line"
 
 static PyObject *
 bp_body(BreakpointObject *bp, int verified, const char *message, PyObject *path)
@@ -353,7 +411,7 @@ req_set_breakpoints(DapServer *srv, PyObject *req, PyObject *args)
 {
     ModState *st = Sleuth_state();
     /* Owned */
-    PyObject *canon = NULL, *out = NULL, *nums = NULL;
+    PyObject *canon = NULL, *out = NULL, *nums = NULL, *lines = NULL;
 
     PyObject *source = arg_get(args, "source"), *path = NULL;
     if (!source || !PyDict_Check(source))
@@ -388,6 +446,10 @@ req_set_breakpoints(DapServer *srv, PyObject *req, PyObject *args)
     nums = PyList_New(0);
     if (!out || !nums)
         goto error;
+    /* NULL: not readable or not compilable now; verified when it loads. */
+    lines = file_code_lines(canon);
+    if (PyDict_DelItem(srv->pending, canon) < 0)
+        PyErr_Clear();
     for (Py_ssize_t i = 0; bps && bps != Py_None && i < PyList_GET_SIZE(bps); i++) {
         PyObject *b = PyList_GET_ITEM(bps, i);
         long line = 0;
@@ -404,29 +466,44 @@ req_set_breakpoints(DapServer *srv, PyObject *req, PyObject *args)
         PyObject *cerr = cond ? Breakpoint_compile_error(cond) : NULL;
         if (PyErr_Occurred())
             goto error;
-        if (line <= 0 || line > INT_MAX || !line_has_code(canon, line))
-            problem = "no code on this line";
+        PyObject *bad_expr = NULL, *logparts = NULL;
+        if (log && PyUnicode_GET_LENGTH(log) > 0) {
+            logparts = DapLog_compile(log, &bad_expr);
+            if (!logparts && !bad_expr) {
+                Py_XDECREF(cerr);
+                goto error;
+            }
+        }
+        if (line <= 0 || line > INT_MAX || (lines && !line_in(lines, line)))
+            problem = NO_CODE_MESSAGE;
         else if (cerr)
             problem = "invalid condition";
         else if (hit && !hit_condition_valid(hit))
             problem = "invalid hit condition (use N, ==N, >N, >=N, <N, <=N or %N)";
+        else if (bad_expr)
+            problem = "invalid expression in the log message";
         Py_XDECREF(cerr);
+        Py_XDECREF(bad_expr);
         if (problem) {
             BreakpointObject fake = {.number = 0, .line = (int)line};
             body = bp_body(&fake, 0, problem, path);
+            Py_XDECREF(logparts);
         } else {
             BreakpointObject *bp = Breakpoint_new(st, canon, (int)line, 0, cond, NULL);
-            if (!bp)
+            if (!bp) {
+                Py_XDECREF(logparts);
                 goto error;
+            }
             PyObject *num = PyLong_FromLong(bp->number);
-            PyObject *meta = Py_BuildValue("[OOsi]", log ? log : Py_None, hit ? hit : Py_None, "line", 0);
+            PyObject *meta = Py_BuildValue("[OOsi]", logparts ? logparts : Py_None, hit ? hit : Py_None, "line", 0);
+            Py_XDECREF(logparts);
             int bad = !num || !meta || PyList_Append(nums, num) < 0 ||
                       PyDict_SetItem(srv->bp_meta, num, meta) < 0;
             Py_XDECREF(num);
             Py_XDECREF(meta);
             if (bad)
                 goto error;
-            body = bp_body(bp, 1, NULL, path);
+            body = bp_body(bp, lines != NULL, lines ? NULL : PENDING_MESSAGE, path);
         }
         if (!body || PyList_Append(out, body) < 0) {
             Py_XDECREF(body);
@@ -436,6 +513,15 @@ req_set_breakpoints(DapServer *srv, PyObject *req, PyObject *args)
     }
     if (PyDict_SetItem(srv->bp_by_file, canon, nums) < 0)
         goto error;
+    if (!lines && PyList_GET_SIZE(nums) > 0) {
+        PyObject *p = Py_BuildValue("(OO)", path, nums);
+        if (!p || PyDict_SetItem(srv->pending, canon, p) < 0) {
+            Py_XDECREF(p);
+            goto error;
+        }
+        Py_DECREF(p);
+    }
+    Py_XDECREF(lines);
     breaks_changed(srv);
     PyObject *rbody = Py_BuildValue("{s:O}", "breakpoints", out);
     if (rbody) {
@@ -449,9 +535,74 @@ req_set_breakpoints(DapServer *srv, PyObject *req, PyObject *args)
 error:
     Dap_fail(srv, req, "%s", "could not set the breakpoints");
     PyErr_Clear();
+    Py_XDECREF(lines);
     Py_XDECREF(canon);
     Py_XDECREF(out);
     Py_XDECREF(nums);
+    return 0;
+}
+
+/* --- breakpoints verified when their code loads ------------------------------------ */
+
+/* The code of a module (or any exec'd code) of a file with breakpoints not
+ * verified yet: each is verified, or found on a line without code (and
+ * removed from the engine's table), and the client hears it in a
+ * `breakpoint` event (reason `changed`), as debugpy sends it. */
+static void
+code_loaded(DapServer *srv, PyObject *code)
+{
+    ModState *st = Sleuth_state();
+    PyObject *canon = Engine_canonic(st, ((PyCodeObject *)code)->co_filename);
+    PyObject *pend = canon ? PyDict_GetItemWithError(srv->pending, canon) : NULL;
+    if (!pend) {
+        Py_XDECREF(canon);
+        return;
+    }
+    Py_INCREF(pend);
+    PyDict_DelItem(srv->pending, canon);
+    PyObject *lines = PySet_New(NULL);
+    if (lines && add_code_lines(code, lines, 0) == 0) {
+        PyObject *path = PyTuple_GET_ITEM(pend, 0), *nums = PyTuple_GET_ITEM(pend, 1);
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(nums); i++) {
+            long n = PyLong_AsLong(PyList_GET_ITEM(nums, i));
+            if (n <= 0 || n >= PyList_GET_SIZE(st->bpbynumber) || PyList_GET_ITEM(st->bpbynumber, n) == Py_None)
+                continue;   /* deleted since */
+            BreakpointObject *bp = (BreakpointObject *)PyList_GET_ITEM(st->bpbynumber, n);
+            int ok = line_in(lines, bp->line);
+            PyObject *b = bp_body(bp, ok, ok ? NULL : NO_CODE_MESSAGE, path);
+            if (!ok) {
+                Py_INCREF(bp);
+                if (Breakpoint_delete(st, bp) < 0)
+                    PyErr_Clear();
+                Py_DECREF(bp);
+                PyDict_DelItem(srv->bp_meta, PyList_GET_ITEM(nums, i));
+                Engine_breaks_changed();
+            }
+            PyObject *ev = b ? Py_BuildValue("{s:s,s:O}", "reason", "changed", "breakpoint", b) : NULL;
+            if (ev)
+                Dap_event(srv, "breakpoint", ev);
+            Py_XDECREF(ev);
+            Py_XDECREF(b);
+        }
+    }
+    Py_XDECREF(lines);
+    Py_DECREF(pend);
+    Py_DECREF(canon);
+}
+
+static int
+audit_hook(const char *event, PyObject *args, void *data)
+{
+    SLEUTH_UNUSED(data);
+    DapServer *srv = g_server;
+    if (event[0] != 'e' || strcmp(event, "exec") != 0 || !srv || !srv->pending ||
+        PyDict_GET_SIZE(srv->pending) == 0 || !PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 1 ||
+        !PyCode_Check(PyTuple_GET_ITEM(args, 0)) || PyThread_get_thread_ident() == srv->reader_ident)
+        return 0;
+    PyObject *saved = PyErr_GetRaisedException();
+    code_loaded(srv, PyTuple_GET_ITEM(args, 0));
+    PyErr_Clear();
+    PyErr_SetRaisedException(saved);
     return 0;
 }
 
@@ -569,6 +720,67 @@ error:
     return Dap_fail(srv, req, "%s", "could not set the function breakpoints");
 }
 
+/* --- uncaught exceptions in threads -------------------------------------------- */
+
+/* threading.excepthook while a client wants uncaught exceptions: a thread's
+ * uncaught exception stops it there (post-mortem, its frames alive in the
+ * traceback), then the hook that was there before (the function's self)
+ * reports it as it would have. SystemExit ends a thread silently in
+ * threading: no stop for it either. */
+static PyObject *
+thread_excepthook(PyObject *prev, PyObject *args)
+{
+    DapServer *srv = g_server;
+    if (srv && srv->connected && srv->filter_uncaught && srv->configured) {
+        PyObject *saved = PyErr_GetRaisedException();
+        PyObject *value = PyObject_GetAttrString(args, "exc_value");
+        PyObject *tb = value ? PyObject_GetAttrString(args, "exc_traceback") : NULL;
+        ModState *st = Sleuth_state();
+        if (tb && PyExceptionInstance_Check(value) &&
+            !PyErr_GivenExceptionMatches(value, PyExc_SystemExit) &&
+            !(st->BdbQuit && PyErr_GivenExceptionMatches(value, st->BdbQuit))) {
+            if (Dap_stop(srv, NULL, value, tb, DAP_STOP_POST_MORTEM) < 0)
+                PyErr_Clear();
+        }
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        PyErr_Clear();
+        PyErr_SetRaisedException(saved);
+    }
+    return PyObject_CallOneArg(prev, args);
+}
+
+static PyMethodDef thread_hook_def = {
+    "excepthook", (PyCFunction)thread_excepthook, METH_O,
+    "threading.excepthook that stops a DAP client at a thread's uncaught exception."};
+
+/* Put the hook in (on) or take it out (off), leaving any hook the program
+ * set meanwhile alone. */
+static void
+thread_hook(int on)
+{
+    PyObject *saved = PyErr_GetRaisedException();
+    /* Never imported here: this runs in the reader thread, which threading
+     * would take for the main thread (Dap_start imports it). */
+    PyObject *name = PyUnicode_FromString("threading");
+    PyObject *threading = name ? PyImport_GetModule(name) : NULL;
+    Py_XDECREF(name);
+    PyObject *cur = threading ? PyObject_GetAttrString(threading, "excepthook") : NULL;
+    int ours = cur && PyCFunction_Check(cur) && ((PyCFunctionObject *)cur)->m_ml == &thread_hook_def;
+    if (cur && on && !ours) {
+        PyObject *hook = PyCFunction_New(&thread_hook_def, cur);
+        if (hook)
+            (void)PyObject_SetAttrString(threading, "excepthook", hook);
+        Py_XDECREF(hook);
+    } else if (cur && !on && ours) {
+        (void)PyObject_SetAttrString(threading, "excepthook", ((PyCFunctionObject *)cur)->m_self);
+    }
+    Py_XDECREF(cur);
+    Py_XDECREF(threading);
+    PyErr_Clear();
+    PyErr_SetRaisedException(saved);
+}
+
 static int
 req_set_exception_breakpoints(DapServer *srv, PyObject *req, PyObject *args)
 {
@@ -589,6 +801,7 @@ req_set_exception_breakpoints(DapServer *srv, PyObject *req, PyObject *args)
     }
     srv->filter_raised = raised;
     srv->filter_uncaught = uncaught;
+    thread_hook(uncaught);
     srv->pdb->break_on_raise = raised;
     breaks_changed(srv);
     return Dap_respond(srv, req, NULL);
@@ -607,10 +820,13 @@ forget_client(DapServer *srv)
     delete_bp_numbers(st, srv->func_bps, srv->bp_meta);
     PyErr_Clear();
     PyDict_Clear(srv->bp_by_file);
+    PyDict_Clear(srv->pending);
     PyList_SetSlice(srv->func_bps, 0, PY_SSIZE_T_MAX, NULL);
     PyDict_Clear(srv->bp_meta);
-    srv->filter_raised = srv->filter_uncaught = 0;
+    srv->filter_raised = 0;
+    srv->filter_uncaught = 1;   /* the default for the next client */
     srv->pdb->break_on_raise = 0;
+    thread_hook(0);
     srv->pause_requested = 0;
     srv->configured = 0;
     Engine_breaks_changed();
@@ -662,6 +878,8 @@ req_configuration_done(DapServer *srv, PyObject *req, PyObject *args)
 {
     SLEUTH_UNUSED(args);
     srv->configured = 1;
+    if (srv->filter_uncaught)
+        thread_hook(1);   /* 'uncaught' is on by default */
     return Dap_respond(srv, req, NULL);
 }
 
@@ -1021,10 +1239,11 @@ server_new(void)
     srv->bp_meta = PyDict_New();
     srv->bp_by_file = PyDict_New();
     srv->func_bps = PyList_New(0);
+    srv->pending = PyDict_New();
     srv->lib_prefixes = library_prefixes();
     DapWriter_init(&srv->writer, -1);
     if (!srv->write_lock || !srv->pdb || !srv->stopq || !srv->bp_meta || !srv->bp_by_file ||
-        !srv->func_bps) {
+        !srv->func_bps || !srv->pending) {
         if (!PyErr_Occurred())
             PyErr_NoMemory();
         Py_XDECREF(srv->pdb);
@@ -1032,6 +1251,7 @@ server_new(void)
         Py_XDECREF(srv->bp_meta);
         Py_XDECREF(srv->bp_by_file);
         Py_XDECREF(srv->func_bps);
+        Py_XDECREF(srv->pending);
         Py_XDECREF(srv->lib_prefixes);
         if (srv->write_lock)
             PyThread_free_lock(srv->write_lock);
@@ -1122,6 +1342,13 @@ Dap_start(const char *host, int port, int listen_mode, int allow_remote)
     }
     g_main_ident = PyThread_get_thread_ident();
     g_server = srv;
+    if (PySys_AddAuditHook(audit_hook, NULL) < 0)
+        PyErr_Clear();      /* refused by another hook: breakpoints stay waiting */
+    /* threading.excepthook is where a thread's uncaught exception stops
+     * (thread_hook): threading is imported here, in the program's thread. */
+    PyObject *threading = PyImport_ImportModule("threading");
+    Py_XDECREF(threading);
+    PyErr_Clear();
     srv->reader_running = 1;
     if (PyThread_start_new_thread(reader_thread, srv) == PYTHREAD_INVALID_THREAD_ID) {
         srv->reader_running = 0;

@@ -40,9 +40,10 @@ typedef struct DapServer {
     volatile int resume_now;        /* the client left: the stopped thread goes on */
     PdbObject *pdb;                 /* strong: the engine's debugger object */
     PyObject *stopq;                /* list of requests for the stopped thread */
-    PyObject *bp_meta;              /* dict bp number -> (logMessage, hitCondition, kind) */
+    PyObject *bp_meta;              /* dict bp number -> [log parts or None, hitCondition, kind, hits] */
     PyObject *bp_by_file;           /* dict canonical file -> list of bp numbers */
     PyObject *func_bps;             /* list of bp numbers */
+    PyObject *pending;              /* dict canonical file -> (path, bp numbers): verified when it loads */
     PyObject *lib_prefixes;         /* tuple of str: justMyCode's library dirs */
     DapWriter writer;               /* framing on fd (its own mutex; seq order under write_lock) */
     Session session;
@@ -82,6 +83,10 @@ enum { DAP_STOP_LINE, DAP_STOP_EXCEPTION, DAP_STOP_POST_MORTEM };
 int Dap_stop(DapServer *srv, PyObject *frame, PyObject *exc, PyObject *tb, int what);
 /* A request for the stopped thread (dap_stop.c). 1 when it resumes. */
 int DapStop_handle(DapServer *srv, PyObject *req);
+/* A log point's message compiled once (dap_stop.c): a tuple of parts for
+ * the stop, or NULL: *bad_expr (new ref) is an {expr} that does not
+ * compile, else an exception is set. */
+PyObject *DapLog_compile(PyObject *message, PyObject **bad_expr);
 /* The file of `frame` is library code (justMyCode). */
 int Dap_is_library_frame(DapServer *srv, PyObject *frame);
 /* Running: no stepping, stop at breakpoints only. */

@@ -5,15 +5,38 @@
 #include "breakpoints.h"
 #include "engine.h"
 #include "saferepr.h"
+#include "cond.h"
 #include <unistd.h>
 
 /* --- log points and hit conditions ---------------------------------------- */
 
-/* logMessage with each {expr} replaced by its value in `frame` ({{ and }}
- * are braces). Values show as str for str, else as the safe repr. */
-static PyObject *
-interpolate(PyObject *frame, PyObject *message)
+/* A log point's message, compiled once when it is set: a tuple of parts,
+ * each a str (text) or a tuple (source, code, capsule of the CondNode or
+ * None) for a {expr}: the expression is evaluated as breakpoint conditions
+ * are (cond.h: in C when it is simple, else its compiled code). */
+#define LOG_CAPSULE "sleuth.logpart"
+
+static void
+log_capsule_free(PyObject *cap)
 {
+    Cond_free(PyCapsule_GetPointer(cap, LOG_CAPSULE));
+}
+
+static int
+add_text(PyObject *parts, PyObject *message, Py_ssize_t a, Py_ssize_t b)
+{
+    if (b <= a)
+        return 0;
+    PyObject *s = PyUnicode_Substring(message, a, b);
+    int r = s ? PyList_Append(parts, s) : -1;
+    Py_XDECREF(s);
+    return r;
+}
+
+PyObject *
+DapLog_compile(PyObject *message, PyObject **bad_expr)
+{
+    *bad_expr = NULL;
     PyObject *parts = PyList_New(0);
     if (!parts)
         return NULL;
@@ -21,10 +44,9 @@ interpolate(PyObject *frame, PyObject *message)
     while (i < n) {
         Py_UCS4 c = PyUnicode_READ_CHAR(message, i);
         if ((c == '{' || c == '}') && i + 1 < n && PyUnicode_READ_CHAR(message, i + 1) == c) {
-            PyObject *s = PyUnicode_Substring(message, lit, i + 1);
-            if (!s || PyList_Append(parts, s) < 0)
-                goto error_s;
-            Py_DECREF(s);
+            /* {{ and }} are braces */
+            if (add_text(parts, message, lit, i + 1) < 0)
+                goto error;
             i += 2;
             lit = i;
             continue;
@@ -34,54 +56,115 @@ interpolate(PyObject *frame, PyObject *message)
             continue;
         }
         Py_ssize_t close = PyUnicode_FindChar(message, '}', i + 1, n, 1);
+        if (close == -2)
+            goto error;
         if (close < 0)
-            break;
-        PyObject *s = PyUnicode_Substring(message, lit, i);
-        if (!s || PyList_Append(parts, s) < 0)
-            goto error_s;
-        Py_DECREF(s);
-        PyObject *expr = PyUnicode_Substring(message, i + 1, close);
-        PyObject *err = NULL, *v = expr ? Session_eval(frame, expr, 0, &err) : NULL;
-        Py_XDECREF(expr);
-        PyObject *text;
-        if (v) {
-            if (PyUnicode_Check(v)) {
-                text = Py_NewRef(v);
-            } else {
-                SafeRepr_Options o;
-                SafeRepr_options_default(&o);
-                text = SafeRepr_repr(v, &o);
-            }
-            Py_DECREF(v);
-        } else if (err) {
-            text = PyUnicode_FromFormat("<error: %U>", err);
-            Py_DECREF(err);
-        } else {
+            break;      /* an unclosed { is text */
+        if (add_text(parts, message, lit, i) < 0)
+            goto error;
+        PyObject *src = PyUnicode_Substring(message, i + 1, close);
+        if (!src)
+            goto error;
+        const char *utf8 = PyUnicode_AsUTF8(src);
+        PyObject *code = utf8 ? Py_CompileString(utf8, "<log point>", Py_eval_input) : NULL;
+        if (!code) {
+            PyErr_Clear();
+            *bad_expr = src;
+            Py_DECREF(parts);
+            return NULL;
+        }
+        CondNode *node = Cond_compile(src);
+        PyObject *cap = node ? PyCapsule_New(node, LOG_CAPSULE, log_capsule_free) : Py_NewRef(Py_None);
+        if (!cap)
+            Cond_free(node);
+        PyObject *part = cap ? PyTuple_Pack(3, src, code, cap) : NULL;
+        Py_DECREF(src);
+        Py_DECREF(code);
+        Py_XDECREF(cap);
+        if (!part || PyList_Append(parts, part) < 0) {
+            Py_XDECREF(part);
             goto error;
         }
-        if (!text || PyList_Append(parts, text) < 0) {
-            Py_XDECREF(text);
-            goto error;
-        }
-        Py_DECREF(text);
+        Py_DECREF(part);
         i = close + 1;
         lit = i;
     }
-    PyObject *tail = PyUnicode_Substring(message, lit, n);
-    if (!tail || PyList_Append(parts, tail) < 0) {
-        Py_XDECREF(tail);
+    if (add_text(parts, message, lit, n) < 0)
         goto error;
-    }
-    Py_DECREF(tail);
-    PyObject *empty = PyUnicode_FromString("");
-    PyObject *res = empty ? PyUnicode_Join(empty, parts) : NULL;
-    Py_XDECREF(empty);
+    PyObject *t = PyList_AsTuple(parts);
     Py_DECREF(parts);
-    return res;
-error_s:
-    ;
+    return t;
 error:
     Py_DECREF(parts);
+    return NULL;
+}
+
+/* One {expr}'s value in `frame` (new ref), or NULL with an exception set. */
+static PyObject *
+log_eval(PyObject *part, PyObject *frame)
+{
+    PyObject *code = PyTuple_GET_ITEM(part, 1), *cap = PyTuple_GET_ITEM(part, 2);
+    CondNode *node = cap != Py_None ? PyCapsule_GetPointer(cap, LOG_CAPSULE) : NULL;
+    if (!PyFrame_Check(frame)) {
+        PyErr_SetString(PyExc_TypeError, "not a frame");
+        return NULL;
+    }
+    PyObject *globals = PyFrame_GetGlobals((PyFrameObject *)frame);
+    if (!globals)
+        return NULL;
+    PyObject *v;
+    if (node && Cond_frame_ok(frame)) {
+        v = Cond_eval_frame(node, globals, frame);
+    } else {
+        PyObject *locals = Session_frame_locals(frame);
+        v = !locals ? NULL : node ? Cond_eval(node, globals, locals) : PyEval_EvalCode(code, globals, locals);
+        Py_XDECREF(locals);
+    }
+    Py_DECREF(globals);
+    return v;
+}
+
+/* The message with each {expr} replaced by str() of its value, as debugpy
+ * formats it ('%s'). An expression that raises makes the whole line the
+ * exception's str(), as debugpy shows it. */
+static PyObject *
+interpolate(PyObject *frame, PyObject *parts)
+{
+    PyObject *pieces = PyList_New(0);
+    if (!pieces)
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(parts); i++) {
+        PyObject *p = PyTuple_GET_ITEM(parts, i), *text;
+        if (PyUnicode_Check(p)) {
+            text = Py_NewRef(p);
+        } else {
+            PyObject *v = log_eval(p, frame);
+            text = v ? PyObject_Str(v) : NULL;
+            Py_XDECREF(v);
+        }
+        if (!text) {
+            if (PyErr_ExceptionMatches(PyExc_MemoryError) || PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+                goto error;
+            PyObject *exc = PyErr_GetRaisedException();
+            PyObject *why = PyObject_Str(exc);
+            Py_DECREF(exc);
+            Py_DECREF(pieces);
+            if (!why)
+                PyErr_Clear();
+            return why ? why : PyUnicode_FromString("<the log message could not be formatted>");
+        }
+        int r = PyList_Append(pieces, text);
+        Py_DECREF(text);
+        if (r < 0)
+            goto error;
+    }
+    PyObject *empty = PyUnicode_FromString("");
+    PyObject *res = empty ? PyUnicode_Join(empty, pieces) : NULL;
+    Py_XDECREF(empty);
+    Py_DECREF(pieces);
+    return res;
+error:
+    Py_DECREF(pieces);
     return NULL;
 }
 
@@ -265,6 +348,14 @@ Dap_stop(DapServer *srv, PyObject *frame, PyObject *exc, PyObject *tb, int what)
         /* An exception event: a stop only with the 'raised' filter (the
          * engine also reports exceptions met while stepping). */
         if (!srv->filter_raised || (srv->just_my_code && Dap_is_library_frame(srv, frame)))
+            return 0;
+        /* Once per exception, where it is raised: on its way out through
+         * the callers (3.11's trace events; a re-raise) the traceback has
+         * more than this frame's entry. */
+        PyObject *t = tb && tb != Py_None ? Py_NewRef(tb) : exc_of(exc) ? PyException_GetTraceback(exc) : NULL;
+        int passing = t && PyTraceBack_Check(t) && ((PyTracebackObject *)t)->tb_next != NULL;
+        Py_XDECREF(t);
+        if (passing)
             return 0;
         reason = "exception";
     } else {

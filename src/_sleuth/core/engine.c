@@ -995,7 +995,7 @@ Engine_resume(PdbObject *d)
     /* bdb.set_continue: with no breakpoints and nothing to step, tracing is
      * removed altogether, so the rest of the program runs at full speed. */
     if (!d->quitting && d->stoplineno == -1 && d->returnframe == NULL &&
-        PyDict_GET_SIZE(st->breaks) == 0 && !gen_stepping(d)) {
+        PyDict_GET_SIZE(st->breaks) == 0 && !gen_stepping(d) && !d->break_on_raise) {
         return Engine_detach();
     }
     if (d->quitting) {
