@@ -292,6 +292,29 @@ def test_condition_hit_condition_and_log_point(tmp_path):
     assert logs[0]["line"] == 14 and logs[0]["source"]["path"] == str(d.path)
 
 
+def test_hot_log_point_while_the_client_asks_does_not_deadlock(tmp_path):
+    # The program's thread writes output events while the reader thread
+    # writes responses: neither may wait for the other's write lock holding
+    # the GIL (it deadlocked about 1 run in 10 under load before).
+    flag = tmp_path / "stop"
+    # (a short sleep per turn: the client reads every event, it must keep up)
+    src = ("import os, time\nn = 0\nwhile not os.path.exists(%r):\n    n += 1\n    time.sleep(0.0002)\n"
+           "print('done')\n" % str(flag))
+    d = Debuggee(tmp_path, src)
+    d.bps(4, logMessage="{n}")
+    d.go()
+    d.c.wait_output("0\n", category="console")
+    for _ in range(100):
+        assert d.c.request("threads")["success"]
+    flag.write_text("")
+    rc, out, _ = d.finish()
+    assert rc == 0 and out == "done\n"
+    d.c.wait_event("terminated")
+    logs = [e["body"]["output"] for e in d.c.events
+            if e["event"] == "output" and e["body"]["category"] == "console"]
+    assert len(logs) > 100 and logs == ["%d\n" % k for k in range(len(logs))]
+
+
 def test_hit_condition_forms(tmp_path):
     # debugpy's forms: N and == N (that hit), >= N, > N, < N, <= N, % N (every N-th)
     src = textwrap.dedent("""\

@@ -73,6 +73,20 @@ Dap_traverse(DapServer *srv, visitproc visit, void *arg)
 
 /* --- sending ----------------------------------------------------------------- */
 
+/* Take write_lock without holding the GIL while waiting: its holder
+ * releases the GIL while it writes and needs it back to finish, so a
+ * thread waiting for the lock with the GIL held would deadlock with it
+ * (the program's thread sending an event, the reader thread a response). */
+static void
+lock_writes(DapServer *srv)
+{
+    if (PyThread_acquire_lock(srv->write_lock, NOWAIT_LOCK))
+        return;
+    Py_BEGIN_ALLOW_THREADS
+    PyThread_acquire_lock(srv->write_lock, WAIT_LOCK);
+    Py_END_ALLOW_THREADS
+}
+
 int
 Dap_send(DapServer *srv, PyObject *msg)
 {
@@ -81,7 +95,7 @@ Dap_send(DapServer *srv, PyObject *msg)
     PyObject *saved = PyErr_GetRaisedException();
     int rc = -1;
     /* seq and the write go together: messages leave in seq order. */
-    PyThread_acquire_lock(srv->write_lock, WAIT_LOCK);
+    lock_writes(srv);
     PyObject *seq = PyLong_FromLong(srv->seq + 1);
     JsonW w;
     JsonW_init(&w);
@@ -1115,7 +1129,7 @@ reader_thread(void *arg)
             Py_END_ALLOW_THREADS
             if (fd < 0)
                 break;
-            PyThread_acquire_lock(srv->write_lock, WAIT_LOCK);
+            lock_writes(srv);
             srv->fd = fd;
             srv->writer.fd = fd;
             srv->seq = 0;
@@ -1148,7 +1162,7 @@ reader_thread(void *arg)
         if (srv->connected)
             forget_client(srv);
         srv->connected = 0;
-        PyThread_acquire_lock(srv->write_lock, WAIT_LOCK);
+        lock_writes(srv);
         close(srv->fd);
         srv->fd = -1;
         srv->writer.fd = -1;
