@@ -159,7 +159,7 @@ def test_initialize_answered_by_the_adapter(client):
     r = init(c)
     assert r["command"] == "initialize" and r["request_seq"] == 1
     assert r["body"]["supportsConfigurationDoneRequest"] is True
-    assert [f["filter"] for f in r["body"]["exceptionBreakpointFilters"]] == ["raised", "uncaught"]
+    assert [f["filter"] for f in r["body"]["exceptionBreakpointFilters"]] == ["raised", "uncaught", "userUnhandled"]
     r = c.request("initialize")
     assert not r["success"] and r["message"] == "initialize: already initialized"
     r = c.request("threads")

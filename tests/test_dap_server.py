@@ -391,6 +391,29 @@ def test_function_breakpoint(tmp_path):
     assert out == "6\n"
 
 
+def test_function_breakpoint_with_condition_and_hit_condition(tmp_path):
+    src = "def work(n):\n    return n * 3\nfor k in range(6):\n    work(k)\nprint('done')\n"
+    d = Debuggee(tmp_path, src)
+    d.bps(3)
+    d.go()
+    tid = d.stopped()["threadId"]
+    r = d.c.request("setFunctionBreakpoints", breakpoints=[
+        {"name": "work", "condition": "n % 2 == 1", "hitCondition": "2"}])
+    assert r["body"]["breakpoints"][0]["verified"] is True
+    d.bps()
+    d.c.request("continue", threadId=tid)
+    st = d.stopped(2)
+    assert st["reason"] == "function breakpoint"
+    top = d.top(tid)[0]
+    # the second call with an odd n
+    assert d.c.request("evaluate", expression="n", frameId=top["id"])["body"]["result"] == "3"
+    d.c.request("continue", threadId=tid)
+    rc, out, _ = d.finish()
+    assert rc == 0 and out == "done\n"
+    d.c.wait_event("terminated")
+    assert len([e for e in d.c.events if e["event"] == "stopped"]) == 2
+
+
 # --- exceptions -------------------------------------------------------------------
 
 
@@ -547,6 +570,62 @@ def test_breakpoint_in_a_module_on_disk_is_verified_by_its_source(tmp_path):
     rc, out, _ = d.finish()
     assert rc == 0 and out == "2\n"
     assert not [e for e in d.c.events if e["event"] == "breakpoint"]
+
+
+UU_PROG = textwrap.dedent("""\
+    import json
+    def bad(o):
+        raise TypeError("cannot")
+    def fine():
+        try:
+            raise KeyError("handled in the program")
+        except KeyError:
+            pass
+    fine()
+    try:
+        json.dumps(object(), default=bad)
+    except TypeError:
+        print("caught")
+    json.loads("[1]")
+    """)
+
+
+def test_user_unhandled_stops_where_an_exception_leaves_user_code_into_a_library(tmp_path):
+    d = Debuggee(tmp_path, UU_PROG)
+    assert d.c.request("setExceptionBreakpoints", filters=["userUnhandled"])["success"]
+    d.go()
+    st = d.stopped()
+    assert st["reason"] == "exception" and st["text"] == "TypeError"
+    tid = st["threadId"]
+    frames = d.top(tid)
+    # in bad(), which json's encoder called; not fine()'s KeyError (handled in
+    # the program), not json's own exceptions
+    assert (frames[0]["name"], frames[0]["line"]) == ("bad", 3)
+    assert frames[0]["source"]["path"] == str(d.path)
+    assert "json" in frames[1]["source"]["path"]
+    assert "o" in d.locals_of(frames[0]["id"])
+    info = d.c.request("exceptionInfo", threadId=tid)["body"]
+    assert info["exceptionId"] == "TypeError" and info["breakMode"] == "userUnhandled"
+    d.c.request("continue", threadId=tid)
+    rc, out, err = d.finish()
+    assert rc == 0 and out == "caught\n", err
+    d.c.wait_event("terminated")
+    assert len([e for e in d.c.events if e["event"] == "stopped"]) == 1
+
+
+def test_user_unhandled_in_a_thread_stops_once(tmp_path):
+    d = Debuggee(tmp_path, THREAD_PROG)
+    assert d.c.request("setExceptionBreakpoints", filters=["uncaught", "userUnhandled"])["success"]
+    d.go()
+    st = d.stopped()
+    tid = st["threadId"]
+    assert d.top(tid)[0]["name"] == "work"
+    assert d.c.request("exceptionInfo", threadId=tid)["body"]["breakMode"] == "userUnhandled"
+    d.c.request("continue", threadId=tid)
+    rc, out, err = d.finish()
+    assert rc == 0 and out == "after\n" and "Exception in thread worker" in err
+    d.c.wait_event("terminated")
+    assert len([e for e in d.c.events if e["event"] == "stopped"]) == 1
 
 
 # --- pause, disconnect, terminate -----------------------------------------------

@@ -268,6 +268,6 @@ def test_capabilities_are_json_and_name_real_dap_fields():
     assert json.loads(dumps(caps)) == caps
     assert caps["supportsConfigurationDoneRequest"] is True
     assert caps["supportTerminateDebuggee"] is True       # the spec's spelling
-    assert [f["filter"] for f in caps["exceptionBreakpointFilters"]] == ["raised", "uncaught"]
+    assert [f["filter"] for f in caps["exceptionBreakpointFilters"]] == ["raised", "uncaught", "userUnhandled"]
     for k, v in caps.items():
         assert k.startswith(("supports", "support", "exceptionBreakpointFilters")), k

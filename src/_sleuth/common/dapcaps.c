@@ -24,12 +24,14 @@ static const char *const SUPPORTED[] = {
 /* setExceptionBreakpoints filters: (filter id, label, on by default).
  * The ids and labels are debugpy's, so launch configurations carry over. */
 static const struct {
-    const char *filter, *label;
+    const char *filter, *label, *description;
     int on;
 } FILTERS[] = {
-    {"raised", "Raised Exceptions", 0},
-    {"uncaught", "Uncaught Exceptions", 1},
-    {NULL, NULL, 0},
+    {"raised", "Raised Exceptions", "Break whenever any exception is raised.", 0},
+    {"uncaught", "Uncaught Exceptions",
+     "Break when the program or one of its threads ends with an unhandled exception.", 1},
+    {"userUnhandled", "User Uncaught Exceptions", "Break when an exception escapes into library code.", 0},
+    {NULL, NULL, NULL, 0},
 };
 
 PyObject *
@@ -46,8 +48,8 @@ DapCaps_body(void)
         if (PyDict_SetItemString(body, SUPPORTED[i], Py_True) < 0)
             goto error;
     for (int i = 0; FILTERS[i].filter; i++) {
-        f = Py_BuildValue("{s:s,s:s,s:O}", "filter", FILTERS[i].filter, "label",
-                          FILTERS[i].label, "default", FILTERS[i].on ? Py_True : Py_False);
+        f = Py_BuildValue("{s:s,s:s,s:s,s:O}", "filter", FILTERS[i].filter, "label", FILTERS[i].label,
+                          "description", FILTERS[i].description, "default", FILTERS[i].on ? Py_True : Py_False);
         if (!f || PyList_Append(filters, f) < 0)
             goto error;
         Py_CLEAR(f);

@@ -271,7 +271,7 @@ breaks_changed(DapServer *srv)
     if (srv->stopped_thread)
         return;   /* the stopped thread re-arms when it goes on */
     if (!Engine_is_active(srv->pdb)) {
-        if (PyDict_GET_SIZE(Sleuth_state()->breaks) == 0 && !srv->filter_raised)
+        if (PyDict_GET_SIZE(Sleuth_state()->breaks) == 0 && !srv->pdb->break_on_raise)
             return;
         Dap_set_running(srv);
         if (Engine_attach(srv->pdb) < 0)
@@ -801,7 +801,7 @@ req_set_exception_breakpoints(DapServer *srv, PyObject *req, PyObject *args)
     PyObject *filters = arg_get(args, "filters");
     if (!filters || !PyList_Check(filters))
         return Dap_fail(srv, req, "argument 'filters' must be an array");
-    int raised = 0, uncaught = 0;
+    int raised = 0, uncaught = 0, user_unhandled = 0;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(filters); i++) {
         PyObject *f = PyList_GET_ITEM(filters, i);
         if (!PyUnicode_Check(f))
@@ -810,13 +810,18 @@ req_set_exception_breakpoints(DapServer *srv, PyObject *req, PyObject *args)
             raised = 1;
         else if (PyUnicode_CompareWithASCIIString(f, "uncaught") == 0)
             uncaught = 1;
+        else if (PyUnicode_CompareWithASCIIString(f, "userUnhandled") == 0)
+            user_unhandled = 1;
         else
-            return Dap_fail(srv, req, "unknown exception filter %R (this server offers 'raised' and 'uncaught')", f);
+            return Dap_fail(srv, req, "unknown exception filter %R (this server offers 'raised', 'uncaught' "
+                                      "and 'userUnhandled')", f);
     }
     srv->filter_raised = raised;
     srv->filter_uncaught = uncaught;
+    srv->filter_user_unhandled = user_unhandled;
     thread_hook(uncaught);
-    srv->pdb->break_on_raise = raised;
+    /* every exception event, in each frame it reaches, for both */
+    srv->pdb->break_on_raise = raised || user_unhandled;
     breaks_changed(srv);
     return Dap_respond(srv, req, NULL);
 }
@@ -837,7 +842,7 @@ forget_client(DapServer *srv)
     PyDict_Clear(srv->pending);
     PyList_SetSlice(srv->func_bps, 0, PY_SSIZE_T_MAX, NULL);
     PyDict_Clear(srv->bp_meta);
-    srv->filter_raised = 0;
+    srv->filter_raised = srv->filter_user_unhandled = 0;
     srv->filter_uncaught = 1;   /* the default for the next client */
     srv->pdb->break_on_raise = 0;
     thread_hook(0);

@@ -34,7 +34,9 @@ typedef struct DapServer {
     volatile int reader_running;
     int is_listen;                  /* accept again after a client leaves */
     int stop_on_entry, entry_pending, just_my_code;
-    int filter_raised, filter_uncaught;
+    int filter_raised, filter_uncaught, filter_user_unhandled;
+    const char *stop_break_mode;    /* exceptionInfo's breakMode for the stop */
+    PyObject *unhandled_seen;       /* address only, never dereferenced: the last 'userUnhandled' stop's exception */
     volatile unsigned long stopped_thread;   /* the thread at a stop, or 0 */
     volatile int pause_requested;
     volatile int resume_now;        /* the client left: the stopped thread goes on */

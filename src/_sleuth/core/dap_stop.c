@@ -305,7 +305,8 @@ Dap_stop(DapServer *srv, PyObject *frame, PyObject *exc, PyObject *tb, int what)
         Dap_set_running(srv);
         return Pdb_resume_engine(d);
     }
-    const char *reason = "step";
+    const char *reason = "step", *break_mode = NULL;
+    PyObject *stop_tb = NULL;   /* owned: 'userUnhandled' shows the frame the exception left */
     if (what == DAP_STOP_LINE) {
         PyObject *meta = NULL;
         if (bpnum > 0) {
@@ -345,21 +346,35 @@ Dap_stop(DapServer *srv, PyObject *frame, PyObject *exc, PyObject *tb, int what)
         }
         srv->entry_pending = 0;
     } else if (what == DAP_STOP_EXCEPTION) {
-        /* An exception event: a stop only with the 'raised' filter (the
-         * engine also reports exceptions met while stepping). */
-        if (!srv->filter_raised || (srv->just_my_code && Dap_is_library_frame(srv, frame)))
-            return 0;
-        /* Once per exception, where it is raised: on its way out through
-         * the callers (3.11's trace events; a re-raise) the traceback has
-         * more than this frame's entry. */
+        /* An exception event, in each frame the exception reaches (the
+         * engine also reports exceptions met while stepping). The
+         * traceback's first entry is this frame. */
         PyObject *t = tb && tb != Py_None ? Py_NewRef(tb) : exc_of(exc) ? PyException_GetTraceback(exc) : NULL;
-        int passing = t && PyTraceBack_Check(t) && ((PyTracebackObject *)t)->tb_next != NULL;
+        PyObject *from = t && PyTraceBack_Check(t) && ((PyTracebackObject *)t)->tb_next
+                             ? (PyObject *)((PyTracebackObject *)t)->tb_next->tb_frame : NULL;
+        int lib = Dap_is_library_frame(srv, frame);
+        if (!from && srv->filter_raised && !(srv->just_my_code && lib)) {
+            /* 'raised': once per exception, where it is raised (on its way
+             * out through the callers, or re-raised, the traceback has more
+             * than this frame's entry) */
+            break_mode = "always";
+        } else if (from && lib && srv->filter_user_unhandled && !Dap_is_library_frame(srv, from)) {
+            /* 'userUnhandled' (debugpy's): it leaves the program's code
+             * (`from`) into library code (this frame). The stop shows it
+             * where it left, with this frame's traceback. */
+            break_mode = "userUnhandled";
+            srv->unhandled_seen = exc;
+            stop_tb = Py_NewRef(t);
+        }
         Py_XDECREF(t);
-        if (passing)
+        if (!break_mode)
             return 0;
         reason = "exception";
     } else {
         reason = "exception";
+        break_mode = "unhandled";
+        if (exc && exc == srv->unhandled_seen)
+            return 0;   /* a thread's: it stopped as 'userUnhandled' already */
     }
     /* One stopped thread at a time. */
     while (srv->stopped_thread && srv->stopped_thread != me && srv->connected) {
@@ -367,8 +382,11 @@ Dap_stop(DapServer *srv, PyObject *frame, PyObject *exc, PyObject *tb, int what)
         usleep(1000);
         Py_END_ALLOW_THREADS
     }
-    if (!srv->connected)
+    if (!srv->connected) {
+        Py_XDECREF(stop_tb);
         return what == DAP_STOP_POST_MORTEM ? 0 : Pdb_resume_engine(d);
+    }
+    srv->stop_break_mode = break_mode;
     srv->pause_requested = 0;
     int was_in = d->in_interaction;
     unsigned long was_thread = d->interaction_thread;
@@ -377,12 +395,15 @@ Dap_stop(DapServer *srv, PyObject *frame, PyObject *exc, PyObject *tb, int what)
     srv->stopped_thread = me;
     int rc = -1;
     PyObject *the_exc = exc_of(exc);
-    if (Session_begin(&srv->session, d->botframe, frame, tb, the_exc) < 0)
+    if (Session_begin(&srv->session, d->botframe, frame, stop_tb ? stop_tb : tb, the_exc) < 0)
         goto done;
+    if (stop_tb && srv->session.index + 1 < PyList_GET_SIZE(srv->session.stack))
+        srv->session.index++;   /* the frame it left: the entry after this one */
     send_stopped(srv, reason, the_exc, bpnum);
     rc = serve_stop(srv);
 done:
     Session_end(&srv->session);
+    Py_XDECREF(stop_tb);
     /* Requests that came too late for this stop. */
     while (PyList_GET_SIZE(srv->stopq) > 0) {
         PyObject *req = Py_NewRef(PyList_GET_ITEM(srv->stopq, 0));
@@ -684,7 +705,7 @@ exception_info(DapServer *srv, PyObject *req, PyObject *args)
         return -1;
     PyObject *b = Py_BuildValue("{s:O,s:O,s:s,s:N}", "exceptionId", PyDict_GetItemString(details, "typeName"),
                                 "description", PyDict_GetItemString(details, "message"), "breakMode",
-                                srv->filter_raised ? "always" : "unhandled", "details", details);
+                                srv->stop_break_mode ? srv->stop_break_mode : "unhandled", "details", details);
     int r = b ? Dap_respond(srv, req, b) : -1;
     Py_XDECREF(b);
     return r;
