@@ -132,12 +132,12 @@ Sleuth_ImportModule(const char *name)
 }
 #define PyImport_ImportModule(name) Sleuth_ImportModule(name)
 
-/* The end of traceback.format_exception's and print_exception's text
- * signatures: 3.13's take **kwargs (colorize), which sleuth passes on. */
+/* In the docstrings of traceback.format_exception and print_exception:
+ * 3.13's take **kwargs (colorize), which sleuth passes on. */
 #if SLEUTH_PY313
-#  define SLEUTH_TB_VARKW ", **kwargs"
+#  define SLEUTH_TB_VARKW_DOC ", **kwargs"
 #else
-#  define SLEUTH_TB_VARKW ""
+#  define SLEUTH_TB_VARKW_DOC ""
 #endif
 
 #endif /* SLEUTH_COMPAT_H */

@@ -5,6 +5,7 @@
 #include "compat.h"
 #include "redact.h"
 #include "saferepr.h"
+#include "stdfunc.h"
 #include "tbformat.h"
 
 /* The standard library's traceback module, imported once: at interpreter
@@ -165,18 +166,35 @@ done:
     return lines;
 }
 
+/* The docstrings start with the full call, sleuth's options included: the
+ * runtime signature (inspect.signature) is the standard library's, so help()
+ * and the .pyi stub are where the options are shown. */
 #define SLEUTH_TB_OPTIONS \
-    "locals=False, max_length=200, max_items=25, max_depth=4, repr_timeout=0.1, " \
-    "total_repr_timeout=2.0, redact=None, redact_extra=None, redact_names=None, " \
-    "redact_patterns=None, redact_values=None"
+    "\n    *, locals=False, max_length=200, max_items=25, max_depth=4, repr_timeout=0.1,\n" \
+    "    total_repr_timeout=2.0, redact=None, redact_extra=None, redact_names=None,\n" \
+    "    redact_patterns=None, redact_values=None"
+
+#define SLEUTH_TB_OPTIONS_DOC \
+"\n\nsleuth's keyword-only options (none given: the standard library's text):\n" \
+"  locals=False            add '    name = safe repr' lines under each frame\n" \
+"                          (sorted by name)\n" \
+"  max_length=200          characters per value\n" \
+"  max_items=25            container items shown\n" \
+"  max_depth=4             nesting levels shown\n" \
+"  repr_timeout=0.1        seconds of user __repr__ code per value\n" \
+"  total_repr_timeout=2.0  seconds of user __repr__ code per call\n" \
+"  redact=None             patterns that replace DEFAULT_REDACT\n" \
+"  redact_extra=None       patterns added to them\n" \
+"  redact_names=None, redact_patterns=None, redact_values=None\n" \
+"                          names (whole words), regular expressions and\n" \
+"                          literal values to hide as well (docs/traceback.md)"
 
 PyDoc_STRVAR(format_exception_doc,
-"format_exception($module, exc, /, value=..., tb=..., limit=None, chain=True, *, "
-SLEUTH_TB_OPTIONS SLEUTH_TB_VARKW ")\n--\n\n"
-"traceback.format_exception; with locals=True each frame is followed by\n"
-"'    name = safe repr' lines (sorted by name). value and tb left out (or\n"
-"given as ...) are the exception's own, as the standard library's\n"
-"<implicit> defaults.");
+"format_exception(exc, /, value=<implicit>, tb=<implicit>, limit=None, chain=True,"
+SLEUTH_TB_OPTIONS SLEUTH_TB_VARKW_DOC ")\n\n"
+"traceback.format_exception, with sleuth's options. value and tb left out\n"
+"(or given as ...) are the exception's own."
+SLEUTH_TB_OPTIONS_DOC);
 
 static PyObject *
 tb_format_exception(PyObject *module, PyObject *args, PyObject *kwargs)
@@ -215,9 +233,10 @@ done:
 }
 
 PyDoc_STRVAR(print_exception_doc,
-"print_exception($module, exc, /, value=..., tb=..., limit=None, file=None, chain=True, *, "
-SLEUTH_TB_OPTIONS SLEUTH_TB_VARKW ")\n--\n\n"
-"traceback.print_exception; see format_exception for sleuth's options.");
+"print_exception(exc, /, value=<implicit>, tb=<implicit>, limit=None, file=None, chain=True,"
+SLEUTH_TB_OPTIONS SLEUTH_TB_VARKW_DOC ")\n\n"
+"traceback.print_exception, with sleuth's options."
+SLEUTH_TB_OPTIONS_DOC);
 
 static PyObject *
 tb_print_exception(PyObject *module, PyObject *args, PyObject *kwargs)
@@ -260,8 +279,9 @@ done:
 }
 
 PyDoc_STRVAR(format_exc_doc,
-"format_exc($module, /, limit=None, chain=True, *, " SLEUTH_TB_OPTIONS ")\n--\n\n"
-"traceback.format_exc; see format_exception for sleuth's options.");
+"format_exc(limit=None, chain=True," SLEUTH_TB_OPTIONS ")\n\n"
+"traceback.format_exc, with sleuth's options."
+SLEUTH_TB_OPTIONS_DOC);
 
 static PyObject *
 tb_format_exc(PyObject *module, PyObject *args, PyObject *kwargs)
@@ -299,8 +319,9 @@ done:
 }
 
 PyDoc_STRVAR(print_exc_doc,
-"print_exc($module, /, limit=None, file=None, chain=True, *, " SLEUTH_TB_OPTIONS ")\n--\n\n"
-"traceback.print_exc; see format_exception for sleuth's options.");
+"print_exc(limit=None, file=None, chain=True," SLEUTH_TB_OPTIONS ")\n\n"
+"traceback.print_exc, with sleuth's options."
+SLEUTH_TB_OPTIONS_DOC);
 
 static PyObject *
 tb_print_exc(PyObject *module, PyObject *args, PyObject *kwargs)
@@ -338,8 +359,9 @@ done:
 }
 
 PyDoc_STRVAR(format_tb_doc,
-"format_tb($module, /, tb, limit=None, *, " SLEUTH_TB_OPTIONS ")\n--\n\n"
-"traceback.format_tb; see format_exception for sleuth's options.");
+"format_tb(tb, limit=None," SLEUTH_TB_OPTIONS ")\n\n"
+"traceback.format_tb, with sleuth's options."
+SLEUTH_TB_OPTIONS_DOC);
 
 static PyObject *
 tb_format_tb(PyObject *module, PyObject *args, PyObject *kwargs)
@@ -459,16 +481,50 @@ tb_redaction_patterns(PyObject *module, PyObject *args, PyObject *kwargs)
 
 #define KW (PyCFunction)(void (*)(void))
 static PyMethodDef module_methods[] = {
-    {"format_exception", KW tb_format_exception, METH_VARARGS | METH_KEYWORDS, format_exception_doc},
-    {"print_exception", KW tb_print_exception, METH_VARARGS | METH_KEYWORDS, print_exception_doc},
-    {"format_exc", KW tb_format_exc, METH_VARARGS | METH_KEYWORDS, format_exc_doc},
-    {"print_exc", KW tb_print_exc, METH_VARARGS | METH_KEYWORDS, print_exc_doc},
-    {"format_tb", KW tb_format_tb, METH_VARARGS | METH_KEYWORDS, format_tb_doc},
     {"safe_repr", KW tb_safe_repr, METH_VARARGS | METH_KEYWORDS, safe_repr_doc},
     {"redaction_patterns", KW tb_redaction_patterns, METH_VARARGS | METH_KEYWORDS,
      redaction_patterns_doc},
     {NULL, NULL, 0, NULL},
 };
+
+/* The standard library's names, as objects that say they are the standard
+ * library's (stdfunc.h). */
+static const struct {
+    const char *name;
+    StdFunc_impl impl;
+    const char *doc;
+} stdlib_functions[] = {
+    {"format_exception", tb_format_exception, format_exception_doc},
+    {"print_exception", tb_print_exception, print_exception_doc},
+    {"format_exc", tb_format_exc, format_exc_doc},
+    {"print_exc", tb_print_exc, print_exc_doc},
+    {"format_tb", tb_format_tb, format_tb_doc},
+};
+
+static int
+add_stdlib_functions(PyObject *m, PyObject *stdlib)
+{
+    /* Owned */
+    PyTypeObject *type = NULL;
+    PyObject *func = NULL;
+    int rc = -1;
+
+    type = StdFunc_make_type(m);
+    if (!type)
+        goto done;
+    for (size_t i = 0; i < sizeof(stdlib_functions) / sizeof(stdlib_functions[0]); i++) {
+        func = StdFunc_new(type, m, stdlib, stdlib_functions[i].name, stdlib_functions[i].impl,
+                           stdlib_functions[i].doc);
+        if (!func || PyModule_AddObjectRef(m, stdlib_functions[i].name, func) < 0)
+            goto done;
+        Py_CLEAR(func);
+    }
+    rc = 0;
+done:
+    Py_XDECREF(type);
+    Py_XDECREF(func);
+    return rc;
+}
 
 static int
 module_exec(PyObject *m)
@@ -476,6 +532,8 @@ module_exec(PyObject *m)
     tb_state *st = PyModule_GetState(m);
     st->stdlib = PyImport_ImportModule("traceback");
     if (!st->stdlib)
+        return -1;
+    if (add_stdlib_functions(m, st->stdlib) < 0)
         return -1;
     PyObject *defaults = Redact_default_patterns();
     if (!defaults)
