@@ -124,6 +124,70 @@ def test_snapshot_analyses_match_tracemalloc_on_the_same_traces():
     assert sm.Filter(True, "x.pyc").filename_pattern == "x.py"
 
 
+def _filter_subclasses(mod):
+    """The same subclasses on sleuth's classes and on tracemalloc's."""
+    class EvenLines(mod.Filter):            # overrides a method _match calls
+        def _match_frame_impl(self, filename, lineno):
+            return lineno % 2 == 0
+
+    class Big(mod.BaseFilter):              # its own _match, on the raw trace
+        def __init__(self, inclusive, limit):
+            super().__init__(inclusive)
+            self.limit = limit
+
+        def _match(self, trace):
+            domain, size, traceback, total_nframe = trace
+            assert traceback and total_nframe >= len(traceback)
+            return (size >= self.limit) ^ (not self.inclusive)
+
+    class Deep(mod.Filter):                 # overrides _match itself
+        def _match(self, trace):
+            return len(trace[2]) >= 2 and trace[2][0][0].startswith("/src/")
+
+    class NotDomain(mod.DomainFilter):
+        def _match(self, trace):
+            return trace[0] != self.domain
+
+    return EvenLines, Big, Deep, NotDomain
+
+
+def test_filter_traces_calls_a_subclass_match_as_tracemalloc_does():
+    """filter_traces honours a filter's own _match (or a method it calls,
+    such as _match_frame_impl), with tracemalloc's raw trace: (domain, size,
+    traceback most recent first, total_nframe)."""
+    raw = _random_raw_traces(5, 1500)
+    mine, ref = sm.Snapshot(raw, 3), tracemalloc.Snapshot(raw, 3)
+    (ev_m, big_m, deep_m, nd_m), (ev_r, big_r, deep_r, nd_r) = (
+        _filter_subclasses(sm), _filter_subclasses(tracemalloc))
+    cases = [
+        (lambda E, B, D, N: [E(True, "*")]),
+        (lambda E, B, D, N: [E(False, "*", all_frames=True)]),
+        (lambda E, B, D, N: [B(True, 2500)]),
+        (lambda E, B, D, N: [B(False, 2500), E(True, "*", domain=0)]),
+        (lambda E, B, D, N: [D(True, "*")]),
+        (lambda E, B, D, N: [N(True, 5)]),
+    ]
+    for make in cases:
+        a = mine.filter_traces(make(ev_m, big_m, deep_m, nd_m))
+        b = ref.filter_traces(make(ev_r, big_r, deep_r, nd_r))
+        assert 0 < len(a.traces) < len(raw)
+        assert len(a.traces) == len(b.traces)
+        _same_stats(a.statistics("traceback"), b.statistics("traceback"))
+    # The private methods themselves answer as tracemalloc's.
+    for inclusive in (True, False):
+        for all_frames in (True, False):
+            f = sm.Filter(inclusive, "b.py", all_frames=all_frames, domain=3)
+            g = tracemalloc.Filter(inclusive, "b.py", all_frames=all_frames, domain=3)
+            for tb in ((("a.py", 2), ("b.py", 3)), (("b.py", 4),), (("c.pyc", 1),)):
+                assert bool(f._match_traceback(tb)) == bool(g._match_traceback(tb))
+                for dom in (0, 3):
+                    trace = (dom, 10, tb, 2)
+                    assert bool(f._match(trace)) == bool(g._match(trace))
+            assert f._match_frame("b.pyc", 1) == g._match_frame("b.pyc", 1)
+    with pytest.raises(NotImplementedError):
+        sm.BaseFilter(True)._match((0, 1, (("a.py", 1),), 1))
+
+
 @pytest.mark.skipif(sys.version_info < (3, 13), reason="the reference tracer is 3.13+")
 def test_reuse_refused_when_another_reference_tracer_is_installed(py):
     """start(reuse=True) needs the reference tracer; another tool's is left

@@ -654,6 +654,9 @@ typedef struct {
     char *tbmatch;     /* per traceback: _match_traceback() result */
     long last_dom;     /* one-entry cache of the domain comparison */
     int last_eq;
+    PyObject *match;   /* owned: the filter's bound _match, when it is called per
+                        * trace (a filter that is not exactly Filter or
+                        * DomainFilter: a subclass or another class), else NULL */
 } SmFilt;
 
 static int
@@ -710,7 +713,8 @@ sm_frame_impl(PyObject *fnmatch, PyObject *cache, PyObject *flt, PyObject *patte
 }
 
 static int
-sm_prepare_filter(SmSnapshotObject *self, PyObject *fnmatch, PyObject *flt, SmFilt *f)
+sm_prepare_filter(SmState *st, SmSnapshotObject *self, PyObject *fnmatch, PyObject *flt,
+                  SmFilt *f)
 {
     /* Owned */
     PyObject *incl = NULL, *pattern = NULL, *lineno = NULL, *allf = NULL, *cache = NULL;
@@ -722,6 +726,19 @@ sm_prepare_filter(SmSnapshotObject *self, PyObject *fnmatch, PyObject *flt, SmFi
         goto error;
     if ((f->inclusive = PyObject_IsTrue(incl)) < 0)
         goto error;
+    /* tracemalloc calls each filter's _match(trace): a subclass may override
+     * it (or _match_traceback, _match_frame_impl, ...). Exactly Filter and
+     * DomainFilter are matched here in C, once per traceback; an object
+     * without _match is read through its attributes as before. */
+    if (!Py_IS_TYPE(flt, st->Filter) && !Py_IS_TYPE(flt, st->DomainFilter)) {
+        int has_match = PyObject_GetOptionalAttrString(flt, "_match", &f->match);
+        if (has_match < 0)
+            goto error;
+        if (has_match) {
+            rc = 0;
+            goto error;
+        }
+    }
     int has = PyObject_GetOptionalAttrString(flt, "filename_pattern", &pattern);
     if (has < 0)
         goto error;
@@ -797,6 +814,45 @@ sm_domain_eq(SmFilt *f, uint32_t d)
     return r;
 }
 
+/* tracemalloc's raw trace (domain, size, traceback, total_nframe), the
+ * traceback a tuple of (filename, lineno) most recent first; raw_tbs[tb]
+ * caches each traceback's tuple (owned). */
+static PyObject *
+sm_raw_trace(SmSnapshotObject *self, const SmTrace *t, PyObject **raw_tbs)
+{
+    SmTracebackObject *tbo = (SmTracebackObject *)PyTuple_GET_ITEM(self->tbs, t->tb);
+    if (!raw_tbs[t->tb]) {
+        Py_ssize_t n = PyTuple_GET_SIZE(tbo->frames);
+        PyObject *raw = PyTuple_New(n);
+        if (!raw)
+            return NULL;
+        for (Py_ssize_t i = 0; i < n; i++)
+            PyTuple_SET_ITEM(raw, i, Py_NewRef(PyTuple_GET_ITEM(tbo->frames, n - 1 - i)));
+        raw_tbs[t->tb] = raw;
+    }
+    if (tbo->total_nframe && tbo->total_nframe != Py_None)
+        return Py_BuildValue("(kKOO)", (unsigned long)t->domain, (unsigned long long)t->size,
+                             raw_tbs[t->tb], tbo->total_nframe);
+    return Py_BuildValue("(kKOn)", (unsigned long)t->domain, (unsigned long long)t->size,
+                         raw_tbs[t->tb], PyTuple_GET_SIZE(tbo->frames));
+}
+
+/* f->match(trace): tracemalloc's _match for a filter of another type */
+static int
+sm_filter_match_py(SmFilt *f, SmSnapshotObject *self, const SmTrace *t, PyObject **raw_tbs)
+{
+    PyObject *raw = sm_raw_trace(self, t, raw_tbs);
+    if (!raw)
+        return -1;
+    PyObject *r = PyObject_CallOneArg(f->match, raw);
+    Py_DECREF(raw);
+    if (!r)
+        return -1;
+    int m = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    return m;
+}
+
 /* Filter._match / DomainFilter._match */
 static int
 sm_filter_match(SmFilt *f, const SmTrace *t)
@@ -821,7 +877,8 @@ Snapshot_filter_traces(SmSnapshotObject *self, PyObject *filters)
     PyObject *list = NULL, *it = NULL, *fnmod = NULL, *fnmatch = NULL, *res = NULL;
     SmFilt *fs = NULL;
     SmTrace *out = NULL;
-    Py_ssize_t nf = 0;
+    PyObject **raw_tbs = NULL;     /* owned items: sm_raw_trace's cache */
+    Py_ssize_t nf = 0, ntbs = 0;
     SmState *st = SmState_of_type(Py_TYPE(self));
 
     if (!st)
@@ -845,9 +902,18 @@ Snapshot_filter_traces(SmSnapshotObject *self, PyObject *filters)
         PyErr_NoMemory();
         goto error;
     }
-    for (Py_ssize_t k = 0; k < nf; k++)
-        if (sm_prepare_filter(self, fnmatch, PyList_GET_ITEM(list, k), &fs[k]) < 0)
+    for (Py_ssize_t k = 0; k < nf; k++) {
+        if (sm_prepare_filter(st, self, fnmatch, PyList_GET_ITEM(list, k), &fs[k]) < 0)
             goto error;
+        if (fs[k].match && !raw_tbs) {
+            ntbs = PyTuple_GET_SIZE(self->tbs);
+            raw_tbs = calloc((size_t)ntbs + 1, sizeof(PyObject *));
+            if (!raw_tbs) {
+                PyErr_NoMemory();
+                goto error;
+            }
+        }
+    }
     size_t n = 0;
     int have_incl = 0;
     for (Py_ssize_t k = 0; k < nf; k++)
@@ -856,7 +922,8 @@ Snapshot_filter_traces(SmSnapshotObject *self, PyObject *filters)
         const SmTrace *t = &self->traces[i];
         int keep = 1, any = 0;
         for (Py_ssize_t k = 0; k < nf && keep; k++) {
-            int m = sm_filter_match(&fs[k], t);
+            int m = fs[k].match ? sm_filter_match_py(&fs[k], self, t, raw_tbs)
+                                : sm_filter_match(&fs[k], t);
             if (m < 0)
                 goto error;
             if (fs[k].inclusive)
@@ -876,7 +943,12 @@ error:
         for (Py_ssize_t k = 0; k < nf; k++) {
             free(fs[k].tbmatch);
             Py_XDECREF(fs[k].domain);
+            Py_XDECREF(fs[k].match);
         }
+    if (raw_tbs)
+        for (Py_ssize_t i = 0; i < ntbs; i++)
+            Py_XDECREF(raw_tbs[i]);
+    free(raw_tbs);
     free(fs);
     free(out);
     Py_XDECREF(list);

@@ -903,18 +903,256 @@ static PyMemberDef BaseFilter_members[] = {
     {NULL},
 };
 
+/* tracemalloc.BaseFilter._match (the private methods are described below,
+ * before Filter's). */
+static PyObject *
+BaseFilter_match(PyObject *self, PyObject *trace)
+{
+    SLEUTH_UNUSED(self);
+    SLEUTH_UNUSED(trace);
+    PyErr_SetNone(PyExc_NotImplementedError);
+    return NULL;
+}
+
+static PyMethodDef BaseFilter_methods[] = {
+    {"_match", BaseFilter_match, METH_O, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyType_Slot BaseFilter_slots[] = {
     {Py_tp_doc, "BaseFilter(inclusive)\n--\n\nBase class of Filter and DomainFilter."},
     {Py_tp_new, PyType_GenericNew},
     {Py_tp_init, BaseFilter_init},
     {Py_tp_dealloc, BaseFilter_dealloc},
     {Py_tp_members, BaseFilter_members},
+    {Py_tp_methods, BaseFilter_methods},
     {0, NULL},
 };
 
 static PyType_Spec BaseFilter_spec = {
     "sleuth.memory.BaseFilter", sizeof(SmBaseFilterObject), 0,
     Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_IMMUTABLETYPE, BaseFilter_slots,
+};
+
+/* tracemalloc's private matching methods, for code that calls them or
+ * overrides them in a subclass: Snapshot.filter_traces calls _match(trace)
+ * of any filter that is not exactly Filter or DomainFilter, as tracemalloc
+ * does (snapshot.c). They take tracemalloc's raw forms: a traceback is a
+ * tuple of (filename, lineno), most recent first; a trace is (domain, size,
+ * traceback, total_nframe). Each calls the next through the instance, as
+ * Lib/tracemalloc.py does, so an override of one is seen by the others. */
+
+/* tracemalloc._normalize_filename (os.path.normcase is the identity on POSIX). */
+static PyObject *
+sm_normalize_filename(PyObject *filename)
+{
+    PyObject *pyc = PyUnicode_FromString(".pyc");
+    if (!pyc)
+        return NULL;
+    Py_ssize_t tail = PyUnicode_Tailmatch(filename, pyc, 0, PY_SSIZE_T_MAX, 1);
+    Py_DECREF(pyc);
+    if (tail < 0)
+        return NULL;
+    if (tail == 1)
+        return PyUnicode_Substring(filename, 0, PyUnicode_GET_LENGTH(filename) - 1);
+    return Py_NewRef(filename);
+}
+
+/* Filter._match_frame_impl(filename, lineno) */
+static PyObject *
+Filter_match_frame_impl(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
+{
+    SmFilterObject *self = (SmFilterObject *)op;
+    /* Owned */
+    PyObject *norm = NULL, *fnmatch = NULL, *res = NULL;
+
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "_match_frame_impl() takes filename and lineno");
+        return NULL;
+    }
+    if (!PyUnicode_Check(args[0])) {
+        PyErr_Format(PyExc_TypeError, "filename must be str, not %s", Py_TYPE(args[0])->tp_name);
+        return NULL;
+    }
+    norm = sm_normalize_filename(args[0]);
+    if (!norm)
+        goto done;
+    fnmatch = PyImport_ImportModule("fnmatch");
+    if (!fnmatch)
+        goto done;
+    res = PyObject_CallMethod(fnmatch, "fnmatch", "OO", norm, self->pattern);
+    if (!res)
+        goto done;
+    int m = PyObject_IsTrue(res);
+    Py_CLEAR(res);
+    if (m < 0)
+        goto done;
+    if (!m)
+        res = Py_NewRef(Py_False);
+    else if (self->lineno == NULL || self->lineno == Py_None)
+        res = Py_NewRef(Py_True);
+    else
+        res = PyObject_RichCompare(args[1], self->lineno, Py_EQ);
+done:
+    Py_XDECREF(norm);
+    Py_XDECREF(fnmatch);
+    return res;
+}
+
+/* bool(a) ^ (not inclusive), or -1 */
+static int
+sm_xor_not_inclusive(PyObject *a, PyObject *inclusive)
+{
+    int x = PyObject_IsTrue(a);
+    int incl = x < 0 ? -1 : PyObject_IsTrue(inclusive);
+    if (x < 0 || incl < 0)
+        return -1;
+    return x ^ !incl;
+}
+
+/* Filter._match_frame(filename, lineno) */
+static PyObject *
+Filter_match_frame(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
+{
+    SmFilterObject *self = (SmFilterObject *)op;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "_match_frame() takes filename and lineno");
+        return NULL;
+    }
+    PyObject *m = PyObject_CallMethod(op, "_match_frame_impl", "OO", args[0], args[1]);
+    if (!m)
+        return NULL;
+    int r = sm_xor_not_inclusive(m, self->inclusive);
+    Py_DECREF(m);
+    return r < 0 ? NULL : PyBool_FromLong(r);
+}
+
+/* (filename, lineno) of a raw traceback entry, borrowed from a new tuple */
+static PyObject *
+sm_frame_pair(PyObject *frame)
+{
+    PyObject *t = PySequence_Tuple(frame);
+    if (t && PyTuple_GET_SIZE(t) != 2) {
+        PyErr_SetString(PyExc_ValueError, "a frame is a (filename, lineno) pair");
+        Py_CLEAR(t);
+    }
+    return t;
+}
+
+/* Filter._match_traceback(traceback) */
+static PyObject *
+Filter_match_traceback(PyObject *op, PyObject *traceback)
+{
+    SmFilterObject *self = (SmFilterObject *)op;
+    /* Owned */
+    PyObject *it = NULL, *item = NULL, *pair = NULL, *m = NULL, *res = NULL;
+
+    int all = PyObject_IsTrue(self->all_frames);
+    if (all < 0)
+        goto done;
+    if (!all) {
+        if (!(item = PySequence_GetItem(traceback, 0)) || !(pair = sm_frame_pair(item)))
+            goto done;
+        res = PyObject_CallMethod(op, "_match_frame", "OO", PyTuple_GET_ITEM(pair, 0),
+                                  PyTuple_GET_ITEM(pair, 1));
+        goto done;
+    }
+    if (!(it = PyObject_GetIter(traceback)))
+        goto done;
+    int any = 0;
+    while (!any && (item = PyIter_Next(it))) {
+        if (!(pair = sm_frame_pair(item)))
+            goto done;
+        m = PyObject_CallMethod(op, "_match_frame_impl", "OO", PyTuple_GET_ITEM(pair, 0),
+                                PyTuple_GET_ITEM(pair, 1));
+        if (!m || (any = PyObject_IsTrue(m)) < 0)
+            goto done;
+        Py_CLEAR(m);
+        Py_CLEAR(pair);
+        Py_CLEAR(item);
+    }
+    if (PyErr_Occurred())
+        goto done;
+    if (any)
+        res = Py_NewRef(self->inclusive);
+    else {
+        int incl = PyObject_IsTrue(self->inclusive);
+        if (incl >= 0)
+            res = PyBool_FromLong(!incl);
+    }
+done:
+    Py_XDECREF(it);
+    Py_XDECREF(item);
+    Py_XDECREF(pair);
+    Py_XDECREF(m);
+    return res;
+}
+
+/* Filter._match(trace) */
+static PyObject *
+Filter_match(PyObject *op, PyObject *trace)
+{
+    SmFilterObject *self = (SmFilterObject *)op;
+    /* Owned */
+    PyObject *t = NULL, *res = NULL;
+
+    t = PySequence_Tuple(trace);
+    if (!t)
+        goto done;
+    if (PyTuple_GET_SIZE(t) != 4) {
+        PyErr_SetString(PyExc_ValueError, "a trace is (domain, size, traceback, total_nframe)");
+        goto done;
+    }
+    res = PyObject_CallMethod(op, "_match_traceback", "(O)", PyTuple_GET_ITEM(t, 2));
+    if (!res || self->domain == NULL || self->domain == Py_None)
+        goto done;
+    int incl = PyObject_IsTrue(self->inclusive);
+    int r = incl < 0 ? -1 : PyObject_IsTrue(res);
+    if (r < 0) {
+        Py_CLEAR(res);
+        goto done;
+    }
+    /* inclusive: res and domain == self.domain; else res or domain != self.domain */
+    if (incl ? r : !r)
+        Py_SETREF(res, PyObject_RichCompare(PyTuple_GET_ITEM(t, 0), self->domain,
+                                            incl ? Py_EQ : Py_NE));
+done:
+    Py_XDECREF(t);
+    return res;
+}
+
+static PyMethodDef Filter_methods[] = {
+    {"_match", Filter_match, METH_O, NULL},
+    {"_match_traceback", Filter_match_traceback, METH_O, NULL},
+    {"_match_frame", (PyCFunction)(void (*)(void))Filter_match_frame, METH_FASTCALL, NULL},
+    {"_match_frame_impl", (PyCFunction)(void (*)(void))Filter_match_frame_impl, METH_FASTCALL,
+     NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+/* DomainFilter._match(trace) */
+static PyObject *
+DomainFilter_match(PyObject *op, PyObject *trace)
+{
+    SmDomainFilterObject *self = (SmDomainFilterObject *)op;
+    PyObject *t = PySequence_Tuple(trace), *eq = NULL, *res = NULL;
+    if (!t)
+        return NULL;
+    if (PyTuple_GET_SIZE(t) != 4)
+        PyErr_SetString(PyExc_ValueError, "a trace is (domain, size, traceback, total_nframe)");
+    else if ((eq = PyObject_RichCompare(PyTuple_GET_ITEM(t, 0), self->domain, Py_EQ))) {
+        int r = sm_xor_not_inclusive(eq, self->inclusive);
+        if (r >= 0)
+            res = PyBool_FromLong(r);
+    }
+    Py_XDECREF(eq);
+    Py_DECREF(t);
+    return res;
+}
+
+static PyMethodDef DomainFilter_methods[] = {
+    {"_match", DomainFilter_match, METH_O, NULL},
+    {NULL, NULL, 0, NULL},
 };
 
 /* Filter and DomainFilter take their arguments in tp_new; BaseFilter's
@@ -997,12 +1235,13 @@ static PyType_Slot Filter_slots[] = {
     {Py_tp_dealloc, Filter_dealloc},
     {Py_tp_repr, Filter_repr},
     {Py_tp_members, Filter_members},
+    {Py_tp_methods, Filter_methods},
     {0, NULL},
 };
 
 static PyType_Spec Filter_spec = {
     "sleuth.memory.Filter", sizeof(SmFilterObject), 0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE, Filter_slots,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_IMMUTABLETYPE, Filter_slots,
 };
 
 static PyObject *
@@ -1042,12 +1281,13 @@ static PyType_Slot DomainFilter_slots[] = {
     {Py_tp_dealloc, DomainFilter_dealloc},
     {Py_tp_repr, DomainFilter_repr},
     {Py_tp_members, DomainFilter_members},
+    {Py_tp_methods, DomainFilter_methods},
     {0, NULL},
 };
 
 static PyType_Spec DomainFilter_spec = {
     "sleuth.memory.DomainFilter", sizeof(SmDomainFilterObject), 0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE, DomainFilter_slots,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_IMMUTABLETYPE, DomainFilter_slots,
 };
 
 /* ------------------------------------------------------------------------ */
