@@ -188,6 +188,21 @@ def test_filter_traces_calls_a_subclass_match_as_tracemalloc_does():
         sm.BaseFilter(True)._match((0, 1, (("a.py", 1),), 1))
 
 
+def test_traces_private_list_is_tracemallocs():
+    """snapshot.traces._traces: tracemalloc's raw list (domain, size,
+    traceback most recent first, total_nframe), which code written for
+    tracemalloc reads (CPython's TestSnapshot.test_filter_traces* do)."""
+    raw = _random_raw_traces(7, 500)
+    mine, ref = sm.Snapshot(raw, 3), tracemalloc.Snapshot(raw, 3)
+    assert mine.traces._traces == ref.traces._traces == raw
+    flt = [sm.Filter(False, "/src/m1.py"), sm.DomainFilter(True, 0)]
+    flt_ref = [tracemalloc.Filter(False, "/src/m1.py"), tracemalloc.DomainFilter(True, 0)]
+    got = mine.filter_traces(flt).traces._traces
+    assert got == ref.filter_traces(flt_ref).traces._traces and 0 < len(got) < len(raw)
+    got.clear()
+    assert len(mine.traces._traces) == len(raw)     # a new list each time
+
+
 @pytest.mark.skipif(sys.version_info < (3, 13), reason="the reference tracer is 3.13+")
 def test_reuse_refused_when_another_reference_tracer_is_installed(py):
     """start(reuse=True) needs the reference tracer; another tool's is left

@@ -1154,6 +1154,56 @@ Traces_richcompare(PyObject *a, PyObject *b, int op)
     return PyBool_FromLong(op == Py_EQ ? equal : !equal);
 }
 
+/* _traces: tracemalloc's private list of raw traces (domain, size,
+ * traceback most recent first, total_nframe), a new list on each read;
+ * code written for tracemalloc (and CPython's own tests) reads it. */
+static PyObject *
+Traces_raw(SmTracesObject *self, void *closure)
+{
+    SmSnapshotObject *snap = self->snap;
+    /* Owned */
+    PyObject *list = NULL, **raw_tbs = NULL;
+    Py_ssize_t ntbs = PyTuple_GET_SIZE(snap->tbs);
+
+    SLEUTH_UNUSED(closure);
+    raw_tbs = calloc((size_t)ntbs + 1, sizeof(PyObject *));
+    if (!raw_tbs)
+        return PyErr_NoMemory();
+    list = PyList_New((Py_ssize_t)snap->ntraces);
+    for (size_t i = 0; list && i < snap->ntraces; i++) {
+        const SmTrace *t = &snap->traces[i];
+        PyObject *raw = sm_raw_trace(snap, t, raw_tbs);
+        if (raw && snap->sample > 0) {
+            /* The estimated size, as Trace.size says. */
+            double sz, count;
+            SmSnapshot_weigh(snap, t, &sz, &count);
+            PyObject *est = sm_round(sz);
+            if (!est) {
+                Py_CLEAR(raw);
+            }
+            else {
+                /* raw is a new tuple of ours: its item may be replaced */
+                PyObject *exact = PyTuple_GET_ITEM(raw, 1);
+                PyTuple_SET_ITEM(raw, 1, est);
+                Py_DECREF(exact);
+            }
+        }
+        if (!raw)
+            Py_CLEAR(list);
+        else
+            PyList_SET_ITEM(list, (Py_ssize_t)i, raw);
+    }
+    for (Py_ssize_t i = 0; i < ntbs; i++)
+        Py_XDECREF(raw_tbs[i]);
+    free(raw_tbs);
+    return list;
+}
+
+static PyGetSetDef Traces_getset[] = {
+    {"_traces", (getter)Traces_raw, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyObject *
 Traces_repr(SmTracesObject *self)
 {
@@ -1174,6 +1224,7 @@ static PyType_Slot Traces_slots[] = {
     {Py_tp_dealloc, Traces_dealloc},
     {Py_tp_repr, Traces_repr},
     {Py_tp_richcompare, Traces_richcompare},
+    {Py_tp_getset, Traces_getset},
     {Py_tp_hash, PyObject_HashNotImplemented},
     {Py_sq_length, Traces_len},
     {Py_sq_item, Traces_item},
