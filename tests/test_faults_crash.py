@@ -144,6 +144,45 @@ def test_abort(tmp_path):
     assert re.search(r'^  Binary file "\S*libc\.so[^"]*", at abort\+0x[0-9a-f]+ \[', native, re.M), native
 
 
+@pytest.mark.parametrize("crash", [
+    "sleuth.faults._fatal_error_c_thread()",      # Py_FatalError in a C thread
+    "import _testcapi; _testcapi.fatal_error(b'xyz')",
+])
+def test_cpython_fatal_error_is_reported_once(tmp_path, crash):
+    """Py_FatalError() writes its own report (message, then the stacks), then
+    aborts. faulthandler switches itself off first, so its user sees one
+    report; sleuth's handler adds only its own sections after CPython's
+    report, not a second "Fatal Python error: Aborted" with the same stacks.
+    """
+    if "_testcapi" in crash:
+        pytest.importorskip("_testcapi")
+    path, r = run_script(tmp_path, f"""\
+        import sleuth.faults
+        sleuth.faults.enable()
+        {crash}
+        """)
+    assert r.returncode == -signal.SIGABRT, r.stderr
+    assert r.stderr.startswith("Fatal Python error: "), r.stderr
+    assert r.stderr.count("Fatal Python error") == 1, r.stderr
+    assert "Aborted" not in r.stderr, r.stderr
+    assert r.stderr.count(frame_line(path, 3, "<module>")) == 1, r.stderr
+    assert has_name(r.stderr, "MainThread", current="_testcapi" in crash), r.stderr
+    native = native_part(r.stderr)
+    assert re.search(r", at _Py_FatalErrorFunc\+0x", native), native
+    assert r.stderr.index(NAMES) < r.stderr.index(NATIVE)
+    # A report to a file of its own is whole: CPython's went to stderr.
+    log = tmp_path / "faults.log"
+    path, r = run_script(tmp_path, f"""\
+        import sleuth.faults
+        f = open({str(log)!r}, "w")
+        sleuth.faults.enable(f)
+        {crash}
+        """)
+    assert r.returncode == -signal.SIGABRT, r.stderr
+    assert r.stderr.count("Fatal Python error") == 1, r.stderr
+    assert log.read_text().startswith("Fatal Python error: Aborted\n\n"), log.read_text()
+
+
 def test_stack_overflow_is_reported(tmp_path):
     # Nested map() objects recurse in C (map_next -> map_next ...) with no
     # recursion check on any of 3.11-3.13: a reliable C stack overflow.

@@ -134,11 +134,21 @@ fatal_handler(int signum, siginfo_t *info, void *ucontext)
      * a fault inside the report re-enters here as `expected == me`, which
      * hands the signal to the previous handler. */
     Faults_out_init(out, config.fd);
-    Faults_out_puts(out, "Fatal Python error: ");
-    Faults_out_puts(out, s->name);
-    Faults_out_puts(out, "\n\n");
     {
         PyThreadState *current = Faults_this_tstate();
+        /* CPython's Py_FatalError() writes its report (the message, then the
+         * stacks as faulthandler writes them) to stderr, switches its own
+         * faulthandler off so that abort() does not write a second one, and
+         * aborts. On that abort, with the report going to stderr too, sleuth
+         * adds only its own sections after CPython's report, as after its
+         * own: one report, as with faulthandler. */
+        int after_cpython = signum == SIGABRT && config.fd == STDERR_FILENO
+                            && Faults_native_in_fatal_error(ucontext);
+        if (after_cpython)
+            goto sleuth_sections;
+        Faults_out_puts(out, "Fatal Python error: ");
+        Faults_out_puts(out, s->name);
+        Faults_out_puts(out, "\n\n");
         if (config.all_threads) {
             const char *err = Faults_dump_threads(out, config.interp, current, 1);
             if (err != NULL) {
@@ -155,6 +165,7 @@ fatal_handler(int signum, siginfo_t *info, void *ucontext)
         }
         Faults_dump_ext_modules(out, config.interp);
         /* What faulthandler writes ends here; sleuth's sections follow. */
+sleuth_sections:
         if (config.all_threads)
             Faults_dump_thread_names(out, config.interp, current);
     }
@@ -272,8 +283,9 @@ Faults_fatal_enable(int fd, int all_threads, int native)
         PyErr_SetFromErrno(PyExc_OSError);
         return -1;
     }
-    if (native)
-        Faults_native_init();
+    /* Always: the SIGABRT of CPython's own fatal errors is recognised by
+     * its C stack (Faults_native_in_fatal_error). */
+    Faults_native_init();
     config.fd = fd;
     config.all_threads = all_threads;
     config.native = native;

@@ -213,6 +213,27 @@ count_frame(struct _Unwind_Context *ctx, void *arg)
     return ++*(int *)arg < 4 ? _URC_NO_REASON : _URC_END_OF_STACK;
 }
 
+/* The entry points of CPython's fatal-error path, found once with dlsym
+ * (not in a handler): Py_FatalError() and the functions behind it write
+ * their own report to stderr, then call abort(). */
+static uintptr_t fatal_entries[4];
+static int nfatal_entries = 0;
+
+static void
+resolve_fatal_entries(void)
+{
+    static const char *const names[] = {
+        "_Py_FatalErrorFunc", "_Py_FatalErrorFormat", "Py_FatalError", "Py_ExitStatusException",
+    };
+    int n = 0;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        void *p = dlsym(RTLD_DEFAULT, names[i]);
+        if (p != NULL)
+            fatal_entries[n++] = (uintptr_t)p;
+    }
+    nfatal_entries = n;
+}
+
 void
 Faults_native_init(void)
 {
@@ -223,6 +244,49 @@ Faults_native_init(void)
         page_size = ps;
     _Unwind_Backtrace(count_frame, &n);
     (void)dladdr((void *)&Faults_native_init, &info);
+    if (nfatal_entries == 0)
+        resolve_fatal_entries();
+}
+
+typedef struct {
+    int seen;
+    int found;
+} fatal_walk;
+
+static _Unwind_Reason_Code
+find_fatal_entry(struct _Unwind_Context *ctx, void *arg)
+{
+    fatal_walk *w = arg;
+    int before = 0;
+    uintptr_t pc = (uintptr_t)_Unwind_GetIPInfo(ctx, &before);
+    Dl_info info;
+
+    if (pc == 0 || ++w->seen > SKIP_MAX + 16)
+        return _URC_END_OF_STACK;
+    memset(&info, 0, sizeof(info));
+    if (dladdr((void *)(before ? pc : pc - 1), &info) != 0 && info.dli_saddr != NULL) {
+        for (int i = 0; i < nfatal_entries; i++) {
+            if ((uintptr_t)info.dli_saddr == fatal_entries[i]) {
+                w->found = 1;
+                return _URC_END_OF_STACK;
+            }
+        }
+    }
+    return _URC_NO_REASON;
+}
+
+int
+Faults_native_in_fatal_error(void *ucontext)
+{
+    fatal_walk w = {0, 0};
+    uintptr_t target = interrupted_pc(ucontext);
+    unsigned char probe;
+
+    /* As in Faults_dump_native: never let the unwinder read unmapped code. */
+    if (nfatal_entries == 0 || target == 0 || Faults_safe_read(&probe, (void *)target, 1) < 0)
+        return 0;
+    _Unwind_Backtrace(find_fatal_entry, &w);
+    return w.found;
 }
 
 static void

@@ -32,4 +32,10 @@ void Faults_native_init(void);
  * SA_SIGINFO handler, or NULL to start at the caller). */
 void Faults_dump_native(Faults_out *o, void *ucontext);
 
+/* Whether the calling thread (in a signal handler, `ucontext` its third
+ * argument) is inside CPython's fatal-error path: Py_FatalError() and the
+ * like, which have written their own report to stderr and then called
+ * abort(). Needs Faults_native_init() first; 0 when unsure. */
+int Faults_native_in_fatal_error(void *ucontext);
+
 #endif
