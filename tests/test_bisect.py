@@ -190,6 +190,34 @@ def test_good_end_already_bad_is_reported(tmp_path):
     assert_restored(repo)
 
 
+# What a test prints is untrusted: escape sequences, CR, BEL, bidi and C1
+# controls, and bytes that are not UTF-8 reach the terminal escaped.
+EVIL_OUTPUT = (b"start A\x1b]0;pwned\x07B\x1b[2J\rC\xe2\x80\xaeD\xc2\x9bE\xffF\x00G"
+               b" caf\xc3\xa9 end\n")
+EVIL_ESCAPED = "A\\x1b]0;pwned\\x07B\\x1b[2J\\x0dC\\u202eD\\x9bE\\xffF\\x00G café end"
+
+
+def assert_escaped_tail(stderr_bytes):
+    for raw in (b"\x1b", b"\x07", b"\r", b"\xe2\x80\xae", b"\xc2\x9b", b"\xff", b"\x00"):
+        assert raw not in stderr_bytes, (raw, stderr_bytes)
+    err = stderr_bytes.decode("utf-8")
+    assert "the test printed:\nstart " + EVIL_ESCAPED + "\n" in err, err
+
+
+def test_log_tail_is_escaped(tmp_path):
+    repo = tmp_path / "repo"
+    shas = make_repo(repo)
+    script = tmp_path / "evil_test.py"
+    script.write_text(f"import sys\nsys.stdout.buffer.write({EVIL_OUTPUT!r})\nsys.exit(1)\n")
+    r = subprocess.run([PY, "-m", "sleuth", "bisect", "--good", shas[0], "--bad", shas[-1], "--",
+                        PY, str(script)], cwd=repo, env=dict(os.environ, **GIT_ENV),
+                       capture_output=True, timeout=120)
+    assert r.returncode == 2
+    assert b"fails on the good end too" in r.stderr
+    assert_escaped_tail(r.stderr)
+    assert_restored(repo)
+
+
 def test_bad_end_passing_is_reported(tmp_path):
     repo = tmp_path / "repo"
     shas = make_repo(repo)

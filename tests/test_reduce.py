@@ -317,6 +317,23 @@ def test_expect_output_and_exit_helper_mode(tmp_path):
     assert "does not reproduce" in r.stderr
 
 
+def test_output_tail_is_escaped(tmp_path):
+    # What a test prints is untrusted: shown with controls and bad bytes escaped.
+    evil = (b"start A\x1b]0;pwned\x07B\x1b[2J\rC\xe2\x80\xaeD\xc2\x9bE\xffF\x00G"
+            b" caf\xc3\xa9 end\n")
+    write(tmp_path / "prog.py", f"import sys\nsys.stdout.buffer.write({evil!r})\nsys.exit(1)\n")
+    inp = write(tmp_path / "in.txt", "a\nb\n")
+    r = subprocess.run([PY, "-m", "sleuth", "reduce", "--test", f"{PY} -S prog.py {{}}",
+                        "--expect-exit", "3", str(inp), "-o", "o"], cwd=tmp_path,
+                       capture_output=True, timeout=120)
+    assert r.returncode == 2
+    for raw in (b"\x1b", b"\x07", b"\r", b"\xe2\x80\xae", b"\xc2\x9b", b"\xff", b"\x00"):
+        assert raw not in r.stderr, (raw, r.stderr)
+    err = r.stderr.decode("utf-8")
+    assert ("the test printed:\nstart A\\x1b]0;pwned\\x07B\\x1b[2J\\x0dC\\u202eD\\x9bE"
+            "\\xffF\\x00G café end\n") in err, err
+
+
 def test_timeout_counts_as_not_failing(tmp_path):
     # Without the line "keep" the test hangs; timeouts must count as "passes".
     write(tmp_path / "t.sh", 'grep -q keep "$1" || sleep 30\ngrep -q bug "$1"\n')

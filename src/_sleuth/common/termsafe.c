@@ -61,3 +61,32 @@ TermSafe_escape(PyObject *text)
     }
     return res;
 }
+
+void
+TermSafe_fwrite(FILE *f, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        unsigned c = *p;
+        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+                   : (c & 0xf8) == 0xf0 ? 4 : 0;
+        Py_UCS4 ch = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+        size_t k = 1;
+        for (; len && k < len && p + k < end && (p[k] & 0xc0) == 0x80; k++)
+            ch = (ch << 6) | (p[k] & 0x3f);
+        if (len == 0 || k < len || (len > 1 && ch < 0x80) || ch > 0x10ffff) {
+            fprintf(f, "\\x%02x", c);     /* not UTF-8: the byte itself */
+            p++;
+            continue;
+        }
+        if (TermSafe_unsafe_char(ch)) {
+            if (ch <= 0xff)
+                fprintf(f, "\\x%02x", (unsigned)ch);
+            else
+                fprintf(f, "\\u%04x", (unsigned)ch);
+        }
+        else
+            fwrite(p, 1, len, f);
+        p += len;
+    }
+}

@@ -12,6 +12,7 @@
 #ifndef SLEUTH_TERMSAFE_H
 #define SLEUTH_TERMSAFE_H
 #include <Python.h>
+#include <stdio.h>
 
 /* A new str with control characters escaped (text itself, with a new
  * reference, when there is none). NULL with an exception on error. */
@@ -19,5 +20,10 @@ PyObject *TermSafe_escape(PyObject *text);
 
 /* 1 if TermSafe_escape shows `ch` escaped (for writers of raw UTF-8). */
 int TermSafe_unsafe_char(Py_UCS4 ch);
+
+/* Write the UTF-8 bytes s[0:n] to `f` as TermSafe_escape would show them:
+ * unsafe characters and bytes that are not UTF-8 (a NUL, a cut sequence)
+ * as \xNN / \uNNNN. Plain C: no Python objects, no GIL needed. */
+void TermSafe_fwrite(FILE *f, const char *s, size_t n);
 
 #endif

@@ -22,6 +22,7 @@
 #include "rd_bisect.h"
 #include "rd_proc.h"
 #include "rd_util.h"
+#include "termsafe.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -908,7 +909,12 @@ show_log_tail(Bisect *b)
     if (rd_read_file(b->logpath, &out) == 0 && out.len) {
         size_t start = out.len > 600 ? out.len - 600 : 0;
         fprintf(stderr, "%s: the test printed%s:\n", b->prog, start ? " (last lines)" : "");
-        fwrite(out.data + start, 1, out.len - start, stderr);
+        /* The test's output is untrusted: escape sequences, CR and bidi
+         * controls are shown escaped (termsafe.h); the cut may fall inside
+         * a UTF-8 sequence, so it starts at the next character. */
+        while (start && start < out.len && ((unsigned char)out.data[start] & 0xc0) == 0x80)
+            start++;
+        TermSafe_fwrite(stderr, (const char *)out.data + start, out.len - start);
         if (out.data[out.len - 1] != '\n')
             fputc('\n', stderr);
     }

@@ -21,6 +21,7 @@
 #include "rd_proc.h"
 #include "rd_sig.h"
 #include "rd_util.h"
+#include "termsafe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -722,7 +723,12 @@ show_output_tail(Reducer *r, const char *path)
     if (rd_read_file(path, &out) == 0 && out.len) {
         size_t start = out.len > 600 ? out.len - 600 : 0;
         fprintf(stderr, "%s: the test printed%s:\n", r->prog, start ? " (last lines)" : "");
-        fwrite(out.data + start, 1, out.len - start, stderr);
+        /* The test's output is untrusted: escape sequences, CR and bidi
+         * controls are shown escaped (termsafe.h); the cut may fall inside
+         * a UTF-8 sequence, so it starts at the next character. */
+        while (start && start < out.len && ((unsigned char)out.data[start] & 0xc0) == 0x80)
+            start++;
+        TermSafe_fwrite(stderr, (const char *)out.data + start, out.len - start);
         if (out.data[out.len - 1] != '\n')
             fputc('\n', stderr);
     }
