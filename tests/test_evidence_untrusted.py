@@ -363,3 +363,50 @@ def test_interact_output_is_escaped(tmp_path, doc):
         assert ch not in out, (repr(ch), out[-3000:])
     assert "RA\\x1b]0;pwned" in out                       # the repr, shown by the console
     assert "has no captured attribute 'nope'" in out     # its traceback, escaped too
+
+
+# --- the redactions summary ---------------------------------------------------
+
+def test_summary_shows_redactions_at_the_top_escaped(tmp_path, doc):
+    d = copy.deepcopy(doc)
+    d["redactions"] = {"count": 3, "kinds": {"name": 2, "jwt" + EVIL: 1}}
+    r = sleuth_open(write(tmp_path, d))
+    assert r.returncode == 0, r.stderr
+    for ch in RAW:
+        assert ch not in r.stdout, repr(ch)
+    lines = r.stdout.splitlines()
+    assert lines[1].startswith("Reason: ")
+    assert lines[2].startswith("Redacted: 3 places (name 2, jwtA\\x1b]0;pwned\\x07B"), lines[2]
+    assert lines[2].endswith("\\ud800I 1)"), lines[2]
+    assert ev.load(str(write(tmp_path, d, "g.json"))).redactions["count"] == 3
+
+
+def test_summary_of_a_file_without_redactions(tmp_path, doc):
+    d = copy.deepcopy(doc)
+    d["redactions"] = {"count": 0, "kinds": {}}
+    r = sleuth_open(write(tmp_path, d))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[2] == "Redacted: nothing"
+    d.pop("redactions")        # files of older sleuths: no line, no error
+    r = sleuth_open(write(tmp_path, d))
+    assert r.returncode == 0, r.stderr
+    assert "\nRedacted: " not in r.stdout
+    assert ev.load(str(write(tmp_path, d, "g.json"))).redactions is None
+
+
+@pytest.mark.parametrize("value, message", [
+    ([], "redactions is an array, not an object"),
+    ({"kinds": {}}, "redactions.count is missing"),
+    ({"count": "3", "kinds": {}}, "redactions.count is a string, not an integer"),
+    ({"count": -1, "kinds": {}}, "redactions.count is -1, out of range"),
+    ({"count": 1}, "redactions.kinds is missing"),
+    ({"count": 1, "kinds": []}, "redactions.kinds is an array, not an object"),
+    ({"count": 1, "kinds": {"name": 1.5}}, "redactions.kinds[0] is a number with a fraction"),
+    ({"count": 1, "kinds": {"name": True}}, "redactions.kinds[0] is true, not an integer"),
+    ({"count": 1, "kinds": {f"k{i}": 1 for i in range(65)}},
+     "redactions.kinds is over a limit: 65 kinds, at most 64"),
+    ({"count": 1, "kinds": {"k" * 5000: 1}}, "names have at most 4096"),
+])
+def test_redactions_of_the_wrong_kind_are_one_line(tmp_path, doc, value, message):
+    d = dict(doc, redactions=value)
+    one_line_error(sleuth_open(write(tmp_path, d)), message)

@@ -107,6 +107,7 @@ class Evidence:
     sources: dict[str, list[list[Any]]]
     limits: dict[str, int]
     truncated: bool
+    redactions: dict[str, Any] | None
     def register_sources(self) -> int: ...
     def summary(self) -> str: ...
 

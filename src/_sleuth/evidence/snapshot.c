@@ -59,6 +59,7 @@ typedef struct {
     PyObject_HEAD
     PyObject *path, *reason, *created, *exception, *traceback, *frames, *stack;
     PyObject *threads, *thread, *environment, *sources, *exceptions, *limits;
+    PyObject *redactions;   /* validated {"count": int, "kinds": {str: int}}, or None */
     int version;
     char truncated;
 } EvidenceObj;
@@ -103,7 +104,7 @@ GC_FUNCS(frame, 6)
 GC_FUNCS(tb, 3)
 GC_FUNCS(exc, 10)
 GC_FUNCS(value, 5)
-GC_FUNCS(evidence, 13)
+GC_FUNCS(evidence, 14)
 
 #define GC_SLOTS(prefix) \
     {Py_tp_traverse, prefix##_traverse}, {Py_tp_clear, prefix##_clear}, \
@@ -621,6 +622,8 @@ static PyMemberDef evidence_members[] = {
     {"exceptions", Py_T_OBJECT_EX, offsetof(EvidenceObj, exceptions), RO,
      "Every SnapshotException of the chain."},
     {"limits", Py_T_OBJECT_EX, offsetof(EvidenceObj, limits), RO, NULL},
+    {"redactions", Py_T_OBJECT_EX, offsetof(EvidenceObj, redactions), RO,
+     "What capture hid: {'count': N, 'kinds': {kind: N}} (never the values), or None."},
     {"version", Py_T_INT, offsetof(EvidenceObj, version), RO, NULL},
     {"truncated", Py_T_BOOL, offsetof(EvidenceObj, truncated), RO,
      "True when the size budget left something out."},
@@ -1538,6 +1541,48 @@ check_sources(Loader *L, PyObject *sources)
     return 0;
 }
 
+/* "redactions": {"count": N, "kinds": {"name": N, ...}}, optional: a new
+ * dict holding only what was checked, or None when absent. */
+static PyObject *
+check_redactions(Loader *L, PyObject *doc)
+{
+    /* Owned */
+    PyObject *res = NULL, *kinds = NULL;
+    long long count, n;
+    char what[320];
+
+    PyObject *red = field(L, doc, "", "redactions", K_DICT, 0);
+    if (!red)
+        return NULL;
+    if (red == Py_None)
+        return Py_NewRef(Py_None);
+    if (int_field(L, red, "redactions", "count", 1, 0, SNAP_MAX_COUNT, 0, &count) < 0)
+        return NULL;
+    PyObject *k = field(L, red, "redactions", "kinds", K_DICT, 1), *key, *v;
+    if (!k)
+        return NULL;
+    if (PyDict_GET_SIZE(k) > SNAP_MAX_KINDS) {
+        fail(L, "redactions.kinds is over a limit: %zd kinds, at most %d" LIMITS,
+             PyDict_GET_SIZE(k), SNAP_MAX_KINDS);
+        return NULL;
+    }
+    kinds = PyDict_New();
+    if (!kinds)
+        return NULL;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(k, &pos, &key, &v)) {
+        snprintf(what, sizeof what, "redactions.kinds[%zd]", pos - 1);
+        if (check_str(L, key, what, NAME) < 0 || int_value(L, v, what, 0, SNAP_MAX_COUNT, &n) < 0)
+            goto done;
+        if (PyDict_SetItem(kinds, key, v) < 0)
+            goto done;
+    }
+    res = Py_BuildValue("{s:L,s:O}", "count", count, "kinds", kinds);
+done:
+    Py_XDECREF(kinds);
+    return res;
+}
+
 /* The environment fields the summary shows: of the right kind, or absent. */
 static int
 check_environment(Loader *L, PyObject *env)
@@ -1797,7 +1842,7 @@ PyObject *
 Snapshot_load(EvidenceState *st, PyObject *path)
 {
     /* Owned */
-    PyObject *data = NULL, *json = NULL, *doc = NULL, *res = NULL;
+    PyObject *data = NULL, *json = NULL, *doc = NULL, *res = NULL, *redactions = NULL;
     EvidenceObj *ev = NULL;
     Loader L = {st, NULL, NULL, 0, 0};
     long long ver;
@@ -1881,11 +1926,15 @@ Snapshot_load(EvidenceState *st, PyObject *path)
     if (thread != Py_None && (!field(&L, thread, "thread", "ident", K_INT, 0)
                               || !str_field(&L, thread, "thread", "name", 0, NAME)))
         goto done;
+    redactions = check_redactions(&L, doc);
+    if (!redactions)
+        goto done;
     if (build_frames(&L, frames) < 0 || build_exceptions(&L, excs) < 0)
         goto done;
     ev = (EvidenceObj *)snap_new(st->evidence_type);
     if (!ev)
         goto done;
+    ev->redactions = Py_NewRef(redactions);
     ev->version = (int)ver;
     ev->path = Py_NewRef(path);
     ev->reason = Py_NewRef(reason);
@@ -1930,6 +1979,7 @@ done:
     Py_XDECREF(data);
     Py_XDECREF(json);
     Py_XDECREF(doc);
+    Py_XDECREF(redactions);
     Py_XDECREF(ev);
     Py_XDECREF(L.frames);
     Py_XDECREF(L.excs);
@@ -2119,6 +2169,25 @@ Snapshot_summary(PyObject *self)
         goto done;
     if (append(parts, PyUnicode_FromFormat("Reason: %S\n", ev->reason)) < 0)
         goto done;
+    /* What capture hid (checked at load: a count and kind names). */
+    if (ev->redactions && PyDict_Check(ev->redactions)) {
+        PyObject *kinds = PyDict_GetItemString(ev->redactions, "kinds");
+        PyObject *count = PyDict_GetItemString(ev->redactions, "count");
+        long n = count ? PyLong_AsLong(count) : 0;
+        PyObject *line = n == 0 ? PyUnicode_FromString("Redacted: nothing")
+                                : PyUnicode_FromFormat("Redacted: %ld place%s", n, n == 1 ? "" : "s");
+        PyObject *key, *v;
+        Py_ssize_t pos = 0;
+        int first = 1;
+        while (line && kinds && PyDict_Check(kinds) && PyDict_Next(kinds, &pos, &key, &v)) {
+            Py_SETREF(line, PyUnicode_FromFormat("%U%s%U %S", line, first ? " (" : ", ", key, v));
+            first = 0;
+        }
+        if (line)
+            Py_SETREF(line, PyUnicode_FromFormat("%U%s\n", line, first ? "" : ")"));
+        if (append(parts, line) < 0)
+            goto done;
+    }
     if (ev->exception != Py_None) {
         seen = PySet_New(NULL);
         if (!seen || append_chain(parts, ev, ev->exception, seen, 0) < 0)

@@ -50,6 +50,8 @@
 #define SNAP_MAX_SPANS        200000        /* those lines, all positions together */
 #define SNAP_MAX_COLUMN       2147483647    /* columns cost no work: carets stay within the line */
 #define SNAP_MAX_LASTI        16777216      /* bytecode offsets */
+#define SNAP_MAX_KINDS        64            /* kinds in "redactions" */
+#define SNAP_MAX_COUNT        (1LL << 53)   /* counts in "redactions" */
 
 /* Create the heap types into the state; 0 or -1. */
 int Snapshot_init_types(PyObject *module, EvidenceState *st);
