@@ -7,6 +7,8 @@ secret's text. The docs' redaction table lists these cases.
 """
 import json
 import os
+import random
+import string
 import textwrap
 
 import pytest
@@ -116,6 +118,26 @@ CASES = [
      'k = """-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n"""' % PEM_BODY, PEM_BODY),
     ("assignment_in_text", "", 'msg = "retrying with token=tok4711SecretAbc"', "tok4711SecretAbc"),
     ("json_in_text", "", 'body = \'{"password": "json-Secret-4711"}\'', "json-Secret-4711"),
+    # High-entropy values next to an auth word (REDACT_ENTROPY_* in redact.h)
+    ("entropy_after_word", "", 'msg = "retrying with token 3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c"',
+     "3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c"),
+    ("entropy_after_filler", "", 'msg = "the secret is Zq3XvT9pLm2KdR8sWn4YhB6cJf1GtE5a"',
+     "Zq3XvT9pLm2KdR8sWn4YhB6cJf1GtE5a"),
+    ("entropy_authorization_no_scheme", "",
+     'hdr = "Authorization  q8Lm3ZvT7pXa2KdR9sWn4YhB6cJf1GtE"', "q8Lm3ZvT7pXa2KdR9sWn4YhB6cJf1GtE"),
+    ("entropy_api_key_prose", "", 'msg = "using api key k7Pq2Lm9ZvT3xWa8KdR4sWn6YhB1cJf5"',
+     "k7Pq2Lm9ZvT3xWa8KdR4sWn6YhB1cJf5"),
+    ("entropy_key_assignment", "", 'url = "/v1/upload?key=9c1e4b7a2f8d3c6e5b0a9f8e7d6c5b4a&x=1"',
+     "9c1e4b7a2f8d3c6e5b0a9f8e7d6c5b4a"),
+    ("entropy_json_sig", "", 'body = \'{"sig": "4d7e1a9c3b8f2e6d5a0c9b8e7f6a5d4c"}\'',
+     "4d7e1a9c3b8f2e6d5a0c9b8e7f6a5d4c"),
+    ("entropy_local_near_name", "", 'tok = "Xy7Qm2Lp9ZvT3wKa8dR4sWn6YhB1cJf5"',
+     "Xy7Qm2Lp9ZvT3wKa8dR4sWn6YhB1cJf5"),
+    ("entropy_dict_near_name", "", 'params = {"hmac": "6b2e9f1c4a7d3e8b5c0f9a8d7e6c5b4a"}',
+     "6b2e9f1c4a7d3e8b5c0f9a8d7e6c5b4a"),
+    ("entropy_attribute_near_name", "class Req:\n    pass",
+     'r = Req(); r.signing_key_b64 = "Pq8Lm3ZvT7xWa2KdR9sWn4YhB6cJf1Gt+/e="',
+     "Pq8Lm3ZvT7xWa2KdR9sWn4YhB6cJf1Gt+/e="),
     # Found once, hidden everywhere: the same value under an innocent name
     ("copied_value", "", 'password = "copy-Secret-4711"\nbackup = [password]\nlabel = password.upper()',
      "copy-Secret-4711"),
@@ -249,3 +271,145 @@ def test_environment_secrets_hidden_everywhere_but_shell_directories_kept(tmp_pa
     loc = [f for f in d["frames"] if f["name"] == "work"][0]["locals"]
     assert loc["here"]["value"] == str(tmp_path)
     assert loc["copy"]["value"] == "[redacted]"
+
+
+def test_high_entropy_kind_is_counted(tmp_path):
+    doc, _ = run_case(tmp_path, "", 'tok = "Xy7Qm2Lp9ZvT3wKa8dR4sWn6YhB1cJf5"\n'
+                                    'msg = "retrying with token 3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c"')
+    d = json.loads(doc)
+    assert d["redactions"]["kinds"]["high_entropy"] >= 2
+    loc = [f for f in d["frames"] if f["name"] == "work"][0]["locals"]
+    assert loc["tok"]["redacted"] is True and loc["tok"]["kind"] == "high_entropy"
+    assert loc["msg"]["value"] == "retrying with token [redacted]"
+
+
+ORDINARY = textwrap.dedent("""\
+    commit_msg = "merged da39a3ee5e6b4b0d3255bfef95601890afd80709 into main"
+    cache = "/var/cache/app/e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855.json"
+    tfile = "token /srv/tokens/7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d.json"
+    request = "token 123e4567-e89b-12d3-a456-426614174000 expired"
+    cache_key = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    sha = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"
+    key_hash = "8f14e45fceea167a5a36dedd4bea2543"
+    etag = "b1946ac92492d2347c6235b4d2611184"
+    log = "cache miss for key 6f1ed002ab5595859014ebf0951522d9"
+    cls = "token MyVeryLongClassNameForTheFactoryBeanImpl"
+    path = "key: /etc/ssl/private/d41d8cd98f00b204e9800998ecf8427e"
+    short = "token abc123def456"
+""")
+
+
+def test_entropy_rule_keeps_ordinary_values(tmp_path):
+    """Git SHAs and digests in ordinary text, hashes in file names, UUIDs,
+    digests under digest-like names, prose with "key", identifiers: kept."""
+    doc, text = run_case(tmp_path, "", ORDINARY)
+    for visible in ("da39a3ee5e6b4b0d3255bfef95601890afd80709",
+                    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855.json",
+                    "7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d.json", "123e4567-e89b-12d3-a456-426614174000",
+                    "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+                    "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8",
+                    "8f14e45fceea167a5a36dedd4bea2543", "b1946ac92492d2347c6235b4d2611184",
+                    "6f1ed002ab5595859014ebf0951522d9", "MyVeryLongClassNameForTheFactoryBeanImpl",
+                    "/etc/ssl/private/d41d8cd98f00b204e9800998ecf8427e", "abc123def456"):
+        assert visible in text, visible
+        assert visible in doc, visible
+    assert "high_entropy" not in json.loads(doc)["redactions"]["kinds"]
+
+
+@pytest.mark.parametrize("alphabet", ["0123456789abcdef", "0123456789ABCDEF",
+                                      string.ascii_letters + string.digits + "-_",
+                                      string.ascii_letters + string.digits + "+/",
+                                      string.ascii_letters + string.digits,
+                                      string.ascii_lowercase + string.digits])
+def test_random_tokens_after_auth_words_are_hidden(alphabet):
+    from sleuth.traceback import safe_repr
+    rng = random.Random(4711)
+    for i in range(300):
+        tok = "".join(rng.choice(alphabet) for _ in range(32 + i % 33))
+        if tok[0] == "/":
+            continue        # a path, by the rule
+        for text in (f"token {tok}", f"key={tok}", f"Authorization: {tok}", f"the secret is {tok}"):
+            assert tok not in safe_repr(text), text
+        assert safe_repr(tok, name="tok") == "'[redacted]'"
+
+
+STACKS_TARGET = textwrap.dedent("""\
+    import sys, threading
+
+    def work():
+        DB_PASS = "dbpass-Secret-4711"
+        GITHUB_PAT = "ghpat-Secret-4711"
+        token = "token-Secret-4711"
+        dsn = "postgres://app:url-Secret-4711@db.internal/prod"
+        v = "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z"
+        tok = "Xy7Qm2Lp9ZvT3wKa8dR4sWn6YhB1cJf5"
+        msg = "retrying with token 3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c"
+        backup = DB_PASS
+        count = 42
+        print("ready", flush=True)
+        sys.stdin.readline()
+
+    work()
+""")
+
+
+def test_stacks_locals_use_the_same_rules(tmp_path):
+    """sleuth stacks --locals of a live process: names (word rules), shapes,
+    the high-entropy rule, and a copy of a secret under an innocent name."""
+    import subprocess
+    import sys
+    script = tmp_path / "target.py"
+    script.write_text(STACKS_TARGET)
+    p = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        outs = {}
+        for fmt in ([], ["--json"]):
+            r = subprocess.run([sys.executable, "-m", "sleuth", "stacks", "--locals", *fmt,
+                                str(p.pid)], capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stderr
+            outs[bool(fmt)] = r.stdout
+    finally:
+        p.kill()
+        p.wait()
+    for out in outs.values():
+        for secret in ("dbpass-Secret-4711", "ghpat-Secret-4711", "token-Secret-4711",
+                       "url-Secret-4711", "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z",
+                       "Xy7Qm2Lp9ZvT3wKa8dR4sWn6YhB1cJf5", "3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c"):
+            assert secret not in out, (secret, out)
+    frame = [f for t in json.loads(outs[True])["threads"] for f in t["frames"]
+             if f["function"] == "work"][0]
+    loc = {entry["name"]: entry for entry in frame["locals"]}
+    for name in ("DB_PASS", "GITHUB_PAT", "token", "tok"):
+        assert loc[name] == {"name": name, "redacted": True}, loc[name]
+    assert loc["dsn"]["repr"] == "'postgres://app:[redacted]@db.internal/prod'"
+    assert loc["msg"]["repr"] == "'retrying with token [redacted]'"
+    assert loc["backup"]["repr"] == "'[redacted]'"
+    assert loc["count"]["repr"] == "42"
+    assert "        count: 42\n" in outs[False] or "count: 42" in outs[False]
+
+
+def test_docs_table_is_the_list_of_tests():
+    """docs/evidence.md's redaction table names every case and test here, and
+    nothing else."""
+    import re
+    import sys
+    docs = os.path.join(os.path.dirname(__file__), os.pardir, "docs", "evidence.md")
+    text = open(docs, encoding="utf-8").read()
+    start = text.index("| shape | example | handling (kind) | test |")
+    rows = text[start:text.index("\n\n", start)].splitlines()[2:]
+    named = set()
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split(" | ")]
+        assert len(cells) == 4, row
+        found = re.findall(r"`([^`]+)`", cells[3])
+        assert found, row
+        named.update(found)
+    module = sys.modules[__name__]
+    tests = {n for n in dir(module) if n.startswith("test_")} - {
+        "test_secret_never_written", "test_docs_table_is_the_list_of_tests"}
+    cases = {c[0] for c in CASES}
+    assert cases - named == set(), "cases without a row"
+    assert tests - named == set(), "tests without a row"
+    assert named - cases - tests == set(), "rows naming no test"

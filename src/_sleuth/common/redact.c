@@ -8,6 +8,7 @@
  * through `re`, and only when given). Non-ASCII bytes compare exactly.
  */
 #include "redact.h"
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,7 @@ static const char *const DEFAULT_PATTERNS[] = {
 const char *const Redact_kind_names[REDACT_NKINDS] = {
     "name", "pair", "assignment", "argv", "url_password", "authorization",
     "aws_access_key", "jwt", "github_token", "stripe_key", "slack_token",
-    "private_key", "user_value", "user_pattern",
+    "private_key", "user_value", "user_pattern", "high_entropy",
 };
 
 #define NAME_BUF 256        /* normalised name bytes looked at */
@@ -684,6 +685,305 @@ done:
 }
 
 /* ------------------------------------------------------------------------ */
+/* High-entropy values next to auth words (redact.h, REDACT_ENTROPY_*)      */
+
+/* Words that make a name a near miss: not secret alone (a dict's `key`, a
+ * `sig` file), secret when the value looks random. */
+static const char *const NEAR_WORDS[] = {
+    "key", "keys", "tok", "tkn", "toks", "sig", "sigs", "signature", "hmac", "pass", "pat", "otp",
+    NULL,
+};
+/* Words saying the value is a digest or an identifier, not a secret. */
+static const char *const DIGEST_WORDS[] = {
+    "hash", "hashes", "sha", "sha1", "sha256", "sha512", "md5", "digest", "hexdigest", "checksum",
+    "crc", "etag", "commit", "rev", "revision", "uuid", "guid", "id", "ids", "fingerprint",
+    "version", "nonce", "salt", NULL,
+};
+/* "<word> key" said in prose that is a secret key ("api key 8f3a..."). */
+static const char *const KEY_QUALIFIERS[] = {
+    "api", "access", "private", "secret", "signing", "encryption", "master", "license", "client",
+    "app", NULL,
+};
+
+static inline int
+is_runc(unsigned char c)
+{
+    return is_alnum(c) || c == '+' || c == '/' || c == '_' || c == '-';
+}
+
+static inline int
+is_hexc(unsigned char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static int
+is_uuid(const unsigned char *s, Py_ssize_t n)
+{
+    if (n != 36)
+        return 0;
+    for (Py_ssize_t i = 0; i < 36; i++)
+        if ((i == 8 || i == 13 || i == 18 || i == 23) ? s[i] != '-' : !is_hexc(s[i]))
+            return 0;
+    return 1;
+}
+
+/* Does the run s[0:n] (padding excluded) look random? */
+static int
+looks_random(const unsigned char *s, Py_ssize_t n)
+{
+    unsigned int counts[256];
+    int hex = 1, up = 0, low = 0, dig = 0;
+
+    if (n < REDACT_ENTROPY_MIN_LEN || s[0] == '/' || is_uuid(s, n))
+        return 0;
+    memset(counts, 0, sizeof counts);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        counts[c]++;
+        up |= is_upper(c);
+        low |= is_lower(c);
+        dig |= is_digit(c);
+        hex &= is_hexc(c);
+    }
+    /* Shannon entropy of the run's own characters, bits per character. */
+    double h = 0.0;
+    for (int c = 0; c < 256; c++)
+        if (counts[c]) {
+            double p = (double)counts[c] / (double)n;
+            h -= p * log2(p);
+        }
+    if (hex)
+        return dig && (up || low) && h >= REDACT_ENTROPY_HEX_BITS;
+    if (up + low + dig < 2 || h < REDACT_ENTROPY_B64_BITS)
+        return 0;
+    /* Words: letters in runs of 4+ ("Factory", "install", "HTTP") making
+     * up most of it say identifier or phrase (CamelCaseNames,
+     * 00251-change-user-install-location), not a random token: of 20,000
+     * random 32-character base62 tokens, 24 have that much. Lower case
+     * and digits alone (base36) are left out of this test: random ones
+     * have long letter runs too. */
+    if (!up && !memchr(s, '-', (size_t)n) && !memchr(s, '_', (size_t)n) && !memchr(s, '/', (size_t)n))
+        return 1;
+    Py_ssize_t in_words = 0;
+    for (Py_ssize_t i = 0; i < n;) {
+        Py_ssize_t j = i;
+        if (is_upper(s[j]) && j + 1 < n && is_lower(s[j + 1]))
+            j++;
+        if (is_lower(s[j]))
+            while (j < n && is_lower(s[j]))
+                j++;
+        else if (is_upper(s[j]))
+            while (j < n && is_upper(s[j]) && !(j + 1 < n && is_lower(s[j + 1])))
+                j++;
+        if (j == i)
+            j++;
+        else if (j - i >= 4)
+            in_words += j - i;
+        i = j;
+    }
+    return in_words * 10 < n * 7;
+}
+
+/* End of the candidate run at s[a] (padding included), or -1 when s[a] does
+ * not start one (too short, a file name "<hash>.json"). */
+static Py_ssize_t
+candidate_end(const unsigned char *s, Py_ssize_t n, Py_ssize_t a, Py_ssize_t *runend)
+{
+    if (a > 0 && is_runc(s[a - 1]))
+        return -1;
+    Py_ssize_t b = a;
+    while (b < n && is_runc(s[b]))
+        b++;
+    if (b - a < REDACT_ENTROPY_MIN_LEN)
+        return -1;
+    Py_ssize_t e = b;
+    while (e < n && e - b < 2 && s[e] == '=')
+        e++;
+    if (e + 1 < n && s[e] == '.' && is_alnum(s[e + 1]))
+        return -1;
+    *runend = b;
+    return e;
+}
+
+int
+Redact_high_entropy(const char *text, Py_ssize_t n)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    Py_ssize_t a = 0, b = n, runend;
+    if (!text || n < REDACT_ENTROPY_MIN_LEN)
+        return 0;
+    while (a < b && (s[a] == ' ' || s[a] == '\n' || s[a] == '\t' || s[a] == '\r'))
+        a++;
+    while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\n' || s[b - 1] == '\t' || s[b - 1] == '\r'))
+        b--;
+    return candidate_end(s, b, a, &runend) == b && looks_random(s + a, runend - a);
+}
+
+/* Is the normalised name " w1 w2 ... " a near miss? */
+static int
+near_words(const char *norm, Py_ssize_t m)
+{
+    const char *prev = NULL;
+    Py_ssize_t prevn = 0;
+    int near = 0;
+    for (Py_ssize_t i = 1; i < m;) {
+        Py_ssize_t j = i;
+        while (j < m && norm[j] != ' ')
+            j++;
+        const char *w = norm + i;
+        Py_ssize_t n = j - i;
+        if (n == 0)
+            break;
+        if (word_in(w, n, DIGEST_WORDS))
+            return 0;
+        if (word_in(w, n, NEAR_WORDS)) {
+            if (!(w[0] == 'k' && prev && word_in(prev, prevn, INNOCENT_KEY_WORDS)))
+                near = 1;
+        }
+        prev = w;
+        prevn = n;
+        i = j + 1;
+    }
+    return near;
+}
+
+static int
+near_name(const char *name, Py_ssize_t len)
+{
+    char norm[NAME_BUF];
+    int nwords;
+    Py_ssize_t m = normalise(name, len, norm, sizeof norm, &nwords);
+    return nwords > 0 && near_words(norm, m);
+}
+
+static inline int
+words_on(PyObject *rules)
+{
+    return !rules || (is_rules(rules) && PyTuple_GET_ITEM(rules, 1) == Py_True);
+}
+
+int
+Redact_near_secret(PyObject *rules, PyObject *name, PyObject *value)
+{
+    const char *v, *nm;
+    Py_ssize_t vn, nn;
+    if (!is_rules(rules) || !words_on(rules) || !name || !value)
+        return 0;
+    if (PyUnicode_Check(value)) {
+        if (PyUnicode_GET_LENGTH(value) < REDACT_ENTROPY_MIN_LEN || !PyUnicode_IS_ASCII(value))
+            return 0;
+        v = PyUnicode_AsUTF8AndSize(value, &vn);
+    }
+    else if (PyBytes_Check(value)) {
+        v = PyBytes_AS_STRING(value);
+        vn = PyBytes_GET_SIZE(value);
+    }
+    else
+        return 0;
+    if (!v || vn < REDACT_ENTROPY_MIN_LEN) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (PyUnicode_Check(name))
+        nm = PyUnicode_AsUTF8AndSize(name, &nn);
+    else if (PyBytes_Check(name)) {
+        nm = PyBytes_AS_STRING(name);
+        nn = PyBytes_GET_SIZE(name);
+    }
+    else
+        return 0;
+    if (!nm) {
+        PyErr_Clear();
+        return 0;
+    }
+    return near_name(nm, nn) && Redact_high_entropy(v, vn);
+}
+
+int
+Redact_default_near_secret(const char *name, Py_ssize_t nlen, const char *value, Py_ssize_t vlen)
+{
+    return name && value && vlen >= REDACT_ENTROPY_MIN_LEN && near_name(name, nlen)
+           && Redact_high_entropy(value, vlen);
+}
+
+static int name_secret(PyObject *rules, const char *name, Py_ssize_t len);
+
+/* Is the text before the run at s[a] an auth word and a separator? A secret
+ * name (`token 8f3a`, `secret is 8f3a`, `Authorization: 8f3a`, `api key
+ * 8f3a`), or a near-miss name with '=' or ':' (`key=8f3a`, `"sig": "8f3a"`).
+ * Separators: blanks, quotes, backslashes (JSON and repr escapes), one '='
+ * or ':', and one of the words is/was/as/to. */
+static int
+auth_before(PyObject *rules, const unsigned char *s, Py_ssize_t a)
+{
+    static const char SEPS[] = " \t'\"\\:=";
+    Py_ssize_t j = a, gap = 0;
+    int assign = 0;
+    for (int round = 0; round < 2; round++) {
+        int blank = 0;
+        while (j > 0 && gap < 12 && s[j - 1] && strchr(SEPS, s[j - 1])) {
+            assign |= s[j - 1] == ':' || s[j - 1] == '=';
+            blank |= s[j - 1] == ' ' || s[j - 1] == '\t';
+            j--;
+            gap++;
+        }
+        if (gap == 0)
+            return 0;
+        if (round == 1 || !blank)
+            break;
+        static const char *const FILLERS[] = {"is", "was", "as", "to", NULL};
+        int filler = 0;
+        for (int k = 0; FILLERS[k] && !filler; k++) {
+            Py_ssize_t fl = (Py_ssize_t)strlen(FILLERS[k]);
+            if (j > fl && memcmp(s + j - fl, FILLERS[k], (size_t)fl) == 0 && s[j - fl - 1] == ' ') {
+                j -= fl;
+                filler = 1;
+            }
+        }
+        if (!filler)
+            break;
+    }
+    Py_ssize_t ne = j;
+    while (j > 0 && ne - j < 64 && (is_wordc(s[j - 1]) || s[j - 1] == '_' || s[j - 1] == '-'
+                                    || s[j - 1] == '.'))
+        j--;
+    Py_ssize_t ns = j;
+    while (ns < ne && (s[ns] == '-' || s[ns] == '.'))
+        ns++;
+    if (ns >= ne)
+        return 0;
+    if (name_secret(rules, (const char *)s + ns, ne - ns))
+        return 1;
+    if (!words_on(rules))
+        return 0;
+    /* "api key 8f3a...": the word before a lone "key" said how secret. */
+    if (ns > 1 && s[ns - 1] == ' ' && ((ne - ns == 3 && contains_folded((const char *)s + ns, 3, "key", 3))
+                                       || (ne - ns == 4 && contains_folded((const char *)s + ns, 4, "keys", 4)))) {
+        Py_ssize_t ps = ns - 1;
+        while (ps > 0 && ns - 1 - ps < 16 && is_alnum(s[ps - 1]))
+            ps--;
+        char low[16];
+        Py_ssize_t pl = ns - 1 - ps;
+        for (Py_ssize_t k = 0; k < pl && k < 16; k++)
+            low[k] = (char)ascii_lower(s[ps + k]);
+        if (pl > 0 && pl < 16 && word_in(low, pl, KEY_QUALIFIERS))
+            return 1;
+    }
+    return assign && near_name((const char *)s + ns, ne - ns);
+}
+
+/* The random-looking run at s[a] with an auth word before it: its end, or -1. */
+static Py_ssize_t
+entropy_at(PyObject *rules, const unsigned char *s, Py_ssize_t n, Py_ssize_t a)
+{
+    Py_ssize_t runend, e = candidate_end(s, n, a, &runend);
+    if (e < 0 || !auth_before(rules, s, a) || !looks_random(s + a, runend - a))
+        return -1;
+    return e;
+}
+
+/* ------------------------------------------------------------------------ */
 /* The shape scanner                                                        */
 
 typedef struct { Py_ssize_t a, b; int kind; } Span;
@@ -891,10 +1191,25 @@ scan(PyObject *rules, const unsigned char *s, Py_ssize_t n, int flags, int *in_p
         *in_pem = 0;
         i = e + 8;
     }
+    /* run_from: where the current run of [A-Za-z0-9+/_-] began; a run
+     * reaching REDACT_ENTROPY_MIN_LEN is looked at once (entropy_at). After
+     * a jump (a span, a separator) the run starts again where i lands. */
+    Py_ssize_t run_from = i, last = i - 1;
     while (i < n) {
         unsigned char c = s[i];
         int boundary = i == 0 || !is_tokc(s[i - 1]);
         Py_ssize_t e;
+        if (i != last + 1)
+            run_from = i;
+        last = i;
+        if (!is_runc(c))
+            run_from = i + 1;
+        else if (i + 1 - run_from == REDACT_ENTROPY_MIN_LEN
+                 && (e = entropy_at(rules, s, n, run_from)) >= 0) {
+            spans_add(out, run_from, e, REDACT_K_ENTROPY);
+            i = e;
+            continue;
+        }
         switch (c) {
         case ':':
             if (i + 2 < n && s[i + 1] == '/' && s[i + 2] == '/') {

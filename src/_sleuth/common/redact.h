@@ -14,6 +14,11 @@
  *     PEM private-key blocks, `name=value` / `name: "value"` with a secret
  *     name; `redact_patterns=` (regular expressions) and `redact_values=`
  *     (literal texts) add to them;
+ *   - high-entropy values next to an auth word: a run of 32+ hex or
+ *     base64 characters that looks random (thresholds below) right after a
+ *     secret name (`token 8f3a...`, `secret is ...`) or after a near-miss
+ *     name with `=`/`:` (`key=...`, `sig: ...`), and such a value held by a
+ *     local, key or attribute with a near-miss name (`tok`, `hmac_key`);
  *   - a value found secret is noted once per batch (Redact_Found, memory
  *     only) and then scrubbed from every text the batch writes.
  *
@@ -53,6 +58,7 @@ typedef enum {
     REDACT_K_PEM,           /* -----BEGIN ... PRIVATE KEY----- */
     REDACT_K_USER_VALUE,    /* redact_values= */
     REDACT_K_USER_PATTERN,  /* redact_patterns= */
+    REDACT_K_ENTROPY,       /* random-looking value next to an auth word */
     REDACT_NKINDS
 } Redact_Kind;
 
@@ -89,6 +95,33 @@ int Redact_env_name_matches(PyObject *rules, const char *name, Py_ssize_t len);
 /* The built-in rules alone (default patterns and word rules), for callers
  * without Python objects (sleuth stacks). Never fails. */
 int Redact_default_name_matches(const char *name, Py_ssize_t len);
+
+/* The high-entropy rule (docs/evidence.md, "High-entropy values"): a
+ * candidate is a maximal run of [A-Za-z0-9+/_-] (then up to two '=') of at
+ * least REDACT_ENTROPY_MIN_LEN characters, not a UUID (8-4-4-4-12 hex), not
+ * starting with '/' (a path), not followed by ".x" (a file name). It looks
+ * random when it is all hex with a digit and a letter and has at least
+ * REDACT_ENTROPY_HEX_BITS of Shannon entropy per character, or mixes two of
+ * upper case, lower case and digits and has at least REDACT_ENTROPY_B64_BITS.
+ * Near-miss names: a last word key(s), tok, tkn, sig, signature, hmac, pass,
+ * pat, otp, with no word saying it is a digest or an id (hash, sha, md5,
+ * digest, checksum, etag, commit, rev, uuid, id...) and no innocent word
+ * before "key" (cache, sort, primary...). */
+#define REDACT_ENTROPY_MIN_LEN 32
+#define REDACT_ENTROPY_HEX_BITS 3.0
+#define REDACT_ENTROPY_B64_BITS 3.7
+
+/* 1 when s[0:n] (surrounding blanks aside) is one random-looking run. */
+int Redact_high_entropy(const char *s, Py_ssize_t n);
+
+/* 1 when `name` (str or bytes) is a near-miss name under `rules` (the
+ * built-in word rules on) and `value` (str or bytes) looks random. Never
+ * fails. */
+int Redact_near_secret(PyObject *rules, PyObject *name, PyObject *value);
+
+/* The same for C strings, with the built-in rules (sleuth stacks). */
+int Redact_default_near_secret(const char *name, Py_ssize_t nlen, const char *value,
+                               Py_ssize_t vlen);
 
 /* `text` with the built-in value shapes replaced by "[redacted]": a new
  * malloc()ed string, or NULL when nothing was found (or no memory). The

@@ -795,6 +795,15 @@ SafeRepr_note_secret(SafeRepr_Context *c, PyObject *value, Redact_Kind kind)
         Redact_note(&c->found, value, kind, REDACT_MIN_NEEDLE);
 }
 
+int
+SafeRepr_near_secret(SafeRepr_Context *c, PyObject *name, PyObject *value)
+{
+    if (!c->opts.redact || !Redact_near_secret(c->opts.redact, name, value))
+        return 0;
+    SafeRepr_note_secret(c, value, REDACT_K_ENTROPY);
+    return 1;
+}
+
 /* A namedtuple's field names: `_fields` found in the class dicts of its
  * MRO (borrowed; no descriptor or __getattr__ runs), or NULL. */
 static PyObject *
@@ -1210,6 +1219,8 @@ render_container(SafeRepr_Context *c, Writer *w, PyObject *obj, int depth,
             w_puts(w, REDACT_REPR);
             SafeRepr_note_secret(c, val, REDACT_K_NAME);
         }
+        else if (SafeRepr_near_secret(c, key, val))
+            w_puts(w, REDACT_REPR);
         else
             render(c, w, val, depth + 1);
     }
@@ -1426,6 +1437,8 @@ SafeRepr_named(SafeRepr_Context *c, PyObject *name, PyObject *obj)
         SafeRepr_note_secret(c, obj, REDACT_K_NAME);
         return PyUnicode_FromString(REDACT_REPR);
     }
+    if (name && SafeRepr_near_secret(c, name, obj))
+        return PyUnicode_FromString(REDACT_REPR);
     return SafeRepr_value(c, obj);
 }
 

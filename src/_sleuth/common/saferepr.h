@@ -125,6 +125,11 @@ int SafeRepr_is_secret_attr(SafeRepr_Context *c, PyObject *obj, PyObject *name);
  * output can be scrubbed of it elsewhere (Redact_scrub_*). Never fails. */
 void SafeRepr_note_secret(SafeRepr_Context *c, PyObject *value, Redact_Kind kind);
 
+/* 1 when `name` is a near-miss name (key, tok, sig, hmac...) and `value` a
+ * random-looking str or bytes (redact.h, Redact_near_secret): the value is
+ * then noted (REDACT_K_ENTROPY) and must be shown redacted. */
+int SafeRepr_near_secret(SafeRepr_Context *c, PyObject *name, PyObject *value);
+
 /* 1 when item i of a SEQUENCE must be hidden: a namedtuple field with a
  * secret name, or the value of a ("password", value) pair; it is then
  * noted. Never fails. */

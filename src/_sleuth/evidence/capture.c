@@ -419,7 +419,9 @@ write_redacted(Cap *c, JsonW *w, PyObject *value, Redact_Kind kind)
     /* Counted at the end, in the document as written (scrub_document). */
     SafeRepr_note_secret(&c->rc, value, kind);
     JsonW_lit(w, "{\"type\":\"str\",\"repr\":\"'" REDACT_TEXT "'\",\"value\":\"" REDACT_TEXT
-              "\",\"redacted\":true}");
+              "\",\"redacted\":true");
+    /* A value hidden by its shape says so (scrub_document counts it). */
+    JsonW_lit(w, kind == REDACT_K_ENTROPY ? ",\"kind\":\"high_entropy\"}" : "}");
 }
 
 /* {"type":..., "repr":..., ["value":...], ["len":..., "items"/"entries"/"attrs":...]} */
@@ -501,6 +503,8 @@ write_node(Cap *c, JsonW *w, PyObject *obj, int depth, int detail, Py_ssize_t *n
             }
             if (secret)
                 write_redacted(c, w, val, REDACT_K_NAME);
+            else if (Redact_near_secret(c->o->repr.redact, key, val))
+                write_redacted(c, w, val, REDACT_K_ENTROPY);
             else
                 write_node(c, w, val, depth + 1, 1, nodes);
             if (kind == SAFEREPR_MAPPING)
@@ -575,6 +579,8 @@ write_locals(Cap *c, JsonW *w, PyObject *frame, Py_ssize_t budget)
             JsonW_lit(w, ":");
             if (SafeRepr_is_secret_name(&c->rc, name))
                 write_redacted(c, w, value, REDACT_K_NAME);
+            else if (Redact_near_secret(c->o->repr.redact, name, value))
+                write_redacted(c, w, value, REDACT_K_ENTROPY);
             else {
                 Py_ssize_t nodes = 0;
                 write_node(c, w, value, 0, detail, &nodes);
@@ -1304,10 +1310,11 @@ scrub_document(Cap *c, JsonW *doc, Py_ssize_t top)
     Py_ssize_t srcn = out ? outn : doc->len;
     /* Values hidden by name, as they stand in the final text (a local may
      * have been written twice while fitting the budget). */
-    static const char mark[] = "\"redacted\":true}";
+    static const char mark[] = "\"redacted\":true";
     for (const char *p = src; (p = memmem(p, (size_t)(src + srcn - p), mark, sizeof mark - 1)) != NULL;
          p += sizeof mark - 1) {
-        c->rc.found.counts[REDACT_K_NAME]++;
+        int entropy = src + srcn - p > (Py_ssize_t)sizeof mark && p[sizeof mark - 1] == ',';
+        c->rc.found.counts[entropy ? REDACT_K_ENTROPY : REDACT_K_NAME]++;
         c->rc.found.replaced++;
     }
     JsonW_raw(&res, src, top);

@@ -420,10 +420,24 @@ frame_read_locals(stacks_snapshot *s, uint64_t frame, const stacks_code *c, stac
         l->name = strdup(c->names[i]);
         if (!l->name)
             break;
-        if (is_secret_name(c->names[i]))
+        if (is_secret_name(c->names[i])) {
             l->redacted = 1;
+            /* Read, never shown: its copies elsewhere are hidden too. */
+            l->hidden = stacks_values_repr(s, vals[i], (kind & (KIND_CELL | KIND_FREE)) != 0);
+        }
         else {
             l->repr = stacks_values_repr(s, vals[i], (kind & (KIND_CELL | KIND_FREE)) != 0);
+            /* A random-looking str under a near-miss name (`tok`, `hmac_key`). */
+            size_t rl = l->repr ? strlen(l->repr) : 0;
+            if (rl > 2 && (l->repr[0] == '\'' || l->repr[0] == '"') && l->repr[rl - 1] == l->repr[0]
+                    && Redact_default_near_secret(c->names[i], (Py_ssize_t)strlen(c->names[i]),
+                                                  l->repr + 1, (Py_ssize_t)rl - 2)) {
+                l->hidden = l->repr;
+                l->repr = NULL;
+                l->redacted = 1;
+                f->nlocals++;
+                continue;
+            }
             /* Tokens, keys and credential URLs are hidden whatever the name. */
             char *clean = l->repr ? Redact_scrub_cstr(l->repr, strlen(l->repr)) : NULL;
             if (clean) {
@@ -433,6 +447,91 @@ frame_read_locals(stacks_snapshot *s, uint64_t frame, const stacks_code *c, stac
         }
         f->nlocals++;
     }
+}
+
+/* The text inside a str repr ('...' or "...", maybe cut: '...'...) as a
+ * new string, or NULL when the repr is not a str's or too short to hunt. */
+static char *
+repr_inner(const char *repr)
+{
+    size_t n = repr ? strlen(repr) : 0;
+    if (n < 2 || (repr[0] != '\'' && repr[0] != '"'))
+        return NULL;
+    const char *end = strrchr(repr + 1, repr[0]);
+    size_t m = end ? (size_t)(end - repr - 1) : n - 1;
+    if (m < REDACT_MIN_NEEDLE)
+        return NULL;
+    char *out = malloc(m + 1);
+    if (out) {
+        memcpy(out, repr + 1, m);
+        out[m] = 0;
+    }
+    return out;
+}
+
+/* `*text` with every `needle` replaced by "[redacted]" (in place). */
+static void
+replace_all(char **text, const char *needle)
+{
+    size_t nl = strlen(needle), count = 0;
+    for (const char *p = *text; (p = strstr(p, needle)) != NULL; p += nl)
+        count++;
+    if (!count)
+        return;
+    size_t len = strlen(*text), rl = sizeof REDACT_TEXT - 1;
+    char *out = malloc(len - count * nl + count * rl + 1), *o = out;
+    if (!out)
+        return;
+    const char *p = *text, *q;
+    while ((q = strstr(p, needle)) != NULL) {
+        memcpy(o, p, (size_t)(q - p));
+        o += q - p;
+        memcpy(o, REDACT_TEXT, rl);
+        o += rl;
+        p = q + nl;
+    }
+    strcpy(o, p);
+    free(*text);
+    *text = out;
+}
+
+/* A value hidden by its name is hidden wherever else it shows in the dump:
+ * other locals' reprs (a copy under an innocent name) and thread names.
+ * At most HIDE_MAX_NEEDLES distinct values are hunted. */
+#define HIDE_MAX_NEEDLES 64
+
+static void
+hide_copies(stacks_snapshot *s)
+{
+    char *needles[HIDE_MAX_NEEDLES];
+    int n = 0;
+    for (size_t t = 0; t < s->nthreads && n < HIDE_MAX_NEEDLES; t++)
+        for (size_t fi = 0; fi < s->threads[t].nframes && n < HIDE_MAX_NEEDLES; fi++) {
+            stacks_frame *f = &s->threads[t].frames[fi];
+            for (int k = 0; k < f->nlocals && n < HIDE_MAX_NEEDLES; k++) {
+                char *needle = repr_inner(f->locals[k].hidden);
+                int dup = 0;
+                for (int d = 0; needle && d < n && !dup; d++)
+                    dup = strcmp(needles[d], needle) == 0;
+                if (needle && !dup)
+                    needles[n++] = needle;
+                else
+                    free(needle);
+            }
+        }
+    for (size_t t = 0; n && t < s->nthreads; t++) {
+        stacks_thread *th = &s->threads[t];
+        for (int d = 0; d < n; d++) {
+            if (th->name)
+                replace_all(&th->name, needles[d]);
+            for (size_t fi = 0; fi < th->nframes; fi++)
+                for (int k = 0; k < th->frames[fi].nlocals; k++)
+                    if (th->frames[fi].locals[k].repr)
+                        replace_all(&th->frames[fi].locals[k].repr, needles[d]);
+        }
+    }
+    for (int d = 0; d < n; d++)
+        free(needles[d]);
 }
 
 static const char NOTE_UNREADABLE[] =
@@ -736,6 +835,7 @@ stacks_walk_collect(stacks_snapshot *s, char *errmsg, size_t errlen)
         }
     }
     stacks_names_fill(s);
+    hide_copies(s);
     return STACKS_OK;
 }
 
@@ -840,6 +940,7 @@ stacks_walk_free(stacks_snapshot *s)
             for (int k = 0; k < f->nlocals; k++) {
                 free(f->locals[k].name);
                 free(f->locals[k].repr);
+                free(f->locals[k].hidden);
             }
             free(f->locals);
         }

@@ -38,6 +38,8 @@ typedef struct {
 typedef struct {
     char *name;
     char *repr;                 /* NULL when redacted or unbound */
+    char *hidden;               /* a redacted value's text, only to hide its
+                                   copies (stacks_walk_collect); never shown */
     int redacted;
 } stacks_local;
 
