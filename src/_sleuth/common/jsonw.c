@@ -115,9 +115,17 @@ JsonW_str(JsonW *w, PyObject *s)
 void
 JsonW_int(JsonW *w, long long v)
 {
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%lld", v);
-    JsonW_raw(w, buf, n);
+    /* By hand: snprintf was 8% of a 200-frame capture_json (callgrind). */
+    char buf[24];
+    char *p = buf + sizeof buf;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    JsonW_raw(w, p, buf + sizeof buf - p);
 }
 
 void

@@ -354,8 +354,12 @@ static const char *const INNOCENT_KEY_WORDS[] = {
 static int
 word_in(const char *w, Py_ssize_t n, const char *const *list)
 {
+    /* First letter first: most names start with none of the list's. */
+    if (n <= 0)
+        return 0;
     for (int i = 0; list[i]; i++)
-        if ((Py_ssize_t)strlen(list[i]) == n && memcmp(list[i], w, (size_t)n) == 0)
+        if (list[i][0] == w[0] && (Py_ssize_t)strlen(list[i]) == n
+                && memcmp(list[i], w, (size_t)n) == 0)
             return 1;
     return 0;
 }
@@ -1197,7 +1201,8 @@ scan(PyObject *rules, const unsigned char *s, Py_ssize_t n, int flags, int *in_p
     Py_ssize_t run_from = i, last = i - 1;
     while (i < n) {
         unsigned char c = s[i];
-        int boundary = i == 0 || !is_tokc(s[i - 1]);
+        /* Only the cases that start a token shape look at this. */
+#define boundary (i == 0 || !is_tokc(s[i - 1]))
         Py_ssize_t e;
         if (i != last + 1)
             run_from = i;
@@ -1349,6 +1354,7 @@ scan(PyObject *rules, const unsigned char *s, Py_ssize_t n, int flags, int *in_p
         }
         i++;
     }
+#undef boundary
 }
 
 /* ------------------------------------------------------------------------ */
