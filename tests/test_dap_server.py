@@ -1,11 +1,13 @@
 """The debuggee's own DAP server: `python -m sleuth --listen/--connect`,
 sleuth.listen() and the requests a client makes of a stopped program."""
+import json
 import os
 import re
 import socket
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -843,3 +845,71 @@ def test_listen_api_and_breakpoint_builtin(tmp_path):
     d.c.request("continue", threadId=tid)
     rc, out, err = d.finish()
     assert rc == 0 and out == "x is 42\n", err
+
+
+# --- a client that reads slowly ---------------------------------------------------
+
+def test_program_end_while_an_answer_is_being_written_does_not_deadlock(tmp_path):
+    """The reader thread's answer blocks in its write (the client is not
+    reading) when the program ends and sends its last events: the program's
+    thread waited for the write lock holding the GIL, the reader needed the GIL
+    to finish its write, and the program never ended (dap-mode's
+    dap-terminated-hook never ran: tests/test_readme.py's Emacs template, a
+    program that ends right after configurationDone)."""
+    path = tmp_path / "prog.py"
+    path.write_text("import os, time\n"
+                    "for _ in range(6000):\n"
+                    "    if os.path.exists('go'):\n"
+                    "        break\n"
+                    "    time.sleep(0.01)\n"
+                    "open('ended', 'w').close()\n")
+    proc = subprocess.Popen([sys.executable, "-m", "sleuth", "--listen", "127.0.0.1:0",
+                             "--wait-for-client", str(path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=str(tmp_path),
+                            env=env_without_sleuth_autostart())
+    try:
+        m = re.match(r"sleuth: listening on 127\.0\.0\.1:(\d+)$",
+                     proc.stderr.readline().decode().strip())
+        assert m
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", int(m.group(1))))
+        s.settimeout(60)
+
+        def send(seq, command, **args):
+            body = json.dumps({"seq": seq, "type": "request", "command": command,
+                               "arguments": args}).encode()
+            s.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+        send(1, "initialize", adapterID="test")
+        send(2, "attach")
+        send(3, "configurationDone")
+        # An answer of many MB (200,000 unverified breakpoints): once its
+        # first bytes arrive, the reader thread is in its write, holding the
+        # write lock, and stays there while we do not read.
+        send(4, "setBreakpoints", source={"path": str(path)},
+             breakpoints=[{"line": n} for n in range(1000, 201000)])
+        data = b""
+        while b'"setBreakpoints"' not in data:
+            chunk = s.recv(4096)
+            assert chunk, data[-500:]
+            data += chunk
+        (tmp_path / "go").touch()   # the program ends and sends its last events
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "ended").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (tmp_path / "ended").exists()
+        time.sleep(0.5)             # the program's thread reaches its last events
+        # Now read: the program ends (closing the connection, with a reset
+        # when requests are left unread) instead of hanging.
+        s.settimeout(60)
+        try:
+            while s.recv(1 << 20):
+                pass
+        except (ConnectionResetError, TimeoutError):
+            pass
+        s.close()
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+        proc.wait()
