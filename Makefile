@@ -64,17 +64,20 @@ test: build editor-deps
 	  (cd tests && ../$(VENV)/$$s/bin/python -m pytest -q -rs $(PYTEST_ARGS) $(TESTS)) || rc=1; \
 	done; exit $$rc
 
-# A real DAP client for tests/test_dap_emacs.py: Debian's Emacs and dap-mode
-# (root, no stdin, as CI runs). Without apt or root the test skips, saying so.
+# A real DAP client for tests/test_dap_emacs.py: Debian's Emacs and dap-mode;
+# Lua for README's Neovim configuration (tests/test_readme.py). Root, no stdin,
+# as CI runs. Without apt or root those tests skip, saying so.
+EDITOR_PKGS = emacs-nox elpa-dap-mode lua5.4
 editor-deps:
-	@if command -v emacs >/dev/null && ls -d /usr/share/emacs/site-lisp/elpa/dap-mode-* >/dev/null 2>&1; then :; \
+	@if command -v emacs >/dev/null && ls -d /usr/share/emacs/site-lisp/elpa/dap-mode-* >/dev/null 2>&1 \
+	    && command -v lua5.4 >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "== apt-get install emacs-nox elpa-dap-mode (tests/test_dap_emacs.py)"; \
+	  echo "== apt-get install $(EDITOR_PKGS) (tests/test_dap_emacs.py, tests/test_readme.py)"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get install -y -q emacs-nox elpa-dap-mode >/dev/null \
-	    || { apt-get update -q >/dev/null && apt-get install -y -q emacs-nox elpa-dap-mode >/dev/null; } \
-	    || echo "editor-deps: apt-get failed; tests/test_dap_emacs.py will skip" >&2; \
-	else echo "editor-deps: not root or no apt-get; tests/test_dap_emacs.py will skip" >&2; fi
+	  apt-get install -y -q $(EDITOR_PKGS) >/dev/null \
+	    || { apt-get update -q >/dev/null && apt-get install -y -q $(EDITOR_PKGS) >/dev/null; } \
+	    || echo "editor-deps: apt-get failed; the editor tests will skip" >&2; \
+	else echo "editor-deps: not root or no apt-get; the editor tests will skip" >&2; fi
 
 FUZZ_SEEDS   ?= 200
 FUZZ_LINES   ?= 400
