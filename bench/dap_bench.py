@@ -1,6 +1,7 @@
 """Debugging over DAP: sleuth against debugpy, side by side in one run.
 
     python bench/dap_bench.py [--quick] [--only instructions|startup|variables]
+                              [--tools sleuth,debugpy] [--counts FILE [--fresh TEXT]]
 
 1. Instructions (callgrind, as bench/instructions.sh) of fib under a DAP
    session, over plain: a never-hit breakpoint in the running file, a false
@@ -8,16 +9,22 @@
    it. The program runs under valgrind with `--listen --wait-for-client`
    (sleuth's and debugpy's), a client connects straight to it, sets the
    breakpoint and runs to the end; two sizes of fib cancel start-up. Cost per
-   hit = extra instructions / hits of the hot line.
+   hit = extra instructions / hits of the hot line. debugpy's adapter is a
+   child process that valgrind does not follow: only the program is counted,
+   for both tools. A breakpoint a tool does not apply (it stops on a false
+   condition or a log point) is reported as "not applied".
 2. Time from `launch` to the first `stopped` event, through each adapter
    (`sleuth dap`, `python -m debugpy.adapter`): median of 5 wall-clock runs.
-3. A `variables` request on a 100,000-item list: median of 5.
+3. A `variables` request (no paging arguments, as nvim-dap and dap-mode
+   send it) on a 100,000-item list: median of 5, with how many items came.
 
 A tool that cannot run (no debuggee server in this sleuth build, debugpy not
 installed) is reported as such, not guessed.
 """
 import argparse
+import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -70,8 +77,17 @@ def callgrind(cmd, env=None):
     return p, count
 
 
-def bench_env():
-    return dict(os.environ, PYTHONHASHSEED="0", PYTHONPATH=HERE)
+def bench_env(tool=None):
+    env = dict(os.environ, PYTHONHASHSEED="0",
+               PYTHONPATH=os.pathsep.join(filter(None, [HERE, os.environ.get("PYTHONPATH")])))
+    if tool == "debugpy":
+        # debugpy's adapter (a child that valgrind does not trace, so it runs
+        # at full speed) gives the program DEBUGPY_PROCESS_SPAWN_TIMEOUT (60 s)
+        # to connect back to it before it fails `attach` with "Timed out
+        # waiting for debug server to connect"; under callgrind on a loaded
+        # machine importing pydevd can take longer. 0 = no limit.
+        env["DEBUGPY_PROCESS_SPAWN_TIMEOUT"] = "0"
+    return env
 
 
 def plain_count(scale):
@@ -79,28 +95,56 @@ def plain_count(scale):
     return count()
 
 
+class NotApplied(Exception):
+    """The debugger stopped at a breakpoint that should not stop (a false
+    condition or a log point it does not support over DAP)."""
+
+
 def dap_count(tool, scale, bp):
-    """fib(30+scale) under `TOOL --listen`, a client setting bp and running."""
+    """fib(30+scale) under `TOOL --listen`, a client setting bp and running;
+    the program's instruction count."""
     port = free_port()
-    mod = {"sleuth": "sleuth", "debugpy": "debugpy"}[tool]
-    p, count = callgrind([PY, "-m", mod, "--listen", f"127.0.0.1:{port}", "--wait-for-client",
-                          WORKLOADS, "fib", str(scale)], bench_env())
-    wait_listening(port, timeout=600)
-    c = DapClient.connect("127.0.0.1", port)
-    c.timeout = 1800
-    r = c.request("initialize", clientID="bench", adapterID="python", linesStartAt1=True,
-                  columnsStartAt1=True, pathFormat="path")
-    assert r["success"], r
-    seq = c.request_async("attach", justMyCode=True)
-    c.wait_event("initialized")
-    r = c.request("setBreakpoints", source={"path": WORKLOADS}, breakpoints=[bp])
-    assert r["success"], r
-    c.request("setExceptionBreakpoints", filters=[])
-    c.request("configurationDone")
-    c.response(seq)
-    rc = count()
-    c.close()
-    return rc
+    p, count = callgrind([PY, "-m", tool, "--listen", f"127.0.0.1:{port}", "--wait-for-client",
+                          WORKLOADS, "fib", str(scale)], bench_env(tool))
+    try:
+        wait_listening(port, timeout=600)
+        c = DapClient.connect("127.0.0.1", port)
+        c.timeout = 1800
+        r = c.request("initialize", clientID="bench", adapterID="python", linesStartAt1=True,
+                      columnsStartAt1=True, pathFormat="path")
+        if not r["success"]:
+            raise RuntimeError(f"{tool}: initialize failed: {r.get('message')}")
+        seq = c.request_async("attach", justMyCode=True)
+        c.wait_event("initialized")
+        r = c.request("setBreakpoints", source={"path": WORKLOADS}, breakpoints=[bp])
+        if not r["success"] or not r["body"]["breakpoints"][0].get("verified"):
+            raise NotApplied(f"setBreakpoints: {r}")
+        c.request("setExceptionBreakpoints", filters=[])
+        c.request("configurationDone")
+        r = c.response(seq)
+        if not r["success"]:
+            raise RuntimeError(f"{tool}: attach failed: {r.get('message')}")
+        while p.poll() is None:
+            if any(e["event"] == "stopped" for e in c.events):
+                c.request("disconnect", terminateDebuggee=True)
+                raise NotApplied("stopped at the breakpoint")
+            time.sleep(0.5)
+        # debugpy's adapter keeps the connection after the program ended;
+        # closing our reader while its thread reads would block.
+        try:
+            c.request("disconnect", _timeout=30)
+        except (TimeoutError, OSError):
+            pass
+        try:
+            c.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass                    # sleuth's server closed it at the end
+        c.close()
+    except BaseException:
+        p.kill()
+        p.wait()
+        raise
+    return count()
 
 
 def hot_line_hits(n):
@@ -111,25 +155,65 @@ def hot_line_hits(n):
     return memo[n]
 
 
-def instructions(tools, quick):
+class Counts:
+    """Instruction counts, kept in a JSON file (--counts) as they are measured,
+    so that a long run can be resumed and one tool's cases re-measured
+    (--fresh) without measuring the others again. Keys: VERSION|TOOL|CASE|SCALE."""
+
+    def __init__(self, path, fresh=()):
+        self.path, self.data = path, {}
+        if path and os.path.exists(path):
+            with open(path) as f:
+                self.data = json.load(f)
+        v = "%d.%d" % sys.version_info[:2]
+        for k in list(self.data):
+            if any(k.startswith(v + "|") and pat in k for pat in fresh):
+                del self.data[k]
+
+    def get(self, key, measure):
+        key = "%d.%d|%s" % (sys.version_info[:2] + (key,))
+        if key not in self.data:
+            self.data[key] = measure()
+            print(f"  {key}: {self.data[key]}", file=sys.stderr, flush=True)
+            if self.path:
+                with open(self.path, "w") as f:
+                    json.dump(self.data, f, indent=1, sort_keys=True)
+        return self.data[key]
+
+
+def instructions(tools, quick, counts, only_cases=None):
     never = {"line": line_of("# NEVER_LINE")}
     hot = line_of("# FIB_BODY_LINE")
-    cases = [("never-hit breakpoint", never),
-             ("false conditional breakpoint", {"line": hot, "condition": "n == -1"}),
-             ("log point", {"line": hot, "logMessage": "{n}"})]
+    cases = [("never", "never-hit breakpoint", never),
+             ("cond", "false conditional breakpoint `n == -1`, per hit",
+              {"line": hot, "condition": "n == -1"}),
+             ("log", "log point `{n}`, per hit", {"line": hot, "logMessage": "{n}"})]
     a, b = (-16, -14) if quick else (-12, -9)
     hits = hot_line_hits(30 + b) - hot_line_hits(30 + a)
-    pa, pb = plain_count(a), plain_count(b)
+    pa = counts.get(f"plain|fib|{a}", lambda: plain_count(a))
+    pb = counts.get(f"plain|fib|{b}", lambda: plain_count(b))
     rows = []
-    for name, bp in cases:
-        row = [name]
+    for key, name, bp in cases:
+        if only_cases and key not in only_cases:
+            continue
+        row, per = [name], {}
         for tool in tools:
-            sa, sb = dap_count(tool, a, bp), dap_count(tool, b, bp)
+            try:
+                sa, sb = (counts.get(f"{tool}|{key}|{n}", lambda n=n: dap_count(tool, n, bp))
+                          for n in (a, b))
+            except NotApplied as e:
+                row.append(f"not applied ({str(e)[:60]})")
+                continue
             ratio = (sb - sa) / (pb - pa)
-            per_hit = (sb - sa - (pb - pa)) / hits
-            row.append(f"{ratio:.2f}x" + ("" if bp is never else f", {per_hit:,.0f}/hit"))
+            per[tool] = (sb - sa - (pb - pa)) / hits
+            row.append(f"{ratio:.2f}x" if bp is never
+                       else f"{per[tool]:,.0f} instructions ({ratio:.1f}x)")
+        if len(tools) == 2:
+            row.append("" if bp is never else f"{per['debugpy'] / per['sleuth']:.0f}x"
+                       if len(per) == 2 and per["sleuth"] > 0 else "-")
         rows.append(row)
-    return ["case"] + [f"{t} (x plain instr.)" for t in tools], rows
+    head = ["fib under DAP, over plain"] + tools
+    return head + (["sleuth cheaper per hit"] if len(tools) == 2 else []), rows
 
 
 # --- 2. and 3. wall-clock, through the adapters ---------------------------------
@@ -168,32 +252,47 @@ def adapter_session(tool, program, line):
     return c, dt, st["body"]["stackFrames"][0]["id"]
 
 
+def one_session(tool, prog):
+    """(seconds launch->stopped, seconds and item count of a whole variables
+    request on the list, seconds and item count of its first page of 100)."""
+    c, dt, fid = adapter_session(tool, prog, 2)
+    sc = c.request("scopes", frameId=fid)["body"]["scopes"]
+    ref = next(s for s in sc if s["name"].lower().startswith("locals")
+               or s["name"].lower().startswith("globals"))["variablesReference"]
+    vs = c.request("variables", variablesReference=ref)["body"]["variables"]
+    big = next(v for v in vs if v["name"] == "big")["variablesReference"]
+    got = []
+    for paging in ({}, {"filter": "indexed", "start": 0, "count": 100}):
+        t0 = time.perf_counter()
+        r = c.request("variables", variablesReference=big, **paging)
+        got += [time.perf_counter() - t0, len(r["body"]["variables"])]
+        if not r["success"]:
+            raise RuntimeError(f"{tool}: variables failed: {r.get('message')}")
+    c.request("disconnect", terminateDebuggee=True)
+    c.close()
+    return [dt] + got
+
+
 def wallclock(tools, runs):
     with tempfile.TemporaryDirectory() as d:
         prog = os.path.join(d, "big.py")
         with open(prog, "w") as f:
             f.write(BIG)
-        rows = {"launch to first stopped": [], "variables, 100,000-item list": []}
-        for tool in tools:
-            starts, varis = [], []
-            for _ in range(runs):
-                c, dt, fid = adapter_session(tool, prog, 2)
-                starts.append(dt)
-                sc = c.request("scopes", frameId=fid)["body"]["scopes"]
-                ref = next(s for s in sc if s["name"].lower().startswith("locals")
-                           or s["name"].lower().startswith("globals"))["variablesReference"]
-                vs = c.request("variables", variablesReference=ref)["body"]["variables"]
-                big = next(v for v in vs if v["name"] == "big")["variablesReference"]
-                t0 = time.perf_counter()
-                r = c.request("variables", variablesReference=big)
-                varis.append(time.perf_counter() - t0)
-                assert r["success"], r
-                c.request("disconnect", terminateDebuggee=True)
-                c.close()
-            rows["launch to first stopped"].append(f"{statistics.median(starts) * 1000:.0f} ms")
-            rows["variables, 100,000-item list"].append(
-                f"{statistics.median(varis) * 1000:.0f} ms ({len(r['body']['variables'])} shown)")
-        return ["measure"] + tools, [[k] + v for k, v in rows.items()]
+        res = {t: [] for t in tools}
+        for _ in range(runs):               # the tools alternate: both see the same load
+            for tool in tools:
+                res[tool].append(one_session(tool, prog))
+        names = ["launch to first stopped", "variables, 100,000-item list, whole",
+                 "variables, 100,000-item list, first 100 (start/count)"]
+        rows = []
+        for i, name in enumerate(names):
+            row = [name]
+            for tool in tools:
+                ms = statistics.median(r[i if i == 0 else 2 * i - 1] for r in res[tool]) * 1000
+                row.append(f"{ms:.0f} ms" + ("" if i == 0 else
+                                             f" ({res[tool][-1][2 * i]:,} items)"))
+            rows.append(row)
+        return [f"wall clock, median of {runs}"] + tools, rows
 
 
 def table(head, rows):
@@ -208,9 +307,20 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller fib, 2 runs")
     ap.add_argument("--only", choices=["instructions", "startup", "variables"])
+    ap.add_argument("--counts", metavar="FILE",
+                    help="keep instruction counts in FILE and reuse those already there")
+    ap.add_argument("--fresh", action="append", default=[], metavar="TEXT",
+                    help="with --counts: measure again the counts whose key has TEXT "
+                         "(e.g. sleuth|cond); repeatable")
+    ap.add_argument("--cases", default="never,cond,log",
+                    help="comma-separated instruction cases: never, cond, log (default all)")
+    ap.add_argument("--tools", default="sleuth,debugpy",
+                    help="comma-separated: which of sleuth, debugpy to run (default both)")
     a = ap.parse_args()
     tools = []
     for tool, ok in (("sleuth", have_sleuth_server()), ("debugpy", have_debugpy())):
+        if tool not in a.tools.split(","):
+            continue
         if ok:
             tools.append(tool)
         else:
@@ -221,7 +331,8 @@ def main():
     if not tools:
         return 0
     if a.only in (None, "instructions"):
-        table(*instructions(tools, a.quick))
+        table(*instructions(tools, a.quick, Counts(a.counts, a.fresh),
+                               a.cases.split(",")))
     if a.only in (None, "startup", "variables"):
         table(*wallclock(tools, 2 if a.quick else 5))
     return 0
