@@ -539,10 +539,21 @@ static int
 variables(DapServer *srv, PyObject *req, PyObject *args)
 {
     long ref = 0, start = 0, count = 0;
+    PyObject *filter = NULL;
     if (Dap_arg_long(srv, req, args, "variablesReference", 1, &ref) < 0 ||
-        Dap_arg_long(srv, req, args, "start", 0, &start) < 0 || Dap_arg_long(srv, req, args, "count", 0, &count) < 0)
+        Dap_arg_long(srv, req, args, "start", 0, &start) < 0 || Dap_arg_long(srv, req, args, "count", 0, &count) < 0 ||
+        Dap_arg_str(srv, req, args, "filter", 0, &filter) < 0)
         return 0;
-    PyObject *vars = Session_variables(&srv->session, ref, start, count);
+    Session_Kids kids = SESSION_KIDS_ALL;
+    if (filter && PyUnicode_CompareWithASCIIString(filter, "indexed") == 0)
+        kids = SESSION_KIDS_INDEXED;
+    else if (filter && PyUnicode_CompareWithASCIIString(filter, "named") == 0)
+        kids = SESSION_KIDS_NAMED;
+    else if (filter)
+        return Dap_fail(srv, req, "%s", "argument 'filter' must be \"indexed\" or \"named\"");
+    if (start < 0 || count < 0)
+        return Dap_fail(srv, req, "%s", "arguments 'start' and 'count' must not be negative");
+    PyObject *vars = Session_variables(&srv->session, ref, start, count, kids);
     if (!vars) {
         PyObject *why = Session_take_error();
         Dap_fail(srv, req, "%U", why);
@@ -556,10 +567,10 @@ variables(DapServer *srv, PyObject *req, PyObject *args)
 }
 
 static int
-respond_value(DapServer *srv, PyObject *req, PyObject *value, PyObject *evalname, PyObject *frame,
-              const char *text_key)
+respond_value(DapServer *srv, PyObject *req, PyObject *name, PyObject *value, PyObject *evalname, PyObject *frame,
+              const char *text_key, Session_Show how)
 {
-    PyObject *d = Session_describe(&srv->session, NULL, value, evalname, frame);
+    PyObject *d = Session_describe_as(&srv->session, name, value, evalname, frame, how);
     if (!d)
         return -1;
     if (strcmp(text_key, "value") != 0) {
@@ -575,6 +586,12 @@ respond_value(DapServer *srv, PyObject *req, PyObject *value, PyObject *evalname
     return r;
 }
 
+/* evaluate's contexts: `repl` (the debug console) runs statements too and
+ * shows the value as asked, secrets included: the user typed the
+ * expression. `clipboard` (copy value) is the whole repr, within 1,000,000
+ * characters. `hover`, `watch` (and none) are shown as the variables view
+ * shows them: bounded, and redacted by the name the expression ends in
+ * (`password`, `cfg.token`, `env["API_KEY"]`) and by secret shapes. */
 static int
 evaluate(DapServer *srv, PyObject *req, PyObject *args)
 {
@@ -587,6 +604,9 @@ evaluate(DapServer *srv, PyObject *req, PyObject *args)
     if (bad)
         return 0;
     int repl = context && PyUnicode_CompareWithASCIIString(context, "repl") == 0;
+    Session_Show how = repl ? SESSION_SHOW_REPL
+                       : context && PyUnicode_CompareWithASCIIString(context, "clipboard") == 0 ? SESSION_SHOW_CLIPBOARD
+                                                                                             : SESSION_SHOW_VIEW;
     PyObject *err = NULL;
     PyObject *v = Session_eval(f, expr, repl, &err);
     if (!v) {
@@ -594,7 +614,10 @@ evaluate(DapServer *srv, PyObject *req, PyObject *args)
         Py_XDECREF(err);
         return r;
     }
-    int r = respond_value(srv, req, v, expr, f, "result");
+    PyObject *name = how == SESSION_SHOW_VIEW ? Session_expression_name(expr) : NULL;
+    PyErr_Clear();
+    int r = respond_value(srv, req, name, v, expr, f, "result", how);
+    Py_XDECREF(name);
     Py_DECREF(v);
     return r;
 }
@@ -613,7 +636,7 @@ set_variable(DapServer *srv, PyObject *req, PyObject *args)
         Py_XDECREF(err);
         return r;
     }
-    int r = respond_value(srv, req, v, NULL, Session_ref_frame(&srv->session, ref), "value");
+    int r = respond_value(srv, req, name, v, NULL, Session_ref_frame(&srv->session, ref), "value", SESSION_SHOW_VIEW);
     Py_DECREF(v);
     return r;
 }
@@ -640,7 +663,10 @@ set_expression(DapServer *srv, PyObject *req, PyObject *args)
         Py_XDECREF(err);
         return r;
     }
-    int r = respond_value(srv, req, v, expr, f, "value");
+    PyObject *name = Session_expression_name(expr);
+    PyErr_Clear();
+    int r = respond_value(srv, req, name, v, expr, f, "value", SESSION_SHOW_VIEW);
+    Py_XDECREF(name);
     Py_DECREF(v);
     return r;
 }

@@ -7,7 +7,6 @@
 #define FRAME_ID_SPAN 100000L    /* levels per generation in a frame id */
 #define REF_SPAN 1000000L        /* references per generation */
 #define GEN_MOD 1000L            /* generations that ids tell apart */
-#define BIG_SEQUENCE 100         /* sequences longer than this are paged */
 
 /* --- the stack ------------------------------------------------------------- */
 
@@ -149,6 +148,7 @@ Session_end(Session *s)
     Py_CLEAR(s->exc);
     Py_CLEAR(s->refs);
     Py_CLEAR(s->ref_ids);
+    Redact_found_clear(&s->found);
     s->index = 0;
 }
 
@@ -160,6 +160,7 @@ Session_traverse(Session *s, visitproc visit, void *arg)
     Py_VISIT(s->refs);
     Py_VISIT(s->ref_ids);
     Py_VISIT(s->redact);
+    Py_VISIT(s->found.values);
     return 0;
 }
 
@@ -262,17 +263,44 @@ Session_frame_locals(PyObject *frame)
     return PyObject_GetAttrString(frame, "f_locals");
 }
 
+/* The text of `value` (named `name`, or NULL) as `how` shows it: the safe
+ * repr, and for the view, the redaction rules (a secret name shows
+ * "[redacted]"; secret shapes and secrets met earlier in the stop are
+ * scrubbed). *secret is set when the name hid the value. */
 static PyObject *
-safe_text(Session *s, PyObject *name, PyObject *value)
+safe_text(Session *s, PyObject *name, PyObject *value, Session_Show how, int *secret)
 {
     SafeRepr_Options o;
     SafeRepr_options_default(&o);
-    o.max_chars = 1000;
-    o.redact = s->redact;
+    int redact = how == SESSION_SHOW_VIEW && s->redact;
+    o.max_chars = how == SESSION_SHOW_CLIPBOARD ? 1000000 : how == SESSION_SHOW_REPL ? 100000 : 1000;
+    if (how == SESSION_SHOW_CLIPBOARD) {
+        o.max_items = 1000000;
+        o.max_depth = SAFEREPR_MAX_DEPTH_LIMIT;
+    }
+    o.redact = redact ? s->redact : NULL;
     SafeRepr_Context c;
     SafeRepr_begin(&c, &o);
-    PyObject *t = name ? SafeRepr_named(&c, name, value) : SafeRepr_value(&c, value);
+    /* The stop's secrets so far go into the batch and come back with the
+     * ones this value adds. */
+    c.found = s->found;
+    c.keep_found = 1;
+    memset(&s->found, 0, sizeof s->found);
+    PyObject *t = NULL;
+    if (secret)
+        *secret = 0;
+    if (redact && name && SafeRepr_is_secret_name(&c, name)) {
+        SafeRepr_note_secret(&c, value, REDACT_K_NAME);
+        t = PyUnicode_FromString(REDACT_TEXT);
+        if (secret)
+            *secret = 1;
+    } else {
+        t = SafeRepr_value(&c, value);
+    }
     SafeRepr_end(&c);
+    s->found = c.found;
+    if (t && redact)
+        Py_SETREF(t, Redact_scrub_str(s->redact, &s->found, t));
     return t;
 }
 
@@ -282,21 +310,54 @@ is_identifier(PyObject *name)
     return PyUnicode_Check(name) && PyUnicode_IsIdentifier(name) == 1;
 }
 
+/* How many children `value` of kind `k` has (no user code). */
+static Py_ssize_t
+child_count(PyObject *value, SafeRepr_Kind k)
+{
+    Py_ssize_t total = 0;
+    switch (k) {
+    case SAFEREPR_SEQUENCE:
+        return PyList_Check(value) ? PyList_GET_SIZE(value) : PyTuple_GET_SIZE(value);
+    case SAFEREPR_SET:
+        return PySet_GET_SIZE(value);
+    case SAFEREPR_MAPPING:
+        return PyDict_Check(value) ? PyDict_GET_SIZE(value) : 0;
+    case SAFEREPR_OBJECT: {
+        PyObject *kids = SafeRepr_children(value, 0, &total);
+        Py_XDECREF(kids);
+        PyErr_Clear();
+        return total;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* Are the children of `value` presented as indexed (paged by a client)? */
+static int
+shows_indexed(SafeRepr_Kind k, Py_ssize_t n)
+{
+    return k == SAFEREPR_SEQUENCE || k == SAFEREPR_SET || n > SESSION_BIG;
+}
+
+static int
+set_count(PyObject *d, const char *key, Py_ssize_t n)
+{
+    PyObject *v = PyLong_FromSsize_t(n);
+    int r = v ? PyDict_SetItemString(d, key, v) : -1;
+    Py_XDECREF(v);
+    return r;
+}
+
 PyObject *
-Session_describe(Session *s, PyObject *name, PyObject *value, PyObject *evaluate_name, PyObject *frame)
+Session_describe_as(Session *s, PyObject *name, PyObject *value, PyObject *evaluate_name, PyObject *frame,
+                    Session_Show how)
 {
     /* Owned */
     PyObject *d = NULL, *text = NULL, *type = NULL, *v = NULL;
 
     int secret = 0;
-    if (name && s->redact) {
-        secret = Redact_name_matches(s->redact, name);
-        if (secret < 0) {
-            PyErr_Clear();
-            secret = 0;
-        }
-    }
-    text = safe_text(s, name, value);
+    text = safe_text(s, name, value, how, &secret);
     type = SafeRepr_type_name(Py_TYPE(value));
     d = PyDict_New();
     if (!text || !type || !d)
@@ -309,13 +370,11 @@ Session_describe(Session *s, PyObject *name, PyObject *value, PyObject *evaluate
     v = PyLong_FromLong(ref);
     if (!v || PyDict_SetItemString(d, "variablesReference", v) < 0)
         goto error;
-    if (ref > 0 && SafeRepr_kind(value) == SAFEREPR_SEQUENCE) {
-        Py_ssize_t n = PyList_Check(value) ? PyList_GET_SIZE(value) : PyTuple_GET_SIZE(value);
-        if (n > BIG_SEQUENCE) {
-            Py_SETREF(v, PyLong_FromSsize_t(n));
-            if (!v || PyDict_SetItemString(d, "indexedVariables", v) < 0)
-                goto error;
-        }
+    if (ref > 0) {
+        SafeRepr_Kind k = SafeRepr_kind(value);
+        Py_ssize_t n = child_count(value, k);
+        if (set_count(d, shows_indexed(k, n) ? "indexedVariables" : "namedVariables", n) < 0)
+            goto error;
     }
     if (evaluate_name && evaluate_name != Py_None &&
         PyDict_SetItemString(d, "evaluateName", evaluate_name) < 0)
@@ -332,6 +391,40 @@ error:
     return NULL;
 }
 
+PyObject *
+Session_describe(Session *s, PyObject *name, PyObject *value, PyObject *evaluate_name, PyObject *frame)
+{
+    return Session_describe_as(s, name, value, evaluate_name, frame, SESSION_SHOW_VIEW);
+}
+
+PyObject *
+Session_expression_name(PyObject *expr)
+{
+    if (!PyUnicode_Check(expr))
+        return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(expr);
+    while (n > 0 && Py_UNICODE_ISSPACE(PyUnicode_READ_CHAR(expr, n - 1)))
+        n--;
+    /* cfg["password"] / cfg['password'] */
+    if (n >= 4 && PyUnicode_READ_CHAR(expr, n - 1) == ']') {
+        Py_UCS4 q = PyUnicode_READ_CHAR(expr, n - 2);
+        if (q == '"' || q == '\'') {
+            Py_ssize_t open = PyUnicode_FindChar(expr, q, 0, n - 2, -1);
+            if (open > 0 && PyUnicode_READ_CHAR(expr, open - 1) == '[')
+                return PyUnicode_Substring(expr, open + 1, n - 2);
+        }
+        return NULL;
+    }
+    Py_ssize_t i = n;
+    while (i > 0) {
+        Py_UCS4 ch = PyUnicode_READ_CHAR(expr, i - 1);
+        if (!(ch == '_' || Py_UNICODE_ISALNUM(ch)))
+            break;
+        i--;
+    }
+    return i < n ? PyUnicode_Substring(expr, i, n) : NULL;
+}
+
 /* One child as a Variable: `name` shown, `evalname` or NULL. */
 static int
 add_variable(Session *s, PyObject *out, PyObject *name, PyObject *value, PyObject *evalname, PyObject *frame)
@@ -346,9 +439,19 @@ add_variable(Session *s, PyObject *out, PyObject *name, PyObject *value, PyObjec
     return r;
 }
 
-/* Children of a mapping in insertion order, paged; dicts only are read
- * item by item (another mapping, such as 3.13's frame locals proxy, is
- * copied to a dict first by its own keys()/[] which run no user code). */
+/* The text of a dict key as a child's name (never redacted: a key is a
+ * name, and the value's redaction depends on it). */
+static PyObject *
+key_text(Session *s, PyObject *k)
+{
+    return safe_text(s, NULL, k, SESSION_SHOW_REPL, NULL);
+}
+
+/* Children of a mapping in insertion order, `start`.. at most `count`
+ * (count < 0: all). Dicts only are read item by item (another mapping,
+ * such as 3.13's frame locals proxy, is copied to a dict first by its own
+ * keys()/[] which run no user code). Skipping to `start` is a C loop over
+ * the dict's entries; nothing is built for the skipped ones. */
 static int
 mapping_children(Session *s, PyObject *out, PyObject *mapping, PyObject *parent_eval, int scope,
                  PyObject *frame, Py_ssize_t start, Py_ssize_t count)
@@ -363,11 +466,19 @@ mapping_children(Session *s, PyObject *out, PyObject *mapping, PyObject *parent_
     PyObject *k, *v;
     Py_ssize_t pos = 0, i = 0;
     int rc = 0;
-    Py_INCREF(dict);
+    if (scope && s->redact) {
+        /* Secrets by name first, so that a value shown before the secret's
+         * own entry is scrubbed of it too. */
+        while (PyDict_Next(dict, &pos, &k, &v))
+            if (PyUnicode_Check(k) && Redact_name_matches(s->redact, k) == 1)
+                Redact_note(&s->found, v, REDACT_K_NAME, REDACT_MIN_NEEDLE);
+        PyErr_Clear();
+        pos = 0;
+    }
     while (PyDict_Next(dict, &pos, &k, &v)) {
         if (i++ < start)
             continue;
-        if (count > 0 && i > start + count)
+        if (count >= 0 && i > start + count)
             break;
         Py_INCREF(k);
         Py_INCREF(v);
@@ -376,12 +487,17 @@ mapping_children(Session *s, PyObject *out, PyObject *mapping, PyObject *parent_
             name = PyUnicode_Check(k) ? Py_NewRef(k) : PyObject_Str(k);
             evalname = is_identifier(k) ? Py_NewRef(k) : NULL;
         } else {
-            name = safe_text(s, NULL, k);
+            name = key_text(s, k);
             if (name && parent_eval && parent_eval != Py_None &&
                 (PyUnicode_CheckExact(k) || PyLong_CheckExact(k)))
                 evalname = PyUnicode_FromFormat("%U[%U]", parent_eval, name);
         }
-        rc = name ? add_variable(s, out, name, v, evalname, frame) : -1;
+        /* A str key names its value for the redaction rules. */
+        PyObject *rname = scope || !PyUnicode_Check(k) ? Py_XNewRef(name) : Py_NewRef(k);
+        PyObject *d = name ? Session_describe(s, rname, v, evalname, frame) : NULL;
+        rc = d && PyDict_SetItemString(d, "name", name) == 0 && PyList_Append(out, d) == 0 ? 0 : -1;
+        Py_XDECREF(d);
+        Py_XDECREF(rname);
         Py_XDECREF(name);
         Py_XDECREF(evalname);
         Py_DECREF(k);
@@ -390,15 +506,100 @@ mapping_children(Session *s, PyObject *out, PyObject *mapping, PyObject *parent_
             break;
     }
     Py_DECREF(dict);
-    Py_DECREF(dict);
     return rc;
 }
 
+/* Items `start`.. of a list or tuple, read by index: the cost is the
+ * window's. The list may change size meanwhile (another thread, a
+ * __repr__): each index is checked when it is read. */
+static int
+sequence_children(Session *s, PyObject *out, PyObject *seq, PyObject *parent_eval, PyObject *frame,
+                  Py_ssize_t start, Py_ssize_t count)
+{
+    int is_list = PyList_Check(seq);
+    for (Py_ssize_t i = start; count < 0 || i < start + count; i++) {
+        Py_ssize_t n = is_list ? PyList_GET_SIZE(seq) : PyTuple_GET_SIZE(seq);
+        if (i >= n)
+            break;
+        PyObject *value = Py_NewRef(is_list ? PyList_GET_ITEM(seq, i) : PyTuple_GET_ITEM(seq, i));
+        PyObject *name = PyUnicode_FromFormat("%zd", i), *evalname = NULL;
+        if (name && parent_eval && parent_eval != Py_None)
+            evalname = PyUnicode_FromFormat("%U[%zd]", parent_eval, i);
+        /* ("password", value) pairs and namedtuple fields with a secret name */
+        int hide = 0;
+        if (s->redact) {
+            SafeRepr_Options o;
+            SafeRepr_options_default(&o);
+            o.redact = s->redact;
+            SafeRepr_Context c;
+            SafeRepr_begin(&c, &o);
+            hide = SafeRepr_hide_item(&c, seq, i);
+            SafeRepr_end(&c);
+            if (hide)
+                Redact_note(&s->found, value, REDACT_K_PAIR, REDACT_MIN_NEEDLE);
+        }
+        int r = -1;
+        if (name && hide) {
+            PyObject *d = Py_BuildValue("{s:O,s:s,s:N,s:i}", "name", name, "value", REDACT_TEXT, "type",
+                                        SafeRepr_type_name(Py_TYPE(value)), "variablesReference", 0);
+            r = d && (!evalname || PyDict_SetItemString(d, "evaluateName", evalname) == 0) ? PyList_Append(out, d) : -1;
+            Py_XDECREF(d);
+        } else if (name) {
+            r = add_variable(s, out, name, value, evalname, frame);
+        }
+        Py_XDECREF(name);
+        Py_XDECREF(evalname);
+        Py_DECREF(value);
+        if (r < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Items `start`.. of a set, in its iteration order (the builtin iterator:
+ * no user code; the skipped items cost a C call each, nothing else). */
+static int
+set_children(Session *s, PyObject *out, PyObject *set, PyObject *frame, Py_ssize_t start, Py_ssize_t count)
+{
+    PyObject *it = PyObject_GetIter(set), *item;
+    if (!it)
+        return -1;
+    Py_ssize_t i = 0;
+    int rc = 0;
+    while ((count < 0 || i < start + count) && (item = PyIter_Next(it)) != NULL) {
+        if (i >= start) {
+            PyObject *name = PyUnicode_FromFormat("%zd", i);
+            rc = name ? add_variable(s, out, name, item, NULL, frame) : -1;
+            Py_XDECREF(name);
+        }
+        Py_DECREF(item);
+        i++;
+        if (rc < 0)
+            break;
+    }
+    Py_DECREF(it);
+    if (rc == 0 && PyErr_Occurred())
+        PyErr_Clear();      /* "set changed size during iteration": keep what we have */
+    return rc;
+}
+
+/* A client that did not page is told how many more there are. */
+static int
+add_more(PyObject *out, Py_ssize_t shown_to, Py_ssize_t total)
+{
+    PyObject *d = Py_BuildValue("{s:s,s:N,s:i,s:{s:s}}", "name", "...", "value",
+                                PyUnicode_FromFormat("%zd more (%zd in all)", total - shown_to, total),
+                                "variablesReference", 0, "presentationHint", "kind", "virtual");
+    int r = d ? PyList_Append(out, d) : -1;
+    Py_XDECREF(d);
+    return r;
+}
+
 PyObject *
-Session_variables(Session *s, long ref, Py_ssize_t start, Py_ssize_t count)
+Session_variables(Session *s, long ref, Py_ssize_t start, Py_ssize_t count, Session_Kids kids)
 {
     /* Owned */
-    PyObject *out = NULL, *kids = NULL, *mapping = NULL;
+    PyObject *out = NULL, *all = NULL, *mapping = NULL;
 
     PyObject *e = ref_entry(s, ref);   /* borrowed */
     if (!e) {
@@ -416,48 +617,87 @@ Session_variables(Session *s, long ref, Py_ssize_t start, Py_ssize_t count)
     if (!out)
         goto error;
     if (kind == SESSION_REF_LOCALS || kind == SESSION_REF_GLOBALS) {
+        /* A scope's variables are named, and all of them come unless paged. */
+        if (kids == SESSION_KIDS_INDEXED)
+            return out;
         mapping = kind == SESSION_REF_LOCALS ? Session_frame_locals(obj)
                                              : PyObject_GetAttrString(obj, "f_globals");
-        if (!mapping || mapping_children(s, out, mapping, NULL, 1, obj, start, count) < 0)
+        if (!mapping || mapping_children(s, out, mapping, NULL, 1, obj, start, count > 0 ? count : -1) < 0)
             goto error;
         Py_DECREF(mapping);
         return out;
     }
     SafeRepr_Kind vk = SafeRepr_kind(obj);
-    if (vk == SAFEREPR_MAPPING) {
-        if (mapping_children(s, out, obj, parent_eval, 0, frame, start, count) < 0)
-            goto error;
+    Py_ssize_t total = child_count(obj, vk);
+    int indexed = shows_indexed(vk, total);
+    if ((kids == SESSION_KIDS_INDEXED && !indexed) || (kids == SESSION_KIDS_NAMED && indexed))
         return out;
-    }
-    Py_ssize_t total = 0;
-    kids = SafeRepr_children(obj, count > 0 ? start + count : PY_SSIZE_T_MAX, &total);
-    if (!kids)
-        goto error;
-    for (Py_ssize_t i = start; i < PyList_GET_SIZE(kids); i++) {
-        PyObject *kid = PyList_GET_ITEM(kids, i);
-        PyObject *name = NULL, *evalname = NULL, *value;
-        if (vk == SAFEREPR_OBJECT) {
-            name = Py_NewRef(PyTuple_GET_ITEM(kid, 0));
-            value = PyTuple_GET_ITEM(kid, 1);
+    int paged = count > 0;
+    if (!paged)
+        count = SESSION_FIRST_PAGE;
+    int r = 0;
+    switch (vk) {
+    case SAFEREPR_MAPPING:
+        r = mapping_children(s, out, obj, parent_eval, 0, frame, start, count);
+        break;
+    case SAFEREPR_SEQUENCE:
+        r = sequence_children(s, out, obj, parent_eval, frame, start, count);
+        break;
+    case SAFEREPR_SET:
+        r = set_children(s, out, obj, frame, start, count);
+        break;
+    case SAFEREPR_OBJECT: {
+        /* (name, value) pairs from __dict__ and slots; objects are small. */
+        Py_ssize_t n = 0;
+        all = SafeRepr_children(obj, start + count, &n);
+        if (!all) {
+            r = -1;
+            break;
+        }
+        for (Py_ssize_t i = start; i < PyList_GET_SIZE(all) && r == 0; i++) {
+            PyObject *kid = PyList_GET_ITEM(all, i);
+            PyObject *name = PyTuple_GET_ITEM(kid, 0), *value = PyTuple_GET_ITEM(kid, 1), *evalname = NULL;
             if (parent_eval != Py_None && is_identifier(name))
                 evalname = PyUnicode_FromFormat("%U.%U", parent_eval, name);
-        } else {
-            name = PyUnicode_FromFormat("%zd", i);
-            value = kid;
-            if (name && vk == SAFEREPR_SEQUENCE && parent_eval != Py_None)
-                evalname = PyUnicode_FromFormat("%U[%zd]", parent_eval, i);
+            /* A private attribute behind a secret-named property is secret. */
+            PyObject *shown = Py_NewRef(name);
+            if (s->redact) {
+                SafeRepr_Options o;
+                SafeRepr_options_default(&o);
+                o.redact = s->redact;
+                SafeRepr_Context c;
+                SafeRepr_begin(&c, &o);
+                int sec = SafeRepr_is_secret_attr(&c, obj, name);
+                SafeRepr_end(&c);
+                if (sec) {
+                    PyObject *d = Py_BuildValue("{s:O,s:s,s:N,s:i}", "name", name, "value", REDACT_TEXT, "type",
+                                                SafeRepr_type_name(Py_TYPE(value)), "variablesReference", 0);
+                    Redact_note(&s->found, value, REDACT_K_NAME, REDACT_MIN_NEEDLE);
+                    r = d ? PyList_Append(out, d) : -1;
+                    Py_XDECREF(d);
+                    Py_DECREF(shown);
+                    Py_XDECREF(evalname);
+                    continue;
+                }
+            }
+            r = add_variable(s, out, shown, value, evalname, frame);
+            Py_DECREF(shown);
+            Py_XDECREF(evalname);
         }
-        int r = name ? add_variable(s, out, name, value, evalname, frame) : -1;
-        Py_XDECREF(name);
-        Py_XDECREF(evalname);
-        if (r < 0)
-            goto error;
+        break;
     }
-    Py_DECREF(kids);
+    default:
+        break;
+    }
+    if (r < 0)
+        goto error;
+    if (!paged && total > start + count && add_more(out, start + count, total) < 0)
+        goto error;
+    Py_XDECREF(all);
     return out;
 error:
     Py_XDECREF(out);
-    Py_XDECREF(kids);
+    Py_XDECREF(all);
     Py_XDECREF(mapping);
     return NULL;
 }
@@ -578,7 +818,7 @@ key_shown_as(Session *s, PyObject *mapping, PyObject *name)
     PyObject *k, *v;
     Py_ssize_t pos = 0;
     while (PyDict_Next(mapping, &pos, &k, &v)) {
-        PyObject *t = safe_text(s, NULL, k);
+        PyObject *t = key_text(s, k);
         int eq = t ? PyUnicode_Compare(t, name) == 0 : 0;
         Py_XDECREF(t);
         if (eq)

@@ -15,6 +15,7 @@
 #ifndef SLEUTH_SESSION_H
 #define SLEUTH_SESSION_H
 #include "compat.h"
+#include "redact.h"
 
 /* bdb.get_stack(f, t) without a debugger object: the frames from `f` out to
  * `botframe` (or the outermost), then the traceback's frames below `f`.
@@ -51,9 +52,33 @@ typedef struct {
     PyObject *exc;       /* the stop's exception, or NULL */
     PyObject *refs;      /* list of (kind, obj, evaluateName or None, frame) */
     PyObject *ref_ids;   /* dict (kind, id(obj)) -> ref: one reference per value */
-    PyObject *redact;    /* redaction rule tuple, or NULL */
+    PyObject *redact;    /* redaction rule tuple, or NULL: nothing hidden */
+    Redact_Found found;  /* secrets hidden during this stop: scrubbed from later texts */
     long generation;     /* which stop: frame ids and references carry it */
 } Session;
+
+/* How a text is shown (Session_describe_as): the variables view, hover and
+ * watch hide secrets; the repl and the clipboard show what the user asked
+ * for (the clipboard the whole repr, within a large bound). */
+typedef enum {
+    SESSION_SHOW_VIEW = 0,    /* variables, hover, watch: 1000 chars, redacted */
+    SESSION_SHOW_REPL,        /* the debug console: 100,000 chars, not redacted */
+    SESSION_SHOW_CLIPBOARD,   /* copy value: 1,000,000 chars, every item, not redacted */
+} Session_Show;
+
+/* Which children a variables request wants (DAP's `filter`). */
+typedef enum {
+    SESSION_KIDS_ALL = 0,
+    SESSION_KIDS_INDEXED,
+    SESSION_KIDS_NAMED,
+} Session_Kids;
+
+/* Children shown when a client asks without `count` (clients that do not
+ * page); the parent's indexedVariables tells a paging client the total. */
+#define SESSION_FIRST_PAGE 300
+/* Containers with more children than this present them as indexed (a
+ * paging client fetches them in chunks), whatever their kind. */
+#define SESSION_BIG 100
 
 /* Start a stop at `frame` (None in post-mortem) with traceback `tb` (None
  * if none) and exception `exc` (NULL if none). 0 or -1. */
@@ -74,15 +99,32 @@ PyObject *Session_frame(Session *s, long frame_id, int *lineno);
 long Session_ref(Session *s, Session_RefKind kind, PyObject *obj, PyObject *evaluate_name,
                  PyObject *frame);
 
-/* The children of reference `ref`, `start`.. (count <= 0: all), as a list of
- * dicts in DAP's Variable shape: name, value, type, variablesReference,
- * evaluateName (when there is one), indexedVariables (big sequences).
+/* The children of reference `ref` as a list of dicts in DAP's Variable
+ * shape: name, value, type, variablesReference, evaluateName (when there is
+ * one), indexedVariables/namedVariables (containers). `start`.. `count`
+ * children (count <= 0: all of a scope, the first SESSION_FIRST_PAGE of a
+ * value, then a virtual "..." entry saying how many more). The cost is
+ * that of the window: a list is read by index, a dict or set from its
+ * start. `kids` filters as DAP's filter: a container presents its
+ * children either as indexed (sequences, sets, anything bigger than
+ * SESSION_BIG) or as named, as its indexedVariables/namedVariables said.
  * NULL with ValueError for an unknown reference. */
-PyObject *Session_variables(Session *s, long ref, Py_ssize_t start, Py_ssize_t count);
+PyObject *Session_variables(Session *s, long ref, Py_ssize_t start, Py_ssize_t count, Session_Kids kids);
 
-/* The same shape for one value (new dict): value, type, variablesReference. */
+/* The same shape for one value (new dict): value, type, variablesReference,
+ * indexedVariables or namedVariables. A value whose `name` is secret shows
+ * "[redacted]" and cannot be expanded; secret shapes in any text are
+ * scrubbed (when the session has rules). */
 PyObject *Session_describe(Session *s, PyObject *name, PyObject *value, PyObject *evaluate_name,
                            PyObject *frame);
+/* Same, shown as `how` (an evaluate context). */
+PyObject *Session_describe_as(Session *s, PyObject *name, PyObject *value, PyObject *evaluate_name,
+                              PyObject *frame, Session_Show how);
+
+/* The name an expression's value goes by, for the redaction rules: the
+ * last identifier of `a.b.token`, or the string key of `cfg["password"]`
+ * (new str), or NULL (no exception). */
+PyObject *Session_expression_name(PyObject *expr);
 
 /* A frame's locals mapping as pdb reads it (new ref). */
 PyObject *Session_frame_locals(PyObject *frame);
