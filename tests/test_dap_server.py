@@ -308,6 +308,8 @@ def test_hot_log_point_while_the_client_asks_does_not_deadlock(tmp_path):
     d.c.wait_output("0\n", category="console")
     for _ in range(100):
         assert d.c.request("threads")["success"]
+    # (the requests are fast now: let more than 100 log lines come before the end)
+    d.c._wait(lambda: d.c.output.get("console", "").count("\n") > 100, "101 log lines", None)
     flag.write_text("")
     rc, out, _ = d.finish()
     assert rc == 0 and out == "done\n"
