@@ -291,3 +291,21 @@ def test_evaluate_contexts_and_bounds(tmp_path):
         assert ev("loop", ctx)["result"] == "<repr timed out>"
     rc, out, err = end(d, tid)
     assert rc == 0 and out == "end\n", err
+
+
+def test_completions_in_the_stopped_frame(tmp_path):
+    d, tid = stop_at(tmp_path, 8, EVAL)
+    fid = d.top(tid)[0]["id"]
+    r = d.c.request("completions", frameId=fid, text="lo", column=3)
+    assert r["success"], r
+    labels = [t["label"] for t in r["body"]["targets"]]
+    # the frame's names and the builtins, as the terminal completes `p lo`
+    assert {"long", "loop", "locals"} <= set(labels) and labels == sorted(labels)
+    assert all(t["start"] == 0 and t["length"] == 2 for t in r["body"]["targets"])
+    # the last part of a chain, at its offset in the text (0-based, as VS Code reads it)
+    r = d.c.request("completions", frameId=fid, text="x = big.ap", column=11)
+    assert r["body"]["targets"] == [{"label": "append", "start": 8, "length": 2}]
+    r = d.c.request("completions", frameId=fid, text="nothing_like_this", column=18)
+    assert r["success"] and r["body"]["targets"] == []
+    rc, out, err = end(d, tid)
+    assert rc == 0 and out == "end\n", err

@@ -10,6 +10,7 @@ static const char *const SUPPORTED[] = {
     "supportsLogPoints",
     "supportsFunctionBreakpoints",
     "supportsEvaluateForHovers",
+    "supportsCompletionsRequest",
     "supportsSetVariable",
     "supportsSetExpression",
     "supportsGotoTargetsRequest",

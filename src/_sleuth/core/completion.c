@@ -131,30 +131,34 @@ frame_locals(PdbObject *self)
     return NULL;
 }
 
+/* {**globals, **locals}: a new dict, or NULL with an exception. */
+static PyObject *
+merged_namespace(PyObject *globals, PyObject *locals)
+{
+    PyObject *ns = PyDict_New();
+    if (!ns || PyDict_Merge(ns, globals, 1) < 0 || (locals && PyDict_Merge(ns, locals, 1) < 0)) {
+        Py_XDECREF(ns);
+        return NULL;
+    }
+    return ns;
+}
+
 /* {**curframe.f_globals, **curframe_locals}: a new dict, or NULL with an
  * exception. *globals_out gets a new reference to f_globals. */
 static PyObject *
 frame_namespace(PdbObject *self, PyObject **globals_out)
 {
-    /* Owned */
     PyObject *globals = PyObject_GetAttrString(self->curframe, "f_globals");
-    PyObject *ns = NULL;
-
     *globals_out = NULL;
     if (!globals)
         return NULL;
-    ns = PyDict_New();
-    if (!ns || PyDict_Merge(ns, globals, 1) < 0)
-        goto error;
-    PyObject *locals = frame_locals(self);
-    if (locals && PyDict_Merge(ns, locals, 1) < 0)
-        goto error;
+    PyObject *ns = merged_namespace(globals, frame_locals(self));
+    if (!ns) {
+        Py_DECREF(globals);
+        return NULL;
+    }
     *globals_out = globals;
     return ns;
-error:
-    Py_XDECREF(ns);
-    Py_DECREF(globals);
-    return NULL;
 }
 
 static int
@@ -312,36 +316,22 @@ is_dollar(PyObject *text)
 }
 #endif
 
-/* pdb's _complete_expression: names of the frame's globals and locals (no
- * builtins), or the attributes at the end of an `a.b.c` chain. */
+/* Names of `ns` (and of `more`, a dict or NULL) that start with `text`, or
+ * the attributes at the end of an `a.b.c` chain rooted in ns: a new list,
+ * or NULL with an exception. */
 static PyObject *
-expression_matches(PdbObject *self, PyObject *text)
+namespace_matches(PyObject *ns, PyObject *more, PyObject *text)
 {
     /* Owned */
-    PyObject *globals = NULL, *ns = NULL, *out = NULL, *parts = NULL, *obj = NULL;
+    PyObject *out = NULL, *parts = NULL, *obj = NULL;
     PyObject *names = NULL, *pre = NULL, *sep = NULL, *head = NULL;
 
-    if (!has_frame(self))
-        return PyList_New(0);
-#if SLEUTH_PDB_COMPLETES_EXPRESSIONS
-    if (is_dollar(text)) {
-        globals = PyObject_GetAttrString(self->curframe, "f_globals");
-        if (!globals)
-            return NULL;
-        out = convenience_matches(globals, text);
-        Py_DECREF(globals);
-        return out;
-    }
-#endif
-    ns = frame_namespace(self, &globals);
-    if (!ns)
-        goto error;
     out = PyList_New(0);
     if (!out)
         goto error;
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     if (PyUnicode_FindChar(text, '.', 0, n, 1) < 0) {
-        if (add_matches(out, ns, text, 0, NULL) < 0)
+        if (add_matches(out, ns, text, 0, NULL) < 0 || (more && add_matches(out, more, text, 0, NULL) < 0))
             goto error;
         goto done;
     }
@@ -352,6 +342,8 @@ expression_matches(PdbObject *self, PyObject *text)
         goto error;
     Py_ssize_t np = PyList_GET_SIZE(parts);
     if (PyDict_GetItemRef(ns, PyList_GET_ITEM(parts, 0), &obj) < 0)
+        goto error;
+    if (!obj && more && PyDict_GetItemRef(more, PyList_GET_ITEM(parts, 0), &obj) < 0)
         goto error;
     if (!obj)
         goto done;
@@ -375,8 +367,6 @@ expression_matches(PdbObject *self, PyObject *text)
     if (!names || add_matches(out, names, PyList_GET_ITEM(parts, np - 1), 0, pre) < 0)
         goto error;
 done:
-    Py_XDECREF(globals);
-    Py_XDECREF(ns);
     Py_XDECREF(parts);
     Py_XDECREF(obj);
     Py_XDECREF(names);
@@ -387,6 +377,32 @@ done:
 error:
     Py_CLEAR(out);
     goto done;
+}
+
+/* pdb's _complete_expression: names of the frame's globals and locals (no
+ * builtins), or the attributes at the end of an `a.b.c` chain. */
+static PyObject *
+expression_matches(PdbObject *self, PyObject *text)
+{
+    PyObject *globals = NULL, *ns = NULL, *out = NULL;
+
+    if (!has_frame(self))
+        return PyList_New(0);
+#if SLEUTH_PDB_COMPLETES_EXPRESSIONS
+    if (is_dollar(text)) {
+        globals = PyObject_GetAttrString(self->curframe, "f_globals");
+        if (!globals)
+            return NULL;
+        out = convenience_matches(globals, text);
+        Py_DECREF(globals);
+        return out;
+    }
+#endif
+    ns = frame_namespace(self, &globals);
+    out = ns ? namespace_matches(ns, NULL, text) : NULL;
+    Py_XDECREF(globals);
+    Py_XDECREF(ns);
+    return out;
 }
 
 /* glob.glob(glob.escape(text) + '*'), then directories get '/' and Python
@@ -879,6 +895,51 @@ PyMethodDef Completion_methods[] = {
     COMP("unalias", Completion_unalias_py),
     {NULL, NULL, 0, NULL},
 };
+
+/* --- for the DAP frontend ------------------------------------------------- */
+
+PyObject *
+Completion_in_namespace(PyObject *globals, PyObject *locals, PyObject *text, Py_ssize_t max)
+{
+    /* Owned */
+    PyObject *ns = NULL, *m = NULL, *out = NULL, *seen = NULL;
+    PyObject *saved = PyErr_GetRaisedException();
+
+    PyObject *builtins = PyEval_GetBuiltins();   /* borrowed */
+    Deadline d;
+    int guarded = deadline_start(&d) == 0;
+    ns = PyDict_Check(globals) ? merged_namespace(globals, locals) : NULL;
+    m = ns ? namespace_matches(ns, builtins && PyDict_Check(builtins) ? builtins : NULL, text) : NULL;
+    if (guarded)
+        deadline_stop(&d);
+    PyErr_Clear();
+    out = PyList_New(0);
+    seen = PySet_New(NULL);
+    if (!out || !seen)
+        goto done;
+    if (m && PyList_Sort(m) < 0)
+        PyErr_Clear();
+    /* Labels are names: exact str, of a sane length, no repeats. */
+    for (Py_ssize_t i = 0; m && i < PyList_GET_SIZE(m) && PyList_GET_SIZE(out) < max; i++) {
+        PyObject *item = PyList_GET_ITEM(m, i);
+        if (!PyUnicode_CheckExact(item) || PyUnicode_GET_LENGTH(item) > 1000)
+            continue;
+        int have = PySet_Contains(seen, item);
+        if (have != 0 || PySet_Add(seen, item) < 0 || PyList_Append(out, item) < 0) {
+            PyErr_Clear();
+            continue;
+        }
+    }
+done:
+    Py_XDECREF(ns);
+    Py_XDECREF(m);
+    Py_XDECREF(seen);
+    PyErr_Clear();
+    PyErr_SetRaisedException(saved);
+    if (!out)
+        PyErr_NoMemory();
+    return out;
+}
 
 /* --- cmdloop hooks ---------------------------------------------------------- */
 

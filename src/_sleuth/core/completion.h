@@ -20,6 +20,15 @@ void Completion_set_delims(void);
 void Completion_preloop(PdbObject *self);
 void Completion_postloop(PdbObject *self);
 
+/* The DAP frontend's completions: the matches of `text` (a name or an
+ * `a.b.c` chain) among the names of `globals`, `locals` (over them, or
+ * NULL) and the builtins, found as the terminal's expression completion
+ * finds them (the chain's objects' dir() and getattr(), under the same
+ * deadline): sorted, no repeats, exact str of at most 1000 characters, at
+ * most `max`. Never raises: an error or the deadline gives fewer matches.
+ * New list, or NULL on MemoryError. */
+PyObject *Completion_in_namespace(PyObject *globals, PyObject *locals, PyObject *text, Py_ssize_t max);
+
 /* 3.13's pdb completes only expressions while a multi-line statement is
  * typed: it sets the instance attribute completenames = completedefault for
  * that time, and complete() finds completenames with getattr, so doing the

@@ -1089,6 +1089,7 @@ static const struct {
     {"stepOut", NULL},
     {"goto", NULL},
     {"gotoTargets", NULL},
+    {"completions", NULL},
     {NULL, NULL},
 };
 

@@ -5,6 +5,7 @@
 #include "breakpoints.h"
 #include "engine.h"
 #include "saferepr.h"
+#include "completion.h"
 #include "cond.h"
 #include <unistd.h>
 
@@ -807,6 +808,89 @@ do_goto(DapServer *srv, PyObject *req, PyObject *args)
     return send_stopped(srv, "goto", NULL, 0);
 }
 
+/* completions (the debug console): the word before the cursor, a name or
+ * an `a.b.c` chain, completed in the frame as the terminal completes `p`'s
+ * argument, plus the builtins. Targets as debugpy gives them (VS Code reads
+ * `start` as a 0-based offset in `text` and `length` as what is replaced):
+ * the label is the last part of the chain. */
+#define COMPLETIONS_MAX 500
+
+static int
+completions(DapServer *srv, PyObject *req, PyObject *args)
+{
+    PyObject *text = NULL;
+    long column = 0, line = 1;
+    int bad;
+    if (Dap_arg_str(srv, req, args, "text", 1, &text) < 0 || Dap_arg_long(srv, req, args, "column", 1, &column) < 0 ||
+        Dap_arg_long(srv, req, args, "line", 0, &line) < 0)
+        return 0;
+    PyObject *f = frame_arg(srv, req, args, &bad);
+    if (bad)
+        return 0;
+    /* Owned */
+    PyObject *lines = NULL, *cur = NULL, *word = NULL, *globals = NULL, *locals = NULL, *found = NULL;
+    PyObject *targets = NULL;
+    int r = -1;
+
+    lines = PyUnicode_Splitlines(text, 0);
+    if (!lines)
+        goto done;
+    if (line < 1 || line > PyList_GET_SIZE(lines))
+        line = PyList_GET_SIZE(lines) > 0 ? 1 : 0;
+    cur = line > 0 ? Py_NewRef(PyList_GET_ITEM(lines, line - 1)) : PyUnicode_FromString("");
+    if (!cur)
+        goto done;
+    Py_ssize_t end = column - 1;
+    if (end < 0)
+        end = 0;
+    if (end > PyUnicode_GET_LENGTH(cur))
+        end = PyUnicode_GET_LENGTH(cur);
+    Py_ssize_t at = end;
+    while (at > 0) {
+        Py_UCS4 ch = PyUnicode_READ_CHAR(cur, at - 1);
+        if (!(ch == '_' || ch == '.' || Py_UNICODE_ISALNUM(ch)))
+            break;
+        at--;
+    }
+    word = PyUnicode_Substring(cur, at, end);
+    globals = word ? PyObject_GetAttrString(f, "f_globals") : NULL;
+    locals = globals ? Session_frame_locals(f) : NULL;
+    if (!locals)
+        goto done;
+    found = Completion_in_namespace(globals, locals, word, COMPLETIONS_MAX);
+    targets = found ? PyList_New(0) : NULL;
+    if (!targets)
+        goto done;
+    Py_ssize_t dot = PyUnicode_FindChar(word, '.', 0, PyUnicode_GET_LENGTH(word), -1);
+    Py_ssize_t keep = dot + 1;   /* the chain before the last part stays */
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(found); i++) {
+        PyObject *m = PyList_GET_ITEM(found, i);
+        PyObject *label = PyUnicode_Substring(m, keep, PyUnicode_GET_LENGTH(m));
+        PyObject *t = label ? Py_BuildValue("{s:N,s:n,s:n}", "label", label, "start", at + keep, "length",
+                                            end - at - keep)
+                            : NULL;
+        if (!t || PyList_Append(targets, t) < 0) {
+            Py_XDECREF(t);
+            goto done;
+        }
+        Py_DECREF(t);
+    }
+    PyObject *b = Py_BuildValue("{s:O}", "targets", targets);
+    r = b ? Dap_respond(srv, req, b) : -1;
+    Py_XDECREF(b);
+done:
+    if (r < 0 && !PyErr_Occurred())
+        r = 0;
+    Py_XDECREF(lines);
+    Py_XDECREF(cur);
+    Py_XDECREF(word);
+    Py_XDECREF(globals);
+    Py_XDECREF(locals);
+    Py_XDECREF(found);
+    Py_XDECREF(targets);
+    return r;
+}
+
 int
 DapStop_handle(DapServer *srv, PyObject *req)
 {
@@ -829,6 +913,8 @@ DapStop_handle(DapServer *srv, PyObject *req)
         r = set_expression(srv, req, args);
     else if (strcmp(cmd, "exceptionInfo") == 0)
         r = exception_info(srv, req, args);
+    else if (strcmp(cmd, "completions") == 0)
+        r = completions(srv, req, args);
     else if (strcmp(cmd, "gotoTargets") == 0)
         r = goto_targets(srv, req, args);
     else if (strcmp(cmd, "goto") == 0)
