@@ -106,9 +106,7 @@ def test_breakpoint_stack_scopes_variables_nested_and_paged(tmp_path):
     assert st["reason"] == "breakpoint" and st["allThreadsStopped"] is False
     assert st["hitBreakpointIds"] == [b[0]["id"]]
     tid = st["threadId"]
-    # (3.11: the `threads` ids do not match the stop's threadId yet: see the report)
-    if sys.version_info >= (3, 12):
-        assert tid in [t["id"] for t in d.c.request("threads")["body"]["threads"]]
+    assert tid in [t["id"] for t in d.c.request("threads")["body"]["threads"]]
     frames = d.top(tid)
     assert [(f["name"], f["line"]) for f in frames] == [("add", 3), ("<module>", 14)]
     assert frames[0]["source"]["path"] == str(d.path)
@@ -632,6 +630,56 @@ def test_user_unhandled_in_a_thread_stops_once(tmp_path):
     assert len([e for e in d.c.events if e["event"] == "stopped"]) == 1
 
 
+# --- threads ------------------------------------------------------------------------
+
+
+THREADS_PROG = textwrap.dedent("""\
+    import _thread, threading
+    def work(n):
+        x = n * 2
+        return x
+    t = threading.Thread(target=work, args=(5,), name="worker-A")
+    t.start()
+    t.join()
+    done = threading.Event()
+    _thread.start_new_thread(lambda: done.set(), ())
+    done.wait()
+    print("done")
+    """)
+
+
+def test_thread_ids_and_thread_events(tmp_path):
+    d = Debuggee(tmp_path, THREADS_PROG)
+    d.bps(3, 11)
+    d.go()
+    st = d.stopped()
+    wid = st["threadId"]
+    threads = d.c.request("threads")["body"]["threads"]
+    # one small id per thread, the same in `threads`, `stopped` and `thread` events
+    assert {t["name"]: t["id"] for t in threads} == {"MainThread": 1, "worker-A": wid}
+    evs = [e for e in d.c.events if e["event"] in ("thread", "stopped")]
+    started = [e["body"]["threadId"] for e in evs if e["event"] == "thread" and e["body"]["reason"] == "started"]
+    assert started[:2] == [1, wid]
+    # the worker's `started` came before its stop
+    assert evs.index([e for e in evs if e["event"] == "thread" and e["body"]["threadId"] == wid][0]) < \
+        evs.index([e for e in evs if e["event"] == "stopped"][0])
+    assert d.top(wid)[0]["name"] == "work"
+    r = d.c.request("stackTrace", threadId=1)
+    assert not r["success"] and "not stopped" in r["message"]
+    d.c.request("continue", threadId=wid)
+    st2 = d.stopped(2)
+    assert st2["threadId"] == 1
+    # the worker ended; a thread started with _thread came and went: its id is new
+    ths = [e["body"] for e in d.c.events if e["event"] == "thread"]
+    assert {"reason": "exited", "threadId": wid} in ths
+    ids = [b["threadId"] for b in ths if b["reason"] == "started"]
+    assert len(ids) == len(set(ids))
+    assert [t["id"] for t in d.c.request("threads")["body"]["threads"]] == [1]
+    d.c.request("continue", threadId=1)
+    rc, out, err = d.finish()
+    assert rc == 0 and out == "done\n", err
+
+
 # --- pause, disconnect, terminate -----------------------------------------------
 
 
@@ -645,7 +693,6 @@ BUSY = textwrap.dedent("""\
     """)
 
 
-@pytest.mark.skip(reason="issue 15: not passing yet on every version (failed or hung at the last landing)")
 def test_pause_a_busy_loop_then_disconnect_leaves_it_running(tmp_path):
     d = Debuggee(tmp_path, BUSY)
     d.go()
@@ -686,7 +733,6 @@ def test_abrupt_disconnect_while_stopped_resumes_without_breakpoints(tmp_path):
 # --- bad input ----------------------------------------------------------------------
 
 
-@pytest.mark.skip(reason="issue 15: not passing yet on every version (failed or hung at the last landing)")
 def test_malformed_messages_get_errors_and_the_program_goes_on(tmp_path):
     d = Debuggee(tmp_path)
     c = d.c
@@ -740,7 +786,6 @@ def test_malformed_messages_get_errors_and_the_program_goes_on(tmp_path):
     assert rc == 0 and out == "total 10\nouter 22\n", err
 
 
-@pytest.mark.skip(reason="issue 15: not passing yet on every version (failed or hung at the last landing)")
 def test_listen_refuses_a_non_loopback_address_without_allow_remote(tmp_path):
     (tmp_path / "p.py").write_text("print(1)\n")
     r = subprocess.run([sys.executable, "-m", "sleuth", "--listen", "0.0.0.0:0", str(tmp_path / "p.py")],
@@ -754,7 +799,6 @@ def test_listen_refuses_a_non_loopback_address_without_allow_remote(tmp_path):
 # --- the program is the same ---------------------------------------------------------
 
 
-@pytest.mark.skip(reason="issue 15: not passing yet on every version (failed or hung at the last landing)")
 def test_output_with_a_client_continuing_equals_the_plain_run(tmp_path):
     src = PROG + textwrap.dedent("""\
         import threading
@@ -797,7 +841,6 @@ def test_output_with_a_client_continuing_equals_the_plain_run(tmp_path):
 # --- --connect and the Python API ------------------------------------------------------
 
 
-@pytest.mark.skip(reason="issue 15: not passing yet on every version (failed or hung at the last landing)")
 def test_connect_to_an_adapter_socket(tmp_path):
     prog = tmp_path / "prog.py"
     prog.write_text(PROG)
@@ -824,7 +867,6 @@ def test_connect_to_an_adapter_socket(tmp_path):
     assert proc.returncode == 0 and out == b"total 10\nouter 22\n", err
 
 
-@pytest.mark.skip(reason="issue 15: not passing yet on every version (failed or hung at the last landing)")
 def test_listen_api_and_breakpoint_builtin(tmp_path):
     src = textwrap.dedent("""\
         import sys, sleuth

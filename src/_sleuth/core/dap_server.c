@@ -14,6 +14,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -80,6 +81,8 @@ Dap_traverse(DapServer *srv, visitproc visit, void *arg)
     Py_VISIT(srv->func_bps);
     Py_VISIT(srv->pending);
     Py_VISIT(srv->lib_prefixes);
+    Py_VISIT(srv->thread_ids);
+    Py_VISIT(srv->threads_known);
     return Session_traverse(&srv->session, visit, arg);
 }
 
@@ -858,6 +861,7 @@ forget_client(DapServer *srv)
     srv->filter_uncaught = 1;   /* the default for the next client */
     srv->pdb->break_on_raise = 0;
     thread_hook(0);
+    DapThreads_forget(srv);
     srv->pause_requested = 0;
     srv->configured = 0;
     Engine_breaks_changed();
@@ -933,7 +937,9 @@ req_attach(DapServer *srv, PyObject *req, PyObject *args)
         Dap_event(srv, "process", pid);
         Py_DECREF(pid);
     }
-    return Dap_respond(srv, req, NULL);
+    int r = Dap_respond(srv, req, NULL);
+    DapThreads_start(srv);
+    return r;
 }
 
 static int
@@ -950,49 +956,12 @@ static int
 req_threads(DapServer *srv, PyObject *req, PyObject *args)
 {
     SLEUTH_UNUSED(args);
-    /* threading._active read as a dict (no user code); the reader thread
-     * is not a threading.Thread and does not show. */
-    PyObject *out = PyList_New(0);
-    if (!out)
-        return -1;
-    PyObject *name = PyUnicode_FromString("threading");
-    PyObject *threading = name ? PyImport_GetModule(name) : NULL;
-    Py_XDECREF(name);
-    PyObject *active = threading ? PyObject_GetAttrString(threading, "_active") : NULL;
-    PyErr_Clear();
-    if (active && PyDict_Check(active)) {
-        PyObject *k, *v;
-        Py_ssize_t pos = 0;
-        while (PyDict_Next(active, &pos, &k, &v)) {
-            PyObject *tname = NULL;
-            PyObject **dictp = _PyObject_GetDictPtr(v);
-            if (dictp && *dictp)
-                tname = PyDict_GetItemString(*dictp, "_name");
-            PyObject *t = Py_BuildValue("{s:O,s:O}", "id", k, "name",
-                                        tname && PyUnicode_Check(tname) ? tname : k);
-            if (t) {
-                PyList_Append(out, t);
-                Py_DECREF(t);
-            }
-        }
-    }
-    if (PyList_GET_SIZE(out) == 0) {
-        PyObject *t = Py_BuildValue("{s:k,s:s}", "id", PyThread_get_thread_ident(), "name", "MainThread");
-        if (t) {
-            PyList_Append(out, t);
-            Py_DECREF(t);
-        }
-    }
-    Py_XDECREF(active);
-    Py_XDECREF(threading);
-    PyErr_Clear();
-    PyObject *body = Py_BuildValue("{s:N}", "threads", out);
+    PyObject *body = DapThreads_body(srv);
     int r = body ? Dap_respond(srv, req, body) : -1;
     Py_XDECREF(body);
     return r;
 }
 
-static unsigned long g_main_ident;
 
 static int
 req_pause(DapServer *srv, PyObject *req, PyObject *args)
@@ -1000,6 +969,9 @@ req_pause(DapServer *srv, PyObject *req, PyObject *args)
     long tid = 0;
     if (Dap_arg_long(srv, req, args, "threadId", 0, &tid) < 0)
         return 0;
+    unsigned long ident = tid > 0 ? DapThreads_ident(srv, tid) : srv->main_ident;
+    if (!ident)
+        return Dap_fail(srv, req, "no thread %ld", tid);
     if (srv->stopped_thread)
         return Dap_respond(srv, req, NULL);   /* already stopped */
     PdbObject *d = srv->pdb;
@@ -1008,7 +980,7 @@ req_pause(DapServer *srv, PyObject *req, PyObject *args)
     /* `step` for that thread: it stops at its next line (bdb's stepping
      * state names one thread; the backends arm it wherever it runs). */
     Engine_set_stopinfo(d, NULL, NULL, 0);
-    d->step_thread = tid > 0 ? (unsigned long)tid : g_main_ident;
+    d->step_thread = ident;
     srv->pause_requested = 1;
     if (Engine_attach(d) < 0) {
         PyErr_Clear();
@@ -1195,6 +1167,20 @@ reader_thread(void *arg)
             size_t len = 0;
             char err[200] = "";
             DapWireStatus r;
+            if (rd->start == rd->end) {
+                /* Nothing buffered: wait a while for the client, and when
+                 * it has nothing to say, look at the threads. */
+                struct pollfd pfd = {.fd = srv->fd, .events = POLLIN};
+                int ready;
+                Py_BEGIN_ALLOW_THREADS
+                ready = poll(&pfd, 1, DAP_THREAD_POLL_MS);
+                Py_END_ALLOW_THREADS
+                if (ready == 0 || (ready < 0 && errno == EINTR)) {
+                    if (ready == 0)
+                        DapThreads_scan(srv);
+                    continue;
+                }
+            }
             Py_BEGIN_ALLOW_THREADS
             r = DapWire_read(rd, &body, &len, err, sizeof err);
             Py_END_ALLOW_THREADS
@@ -1305,6 +1291,9 @@ server_new(void)
     srv->bp_by_file = PyDict_New();
     srv->func_bps = PyList_New(0);
     srv->pending = PyDict_New();
+    srv->thread_ids = PyDict_New();
+    srv->threads_known = PyDict_New();
+    srv->threads_lock = PyThread_allocate_lock();
     srv->lib_prefixes = library_prefixes();
     /* The variables view hides secrets as evidence files do, unless the
      * launch/attach arguments say otherwise (redaction_args). */
@@ -1312,7 +1301,7 @@ server_new(void)
     PyErr_Clear();
     DapWriter_init(&srv->writer, -1);
     if (!srv->write_lock || !srv->pdb || !srv->stopq || !srv->bp_meta || !srv->bp_by_file ||
-        !srv->func_bps || !srv->pending) {
+        !srv->func_bps || !srv->pending || !srv->thread_ids || !srv->threads_known || !srv->threads_lock) {
         if (!PyErr_Occurred())
             PyErr_NoMemory();
         Py_XDECREF(srv->pdb);
@@ -1321,6 +1310,10 @@ server_new(void)
         Py_XDECREF(srv->bp_by_file);
         Py_XDECREF(srv->func_bps);
         Py_XDECREF(srv->pending);
+        Py_XDECREF(srv->thread_ids);
+        Py_XDECREF(srv->threads_known);
+        if (srv->threads_lock)
+            PyThread_free_lock(srv->threads_lock);
         Py_XDECREF(srv->lib_prefixes);
         if (srv->write_lock)
             PyThread_free_lock(srv->write_lock);
@@ -1411,7 +1404,7 @@ Dap_start(const char *host, int port, int listen_mode, int allow_remote)
         srv->writer.fd = fd;
         srv->connected = 1;
     }
-    g_main_ident = PyThread_get_thread_ident();
+    srv->main_ident = PyThread_get_thread_ident();
     g_server = srv;
     if (PySys_AddAuditHook(audit_hook, NULL) < 0)
         PyErr_Clear();      /* refused by another hook: breakpoints stay waiting */
@@ -1458,6 +1451,7 @@ Dap_wait_configured(DapServer *srv)
 void
 Dap_program_ended(DapServer *srv, int exit_code)
 {
+    DapThreads_scan(srv);   /* the threads that ended before the program */
     if (exit_code >= 0) {
         PyObject *b = Py_BuildValue("{s:i}", "exitCode", exit_code);
         if (b) {

@@ -29,6 +29,7 @@ typedef struct DapServer {
     PyThread_type_lock write_lock;  /* one message at a time on fd */
     long seq;                       /* last seq sent (under write_lock) */
     unsigned long reader_ident;     /* the reader thread (never stopped) */
+    unsigned long main_ident;       /* the thread that started the server */
     volatile int connected;         /* a client is there */
     volatile int configured;        /* configurationDone received */
     volatile int reader_running;
@@ -46,6 +47,11 @@ typedef struct DapServer {
     PyObject *bp_by_file;           /* dict canonical file -> list of bp numbers */
     PyObject *func_bps;             /* list of bp numbers */
     PyObject *pending;              /* dict canonical file -> (path, bp numbers): verified when it loads */
+    PyObject *thread_ids;           /* dict ident -> DAP thread id (dap_threads.c) */
+    PyObject *threads_known;        /* dict ident -> None: threads the client heard of */
+    long last_thread_id;
+    int threads_announced;          /* thread events go out (after attach) */
+    PyThread_type_lock threads_lock;   /* one thread scan at a time */
     PyObject *lib_prefixes;         /* tuple of str: justMyCode's library dirs */
     DapWriter writer;               /* framing on fd (its own mutex; seq order under write_lock) */
     Session session;
@@ -95,6 +101,22 @@ int Dap_is_library_frame(DapServer *srv, PyObject *frame);
 void Dap_set_running(DapServer *srv);
 
 int Dap_traverse(DapServer *srv, visitproc visit, void *arg);
+
+/* Threads (dap_threads.c; GIL held). The DAP id of thread `ident` (given
+ * one when new; 0 on failure), and back (0: no such thread). */
+long DapThreads_id(DapServer *srv, unsigned long ident);
+unsigned long DapThreads_ident(DapServer *srv, long id);
+/* Compare the program's threads with what the client heard: `thread`
+ * events for those started and ended since. */
+void DapThreads_scan(DapServer *srv);
+/* The client attached: thread events from now on (and the first ones). */
+void DapThreads_start(DapServer *srv);
+/* The client left. */
+void DapThreads_forget(DapServer *srv);
+/* The body of a `threads` response (new reference, or NULL). */
+PyObject *DapThreads_body(DapServer *srv);
+/* How long the reader waits for a message before it looks at the threads. */
+#define DAP_THREAD_POLL_MS 200
 
 /* Python API: sleuth.listen(), sleuth.wait_for_client(). */
 PyObject *Dap_listen_py(PyObject *module, PyObject *args, PyObject *kwds);

@@ -236,7 +236,10 @@ exc_of(PyObject *exc_or_tb)
 static int
 send_stopped(DapServer *srv, const char *reason, PyObject *exc, long bpnum)
 {
-    PyObject *b = Py_BuildValue("{s:s,s:k,s:O,s:O}", "reason", reason, "threadId", srv->stopped_thread,
+    /* A thread the client has not heard of is announced first. */
+    DapThreads_scan(srv);
+    PyObject *b = Py_BuildValue("{s:s,s:l,s:O,s:O}", "reason", reason, "threadId",
+                                DapThreads_id(srv, srv->stopped_thread),
                                 "allThreadsStopped", Py_False, "preserveFocusHint", Py_False);
     if (!b)
         return -1;
@@ -461,7 +464,7 @@ thread_arg(DapServer *srv, PyObject *req, PyObject *args)
     int r = Dap_arg_long(srv, req, args, "threadId", 0, &tid);
     if (r < 0)
         return -1;
-    if (r > 0 && (unsigned long)tid != srv->stopped_thread) {
+    if (r > 0 && DapThreads_ident(srv, tid) != srv->stopped_thread) {
         Dap_fail(srv, req, "thread %ld is not stopped", tid);
         return -1;
     }
