@@ -686,6 +686,7 @@ def test_thread_ids_and_thread_events(tmp_path):
 BUSY = textwrap.dedent("""\
     import sys
     n = 0
+    print("looping", flush=True)
     while True:
         n += 1
         if n < 0:
@@ -696,13 +697,15 @@ BUSY = textwrap.dedent("""\
 def test_pause_a_busy_loop_then_disconnect_leaves_it_running(tmp_path):
     d = Debuggee(tmp_path, BUSY)
     d.go()
+    # the loop is running (a pause before it would stop at the first line)
+    assert d.proc.stdout.readline() == b"looping\n"
     threads = d.c.request("threads")["body"]["threads"]
     tid = threads[0]["id"]
     assert d.c.request("pause", threadId=tid)["success"]
     st = d.stopped()
     assert st["reason"] == "pause" and st["threadId"] == tid
     f = d.top(tid)[0]
-    assert f["line"] in (3, 4, 5)
+    assert f["line"] in (4, 5, 6)
     # make the loop end, then leave without terminating it
     fid = f["id"]
     assert d.c.request("evaluate", expression="n = -10**9", frameId=fid, context="repl")["success"]
