@@ -249,8 +249,12 @@ def test_bad_arguments():
     with pytest.raises((RuntimeError, ValueError)):   # another mode while tracing
         sm.start(1, reuse=True)
     sm.stop()
-    with pytest.raises(RuntimeError):
+    # tracemalloc's own words (test_tracemalloc's test_snapshot compares them)
+    with pytest.raises(RuntimeError) as ours:
         sm.take_snapshot()
+    with pytest.raises(RuntimeError) as stdlib:
+        tracemalloc.take_snapshot()
+    assert str(ours.value) == str(stdlib.value)
     snap = sm.Snapshot(_random_raw_traces(3, 10), 1)
     with pytest.raises(ValueError, match="unknown key_type"):
         snap.statistics("bogus")

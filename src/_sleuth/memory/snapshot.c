@@ -134,7 +134,7 @@ SmSnapshot_take_py(PyObject *module, PyObject *unused)
         return NULL;
     if (!SmTracer_is_tracing()) {
         PyErr_SetString(PyExc_RuntimeError,
-                        "sleuth.memory must be tracing memory allocations to take a snapshot");
+                        "the tracemalloc module must be tracing memory allocations to take a snapshot");
         return NULL;
     }
     if (SmTracer_export(&ex) < 0)
