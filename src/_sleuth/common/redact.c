@@ -867,6 +867,23 @@ words_on(PyObject *rules)
     return !rules || (is_rules(rules) && PyTuple_GET_ITEM(rules, 1) == Py_True);
 }
 
+/* The bytes of a str (its UTF-8) or bytes object; NULL (no exception) for
+ * anything else or a str that cannot be encoded. */
+static const char *
+text_bytes(PyObject *o, Py_ssize_t *n)
+{
+    if (PyBytes_Check(o)) {
+        *n = PyBytes_GET_SIZE(o);
+        return PyBytes_AS_STRING(o);
+    }
+    if (!PyUnicode_Check(o))
+        return NULL;
+    const char *s = PyUnicode_AsUTF8AndSize(o, n);
+    if (!s)
+        PyErr_Clear();
+    return s;
+}
+
 int
 Redact_near_secret(PyObject *rules, PyObject *name, PyObject *value)
 {
@@ -874,33 +891,15 @@ Redact_near_secret(PyObject *rules, PyObject *name, PyObject *value)
     Py_ssize_t vn, nn;
     if (!is_rules(rules) || !words_on(rules) || !name || !value)
         return 0;
-    if (PyUnicode_Check(value)) {
-        if (PyUnicode_GET_LENGTH(value) < REDACT_ENTROPY_MIN_LEN || !PyUnicode_IS_ASCII(value))
-            return 0;
-        v = PyUnicode_AsUTF8AndSize(value, &vn);
-    }
-    else if (PyBytes_Check(value)) {
-        v = PyBytes_AS_STRING(value);
-        vn = PyBytes_GET_SIZE(value);
-    }
-    else
+    if (PyUnicode_Check(value) &&
+        (PyUnicode_GET_LENGTH(value) < REDACT_ENTROPY_MIN_LEN || !PyUnicode_IS_ASCII(value)))
         return 0;
-    if (!v || vn < REDACT_ENTROPY_MIN_LEN) {
-        PyErr_Clear();
+    v = text_bytes(value, &vn);
+    if (!v || vn < REDACT_ENTROPY_MIN_LEN)
         return 0;
-    }
-    if (PyUnicode_Check(name))
-        nm = PyUnicode_AsUTF8AndSize(name, &nn);
-    else if (PyBytes_Check(name)) {
-        nm = PyBytes_AS_STRING(name);
-        nn = PyBytes_GET_SIZE(name);
-    }
-    else
+    nm = text_bytes(name, &nn);
+    if (!nm)
         return 0;
-    if (!nm) {
-        PyErr_Clear();
-        return 0;
-    }
     return near_name(nm, nn) && Redact_high_entropy(v, vn);
 }
 

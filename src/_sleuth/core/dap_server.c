@@ -135,19 +135,24 @@ Dap_send(DapServer *srv, PyObject *msg)
     return rc;
 }
 
+/* Send `msg` (a new reference, or NULL on error: -1) with `body` if any,
+ * and release it. */
+static int
+send_with_body(DapServer *srv, PyObject *msg, PyObject *body)
+{
+    if (!msg)
+        return -1;
+    int r = body ? PyDict_SetItemString(msg, "body", body) : 0;
+    if (r == 0)
+        r = Dap_send(srv, msg);
+    Py_DECREF(msg);
+    return r;
+}
+
 int
 Dap_event(DapServer *srv, const char *event, PyObject *body)
 {
-    PyObject *msg = Py_BuildValue("{s:s,s:s}", "type", "event", "event", event);
-    if (!msg)
-        return -1;
-    if (body && PyDict_SetItemString(msg, "body", body) < 0) {
-        Py_DECREF(msg);
-        return -1;
-    }
-    int r = Dap_send(srv, msg);
-    Py_DECREF(msg);
-    return r;
+    return send_with_body(srv, Py_BuildValue("{s:s,s:s}", "type", "event", "event", event), body);
 }
 
 static PyObject *
@@ -173,16 +178,7 @@ response(PyObject *req, int success)
 int
 Dap_respond(DapServer *srv, PyObject *req, PyObject *body)
 {
-    PyObject *msg = response(req, 1);
-    if (!msg)
-        return -1;
-    if (body && PyDict_SetItemString(msg, "body", body) < 0) {
-        Py_DECREF(msg);
-        return -1;
-    }
-    int r = Dap_send(srv, msg);
-    Py_DECREF(msg);
-    return r;
+    return send_with_body(srv, response(req, 1), body);
 }
 
 int
