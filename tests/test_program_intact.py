@@ -294,6 +294,43 @@ def test_quit_in_a_worker_thread_ends_the_program(tmp_path):
     assert r.returncode == 0
 
 
+WAITER = """\
+    import sys
+    import threading
+    import time
+
+    def work():
+        time.sleep(0.3)
+        x = 1
+        sys.stderr.write("worker done\\n")
+
+    t = threading.Thread(target=work, name="w")
+    t.start()
+    y = 2
+    t.join()
+    print("main end", file=sys.stderr)
+"""
+
+
+def test_quit_in_main_while_a_worker_waits_for_the_prompt(tmp_path):
+    """`q` typed in the main thread while a worker waits for the prompt: run()
+    returns at once, and the worker meets the quit only afterwards (when the
+    interpreter's shutdown joins it). It unwinds quietly, as when the quit
+    came from another worker; it used to raise a plain BdbQuit there, which
+    printed "Exception in thread w" and a traceback (the flaky CI failure of
+    test_quit_in_a_worker_thread_ends_the_program was this race)."""
+    prog = write(tmp_path, WAITER)
+    # The `!` command keeps the main thread at its prompt until the worker
+    # has stopped at line 7 and is waiting for its turn.
+    commands = "b 7\nb 12\nc\n!import time; time.sleep(1.0)\nq\n"
+    r = run_python(["-m", "sleuth", str(prog)], input=commands, cwd=tmp_path, timeout=60)
+    assert r.stdout.count("-> y = 2") == 1, r.stdout
+    assert "-> x = 1" not in r.stdout, r.stdout
+    assert "Traceback" not in r.stderr and "Exception in thread" not in r.stderr, r.stderr
+    assert "main end" not in r.stderr, r.stderr
+    assert r.returncode == 0, r.stderr
+
+
 def test_quit_in_the_main_thread_matches_pdb(tmp_path):
     """The same program, `q` at a breakpoint in the main thread: as pdb."""
     prog = write(tmp_path, THREADS)

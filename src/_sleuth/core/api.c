@@ -169,6 +169,8 @@ run_started(PdbObject *self)
 {
     self->run_thread = PyThread_get_thread_ident();
     self->quit_sent = 0;
+    self->quit_in_run = 0;
+    self->run_over = 0;
 }
 
 static void
@@ -231,6 +233,7 @@ run_common(PdbObject *self, PyObject *cmd, PyObject *globals, PyObject *locals, 
     }
 done:
     self->quitting = 1;
+    self->run_over = 1;
     if (Engine_is_active(self)) {
         PyObject *exc = PyErr_GetRaisedException();
         Engine_detach();
@@ -308,6 +311,7 @@ Pdb_runcall(PdbObject *self, PyObject *args, PyObject *kwds)
     }
     Py_DECREF(rest);
     self->quitting = 1;
+    self->run_over = 1;
     if (Engine_is_active(self)) {
         PyObject *exc = PyErr_GetRaisedException();
         Engine_detach();

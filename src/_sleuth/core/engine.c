@@ -603,40 +603,58 @@ restore_excepthook_now(void)
     PyErr_SetRaisedException(exc);
 }
 
+/* Raise a marked BdbQuit in this thread, which the hook lets end it
+ * quietly. `after_run`: run() has returned already (and put the hook
+ * back), so the hook goes again once this one is reported. */
+static int
+raise_quiet_quit(ModState *st, int after_run)
+{
+    if (install_quiet_quit_hook() < 0)
+        PyErr_Clear();      /* then the thread shows a traceback, as pdb's would */
+    PyObject *quit = PyObject_CallNoArgs(st->BdbQuit);
+    if (!quit)
+        return -1;
+    if (PyObject_SetAttrString(quit, QUIT_MARK, Py_True) < 0) {
+        Py_DECREF(quit);
+        return -1;
+    }
+    PyErr_SetObject(st->BdbQuit, quit);
+    Py_DECREF(quit);
+    quits_unwinding++;
+    if (after_run)
+        restore_wanted = 1;
+    return -1;
+}
+
 /* `quit` ends the debugged program, as with pdb, from whichever thread it
  * is typed in. bdb raises BdbQuit in the thread being traced, and run()
  * catches it there. A thread of the program other than the one running
  * run() (sleuth stops in every thread) unwinds with BdbQuit too, without
  * a traceback, and run()'s own thread gets BdbQuit at its next bytecode,
- * so that run() returns and `python -m sleuth` ends as pdb's does. */
+ * so that run() returns and `python -m sleuth` ends as pdb's does. A
+ * thread that was waiting for the prompt meanwhile meets the quit when
+ * run() may have returned already: it unwinds quietly as well. If run()
+ * returned without a quit (its final `quitting`), that thread just goes
+ * on, untraced, as the rest of the program does. */
 static int
 check_quit(PdbObject *d)
 {
     if (!d->quitting)
         return 0;
     ModState *st = Sleuth_state();
+    if (!d->run_thread && d->run_over && !d->quit_in_run)
+        return 0;
     if (Sleuth_load_bdbquit() < 0)
         return -1;
     if (d->run_thread && d->run_thread != PyThread_get_thread_ident()) {
-        if (install_quiet_quit_hook() < 0)
-            PyErr_Clear();      /* then the thread shows a traceback, as pdb's would */
         if (!d->quit_sent) {
             d->quit_sent = 1;
             PyThreadState_SetAsyncExc(d->run_thread, st->BdbQuit);
         }
-        /* This thread's BdbQuit, marked so that the hook knows it. */
-        PyObject *quit = PyObject_CallNoArgs(st->BdbQuit);
-        if (!quit)
-            return -1;
-        if (PyObject_SetAttrString(quit, QUIT_MARK, Py_True) < 0) {
-            Py_DECREF(quit);
-            return -1;
-        }
-        PyErr_SetObject(st->BdbQuit, quit);
-        Py_DECREF(quit);
-        quits_unwinding++;
-        return -1;
+        return raise_quiet_quit(st, 0);
     }
+    if (!d->run_thread && d->quit_in_run)
+        return raise_quiet_quit(st, 1);
     PyErr_SetNone(st->BdbQuit);
     return -1;
 }
@@ -840,6 +858,8 @@ Engine_set_stopinfo(PdbObject *d, PyObject *stopframe, PyObject *returnframe, in
     Py_XSETREF(d->stopframe, Py_XNewRef(stopframe));
     Py_XSETREF(d->returnframe, Py_XNewRef(returnframe));
     d->quitting = 0;
+    d->quit_in_run = 0;
+    d->run_over = 0;
     d->stoplineno = stoplineno;
     d->step_thread = PyThread_get_thread_ident();
 }
@@ -892,6 +912,8 @@ Engine_set_quit(PdbObject *d)
     Py_XSETREF(d->stopframe, Py_XNewRef(d->botframe));
     Py_CLEAR(d->returnframe);
     d->quitting = 1;
+    if (d->run_thread)
+        d->quit_in_run = 1;
 }
 
 /* --- attaching the backend ------------------------------------------------ */

@@ -57,6 +57,11 @@ struct PdbObject {
     int bot_is_first;           /* botframe = first frame called (script runs) */
     unsigned long run_thread;   /* thread inside run/runeval/runcall, else 0 */
     int quit_sent;              /* BdbQuit sent to run_thread (quit elsewhere) */
+    int quit_in_run;            /* `quit` typed while run_thread was set: the
+                                   other threads unwind quietly, also after
+                                   run() has returned */
+    int run_over;               /* run/runeval/runcall returned (bdb's final
+                                   quitting = True): not a quit */
     int list_count_default;
     int hooks;                  /* HOOK_* bits: methods a subclass overrides (hooks.h) */
     int break_on_raise;         /* every raised exception reaches user_exception (DAP's 'raised' filter) */
