@@ -222,13 +222,43 @@ def test_reuse_refused_when_another_reference_tracer_is_installed(py):
         except RuntimeError as e:
             print("refused:", "another tool" in str(e), sm.is_tracing())
         print("still theirs:", api.PyRefTracer_GetTracer(None) == other)
-        sm.start(1)      # without reuse: fine
+        sm.start(1)      # the default then traces without reuse, theirs kept
+        print("default:", sm.is_tracing(), api.PyRefTracer_GetTracer(None) == other)
         sm.stop()
         api.PyRefTracer_SetTracer(None, None)
         """)
     r = py(["-c", code])
     assert r.returncode == 0, r.stderr
-    assert r.stdout == "refused: True False\nstill theirs: True\n", r.stdout + r.stderr
+    assert r.stdout == "refused: True False\nstill theirs: True\ndefault: True True\n", r.stdout + r.stderr
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="the reference tracer is 3.13+")
+def test_reuse_is_the_default_in_exact_mode_on_313(py):
+    """As tracemalloc on 3.13 (test_tracemalloc's test_new_reference): a list
+    taken from the free list gets the traceback of the line that made it, by
+    default; reuse=False keeps its block's first one; sampling never retags."""
+    code = textwrap.dedent("""
+        import gc, sys
+        import sleuth.memory as sm
+        def run(**kw):
+            sm.start(1, **kw)
+            gc.collect()
+            obj = []
+            first = sys._getframe().f_lineno - 1
+            obj = None
+            obj = []
+            second = sys._getframe().f_lineno - 1
+            tb = sm.get_object_traceback(obj)
+            sm.stop()
+            return tb[0].lineno if tb else None, first, second
+        got, first, second = run()
+        print("default:", got == second)
+        got, first, second = run(reuse=False)
+        print("reuse=False:", got == first != second)
+        """)
+    r = py(["-c", code])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "default: True\nreuse=False: True\n", r.stdout + r.stderr
 
 
 def test_bad_arguments():
@@ -245,9 +275,11 @@ def test_bad_arguments():
     with pytest.raises(ValueError):   # exact mode only (and 3.13+)
         sm.start(sample=4096, reuse=True)
     assert not sm.is_tracing()
-    sm.start(1)
+    sm.start(1, reuse=False)
     with pytest.raises((RuntimeError, ValueError)):   # another mode while tracing
         sm.start(1, reuse=True)
+    sm.start(2)     # the default keeps the running mode: only the limit changes
+    assert sm.get_traceback_limit() == 2
     sm.stop()
     # tracemalloc's own words (test_tracemalloc's test_snapshot compares them)
     with pytest.raises(RuntimeError) as ours:

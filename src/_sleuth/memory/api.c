@@ -8,16 +8,21 @@ static PyObject *
 Api_start(PyObject *m, PyObject *args, PyObject *kw)
 {
     int nframe = 1;
-    PyObject *sample = Py_None, *seed = Py_None;
-    int reuse = 0;
+    PyObject *sample = Py_None, *seed = Py_None, *reuse_arg = Py_None;
+    int reuse = -1;     /* default: SmTracer_start decides */
     double gap = 0;
     unsigned long long sd = 0;
     static char *kwlist[] = {"nframe", "sample", "seed", "reuse", NULL};
     SLEUTH_UNUSED(m);
 
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|i$OOp:start", kwlist, &nframe, &sample, &seed,
-                                     &reuse))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|i$OOO:start", kwlist, &nframe, &sample, &seed,
+                                     &reuse_arg))
         return NULL;
+    if (reuse_arg != Py_None) {
+        reuse = PyObject_IsTrue(reuse_arg);
+        if (reuse < 0)
+            return NULL;
+    }
     if (sample != Py_None) {
         gap = PyFloat_AsDouble(sample);
         if (gap == -1.0 && PyErr_Occurred())
@@ -130,12 +135,13 @@ Api_get_object_traceback(PyObject *m, PyObject *args, PyObject *kw)
 
 PyMethodDef SmApi_methods[] = {
     {"start", (PyCFunction)(void (*)(void))Api_start, METH_VARARGS | METH_KEYWORDS,
-     "start(nframe=1, *, sample=None, seed=None, reuse=False)\n--\n\n"
+     "start(nframe=1, *, sample=None, seed=None, reuse=None)\n--\n\n"
      "Start tracing Python memory allocations, keeping nframe frames per traceback.\n"
      "sample=BYTES records a Poisson sample with that mean gap instead of every block;\n"
      "seed makes the sampling reproducible. reuse=True (Python 3.13+, exact mode) gives\n"
      "an object reused from a free list the traceback of its creation, as tracemalloc\n"
-     "does, instead of its block's allocation."},
+     "does, instead of its block's allocation; reuse=None (the default) does so where\n"
+     "it can: 3.13+, exact mode, the interpreter's reference tracer free."},
     {"stop", Api_stop, METH_NOARGS,
      "stop($module, /)\n--\n\nStop tracing and clear the traces; removes the allocator hooks."},
     {"is_tracing", Api_is_tracing, METH_NOARGS,

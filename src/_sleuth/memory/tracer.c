@@ -803,11 +803,13 @@ sm_reftrace(PyObject *op, PyRefTracerEvent event, void *data)
 }
 #endif
 
-/* start(reuse=True), exact mode only. It is not the default: a call on
- * every object creation and a stack capture per reuse cost 0.16x more
- * instructions at start(1) and 0.45x at start(25) on memory_bench's
- * workload (whose tuples, lists and dicts mostly come from free lists);
- * in sampling mode the calls alone would cost more than the sampler. */
+/* start(reuse=True), exact mode only, and the default there on 3.13
+ * (tracemalloc's behaviour, which test_tracemalloc's test_new_reference
+ * checks): a call on every object creation and a stack capture per reuse
+ * cost 0.16x more instructions at start(1) and 0.45x at start(25) on
+ * memory_bench's workload (whose tuples, lists and dicts mostly come from
+ * free lists); in sampling mode the calls alone would cost more than the
+ * sampler, so it is never the default there. */
 static void
 sm_reftracer_install(void)
 {
@@ -880,9 +882,26 @@ sm_foreign_hook(void)
     return NULL;
 }
 
+/* Whether the interpreter's reference tracer is free for start(reuse=). */
+static int
+sm_reftracer_free(void)
+{
+#if SLEUTH_PY313
+    void *data = NULL;
+    return PyRefTracer_GetTracer(&data) == NULL;
+#else
+    return 0;
+#endif
+}
+
+/* reuse: 1, 0, or -1 for the default: what a running tracer does, else on
+ * where it can be (3.13+, exact mode, the reference tracer free: another
+ * tool's stays, and the tracer keeps blocks' first tracebacks). */
 int
 SmTracer_start(int nframe, double sample, uint64_t seed, int seeded, int reuse)
 {
+    if (reuse < 0)
+        reuse = sm_tracing ? sm_reuse : SLEUTH_PY313 && !(sample > 0) && sm_reftracer_free();
     if (reuse && !SLEUTH_PY313) {
         PyErr_SetString(PyExc_ValueError,
                         "reuse=True needs Python 3.13 or later (its reference tracer): before "
@@ -920,8 +939,7 @@ SmTracer_start(int nframe, double sample, uint64_t seed, int seeded, int reuse)
         return 0;
     }
 #if SLEUTH_PY313
-    void *rt_data = NULL;
-    if (reuse && PyRefTracer_GetTracer(&rt_data) != NULL) {
+    if (reuse && !sm_reftracer_free()) {
         PyErr_SetString(PyExc_RuntimeError,
                         "reuse=True needs the interpreter's reference tracer, and another "
                         "tool has installed one (PyRefTracer_SetTracer): stop that tool "
