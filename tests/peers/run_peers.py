@@ -228,7 +228,37 @@ class StdlibSuite(UnittestSuite):
         return self.rewritten() if standin else self.module
 
     def run_one(self, tid, standin, timeout):
-        return run([sys.executable, CHILD, self.target(standin), tid], base_env(False), timeout)
+        verdict = run([sys.executable, CHILD, self.target(standin), tid], base_env(False), timeout)
+        return self.confirm(tid, standin, timeout, verdict)
+
+    def confirm(self, tid, standin, timeout, verdict):
+        """A test that fails in this harness runs again alone under CPython's
+        own runner (regrtest), as CPython runs it, and that verdict counts:
+        test_tracemalloc's test_snapshot, for one, counts the frames under
+        the test (more than 10 under regrtest, fewer under child.py).
+        A regrtest run that selects no test leaves the first verdict."""
+        if verdict[0] != "fail":
+            return verdict
+        cmd = [sys.executable, "-m", "test"]
+        if standin:
+            folder = os.path.dirname(self.rewritten().split("=", 1)[1])
+            cmd += ["--testdir", folder, f"test_{self.tool}", "-m", tid.split(".", 1)[1]]
+        else:
+            cmd += [self.module, "-m", tid]
+        with tempfile.TemporaryDirectory(prefix="peer-") as cwd:
+            try:
+                p = subprocess.run(cmd, env=base_env(False), cwd=cwd, stdin=subprocess.DEVNULL,
+                                   capture_output=True, text=True, errors="replace",
+                                   timeout=timeout, start_new_session=True)
+            except subprocess.TimeoutExpired:
+                return verdict
+        out = p.stdout + p.stderr
+        ran = re.search(r"Total tests: run=(\d+)(?: \(filtered\))?(?: failures=\d+)?(?: skipped=(\d+))?", out)
+        if not ran or ran.group(1) != "1":
+            return verdict
+        if p.returncode == 0 and "Result: SUCCESS" in out:
+            return ("skip" if ran.group(2) == "1" else "pass"), verdict[1] + "\n[regrtest]\n" + out
+        return "fail", verdict[1] + "\n[regrtest]\n" + out
 
     def run_batch(self, ids, standin, timeout):
         try:
@@ -241,7 +271,7 @@ class StdlibSuite(UnittestSuite):
             out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
         got = dict(line.split()[2:0:-1] for line in out.splitlines()
                    if line.startswith("@@VERDICT "))
-        return {tid: (got[tid], "") for tid in ids if tid in got}
+        return {tid: self.confirm(tid, standin, 60, (got[tid], "")) for tid in ids if tid in got}
 
     def run_all(self, ids, standin, jobs, timeout):
         if self.isolate:
