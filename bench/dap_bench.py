@@ -9,9 +9,10 @@
    it. The program runs under valgrind with `--listen --wait-for-client`
    (sleuth's and debugpy's), a client connects straight to it, sets the
    breakpoint and runs to the end; two sizes of fib cancel start-up. Cost per
-   hit = extra instructions / hits of the hot line. debugpy's adapter is a
-   child process that valgrind does not follow: only the program is counted,
-   for both tools. A breakpoint a tool does not apply (it stops on a false
+   hit = extra instructions / hits of the hot line; for the log point, how
+   many of its lines reached the client is shown (and kept with the counts).
+   debugpy's adapter is a child process that valgrind does not follow: only
+   the program is counted, for both tools. A breakpoint a tool does not apply (it stops on a false
    condition or a log point) is reported as "not applied".
 2. Time from `launch` to the first `stopped` event, through each adapter
    (`sleuth dap`, `python -m debugpy.adapter`): median of 5 wall-clock runs.
@@ -129,6 +130,19 @@ def dap_count(tool, scale, bp):
                 c.request("disconnect", terminateDebuggee=True)
                 raise NotApplied("stopped at the breakpoint")
             time.sleep(0.5)
+        # The log lines that reached the client (sleuth's category is
+        # `console`, debugpy's `stdout`), all before `terminated`. debugpy
+        # loses some: pydevd encodes each line in the program's thread and
+        # queues it; at the end it waits at most 0.5 s for its writer, then
+        # drops the queue (with DEBUGPY_LOG_DIR set, its log says "timed out
+        # waiting for writer to be empty").
+        try:
+            c.wait_event("terminated", timeout=60)
+        except TimeoutError:
+            pass
+        lines = sum(1 for e in c.events if e["event"] == "output"
+                    and e["body"].get("category") in ("console", "stdout")
+                    and e["body"].get("output", "").strip().isdigit())
         # debugpy's adapter keeps the connection after the program ended;
         # closing our reader while its thread reads would block.
         try:
@@ -144,7 +158,7 @@ def dap_count(tool, scale, bp):
         p.kill()
         p.wait()
         raise
-    return count()
+    return count(), lines
 
 
 def hot_line_hits(n):
@@ -170,15 +184,25 @@ class Counts:
             if any(k.startswith(v + "|") and pat in k for pat in fresh):
                 del self.data[k]
 
-    def get(self, key, measure):
+    def get(self, key, measure, also=None):
+        """The count of key, measured if not kept. measure may return (count,
+        other): other is then kept under the key `also`, if given."""
         key = "%d.%d|%s" % (sys.version_info[:2] + (key,))
         if key not in self.data:
-            self.data[key] = measure()
+            got = measure()
+            if isinstance(got, tuple):
+                got, other = got
+                if also:
+                    self.data["%d.%d|%s" % (sys.version_info[:2] + (also,))] = other
+            self.data[key] = got
             print(f"  {key}: {self.data[key]}", file=sys.stderr, flush=True)
             if self.path:
                 with open(self.path, "w") as f:
                     json.dump(self.data, f, indent=1, sort_keys=True)
         return self.data[key]
+
+    def lines(self, key):
+        return self.data.get("%d.%d|%s" % (sys.version_info[:2] + (key,)))
 
 
 def instructions(tools, quick, counts, only_cases=None):
@@ -199,7 +223,8 @@ def instructions(tools, quick, counts, only_cases=None):
         row, per = [name], {}
         for tool in tools:
             try:
-                sa, sb = (counts.get(f"{tool}|{key}|{n}", lambda n=n: dap_count(tool, n, bp))
+                sa, sb = (counts.get(f"{tool}|{key}|{n}", lambda n=n: dap_count(tool, n, bp),
+                                     f"{tool}|log-lines|{n}" if key == "log" else None)
                           for n in (a, b))
             except NotApplied as e:
                 row.append(f"not applied ({str(e)[:60]})")
@@ -208,6 +233,11 @@ def instructions(tools, quick, counts, only_cases=None):
             per[tool] = (sb - sa - (pb - pa)) / hits
             row.append(f"{ratio:.2f}x" if bp is never
                        else f"{per[tool]:,.0f} instructions ({ratio:.1f}x)")
+            if key == "log":
+                got = [counts.lines(f"{tool}|log-lines|{n}") for n in (a, b)]
+                row[-1] += " [log lines received: " + ", ".join(
+                    f"{'?' if g is None else format(g, ',')} of {hot_line_hits(30 + n):,}"
+                    for g, n in zip(got, (a, b))) + "]"
         if len(tools) == 2:
             row.append("" if bp is never else f"{per['debugpy'] / per['sleuth']:.0f}x"
                        if len(per) == 2 and per["sleuth"] > 0 else "-")
