@@ -11,6 +11,7 @@ static const char *const SUPPORTED[] = {
     "supportsFunctionBreakpoints",
     "supportsEvaluateForHovers",
     "supportsCompletionsRequest",
+    "supportsLoadedSourcesRequest",
     "supportsSetVariable",
     "supportsSetExpression",
     "supportsGotoTargetsRequest",

@@ -1044,6 +1044,8 @@ static const struct {
     {"pause", req_pause},
     {"disconnect", req_disconnect},
     {"terminate", req_terminate},
+    {"loadedSources", DapSource_loaded_request},
+    {"source", DapSource_request},
     {"stackTrace", NULL},
     {"scopes", NULL},
     {"variables", NULL},

@@ -5,10 +5,12 @@
  * reads each message without the GIL, then, with the GIL:
  *   - serves what needs no stopped thread (initialize, attach/launch,
  *     setBreakpoints, setFunctionBreakpoints, setExceptionBreakpoints,
- *     configurationDone, threads, pause, disconnect, terminate);
+ *     configurationDone, threads, pause, disconnect, terminate,
+ *     loadedSources, source by path);
  *   - queues what is about a stop (stackTrace, scopes, variables,
  *     evaluate, setVariable, setExpression, exceptionInfo, continue, next,
- *     stepIn, stepOut, goto, gotoTargets) for the stopped thread, which
+ *     stepIn, stepOut, goto, gotoTargets, source by sourceReference) for
+ *     the stopped thread, which
  *     waits for them with the GIL released (dap_stop.c) and runs them in
  *     its own frames, so code evaluated there never reaches the engine.
  * The engine reports stops to the server instead of the terminal prompt
@@ -117,6 +119,17 @@ void DapThreads_forget(DapServer *srv);
 PyObject *DapThreads_body(DapServer *srv);
 /* How long the reader waits for a message before it looks at the threads. */
 #define DAP_THREAD_POLL_MS 200
+
+/* Sources (dap_source.c). `source` in the reader thread (a path; a
+ * sourceReference goes to the stopped thread) and in the stopped thread
+ * (a sourceReference is the id of a frame of the stop); `loadedSources`
+ * (the reader thread). Like the request handlers: 0, or -1 (internal error). */
+int DapSource_request(DapServer *srv, PyObject *req, PyObject *args);
+int DapSource_stop_request(DapServer *srv, PyObject *req, PyObject *args);
+int DapSource_loaded_request(DapServer *srv, PyObject *req, PyObject *args);
+/* `filename` names a file that exists (stackTrace gives a sourceReference
+ * to a frame whose file does not). */
+int DapSource_on_disk(PyObject *filename);
 
 /* Python API: sleuth.listen(), sleuth.wait_for_client(). */
 PyObject *Dap_listen_py(PyObject *module, PyObject *args, PyObject *kwds);

@@ -497,9 +497,12 @@ stack_trace(DapServer *srv, PyObject *req, PyObject *args)
         Py_ssize_t slash = base ? PyUnicode_FindChar(base, '/', 0, PyUnicode_GET_LENGTH(base), -1) : -1;
         if (base && slash >= 0)
             Py_SETREF(base, PyUnicode_Substring(base, slash + 1, PyUnicode_GET_LENGTH(base)));
-        PyObject *e = base ? Py_BuildValue("{s:l,s:O,s:{s:O,s:O},s:i,s:i}", "id", fid, "name", co->co_qualname,
-                                           "source", "name", base, "path", co->co_filename, "line", line,
-                                           "column", 1)
+        /* Code without a file on disk: its text comes by `source` with the
+         * frame's id as the reference (dap_source.c); 0 as debugpy sends it. */
+        long sref = DapSource_on_disk(co->co_filename) ? 0 : fid;
+        PyObject *e = base ? Py_BuildValue("{s:l,s:O,s:{s:O,s:O,s:l},s:i,s:i}", "id", fid, "name",
+                                           co->co_qualname, "source", "name", base, "path", co->co_filename,
+                                           "sourceReference", sref, "line", line, "column", 1)
                            : NULL;
         Py_XDECREF(base);
         Py_DECREF(code);
@@ -922,6 +925,8 @@ DapStop_handle(DapServer *srv, PyObject *req)
         r = goto_targets(srv, req, args);
     else if (strcmp(cmd, "goto") == 0)
         r = do_goto(srv, req, args);
+    else if (strcmp(cmd, "source") == 0)
+        r = DapSource_stop_request(srv, req, args);
     else if (strcmp(cmd, "continue") == 0 || strcmp(cmd, "next") == 0 || strcmp(cmd, "stepIn") == 0 ||
              strcmp(cmd, "stepOut") == 0)
         return resume(srv, req, args, cmd);
