@@ -11,6 +11,7 @@ import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROGRAM = os.path.join(HERE, "programs", "dap_scenario.py")
+SOURCES_PROGRAM = os.path.join(HERE, "programs", "dap_sources.py")
 
 
 def marker_line(marker, path=PROGRAM):
@@ -115,3 +116,48 @@ def disconnect(c):
         return None
     return c._wait(lambda: c.responses.get(seq) or (c.closed and {"closed": True}),
                    "the disconnect response or the end of the connection", None)
+
+
+def events_until_stopped(c, start_index):
+    """The events from index start_index to the next `stopped` (included),
+    without output/module/thread events (which adapters send at will)."""
+    ev = c.wait_event("stopped", timeout=60, after=start_index)
+    evs = c.events[start_index:c.events.index(ev) + 1]
+    return [e for e in evs if e["event"] not in ("output", "module", "thread")]
+
+
+def sources_scenario(c, **args):
+    """Stops in cb() called from generated code: which frames get a
+    sourceReference, what `source` answers, and the events after a resume."""
+    prog = SOURCES_PROGRAM
+    seq, _ = start(c, "launch", program=prog, console="internalConsole", cwd=os.path.dirname(prog),
+                   justMyCode=False, **args)
+    configure(c, seq, [marker_line("BREAK cb", prog)], path=prog)
+    out = {}
+    ev = c.wait_event("stopped", timeout=60)
+    tid = ev["body"]["threadId"]
+    frames = c.request("stackTrace", threadId=tid)["body"]["stackFrames"]
+    mine = [f for f in frames if f["source"]["path"] in (prog, "<gen-1>", "<string>")]
+    out["frames"] = [(f["name"], f["source"]["path"], f["source"].get("sourceReference", 0) > 0)
+                     for f in mine]
+    gen = next(f for f in mine if f["source"]["path"] == "<gen-1>")
+    r = c.request("source", source=gen["source"], sourceReference=gen["source"]["sourceReference"])
+    out["gen_source"] = (r["success"], r.get("body", {}).get("content"))
+    r = c.request("source", sourceReference=999999)
+    out["unknown_reference"] = r["success"]
+    for how in ("next", "continue"):
+        n = len(c.events)
+        rseq = c.request_async(how, threadId=tid)
+        evs = events_until_stopped(c, n)
+        resp = c.response(rseq)
+        assert resp["success"], resp
+        out["after_" + how] = [e["event"] for e in evs]
+        cont = [e for e in evs if e["event"] == "continued"]
+        # the event names the thread, and comes after the response
+        out["continued_" + how] = [(e["body"]["threadId"] == tid, e["seq"] > resp["seq"]) for e in cont]
+        tid = evs[-1]["body"]["threadId"]
+    c.request("setBreakpoints", source={"path": prog}, breakpoints=[])
+    c.request("continue", threadId=tid)
+    c.wait_event("terminated", timeout=60)
+    disconnect(c)
+    return out

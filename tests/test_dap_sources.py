@@ -1,7 +1,9 @@
 """Sources over DAP (the debuggee's server): `loadedSources`, `source` by
 path and by sourceReference (frames whose code has no file on disk: exec'd
-strings, zip imports, code registered in linecache)."""
+strings, zip imports, code registered in linecache), and the `continued`
+events that follow each resume, as debugpy sends them."""
 import os
+import sys
 import textwrap
 import zipfile
 
@@ -206,3 +208,54 @@ def test_a_reference_while_no_thread_is_stopped_is_unknown(tmp_path):
     assert not r["success"] and "unknown sourceReference 100002" in r["message"], r
     d.go()
     d.finish()
+
+
+# --- continued events ----------------------------------------------------------------
+
+
+def events_between(d, start_index, upto="stopped"):
+    """Event names from index start_index up to and including the next `upto`."""
+    ev = d.c.wait_event(upto, after=start_index)
+    evs = d.c.events[start_index:d.c.events.index(ev) + 1]
+    return [e for e in evs if e["event"] not in ("output", "thread")]
+
+
+@pytest.mark.parametrize("how", ["continue", "next", "stepIn", "stepOut"])
+def test_continued_follows_each_resume(tmp_path, how):
+    d = start(tmp_path, CB)
+    tid, _ = frames_of(d, 1)
+    n = len(d.c.events)
+    seq = d.c.request_async(how, threadId=tid)
+    evs = events_between(d, n)
+    assert [e["event"] for e in evs] == ["continued", "stopped"]
+    assert evs[0]["body"] == {"threadId": tid, "allThreadsContinued": False}
+    # after the response (as debugpy sends it)
+    resp = d.c.response(seq)
+    assert resp["success"] and resp["seq"] < evs[0]["seq"]
+    end(d, d.stopped(2)["threadId"])
+
+
+def test_goto_sends_continued_then_stopped(tmp_path):
+    d = start(tmp_path, CB)
+    tid, _ = frames_of(d, 1)
+    assert d.c.request("next", threadId=tid)["success"]
+    assert d.top(d.stopped(2)["threadId"])[0]["line"] == CB + 1
+    n = len(d.c.events)
+    r = d.c.request("goto", threadId=tid, targetId=CB)
+    assert r["success"], r["message"]
+    evs = events_between(d, n)
+    assert [e["event"] for e in evs] == ["continued", "stopped"]
+    assert evs[0]["body"]["threadId"] == tid and evs[1]["body"]["reason"] == "goto"
+    assert r["seq"] < evs[0]["seq"]
+    end(d, tid)
+
+
+def test_no_continued_for_visual_studio(tmp_path):
+    # debugpy leaves them out for Visual Studio, which assumes that a step
+    # resumes all threads and misbehaves when told
+    d = start(tmp_path, CB, client_id="visualstudio")
+    tid, _ = frames_of(d, 1)
+    n = len(d.c.events)
+    assert d.c.request("next", threadId=tid)["success"]
+    assert [e["event"] for e in events_between(d, n)] == ["stopped"]
+    end(d, d.stopped(2)["threadId"])

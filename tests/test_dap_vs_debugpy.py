@@ -110,3 +110,38 @@ def test_debugpy_attach_is_what_we_expect(debugpy_attach):
                                  "program_stdout", "program_rc"])
 def test_attach_agrees_with_debugpy(debugpy_attach, sleuth_attach, key):
     assert sleuth_attach[key] == debugpy_attach[key]
+
+
+# --- sources and continued events ----------------------------------------------------
+
+
+def sources_summary(name):
+    with spawn_adapter(name) as c:
+        return dapscenario.sources_scenario(c)
+
+
+@pytest.fixture(scope="module")
+def debugpy_sources():
+    return sources_summary("debugpy")
+
+
+@pytest.fixture(scope="module")
+def sleuth_sources():
+    return sources_summary("sleuth")
+
+
+def test_debugpy_sources_are_what_we_expect(debugpy_sources):
+    prog = dapscenario.SOURCES_PROGRAM
+    assert debugpy_sources["frames"] == [("cb", prog, False), ("h", "<gen-1>", True),
+                                         ("<module>", prog, False)]
+    assert debugpy_sources["gen_source"] == (True, "def h(x):\n    return cb(x)  # generated\n")
+    assert debugpy_sources["unknown_reference"] is False
+    assert debugpy_sources["after_next"] == ["continued", "stopped"]
+    assert debugpy_sources["continued_next"] == [(True, True)]
+
+
+@need_server
+@pytest.mark.parametrize("key", ["frames", "gen_source", "unknown_reference", "after_next",
+                                 "continued_next", "after_continue", "continued_continue"])
+def test_sources_and_continued_agree_with_debugpy(debugpy_sources, sleuth_sources, key):
+    assert sleuth_sources[key] == debugpy_sources[key]

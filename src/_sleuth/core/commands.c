@@ -6,6 +6,7 @@
 #include "breakpoints.h"
 #include "api.h"
 #include "termsafe.h"
+#include "util.h"
 
 #define MAX_OUTPUT_CHARS 1000000   /* bound for p/pp/display output */
 
@@ -447,25 +448,7 @@ do_jump(PdbObject *self, PyObject *arg)
         Pdb_errorf(self, "The 'jump' command requires a line number");
         NOTHING();
     }
-#if SLEUTH_PY311
-    /* 3.11 only lets a frame with f_trace set jump; sleuth's tracer is a C
-     * function, so lend the frame a marker for the assignment. */
-    PyObject *old_trace = PyObject_GetAttrString(self->curframe, "f_trace");
-    if (!old_trace || PyObject_SetAttrString(self->curframe, "f_trace", Py_True) < 0) {
-        Py_XDECREF(old_trace);
-        Py_DECREF(lo);
-        return NULL;
-    }
-    int jr = PyObject_SetAttrString(self->curframe, "f_lineno", lo);
-    PyObject *jexc = PyErr_GetRaisedException();
-    PyObject_SetAttrString(self->curframe, "f_trace", old_trace);
-    Py_DECREF(old_trace);
-    PyErr_Clear();
-    PyErr_SetRaisedException(jexc);
-    if (jr < 0) {
-#else
-    if (PyObject_SetAttrString(self->curframe, "f_lineno", lo) < 0) {
-#endif
+    if (Util_frame_jump(self->curframe, lo) < 0) {
         Py_DECREF(lo);
         if (!PyErr_ExceptionMatches(PyExc_ValueError))
             return NULL;

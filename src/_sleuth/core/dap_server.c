@@ -876,7 +876,12 @@ forget_client(DapServer *srv)
 static int
 req_initialize(DapServer *srv, PyObject *req, PyObject *args)
 {
-    SLEUTH_UNUSED(args);
+    /* debugpy sends no `continued` events to Visual Studio, which assumes
+     * that a step resumes every thread and behaves erratically when told. */
+    PyObject *client = arg_get(args, "clientID");
+    srv->continued_events = !(client && PyUnicode_Check(client) &&
+                              (PyUnicode_CompareWithASCIIString(client, "visualstudio") == 0 ||
+                               PyUnicode_CompareWithASCIIString(client, "vsformac") == 0));
     PyObject *caps = DapCaps_body();
     if (!caps)
         return -1;
@@ -1282,6 +1287,7 @@ server_new(void)
     srv->just_my_code = 1;
     srv->entry_pending = 1;
     srv->filter_uncaught = 1;
+    srv->continued_events = 1;
     srv->write_lock = PyThread_allocate_lock();
     srv->pdb = (PdbObject *)PyObject_CallNoArgs((PyObject *)Sleuth_state()->PdbType);
     srv->stopq = PyList_New(0);

@@ -38,6 +38,7 @@ typedef struct DapServer {
     int is_listen;                  /* accept again after a client leaves */
     int stop_on_entry, entry_pending, just_my_code;
     int filter_raised, filter_uncaught, filter_user_unhandled;
+    int continued_events;           /* `continued` after a resume (not for Visual Studio, as debugpy) */
     const char *stop_break_mode;    /* exceptionInfo's breakMode for the stop */
     PyObject *unhandled_seen;       /* address only, never dereferenced: the last 'userUnhandled' stop's exception */
     volatile unsigned long stopped_thread;   /* the thread at a stop, or 0 */

@@ -7,6 +7,7 @@
 #include "saferepr.h"
 #include "completion.h"
 #include "cond.h"
+#include "util.h"
 #include <unistd.h>
 
 /* --- log points and hit conditions ---------------------------------------- */
@@ -751,6 +752,24 @@ top_frame(DapServer *srv)
     return Session_frame(&srv->session, Session_frame_id(&srv->session, 0), NULL);
 }
 
+/* The stopped thread goes on: `continued`, after the response, as debugpy
+ * sends it after continue, next, stepIn, stepOut and goto (the DAP does not
+ * require it after a request that implies it; clients take it as
+ * confirmation). allThreadsContinued is false: only this thread was
+ * stopped (debugpy stops and resumes them all and says true). */
+static void
+send_continued(DapServer *srv)
+{
+    if (!srv->continued_events)
+        return;
+    PyObject *b = Py_BuildValue("{s:l,s:O}", "threadId", DapThreads_id(srv, srv->stopped_thread),
+                                "allThreadsContinued", Py_False);
+    if (b)
+        Dap_event(srv, "continued", b);
+    Py_XDECREF(b);
+    PyErr_Clear();
+}
+
 static int
 resume(DapServer *srv, PyObject *req, PyObject *args, const char *how)
 {
@@ -771,6 +790,7 @@ resume(DapServer *srv, PyObject *req, PyObject *args, const char *how)
     PyObject *b = strcmp(how, "continue") == 0 ? Py_BuildValue("{s:O}", "allThreadsContinued", Py_False) : NULL;
     Dap_respond(srv, req, b);
     Py_XDECREF(b);
+    send_continued(srv);
     PyErr_Clear();
     return 1;
 }
@@ -798,7 +818,7 @@ do_goto(DapServer *srv, PyObject *req, PyObject *args)
     if (!f || srv->session.index != PyList_GET_SIZE(srv->session.stack) - 1)
         return Dap_fail(srv, req, "%s", "cannot jump here (only the stopped frame of a live stop can jump)");
     PyObject *ln = PyLong_FromLong(target);
-    int r = ln ? PyObject_SetAttrString(f, "f_lineno", ln) : -1;
+    int r = ln ? Util_frame_jump(f, ln) : -1;
     Py_XDECREF(ln);
     if (r < 0) {
         PyObject *why = Session_take_error();
@@ -807,7 +827,9 @@ do_goto(DapServer *srv, PyObject *req, PyObject *args)
         return 0;
     }
     Dap_respond(srv, req, NULL);
-    /* The thread stays stopped, at the new line: a new stop. */
+    /* The thread stays stopped, at the new line: a new stop, announced as
+     * debugpy does (it goes on to the line, then stops there). */
+    send_continued(srv);
     PdbObject *d = srv->pdb;
     if (Session_begin(&srv->session, d->botframe, f, Py_None, NULL) < 0)
         return -1;

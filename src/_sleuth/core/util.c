@@ -34,3 +34,26 @@ Util_flush_async_exc(void)
     PyErr_Clear();
     PyErr_SetRaisedException(exc);
 }
+
+int
+Util_frame_jump(PyObject *frame, PyObject *lineno)
+{
+#if SLEUTH_PY311
+    /* 3.11 only lets a frame with f_trace set jump; sleuth's tracer is a C
+     * function, so lend the frame a marker for the assignment. */
+    PyObject *old_trace = PyObject_GetAttrString(frame, "f_trace");
+    if (!old_trace || PyObject_SetAttrString(frame, "f_trace", Py_True) < 0) {
+        Py_XDECREF(old_trace);
+        return -1;
+    }
+    int r = PyObject_SetAttrString(frame, "f_lineno", lineno);
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject_SetAttrString(frame, "f_trace", old_trace);
+    Py_DECREF(old_trace);
+    PyErr_Clear();
+    PyErr_SetRaisedException(exc);
+    return r;
+#else
+    return PyObject_SetAttrString(frame, "f_lineno", lineno);
+#endif
+}

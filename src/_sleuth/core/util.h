@@ -14,4 +14,9 @@ PyObject *Util_call(const char *module, const char *func, const char *fmt, ...);
  * exception being handled, if any. */
 void Util_flush_async_exc(void);
 
+/* frame.f_lineno = lineno (pdb's `jump`, DAP's `goto`), also on 3.11,
+ * where only a frame with f_trace set may jump. 0, or -1 with an exception
+ * (ValueError: the frame's own reason). */
+int Util_frame_jump(PyObject *frame, PyObject *lineno);
+
 #endif
