@@ -3,6 +3,7 @@ sleuth.listen() and the requests a client makes of a stopped program."""
 import json
 import os
 import re
+import select
 import socket
 import subprocess
 import sys
@@ -315,6 +316,135 @@ def test_hot_log_point_while_the_client_asks_does_not_deadlock(tmp_path):
     logs = [e["body"]["output"] for e in d.c.events
             if e["event"] == "output" and e["body"]["category"] == "console"]
     assert len(logs) > 100 and logs == ["%d\n" % k for k in range(len(logs))]
+
+
+class RawClient:
+    """A DAP client on a plain socket that reads only when told to, and as
+    slowly as told: a client that falls behind a flood of output."""
+
+    def __init__(self, port, rcvbuf=None):
+        self.s = socket.socket()
+        if rcvbuf:
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.s.connect(("127.0.0.1", port))
+        self.buf = bytearray()
+        self.seq = 0
+
+    def send(self, command, **arguments):
+        self.seq += 1
+        body = json.dumps({"seq": self.seq, "type": "request", "command": command,
+                           "arguments": arguments}).encode()
+        self.s.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        return self.seq
+
+    def message(self, pause=0.0):
+        """The next message; `pause` seconds between reads of 4 KiB."""
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end >= 0:
+                n = int(re.search(rb"Content-Length: (\d+)", bytes(self.buf[:end])).group(1))
+                if len(self.buf) >= end + 4 + n:
+                    body = bytes(self.buf[end + 4:end + 4 + n])
+                    del self.buf[:end + 4 + n]
+                    return json.loads(body)
+            chunk = self.s.recv(4096)
+            assert chunk, "the debuggee closed the connection"
+            self.buf.extend(chunk)
+            if pause:
+                time.sleep(pause)
+
+    def until_response(self, seq, pause=0.0):
+        """(output events read before it, the response to request `seq`)."""
+        outputs = []
+        while True:
+            m = self.message(pause)
+            if m["type"] == "response" and m["request_seq"] == seq:
+                return outputs, m
+            if m.get("event") == "output":
+                outputs.append(m)
+
+
+def test_a_response_does_not_wait_behind_a_flood_of_log_output(tmp_path):
+    # A log point on a hot line, and a client that reads slowly: the
+    # program's output events used to share one write lock with the
+    # responses, and the program's thread, writing in a loop, kept taking
+    # it (and filled megabytes of socket buffer) while `threads` waited:
+    # 16,000-25,000 output events came between the request and its answer
+    # (3.12, the client reading 4 KiB every 2 ms). The answer now waits for
+    # what is already in the kernel's buffers (a few hundred events with
+    # this client's small receive buffer), never for the queued output.
+    src = "n = 0\nwhile True:\n    n += 1\n"
+    d = Debuggee(tmp_path, src, attach=False)
+    d.c.close()     # (the Debuggee's own client: this test has a raw one)
+    c = RawClient(d.port, rcvbuf=8192)
+    for cmd, kw in [("initialize", {"adapterID": "t"}), ("attach", {}),
+                    ("setBreakpoints", {"source": {"path": str(d.path)},
+                                        "breakpoints": [{"line": 3, "logMessage": "{n}"}]}),
+                    ("configurationDone", {})]:
+        assert c.until_response(c.send(cmd, **kw))[1]["success"]
+    while c.message().get("event") != "output":
+        pass
+    between = []
+    for _ in range(5):
+        outputs, r = c.until_response(c.send("threads"), pause=0.002)
+        assert r["success"] and r["body"]["threads"], r
+        between.append(len(outputs))
+    c.send("disconnect", terminateDebuggee=True)
+    while c.s.recv(65536):      # (read on: the program's last writes must go out)
+        pass
+    d.proc.wait(timeout=60)
+    c.s.close()
+    assert max(between) < 2000, between
+
+
+def test_a_client_that_stops_reading_does_not_stop_the_program(tmp_path):
+    # The client reads nothing while a log point fires 60,000 times. The
+    # program's thread used to block in its write once the socket was full,
+    # for as long as the client did not read (forever). Now it waits at most
+    # a second for room in the output queue, then the events are dropped and
+    # counted, and the client is told how many, where they were.
+    flag = tmp_path / "go"
+    src = ("import os, sys, time\nfor n in range(60000):\n    pass\n"
+           "print('loop done', flush=True)\n"
+           "while not os.path.exists(%r):\n    time.sleep(0.01)\n" % str(flag))
+    d = Debuggee(tmp_path, src, attach=False)
+    d.c.close()
+    c = RawClient(d.port)
+    for cmd, kw in [("initialize", {"adapterID": "t"}), ("attach", {}),
+                    ("setBreakpoints", {"source": {"path": str(d.path)},
+                                        "breakpoints": [{"line": 3, "logMessage": "{n}"}]}),
+                    ("configurationDone", {})]:
+        assert c.until_response(c.send(cmd, **kw))[1]["success"]
+    # not reading: the loop still ends
+    ready = select.select([d.proc.stdout], [], [], 120)[0]
+    assert ready, "the program is blocked"
+    assert d.proc.stdout.readline() == b"loop done\n"
+    flag.write_text("")
+    logs, dropped = [], []
+    while True:
+        m = c.message()
+        if m.get("event") == "terminated":
+            break
+        if m.get("event") == "output":
+            text = m["body"]["output"]
+            if text.startswith("sleuth: "):
+                k = re.fullmatch(r"sleuth: (\d+) output events dropped here: "
+                                 r"the client did not read them\n", text)
+                assert k, text
+                dropped.append((len(logs), int(k.group(1))))
+            else:
+                logs.append(int(text))
+    assert d.proc.wait(timeout=60) == 0
+    c.s.close()
+    assert dropped, "nothing was dropped: the test did not fill the queue"
+    # each gap is where the notice is, and as long as it says
+    expect, at = [], 0
+    for pos, count in dropped:
+        expect += range(at, at + pos - len(expect))
+        at = expect[-1] + 1 + count if expect else count
+    expect += range(at, at + len(logs) - len(expect))
+    assert logs == expect
+    assert len(logs) + sum(n for _, n in dropped) == 60000
 
 
 def test_hit_condition_forms(tmp_path):

@@ -15,7 +15,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,6 +35,12 @@ no_delay(int fd)
 {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+#ifdef TCP_NOTSENT_LOWAT
+    /* A writer waits while this much is unsent in the kernel (see
+     * "sending"): a response is written behind little output, not megabytes. */
+    int lowat = 16 * 1024;
+    setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat);
+#endif
 }
 
 DapServer *
@@ -88,6 +99,46 @@ Dap_traverse(DapServer *srv, visitproc visit, void *arg)
 
 /* --- sending ----------------------------------------------------------------- */
 
+/* Two ways out, so that a response never waits behind a flood of output:
+ *
+ *  - Responses and every event but `output` (stopped, thread, breakpoint,
+ *    exited, terminated) are written by the thread that sends them, under
+ *    write_lock, as before. While one waits for the lock, `urgent` is
+ *    non-zero and the writer thread takes no new message: a response waits
+ *    for at most the one output event being written.
+ *  - `output` events (log points, from the program's threads) are numbered
+ *    and written by a writer thread (plain C, never the GIL) from a queue of
+ *    at most DAP_OUTQ_MAX bytes. When it is full the program's thread waits
+ *    for room (the client reads slowly: the program goes at its pace, as
+ *    before, nothing lost) for at most DAP_OUTQ_WAIT_MS; if no room comes
+ *    (the client stopped reading), events are dropped and counted until the
+ *    queue is half empty, and the client gets one `output` line saying how
+ *    many, where they were. The program's thread never waits longer.
+ *
+ * The socket has TCP_NOTSENT_LOWAT (no_delay), so what waits in the kernel
+ * unsent stays small and a response is not queued behind megabytes of
+ * output there either. */
+
+#define DAP_OUTQ_MAX (1024 * 1024)      /* bytes of queued output events */
+#define DAP_OUTQ_WAIT_MS 1000           /* the longest a program thread waits for room */
+#define DAP_OUTQ_FLUSH_MS 5000          /* the longest the end waits for the queue */
+
+struct DapOutMsg {
+    DapOutMsg *next;
+    unsigned long gen;          /* the client it is for */
+    unsigned long dropped;      /* a drop marker: how many were dropped here (len 0) */
+    size_t len;                 /* the JSON text without "seq", starting after '{' */
+    char text[];
+};
+
+/* What a message costs in the queue (a marker costs something, so the
+ * markers are bounded too). */
+static size_t
+outmsg_cost(const DapOutMsg *m)
+{
+    return sizeof *m + m->len;
+}
+
 /* Take write_lock without holding the GIL while waiting: its holder
  * releases the GIL while it writes and needs it back to finish, so a
  * thread waiting for the lock with the GIL held would deadlock with it
@@ -102,6 +153,232 @@ lock_writes(DapServer *srv)
     Py_END_ALLOW_THREADS
 }
 
+/* The writer thread: one queued message at a time, numbered when it is
+ * written. No Python here. */
+static void *
+output_writer(void *arg)
+{
+    DapServer *srv = arg;
+    DapOutQueue *q = &srv->outq;
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        while (!q->head)
+            pthread_cond_wait(&q->more, &q->mu);
+        DapOutMsg *m = q->head;
+        q->head = m->next;
+        if (!q->head)
+            q->tail = NULL;
+        q->bytes -= outmsg_cost(m);
+        if (q->bytes <= DAP_OUTQ_MAX / 2)
+            q->dropping = 0;
+        q->busy = 1;
+        pthread_cond_broadcast(&q->room);
+        pthread_mutex_unlock(&q->mu);
+
+        /* Responses first: they wait for this one message at most. */
+        while (atomic_load(&srv->urgent) > 0)
+            usleep(200);
+        PyThread_acquire_lock(srv->write_lock, WAIT_LOCK);
+        if (srv->fd >= 0 && srv->connected && m->gen == srv->conn_gen) {
+            char head[64], note[200];
+            const char *rest = m->text;
+            size_t nrest = m->len;
+            if (m->dropped) {
+                nrest = (size_t)snprintf(note, sizeof note,
+                                         "\"type\": \"event\", \"event\": \"output\", \"body\": {\"category\": "
+                                         "\"console\", \"output\": \"sleuth: %lu output events dropped here: "
+                                         "the client did not read them\\n\"}}", m->dropped);
+                rest = note;
+            }
+            int nh = snprintf(head, sizeof head, "{\"seq\": %ld, ", srv->seq + 1);
+            char *buf = malloc((size_t)nh + nrest);
+            if (buf) {
+                memcpy(buf, head, (size_t)nh);
+                memcpy(buf + nh, rest, nrest);
+                srv->seq++;
+                DapWire_write(&srv->writer, buf, (size_t)nh + nrest);
+                free(buf);
+            }
+        }
+        PyThread_release_lock(srv->write_lock);
+        free(m);
+
+        pthread_mutex_lock(&q->mu);
+        q->busy = 0;
+        pthread_cond_broadcast(&q->room);
+        pthread_mutex_unlock(&q->mu);
+    }
+    return NULL;
+}
+
+static int
+outq_init(DapServer *srv)
+{
+    DapOutQueue *q = &srv->outq;
+    if (pthread_mutex_init(&q->mu, NULL) != 0)
+        return -1;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int r = pthread_cond_init(&q->more, NULL) == 0 && pthread_cond_init(&q->room, &ca) == 0 ? 0 : -1;
+    pthread_condattr_destroy(&ca);
+    return r;
+}
+
+/* Start the writer thread, with every signal blocked (they are the main
+ * thread's). */
+static int
+outq_start(DapServer *srv)
+{
+    sigset_t all, old;
+    pthread_t tid;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&tid, NULL, output_writer, srv);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0)
+        return -1;
+    pthread_detach(tid);
+    srv->outq.started = 1;
+    return 0;
+}
+
+static void
+deadline_in(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+/* Count one dropped event at the queue's end. Under q->mu. */
+static void
+outq_drop_unlocked(DapServer *srv)
+{
+    DapOutQueue *q = &srv->outq;
+    if (q->tail && q->tail->dropped) {
+        q->tail->dropped++;
+        return;
+    }
+    DapOutMsg *mark = calloc(1, sizeof *mark);
+    if (!mark)
+        return;
+    mark->gen = srv->conn_gen;
+    mark->dropped = 1;
+    if (q->tail)
+        q->tail->next = mark;
+    else
+        q->head = mark;
+    q->tail = mark;
+    q->bytes += outmsg_cost(mark);
+    pthread_cond_signal(&q->more);
+}
+
+/* Queue an output event (GIL held; msg has no "seq"). Waits for room (GIL
+ * released) DAP_OUTQ_WAIT_MS at most. */
+static int
+outq_put(DapServer *srv, PyObject *msg)
+{
+    DapOutQueue *q = &srv->outq;
+    JsonW w;
+    JsonW_init(&w);
+    if (JsonW_obj(&w, msg) < 0 || w.nomem || w.len < 2 || w.buf[0] != '{') {
+        JsonW_free(&w);
+        return -1;
+    }
+    size_t n = (size_t)w.len - 1;
+    DapOutMsg *m = malloc(sizeof *m + n);
+    if (!m) {
+        JsonW_free(&w);
+        return -1;
+    }
+    memcpy(m->text, w.buf + 1, n);
+    JsonW_free(&w);
+    m->next = NULL;
+    m->dropped = 0;
+    m->len = n;
+    m->gen = srv->conn_gen;
+    size_t cost = outmsg_cost(m);
+
+    pthread_mutex_lock(&q->mu);
+    int fits = q->bytes + cost <= DAP_OUTQ_MAX;
+    if (!fits && !q->dropping) {
+        /* The client is behind: wait for room, without the GIL. */
+        pthread_mutex_unlock(&q->mu);
+        Py_BEGIN_ALLOW_THREADS
+        struct timespec until;
+        deadline_in(&until, DAP_OUTQ_WAIT_MS);
+        pthread_mutex_lock(&q->mu);
+        while (!(fits = q->bytes + cost <= DAP_OUTQ_MAX) && !q->dropping)
+            if (pthread_cond_timedwait(&q->room, &q->mu, &until) == ETIMEDOUT) {
+                q->dropping = !(q->bytes + cost <= DAP_OUTQ_MAX);
+                fits = !q->dropping;
+                break;
+            }
+        pthread_mutex_unlock(&q->mu);
+        Py_END_ALLOW_THREADS
+        pthread_mutex_lock(&q->mu);
+        fits = fits && q->bytes + cost <= DAP_OUTQ_MAX;
+    }
+    if (fits && !q->dropping) {
+        if (q->tail)
+            q->tail->next = m;
+        else
+            q->head = m;
+        q->tail = m;
+        q->bytes += cost;
+        pthread_cond_signal(&q->more);
+        m = NULL;
+    } else {
+        outq_drop_unlocked(srv);
+    }
+    pthread_mutex_unlock(&q->mu);
+    free(m);
+    return 0;
+}
+
+/* Wait (GIL released) until every queued output event is written, at most
+ * DAP_OUTQ_FLUSH_MS: what the program logged comes before its end. */
+static void
+outq_flush(DapServer *srv)
+{
+    DapOutQueue *q = &srv->outq;
+    if (!q->started)
+        return;
+    Py_BEGIN_ALLOW_THREADS
+    struct timespec until;
+    deadline_in(&until, DAP_OUTQ_FLUSH_MS);
+    pthread_mutex_lock(&q->mu);
+    while ((q->head || q->busy) && srv->connected)
+        if (pthread_cond_timedwait(&q->room, &q->mu, &until) == ETIMEDOUT)
+            break;
+    pthread_mutex_unlock(&q->mu);
+    Py_END_ALLOW_THREADS
+}
+
+/* The client left: what was queued for it goes. */
+static void
+outq_clear(DapServer *srv)
+{
+    DapOutQueue *q = &srv->outq;
+    pthread_mutex_lock(&q->mu);
+    DapOutMsg *m = q->head;
+    q->head = q->tail = NULL;
+    q->bytes = 0;
+    q->dropping = 0;
+    pthread_cond_broadcast(&q->room);
+    pthread_mutex_unlock(&q->mu);
+    while (m) {
+        DapOutMsg *next = m->next;
+        free(m);
+        m = next;
+    }
+}
+
 int
 Dap_send(DapServer *srv, PyObject *msg)
 {
@@ -110,6 +387,7 @@ Dap_send(DapServer *srv, PyObject *msg)
     PyObject *saved = PyErr_GetRaisedException();
     int rc = -1;
     /* seq and the write go together: messages leave in seq order. */
+    atomic_fetch_add(&srv->urgent, 1);
     lock_writes(srv);
     PyObject *seq = PyLong_FromLong(srv->seq + 1);
     JsonW w;
@@ -129,6 +407,7 @@ Dap_send(DapServer *srv, PyObject *msg)
         rc = w_ok ? 0 : -1;
     }
     PyThread_release_lock(srv->write_lock);
+    atomic_fetch_sub(&srv->urgent, 1);
     Py_XDECREF(text);
     PyErr_Clear();      /* a message that cannot go out is the client's loss, not the program's */
     PyErr_SetRaisedException(saved);
@@ -152,7 +431,21 @@ send_with_body(DapServer *srv, PyObject *msg, PyObject *body)
 int
 Dap_event(DapServer *srv, const char *event, PyObject *body)
 {
-    return send_with_body(srv, Py_BuildValue("{s:s,s:s}", "type", "event", "event", event), body);
+    PyObject *msg = Py_BuildValue("{s:s,s:s}", "type", "event", "event", event);
+    /* Output from the program's threads goes through the queue. */
+    if (msg && strcmp(event, "output") == 0 && srv->outq.started &&
+        PyThread_get_thread_ident() != srv->reader_ident) {
+        int r = -1;
+        if (srv->fd >= 0 && srv->connected) {
+            PyObject *saved = PyErr_GetRaisedException();
+            r = (!body || PyDict_SetItemString(msg, "body", body) == 0) ? outq_put(srv, msg) : -1;
+            PyErr_Clear();
+            PyErr_SetRaisedException(saved);
+        }
+        Py_DECREF(msg);
+        return r;
+    }
+    return send_with_body(srv, msg, body);
 }
 
 static PyObject *
@@ -858,6 +1151,7 @@ forget_client(DapServer *srv)
     srv->pdb->break_on_raise = 0;
     thread_hook(0);
     DapThreads_forget(srv);
+    outq_clear(srv);
     srv->pause_requested = 0;
     srv->configured = 0;
     Engine_breaks_changed();
@@ -1003,6 +1297,7 @@ terminate_now(DapServer *srv)
     if (err)
         Py_XDECREF(PyObject_CallMethod(err, "flush", NULL));
     PyErr_Clear();
+    outq_flush(srv);
     Dap_event(srv, "terminated", NULL);
     _exit(0);
 }
@@ -1159,6 +1454,7 @@ reader_thread(void *arg)
             srv->fd = fd;
             srv->writer.fd = fd;
             srv->seq = 0;
+            srv->conn_gen++;
             PyThread_release_lock(srv->write_lock);
             srv->connected = 1;
         }
@@ -1304,6 +1600,8 @@ server_new(void)
     srv->session.redact = Redact_build(NULL, NULL);
     PyErr_Clear();
     DapWriter_init(&srv->writer, -1);
+    if (outq_init(srv) < 0)
+        Py_CLEAR(srv->stopq);   /* (reported below as a failure) */
     if (!srv->write_lock || !srv->pdb || !srv->stopq || !srv->bp_meta || !srv->bp_by_file ||
         !srv->func_bps || !srv->pending || !srv->thread_ids || !srv->threads_known || !srv->threads_lock) {
         if (!PyErr_Occurred())
@@ -1409,6 +1707,8 @@ Dap_start(const char *host, int port, int listen_mode, int allow_remote)
         srv->connected = 1;
     }
     srv->main_ident = PyThread_get_thread_ident();
+    if (outq_start(srv) < 0)
+        PyErr_Clear();      /* no writer thread: output events are written directly */
     g_server = srv;
     if (PySys_AddAuditHook(audit_hook, NULL) < 0)
         PyErr_Clear();      /* refused by another hook: breakpoints stay waiting */
@@ -1456,6 +1756,7 @@ void
 Dap_program_ended(DapServer *srv, int exit_code)
 {
     DapThreads_scan(srv);   /* the threads that ended before the program */
+    outq_flush(srv);        /* what it logged comes first */
     if (exit_code >= 0) {
         PyObject *b = Py_BuildValue("{s:i}", "exitCode", exit_code);
         if (b) {

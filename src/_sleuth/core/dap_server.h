@@ -25,11 +25,29 @@
 #include "session.h"
 #include "pythread.h"
 #include "dapwire.h"
+#include <stdatomic.h>
+
+/* Output events (log points) wait here for the writer thread, so that a
+ * flood of them never holds up a response: see dap_server.c, "sending". */
+typedef struct DapOutMsg DapOutMsg;
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t more;            /* the writer waits for a message */
+    pthread_cond_t room;            /* a program thread waits for room, a flush for the end */
+    DapOutMsg *head, *tail;
+    size_t bytes;                   /* what the queued messages cost (DAP_OUTQ_MAX at most) */
+    int dropping;                   /* room did not come: drop (counted) until half empty */
+    int busy;                       /* the writer is writing a message it took */
+    int started;                    /* the writer thread runs */
+} DapOutQueue;
 
 typedef struct DapServer {
     int listen_fd, fd;              /* -1 when closed */
     PyThread_type_lock write_lock;  /* one message at a time on fd */
     long seq;                       /* last seq sent (under write_lock) */
+    atomic_int urgent;              /* responses and events waiting for write_lock: the writer yields */
+    volatile unsigned long conn_gen;   /* which client (changes under write_lock) */
+    DapOutQueue outq;
     unsigned long reader_ident;     /* the reader thread (never stopped) */
     unsigned long main_ident;       /* the thread that started the server */
     volatile int connected;         /* a client is there */
