@@ -447,6 +447,43 @@ def test_a_client_that_stops_reading_does_not_stop_the_program(tmp_path):
     assert len(logs) + sum(n for _, n in dropped) == 60000
 
 
+def test_thread_events_while_the_client_is_silent(tmp_path):
+    # The idle reader looks at the threads only when the process's OS
+    # threads changed (it no longer takes the GIL 5 times a second for
+    # nothing): a thread that starts, and then ends, while the client sends
+    # nothing is still announced, both times.
+    f1, f2, f3 = (tmp_path / n for n in ("one", "two", "three"))
+    src = textwrap.dedent("""\
+        import os, threading, time
+        def wait(p):
+            while not os.path.exists(p):
+                time.sleep(0.01)
+        wait(%r)
+        t = threading.Thread(target=wait, args=(%r,))
+        t.start()
+        t.join()
+        wait(%r)
+        print("done")
+        """ % (str(f1), str(f2), str(f3)))
+    d = Debuggee(tmp_path, src)
+    d.go()
+    main_id = d.c.request("threads")["body"]["threads"][0]["id"]
+    n = len(d.c.events)
+    f1.write_text("")
+    started = d.c._wait(lambda: [e for e in d.c.events[n:] if e["event"] == "thread"], "a thread event", None)
+    assert started[0]["body"]["reason"] == "started" and started[0]["body"]["threadId"] != main_id
+    wid = started[0]["body"]["threadId"]
+    n = len(d.c.events)
+    f2.write_text("")
+    ended = d.c._wait(lambda: [e for e in d.c.events[n:] if e["event"] == "thread"], "a thread event", None)
+    assert ended[0]["body"] == {"reason": "exited", "threadId": wid}
+    # no request came from the client meanwhile
+    assert d.c.seq == 4
+    f3.write_text("")
+    rc, out, _ = d.finish()
+    assert rc == 0 and out == "done\n"
+
+
 def test_hit_condition_forms(tmp_path):
     # debugpy's forms: N and == N (that hit), >= N, > N, < N, <= N, % N (every N-th)
     src = textwrap.dedent("""\

@@ -1472,7 +1472,11 @@ reader_thread(void *arg)
                 struct pollfd pfd = {.fd = srv->fd, .events = POLLIN};
                 int ready;
                 Py_BEGIN_ALLOW_THREADS
-                ready = poll(&pfd, 1, DAP_THREAD_POLL_MS);
+                /* The GIL only when there is something to read or the
+                 * threads may have changed. */
+                do
+                    ready = poll(&pfd, 1, DAP_THREAD_POLL_MS);
+                while (ready == 0 && !DapThreads_may_have_changed(srv));
                 Py_END_ALLOW_THREADS
                 if (ready == 0 || (ready < 0 && errno == EINTR)) {
                     if (ready == 0)

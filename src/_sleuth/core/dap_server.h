@@ -73,6 +73,7 @@ typedef struct DapServer {
     long last_thread_id;
     int threads_announced;          /* thread events go out (after attach) */
     PyThread_type_lock threads_lock;   /* one thread scan at a time */
+    atomic_ullong os_threads_seen;  /* DapThreads_os_signature() at the last scan; 0: look again */
     PyObject *lib_prefixes;         /* tuple of str: justMyCode's library dirs */
     DapWriter writer;               /* framing on fd (its own mutex; seq order under write_lock) */
     Session session;
@@ -136,6 +137,13 @@ void DapThreads_start(DapServer *srv);
 void DapThreads_forget(DapServer *srv);
 /* The body of a `threads` response (new reference, or NULL). */
 PyObject *DapThreads_body(DapServer *srv);
+/* A signature of the process's OS threads, read without the GIL (0: it
+ * cannot be read). While it equals srv->os_threads_seen, no thread started
+ * or ended since the last scan, and the idle reader does not take the GIL
+ * to look. */
+unsigned long long DapThreads_os_signature(void);
+/* Does the idle reader need to look at the threads (no GIL needed)? */
+int DapThreads_may_have_changed(DapServer *srv);
 /* How long the reader waits for a message before it looks at the threads. */
 #define DAP_THREAD_POLL_MS 200
 

@@ -18,12 +18,53 @@
  * ends, so the list is compared with the last one: whenever the reader has
  * had nothing to read for DAP_THREAD_POLL_MS, before each `stopped` event (a
  * new thread's `started` comes first), before answering `threads`, and when
- * the program ends. One scan at a time (threads_lock), so a `started` is
+ * the program ends. The idle reader looks only when the process's OS threads
+ * (/proc/self/task) changed since the last scan, so it does not take the GIL
+ * five times a second for nothing; a scan that saw a thread state not bound
+ * to its thread yet (thread_id 0) makes it look again at the next tick. One scan at a time (threads_lock), so a `started` is
  * never overtaken by a `stopped` of the same thread.
  *
  * All functions here: GIL held.
  */
 #include "dap_server.h"
+#include <dirent.h>
+#include <stdlib.h>
+
+/* A signature of the process's OS threads (/proc/self/task), read without
+ * the GIL: when it has not changed since the last scan, no Python thread
+ * can have started or ended, and the reader need not take the GIL to look.
+ * 0 when it cannot be read (then the reader always looks). */
+unsigned long long
+DapThreads_os_signature(void)
+{
+    DIR *dir = opendir("/proc/self/task");
+    if (!dir)
+        return 0;
+    unsigned long long sum = 0, x = 0, count = 0;
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        unsigned long long t = strtoull(e->d_name, NULL, 10);
+        t *= 0x9E3779B97F4A7C15ULL;     /* spread the bits: ids are close together */
+        t ^= t >> 29;
+        sum += t;
+        x ^= t;
+        count++;
+    }
+    closedir(dir);
+    unsigned long long sig = (sum ^ (x << 1)) + count * 0x100000001B3ULL;
+    return sig ? sig : 1;
+}
+
+int
+DapThreads_may_have_changed(DapServer *srv)
+{
+    if (!srv->threads_announced)
+        return 0;       /* the scan would do nothing */
+    unsigned long long seen = atomic_load(&srv->os_threads_seen);
+    return seen == 0 || DapThreads_os_signature() != seen;
+}
 
 static PyObject *
 ident_key(unsigned long ident)
@@ -108,13 +149,15 @@ thread_name(DapServer *srv, unsigned long ident, long id)
 
 /* The idents of the program's threads now (a new list of int). */
 static PyObject *
-live_idents(DapServer *srv)
+live_idents(DapServer *srv, int *unbound)
 {
     PyObject *out = PyList_New(0);
     if (!out)
         return NULL;
     PyInterpreterState *interp = PyThreadState_Get()->interp;
     for (PyThreadState *t = PyInterpreterState_ThreadHead(interp); t; t = PyThreadState_Next(t)) {
+        if (t->thread_id == 0 && unbound)
+            *unbound = 1;   /* a thread starting: look again */
         if (t->thread_id == 0 || t->thread_id == srv->reader_ident)
             continue;
         PyObject *k = ident_key(t->thread_id);
@@ -159,8 +202,11 @@ DapThreads_scan(DapServer *srv)
         return;
     PyObject *saved = PyErr_GetRaisedException();
     lock_threads(srv);
+    /* The OS threads first: one that starts after this is seen at the next look. */
+    unsigned long long os_sig = DapThreads_os_signature();
+    int unbound = 0;
     /* Owned */
-    PyObject *live = live_idents(srv), *started = PyList_New(0), *exited = PyList_New(0);
+    PyObject *live = live_idents(srv, &unbound), *started = PyList_New(0), *exited = PyList_New(0);
     if (!live || !started || !exited)
         goto done;
     /* The events are decided with the GIL held and sent after: Dap_send
@@ -211,6 +257,7 @@ DapThreads_scan(DapServer *srv)
         send_thread_event(srv, "exited", PyLong_AsLong(PyList_GET_ITEM(exited, i)));
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(started); i++)
         send_thread_event(srv, "started", PyLong_AsLong(PyList_GET_ITEM(started, i)));
+    atomic_store(&srv->os_threads_seen, unbound ? 0 : os_sig);
 done:
     Py_XDECREF(live);
     Py_XDECREF(started);
@@ -231,6 +278,7 @@ void
 DapThreads_forget(DapServer *srv)
 {
     srv->threads_announced = 0;
+    atomic_store(&srv->os_threads_seen, 0);
     PyDict_Clear(srv->threads_known);
 }
 
@@ -238,7 +286,7 @@ PyObject *
 DapThreads_body(DapServer *srv)
 {
     DapThreads_scan(srv);
-    PyObject *live = live_idents(srv);
+    PyObject *live = live_idents(srv, NULL);
     PyObject *out = live ? PyList_New(0) : NULL;
     for (Py_ssize_t i = 0; out && i < PyList_GET_SIZE(live); i++) {
         unsigned long ident = PyLong_AsUnsignedLong(PyList_GET_ITEM(live, i));
