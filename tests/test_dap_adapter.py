@@ -592,3 +592,100 @@ def test_end_to_end_attach_through_the_adapter(client):
     finally:
         prog.kill()
         prog.wait()
+
+
+# --- restart (launch) ---------------------------------------------------------------
+
+RESTART_PROG = """\
+import sys
+def work(tag):
+    x = tag * 2
+    return x
+print("run", sys.argv[1], flush=True)
+work(sys.argv[1])
+sys.exit(7)
+"""
+
+
+@need_server
+def test_restart_runs_the_program_again_with_the_breakpoints(client, tmp_path):
+    prog = tmp_path / "again.py"
+    prog.write_text(RESTART_PROG)
+    c = client()
+    init_r = c.request("initialize", adapterID="sleuth", linesStartAt1=True)
+    assert init_r["body"]["supportsRestartRequest"] is True
+    config = {"program": str(prog), "args": ["first"], "console": "internalConsole"}
+    seq = c.request_async("launch", **config)
+    c.wait_event("initialized", timeout=60)
+    src = {"path": str(prog)}
+    # set twice: the breakpoint's id is not 1, as the new program's would be
+    assert c.request("setBreakpoints", source=src, breakpoints=[{"line": 4}])["success"]
+    r = c.request("setBreakpoints", source=src, breakpoints=[{"line": 3}])
+    bid = r["body"]["breakpoints"][0]["id"]
+    assert bid > 1 and r["body"]["breakpoints"][0]["verified"]
+    assert c.request("setExceptionBreakpoints", filters=[])["success"]
+    assert c.request("configurationDone")["success"]
+    assert c.response(seq, 60)["success"]
+    pid1 = c.wait_event("process")["body"]["systemProcessId"]
+    st = c.wait_event("stopped", timeout=60)
+    assert st["body"]["hitBreakpointIds"] == [bid]
+    c.wait_output("run first\n")
+
+    def restart_and_stop(**kw):
+        n = len(c.events)
+        r = c.request("restart", _timeout=60, **kw)
+        assert r["success"], r
+        pid = c.wait_event("process", after=n, timeout=60)["body"]["systemProcessId"]
+        st = c.wait_event("stopped", after=n, timeout=60)
+        # the client's id, though the new program numbered it 1
+        assert st["body"]["reason"] == "breakpoint" and st["body"]["hitBreakpointIds"] == [bid]
+        changed = [e["body"] for e in c.events[n:] if e["event"] == "breakpoint"]
+        assert changed and changed[0]["reason"] == "changed"
+        assert changed[0]["breakpoint"]["id"] == bid and changed[0]["breakpoint"]["verified"]
+        # the first program's end is not the session's end
+        assert not [e for e in c.events[n:] if e["event"] in ("exited", "terminated")]
+        tid = st["body"]["threadId"]
+        top = c.request("stackTrace", threadId=tid)["body"]["stackFrames"][0]
+        assert top["line"] == 3
+        arg = c.request("evaluate", expression="sys.argv[1]", frameId=top["id"])["body"]["result"]
+        return pid, tid, arg
+
+    # arguments.arguments: the new launch configuration
+    pid2, tid, arg = restart_and_stop(arguments=dict(config, args=["second"]))
+    assert arg == "'second'" and pid2 != pid1
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid1, 0)
+    c.wait_output("run second\n")
+    # without arguments: the latest configuration again
+    pid3, tid, arg = restart_and_stop()
+    assert arg == "'second'" and pid3 != pid2
+    n = len(c.events)
+    assert c.request("continue", threadId=tid)["success"]
+    c.wait_event("terminated", after=n, timeout=60)
+    ends = [e for e in c.events if e["event"] in ("exited", "terminated")]
+    assert [e["event"] for e in ends] == ["exited", "terminated"]
+    assert ends[0]["body"]["exitCode"] == 7
+    assert c.output["stdout"].count("run second\n") == 2
+    disconnect_seq = c.request_async("disconnect")
+    c.response(disconnect_seq)
+    seqs_increase(c)
+
+
+@need_server
+def test_restart_of_an_attached_program_is_refused(client):
+    import dapscenario
+    port = free_port()
+    prog = subprocess.Popen([sys.executable, "-m", "sleuth", "--listen", f"127.0.0.1:{port}",
+                             "--wait-for-client", dapscenario.PROGRAM],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_listening(port)
+        c = client()
+        seq, _ = dapscenario.start(c, "attach", connect={"host": "127.0.0.1", "port": port})
+        r = c.request("restart")
+        assert not r["success"] and "attach" in r["message"] and "disconnect" in r["message"]
+        dapscenario.configure(c, seq)
+        assert prog.wait(30) == 3
+    finally:
+        prog.kill()
+        prog.wait()

@@ -62,6 +62,23 @@ typedef struct {
     int pending_lfd;                /* listening for the terminal's program */
     long long rit_seq;              /* our runInTerminal request */
     PyObject *reverse;              /* our seq -> debuggee seq, its reverse requests */
+    /* restart (launch only): the program ends and starts again with the
+     * client's configuration, which is kept here and replayed. */
+    PyObject *launch_args;          /* the launch's arguments (a dict) */
+    PyObject *cfg_bps;              /* source key -> the client's last setBreakpoints */
+    PyObject *cfg_ids;              /* source key -> the ids the client got for it */
+    PyObject *cfg_pending;          /* client seq -> source key, until answered */
+    PyObject *cfg_other;            /* command -> last setFunctionBreakpoints/setExceptionBreakpoints */
+    int cfg_done;                   /* the client sent configurationDone */
+    atomic_int restarting;          /* the old program's messages and end are not relayed */
+    atomic_int swallow_initialized; /* the new debuggee's `initialized`: the client configured already */
+    atomic_llong last_stopped;      /* threadId of the last `stopped` (-1: none) */
+    long long replay_seq;           /* our own requests to the debuggee: -1, -2, ... */
+    PyObject *replay;               /* our seq -> client ids of a replayed request (or None) */
+    /* Breakpoint ids: the debuggee after a restart numbers from 1 again;
+     * the client sees id + bp_offset, or the id it had for a replayed one. */
+    PyObject *bp_alias;             /* debuggee id -> client id */
+    long long bp_offset, bp_max;
 } Relay;
 
 static long long
@@ -213,6 +230,87 @@ send_output(Relay *R, const char *category, PyObject *text)
 
 /* --- the debuggee -> client direction (relay thread) ---------------------- */
 
+/* The client's id for debuggee breakpoint id `v` (a new reference). */
+static PyObject *
+client_bp_id(Relay *R, PyObject *v)
+{
+    if (!PyLong_Check(v))
+        return Py_NewRef(v);
+    PyObject *a = PyDict_GetItemWithError(R->bp_alias, v);
+    if (a)
+        return Py_NewRef(a);
+    PyErr_Clear();
+    long long id = PyLong_AsLongLong(v);
+    if (id <= 0)
+        return Py_NewRef(v);      /* 0: a breakpoint refused */
+    id += R->bp_offset;
+    if (id > R->bp_max)
+        R->bp_max = id;
+    return PyLong_FromLongLong(id);
+}
+
+/* Rewrite the "id" of a breakpoint dict in place. */
+static void
+map_bp(Relay *R, PyObject *bp)
+{
+    PyObject *id = PyDict_Check(bp) ? PyDict_GetItemString(bp, "id") : NULL;
+    if (!id)
+        return;
+    PyObject *c = client_bp_id(R, id);
+    if (c)
+        PyDict_SetItemString(bp, "id", c);
+    Py_XDECREF(c);
+    PyErr_Clear();
+}
+
+/* The ids in a setBreakpoints/setFunctionBreakpoints response body, mapped
+ * (a new list of the client's ids), or NULL. */
+static PyObject *
+map_bp_list(Relay *R, PyObject *body)
+{
+    PyObject *bps = body && PyDict_Check(body) ? PyDict_GetItemString(body, "breakpoints") : NULL;
+    if (!bps || !PyList_Check(bps))
+        return NULL;
+    PyObject *ids = PyList_New(0);
+    for (Py_ssize_t i = 0; ids && i < PyList_GET_SIZE(bps); i++) {
+        PyObject *bp = PyList_GET_ITEM(bps, i);
+        map_bp(R, bp);
+        PyObject *id = PyDict_Check(bp) ? PyDict_GetItemString(bp, "id") : NULL;
+        if (PyList_Append(ids, id ? id : Py_None) < 0)
+            Py_CLEAR(ids);
+    }
+    PyErr_Clear();
+    return ids;
+}
+
+/* The answer to one of our replayed requests after a restart: each
+ * breakpoint keeps the client's id, and the client hears its state now in
+ * a `breakpoint` event (reason `changed`). */
+static void
+replay_answered(Relay *R, PyObject *msg, PyObject *rs)
+{
+    PyObject *old = PyDict_GetItemWithError(R->replay, rs);   /* borrowed */
+    PyObject *body = PyDict_GetItemString(msg, "body");
+    PyObject *bps = body && PyDict_Check(body) ? PyDict_GetItemString(body, "breakpoints") : NULL;
+    if (old && PyList_Check(old) && bps && PyList_Check(bps)) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(bps) && i < PyList_GET_SIZE(old); i++) {
+            PyObject *bp = PyList_GET_ITEM(bps, i), *was = PyList_GET_ITEM(old, i);
+            PyObject *id = PyDict_Check(bp) ? PyDict_GetItemString(bp, "id") : NULL;
+            if (!id || !PyLong_Check(id) || PyLong_AsLong(id) <= 0 || !PyLong_Check(was) || PyLong_AsLong(was) <= 0)
+                continue;
+            PyDict_SetItem(R->bp_alias, id, was);
+            PyDict_SetItemString(bp, "id", was);
+            PyObject *ev = Py_BuildValue("{s:s,s:O}", "reason", "changed", "breakpoint", bp);
+            if (ev)
+                send_event(R, "breakpoint", ev);
+            Py_XDECREF(ev);
+        }
+    }
+    if (PyDict_DelItem(R->replay, rs) < 0)
+        PyErr_Clear();
+    PyErr_Clear();
+}
+
 static void
 handle_debuggee_message(Relay *R, const char *body, size_t len)
 {
@@ -230,8 +328,28 @@ handle_debuggee_message(Relay *R, const char *body, size_t len)
     type = PyDict_GetItemString(msg, "type");
     if (!type || !PyUnicode_Check(type))
         goto done;
+    if (atomic_load(&R->restarting))
+        goto done;      /* the program being ended for a restart */
     if (PyUnicode_CompareWithASCIIString(type, "response") == 0) {
         name = PyDict_GetItemString(msg, "command");
+        seq = PyDict_GetItemString(msg, "request_seq");
+        if (seq && PyLong_Check(seq) && PyLong_AsLongLong(seq) < 0) {
+            replay_answered(R, msg, seq);   /* ours: the client did not ask */
+            goto done;
+        }
+        PyObject *rbody = PyDict_GetItemString(msg, "body");
+        if (name && PyUnicode_Check(name)
+            && (PyUnicode_CompareWithASCIIString(name, "setBreakpoints") == 0
+                || PyUnicode_CompareWithASCIIString(name, "setFunctionBreakpoints") == 0)) {
+            PyObject *ids = map_bp_list(R, rbody);
+            PyObject *key = seq ? PyDict_GetItemWithError(R->cfg_pending, seq) : NULL;
+            if (ids && key)
+                PyDict_SetItem(R->cfg_ids, key, ids);
+            if (key)
+                PyDict_DelItem(R->cfg_pending, seq);
+            Py_XDECREF(ids);
+            PyErr_Clear();
+        }
         /* The client has its initialize answer from us already. */
         if (name && PyUnicode_Check(name)
             && PyUnicode_CompareWithASCIIString(name, "initialize") == 0
@@ -257,6 +375,28 @@ handle_debuggee_message(Relay *R, const char *body, size_t len)
             goto done;
         if (is_terminated)
             atomic_store(&R->terminated_sent, 1);
+        PyObject *ebody = PyDict_GetItemString(msg, "body");
+        if (name && PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "initialized") == 0
+            && atomic_exchange(&R->swallow_initialized, 0))
+            goto done;
+        if (ebody && PyDict_Check(ebody) && name && PyUnicode_Check(name)) {
+            if (PyUnicode_CompareWithASCIIString(name, "breakpoint") == 0) {
+                map_bp(R, PyDict_GetItemString(ebody, "breakpoint"));
+            } else if (PyUnicode_CompareWithASCIIString(name, "stopped") == 0) {
+                PyObject *hits = PyDict_GetItemString(ebody, "hitBreakpointIds");
+                for (Py_ssize_t i = 0; hits && PyList_Check(hits) && i < PyList_GET_SIZE(hits); i++) {
+                    PyObject *c = client_bp_id(R, PyList_GET_ITEM(hits, i));
+                    if (c)
+                        PyList_SetItem(hits, i, c);
+                }
+                PyObject *tid = PyDict_GetItemString(ebody, "threadId");
+                if (tid && PyLong_Check(tid))
+                    atomic_store(&R->last_stopped, PyLong_AsLongLong(tid));
+            } else if (PyUnicode_CompareWithASCIIString(name, "continued") == 0) {
+                atomic_store(&R->last_stopped, -1);
+            }
+            PyErr_Clear();
+        }
     }
     else if (PyUnicode_CompareWithASCIIString(type, "request") == 0) {
         seq = PyDict_GetItemString(msg, "seq");
@@ -386,7 +526,8 @@ watch_thread(void *arg)
         }
     }
     /* Let the debuggee's last messages through before our exited/terminated. */
-    for (int waited = 0; !atomic_load(&R->debuggee_closed) && R->dfd >= 0 && waited < 2000;
+    for (int waited = 0; !atomic_load(&R->debuggee_closed) && R->dfd >= 0 && waited < 2000
+                         && !atomic_load(&R->restarting);
          waited += 20)
         sleep_ms(20);
     PyGILState_STATE g = PyGILState_Ensure();
@@ -394,6 +535,13 @@ watch_thread(void *arg)
     if (rc && R->proc)
         PyObject_SetAttrString(R->proc, "returncode", rc);   /* reaped here, not by Popen */
     PyErr_Clear();
+    if (atomic_load(&R->restarting)) {
+        /* Ended for a restart: the session goes on, no exited/terminated
+         * (as lldb-dap does). */
+        Py_XDECREF(rc);
+        PyGILState_Release(g);
+        return NULL;
+    }
     PyObject *body = Py_BuildValue("{s:O}", "exitCode", rc ? rc : Py_None);
     if (body)
         send_event(R, "exited", body);
@@ -867,6 +1015,8 @@ do_launch(Relay *R, Req *q, const char *body, size_t len)
     if (spawn_piped(R, q, argv, cwd, fullenv) < 0)
         goto done;
     R->mode = MODE_LAUNCH;
+    Py_XSETREF(R->launch_args, PyDict_Copy(q->args));
+    PyErr_Clear();
     if (start_thread(&R->watch_tid, watch_thread, R) != 0) {
         note("cannot start the output thread");
         kill_child(R, 0);
@@ -970,6 +1120,203 @@ do_attach(Relay *R, Req *q, const char *body, size_t len)
     if (connected(R, fd, body, len) < 0)
         send_error(R, q->seq, q->command, "attach: lost the connection to the program");
     return 0;
+}
+
+/* --- restart ------------------------------------------------------------- */
+
+/* Remember the client's configuration requests (msg: the request, GIL held),
+ * to replay them to the program after a restart. */
+static void
+remember_config(Relay *R, const char *cmd, PyObject *msg, PyObject *args)
+{
+    PyObject *key = NULL;
+    if (strcmp(cmd, "setBreakpoints") == 0) {
+        PyObject *src = args ? PyDict_GetItemString(args, "source") : NULL;
+        PyObject *path = src && PyDict_Check(src) ? PyDict_GetItemString(src, "path") : NULL;
+        if (path && PyUnicode_Check(path)) {
+            key = Py_NewRef(path);
+            PyDict_SetItem(R->cfg_bps, key, msg);
+        }
+    } else if (strcmp(cmd, "setFunctionBreakpoints") == 0) {
+        key = PyUnicode_FromString(" functions");
+        if (key)
+            PyDict_SetItemString(R->cfg_other, cmd, msg);
+    } else if (strcmp(cmd, "setExceptionBreakpoints") == 0) {
+        PyDict_SetItemString(R->cfg_other, cmd, msg);
+    } else if (strcmp(cmd, "configurationDone") == 0) {
+        R->cfg_done = 1;
+    }
+    PyObject *seq = key ? PyDict_GetItemString(msg, "seq") : NULL;
+    if (seq)
+        PyDict_SetItem(R->cfg_pending, seq, key);
+    Py_XDECREF(key);
+    PyErr_Clear();
+}
+
+/* Send a copy of the client's request `msg` to the debuggee with our own
+ * seq; `ids`: the client's breakpoint ids for it, or None. */
+static void
+replay(Relay *R, PyObject *msg, PyObject *ids)
+{
+    PyObject *copy = PyDict_Copy(msg);
+    PyObject *seq = copy ? PyLong_FromLongLong(--R->replay_seq) : NULL;
+    if (seq && PyDict_SetItemString(copy, "seq", seq) == 0 && PyDict_SetItem(R->replay, seq, ids) == 0)
+        send_debuggee_obj(R, copy);
+    Py_XDECREF(seq);
+    Py_XDECREF(copy);
+    PyErr_Clear();
+}
+
+/* End the launched program and forget it (its threads joined). GIL held. */
+static void
+end_for_restart(Relay *R)
+{
+    atomic_store(&R->restarting, 1);
+    kill_child(R, 0);
+    if (R->dfd >= 0)
+        shutdown(R->dfd, SHUT_RDWR);
+    Py_BEGIN_ALLOW_THREADS
+    if (R->relay_started)
+        pthread_join(R->relay_tid, NULL);
+    if (R->watch_started)
+        pthread_join(R->watch_tid, NULL);
+    Py_END_ALLOW_THREADS
+    R->relay_started = R->watch_started = 0;
+    if (R->dfd >= 0)
+        close(R->dfd);
+    R->dfd = -1;
+    if (R->dw_ok)
+        DapWriter_fini(&R->dw);
+    R->dw_ok = 0;
+    if (R->proc) {
+        PyObject *res = PyObject_CallMethod(R->proc, "__exit__", "OOO", Py_None, Py_None, Py_None);
+        Py_XDECREF(res);
+        PyErr_Clear();
+    }
+    Py_CLEAR(R->proc);
+    R->own_pid = 0;
+    R->out_fd[0] = R->out_fd[1] = -1;
+    atomic_store(&R->child_exited, 0);
+    atomic_store(&R->exit_code, 0);
+    atomic_store(&R->debuggee_closed, 0);
+    atomic_store(&R->terminated_sent, 0);
+    atomic_store(&R->init_swallowed, 0);
+    atomic_store(&R->disconnect_answered, 0);
+    atomic_store(&R->disconnect_seq, -1);
+    PyDict_Clear(R->reverse);
+    PyDict_Clear(R->replay);
+    PyDict_Clear(R->cfg_pending);
+    PyDict_Clear(R->bp_alias);
+    R->bp_offset = R->bp_max;
+    R->mode = MODE_NONE;
+    atomic_store(&R->restarting, 0);
+}
+
+/* `restart` (supportsRestartRequest): a launched program ends (no exited
+ * or terminated: the session goes on) and starts again with the same
+ * launch arguments, or arguments.arguments when the client gives them (its
+ * latest launch configuration); the client's breakpoints, function and
+ * exception breakpoints and configurationDone are replayed, and each
+ * breakpoint keeps its id. An attached program was not started here: the
+ * request fails, saying so. */
+static void
+do_restart(Relay *R, long long seq, PyObject *command, PyObject *args)
+{
+    /* Owned */
+    PyObject *launch = NULL, *newargs = NULL;
+    JsonW w;
+
+    JsonW_init(&w);
+    if (R->mode == MODE_ATTACH) {
+        send_error(R, seq, command, "restart: this program was started outside the debugger "
+                   "(attach): it cannot be restarted from here; disconnect and attach again");
+        goto done;
+    }
+    if (R->mode != MODE_LAUNCH || !R->launch_args) {
+        send_error(R, seq, command, "restart: %s", R->mode == MODE_PENDING_TERMINAL
+                   ? "waiting for the terminal to start the program" : "launch first");
+        goto done;
+    }
+    if (!R->own_pid) {
+        send_error(R, seq, command, "restart: the program runs in the client's terminal "
+                   "(console: integratedTerminal/externalTerminal), which the debugger cannot "
+                   "end and start again; stop and start the session instead");
+        goto done;
+    }
+    PyObject *given = args ? PyDict_GetItemString(args, "arguments") : NULL;
+    if (given && given != Py_None && !PyDict_Check(given)) {
+        send_error(R, seq, command, "restart: 'arguments' must be the launch configuration (an object)");
+        goto done;
+    }
+    newargs = PyDict_Copy(given && given != Py_None ? given : R->launch_args);
+    if (!newargs)
+        goto pyerror;
+    PyObject *console = PyDict_GetItemString(newargs, "console");
+    if (console && PyUnicode_Check(console) && R->client_rit
+        && PyUnicode_CompareWithASCIIString(console, "internalConsole") != 0) {
+        send_error(R, seq, command, "restart: the new configuration runs the program in the "
+                   "client's terminal: stop and start the session instead");
+        goto done;
+    }
+    /* A client's runInTerminal answer can no longer come for this one. */
+    long long was_stopped = atomic_exchange(&R->last_stopped, -1);
+    end_for_restart(R);
+    if (was_stopped >= 0) {
+        PyObject *b = Py_BuildValue("{s:L,s:O}", "threadId", was_stopped, "allThreadsContinued", Py_True);
+        if (b)
+            send_event(R, "continued", b);
+        Py_XDECREF(b);
+        PyErr_Clear();
+    }
+    launch = Py_BuildValue("{s:L,s:s,s:s,s:O}", "seq", --R->replay_seq, "type", "request",
+                           "command", "launch", "arguments", newargs);
+    if (!launch || PyDict_SetItem(R->replay, PyDict_GetItemString(launch, "seq"), Py_None) < 0
+        || JsonW_obj(&w, launch) < 0 || w.nomem)
+        goto pyerror;
+    atomic_store(&R->swallow_initialized, 1);
+    Req q = {R, seq, command, newargs};
+    do_launch(R, &q, w.buf, (size_t)w.len);
+    if (!R->dw_ok) {
+        /* It did not start (the error went to the client): the session is over. */
+        atomic_store(&R->swallow_initialized, 0);
+        if (!atomic_exchange(&R->terminated_sent, 1))
+            send_event(R, "terminated", NULL);
+        goto done;
+    }
+    PyObject *k, *v;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(R->cfg_bps, &pos, &k, &v)) {
+        PyObject *ids = PyDict_GetItemWithError(R->cfg_ids, k);
+        replay(R, v, ids ? ids : Py_None);
+    }
+    const char *others[] = {"setFunctionBreakpoints", "setExceptionBreakpoints"};
+    for (int i = 0; i < 2; i++) {
+        PyObject *m = PyDict_GetItemString(R->cfg_other, others[i]);
+        PyObject *key = i == 0 ? PyUnicode_FromString(" functions") : NULL;
+        PyObject *ids = key ? PyDict_GetItemWithError(R->cfg_ids, key) : NULL;
+        if (m)
+            replay(R, m, ids ? ids : Py_None);
+        Py_XDECREF(key);
+        PyErr_Clear();
+    }
+    if (R->cfg_done) {
+        PyObject *cd = Py_BuildValue("{s:i,s:s,s:s}", "seq", 0, "type", "request", "command",
+                                     "configurationDone");
+        if (cd)
+            replay(R, cd, Py_None);
+        Py_XDECREF(cd);
+    }
+    PyErr_Clear();
+    send_response(R, seq, command, 1, NULL, NULL);
+    goto done;
+pyerror:
+    note("restart failed inside the adapter");
+    PyErr_Print();
+    send_error(R, seq, command, "restart: the adapter failed (see its stderr)");
+done:
+    JsonW_free(&w);
+    Py_XDECREF(launch);
+    Py_XDECREF(newargs);
 }
 
 /* --- the client -> adapter direction (caller's thread) --------------------- */
@@ -1084,8 +1431,13 @@ handle_client_message(Relay *R, const char *body, size_t len)
     }
     int is_disconnect = strcmp(cmd, "disconnect") == 0;
 
+    if (strcmp(cmd, "restart") == 0) {
+        do_restart(R, seq, command, args);
+        goto done;
+    }
     /* Relaying: the debuggee answers everything. */
     if (R->dw_ok && !atomic_load(&R->debuggee_closed)) {
+        remember_config(R, cmd, msg, args);
         if (strcmp(cmd, "initialize") == 0 || strcmp(cmd, "launch") == 0
             || strcmp(cmd, "attach") == 0) {
             send_error(R, seq, command, "%s: the session has already started", cmd);
@@ -1119,6 +1471,13 @@ handle_client_message(Relay *R, const char *body, size_t len)
         }
         PyObject *caps = DapCaps_body();
         if (!caps) {
+            rc = -1;
+            goto done;
+        }
+        /* The adapter restarts what it launched (the debuggee server
+         * alone does not: its capabilities leave it out). */
+        if (PyDict_SetItemString(caps, "supportsRestartRequest", Py_True) < 0) {
+            Py_DECREF(caps);
             rc = -1;
             goto done;
         }
@@ -1183,6 +1542,22 @@ Relay_serve(int in_fd, int out_fd)
     atomic_init(&R->disconnect_seq, -1);
     R->cr = PyMem_RawMalloc(sizeof *R->cr);
     R->reverse = PyDict_New();
+    R->cfg_bps = PyDict_New();
+    R->cfg_ids = PyDict_New();
+    R->cfg_pending = PyDict_New();
+    R->cfg_other = PyDict_New();
+    R->replay = PyDict_New();
+    R->bp_alias = PyDict_New();
+    atomic_init(&R->last_stopped, -1);
+    if (!R->cfg_bps || !R->cfg_ids || !R->cfg_pending || !R->cfg_other || !R->replay || !R->bp_alias) {
+        Py_CLEAR(R->reverse);   /* reported below */
+        Py_XDECREF(R->cfg_bps);
+        Py_XDECREF(R->cfg_ids);
+        Py_XDECREF(R->cfg_pending);
+        Py_XDECREF(R->cfg_other);
+        Py_XDECREF(R->replay);
+        Py_XDECREF(R->bp_alias);
+    }
     if (!R->cr || !R->reverse || DapWriter_init(&R->cw, out_fd) < 0) {
         PyMem_RawFree(R->cr);
         Py_XDECREF(R->reverse);
@@ -1248,6 +1623,13 @@ Relay_serve(int in_fd, int out_fd)
     Py_XDECREF(R->init_request);
     Py_XDECREF(R->pending_launch);
     Py_XDECREF(R->reverse);
+    Py_XDECREF(R->launch_args);
+    Py_XDECREF(R->cfg_bps);
+    Py_XDECREF(R->cfg_ids);
+    Py_XDECREF(R->cfg_pending);
+    Py_XDECREF(R->cfg_other);
+    Py_XDECREF(R->replay);
+    Py_XDECREF(R->bp_alias);
     PyMem_RawFree(R->cr);
     PyMem_Free(R);
     return rc;
