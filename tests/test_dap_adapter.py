@@ -570,6 +570,10 @@ def test_end_to_end_launch(client):
     assert out["exit"] == 3
     assert c.close() == 0
     seqs_increase(c)
+    # one `process` event, the adapter's (the program it launched): the
+    # debuggee's own (startMethod attach) used to follow it
+    procs = [m["body"] for m in c.messages if m.get("event") == "process"]
+    assert len(procs) == 1 and procs[0]["startMethod"] == "launch", procs
 
 
 @need_server

@@ -369,9 +369,12 @@ handle_debuggee_message(Relay *R, const char *body, size_t len)
                         && PyUnicode_CompareWithASCIIString(name, "exited") == 0;
         int is_terminated = name && PyUnicode_Check(name)
                             && PyUnicode_CompareWithASCIIString(name, "terminated") == 0;
+        int is_process = name && PyUnicode_Check(name)
+                         && PyUnicode_CompareWithASCIIString(name, "process") == 0;
         /* A program we started: its exit status comes from waitpid, with
-         * our own exited/terminated once its output is all sent. */
-        if (R->own_pid && (is_exited || is_terminated))
+         * our own exited/terminated once its output is all sent, and the
+         * client has our `process` event (startMethod launch) already. */
+        if (R->own_pid && (is_exited || is_terminated || is_process))
             goto done;
         if (is_terminated)
             atomic_store(&R->terminated_sent, 1);
