@@ -397,6 +397,37 @@ def test_a_response_does_not_wait_behind_a_flood_of_log_output(tmp_path):
     assert max(between) < 2000, between
 
 
+def test_log_lines_come_before_the_stop_that_follows_them(tmp_path):
+    # A log point fires 3,000 times, then a breakpoint stops the program. The
+    # output queue's writer thread used to lag behind the program's thread,
+    # so `stopped` (written straight away) overtook log lines still queued:
+    # the debug console showed lines logged before the stop after it. Every
+    # line now comes before the `stopped` event, in order.
+    src = "for n in range(3000):\n    pass\nx = 1\n"
+    d = Debuggee(tmp_path, src, attach=False)
+    d.c.close()
+    c = RawClient(d.port, rcvbuf=8192)
+    for cmd, kw in [("initialize", {"adapterID": "t"}), ("attach", {}),
+                    ("setBreakpoints", {"source": {"path": str(d.path)},
+                                        "breakpoints": [{"line": 2, "logMessage": "{n}"},
+                                                        {"line": 3}]}),
+                    ("configurationDone", {})]:
+        assert c.until_response(c.send(cmd, **kw))[1]["success"]
+    logged = []
+    while True:
+        m = c.message(pause=0.001)
+        if m.get("event") == "stopped":
+            break
+        if m.get("event") == "output":
+            logged.append(m["body"]["output"])
+    assert logged == ["%d\n" % n for n in range(3000)], (len(logged), logged[-3:])
+    c.send("disconnect", terminateDebuggee=True)
+    while c.s.recv(65536):
+        pass
+    d.proc.wait(timeout=60)
+    c.s.close()
+
+
 def test_a_client_that_stops_reading_does_not_stop_the_program(tmp_path):
     # The client reads nothing while a log point fires 60,000 times. The
     # program's thread used to block in its write once the socket was full,

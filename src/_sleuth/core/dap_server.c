@@ -431,6 +431,9 @@ send_with_body(DapServer *srv, PyObject *msg, PyObject *body)
 int
 Dap_event(DapServer *srv, const char *event, PyObject *body)
 {
+    /* What the program logged before it stopped comes before the stop. */
+    if (strcmp(event, "stopped") == 0)
+        outq_flush(srv);
     PyObject *msg = Py_BuildValue("{s:s,s:s}", "type", "event", "event", event);
     /* Output from the program's threads goes through the queue. */
     if (msg && strcmp(event, "output") == 0 && srv->outq.started &&
