@@ -11,9 +11,19 @@ JsonW_init(JsonW *w)
 }
 
 void
+JsonW_init_buf(JsonW *w, char *buf, Py_ssize_t cap)
+{
+    memset(w, 0, sizeof *w);
+    w->buf = buf;
+    w->cap = cap;
+    w->borrowed = 1;
+}
+
+void
 JsonW_free(JsonW *w)
 {
-    PyMem_Free(w->buf);
+    if (!w->borrowed)
+        PyMem_Free(w->buf);
     memset(w, 0, sizeof *w);
 }
 
@@ -32,11 +42,14 @@ reserve(JsonW *w, Py_ssize_t extra)
         }
         cap *= 2;
     }
-    char *nb = PyMem_Realloc(w->buf, (size_t)cap);
+    char *nb = PyMem_Realloc(w->borrowed ? NULL : w->buf, (size_t)cap);
     if (!nb) {
         w->nomem = 1;
         return -1;
     }
+    if (w->borrowed && w->len > 0)
+        memcpy(nb, w->buf, (size_t)w->len);
+    w->borrowed = 0;
     w->buf = nb;
     w->cap = cap;
     return 0;
@@ -57,15 +70,17 @@ JsonW_lit(JsonW *w, const char *s)
     JsonW_raw(w, s, (Py_ssize_t)strlen(s));
 }
 
-void
-JsonW_cstr(JsonW *w, const char *s, Py_ssize_t n)
+/* The escaped bytes, in quotes when `quote`. */
+static void
+escape(JsonW *w, const char *s, Py_ssize_t n, int quote)
 {
     static const char hex[] = "0123456789abcdef";
     /* Worst case every byte becomes \u00XX. */
     if (reserve(w, n * 6 + 2) < 0)
         return;
     char *o = w->buf + w->len;
-    *o++ = '"';
+    if (quote)
+        *o++ = '"';
     for (Py_ssize_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         switch (c) {
@@ -83,21 +98,24 @@ JsonW_cstr(JsonW *w, const char *s, Py_ssize_t n)
                 *o++ = (char)c;
         }
     }
-    *o++ = '"';
+    if (quote)
+        *o++ = '"';
     w->len = o - w->buf;
 }
 
 void
-JsonW_str(JsonW *w, PyObject *s)
+JsonW_cstr(JsonW *w, const char *s, Py_ssize_t n)
+{
+    escape(w, s, n, 1);
+}
+
+static void
+str_escaped(JsonW *w, PyObject *s, int quote)
 {
     Py_ssize_t n;
-    if (!s || !PyUnicode_Check(s)) {
-        JsonW_lit(w, "null");
-        return;
-    }
     const char *u = PyUnicode_AsUTF8AndSize(s, &n);
     if (u) {
-        JsonW_cstr(w, u, n);
+        escape(w, u, n, quote);
         return;
     }
     /* Lone surrogates (from os.fsdecode of odd file names): escape them. */
@@ -105,11 +123,28 @@ JsonW_str(JsonW *w, PyObject *s)
     PyObject *b = PyUnicode_AsEncodedString(s, "utf-8", "backslashreplace");
     if (!b) {
         PyErr_Clear();
-        JsonW_lit(w, "\"?\"");
+        JsonW_lit(w, quote ? "\"?\"" : "?");
         return;
     }
-    JsonW_cstr(w, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b));
+    escape(w, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b), quote);
     Py_DECREF(b);
+}
+
+void
+JsonW_str(JsonW *w, PyObject *s)
+{
+    if (!s || !PyUnicode_Check(s)) {
+        JsonW_lit(w, "null");
+        return;
+    }
+    str_escaped(w, s, 1);
+}
+
+void
+JsonW_str_text(JsonW *w, PyObject *s)
+{
+    if (s && PyUnicode_Check(s))
+        str_escaped(w, s, 0);
 }
 
 void

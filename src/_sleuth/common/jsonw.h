@@ -14,14 +14,21 @@ typedef struct {
     char *buf;
     Py_ssize_t len, cap;
     int nomem;
+    int borrowed;           /* buf is the caller's (JsonW_init_buf): never freed here */
 } JsonW;
 
 void JsonW_init(JsonW *w);
+/* Start in the caller's buffer (a stack array): no allocation until the
+ * text outgrows it, then it moves to the heap. JsonW_free as usual. */
+void JsonW_init_buf(JsonW *w, char *buf, Py_ssize_t cap);
 void JsonW_free(JsonW *w);
 void JsonW_raw(JsonW *w, const char *s, Py_ssize_t n);
 void JsonW_lit(JsonW *w, const char *s);               /* raw C string */
 void JsonW_cstr(JsonW *w, const char *s, Py_ssize_t n); /* quoted, escaped UTF-8 */
 void JsonW_str(JsonW *w, PyObject *s);                  /* quoted str object; non-str -> null */
+/* The inside of JsonW_str's quotes: the escaped text of str `s` (lone
+ * surrogates backslash-replaced, as JsonW_str does); non-str writes nothing. */
+void JsonW_str_text(JsonW *w, PyObject *s);
 void JsonW_int(JsonW *w, long long v);
 void JsonW_double(JsonW *w, double v);                  /* non-finite -> null */
 void JsonW_key(JsonW *w, const char *key);              /* "key": (no comma) */

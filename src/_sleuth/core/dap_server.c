@@ -278,26 +278,16 @@ outq_drop_unlocked(DapServer *srv)
     pthread_cond_signal(&q->more);
 }
 
-/* Queue an output event (GIL held; msg has no "seq"). Waits for room (GIL
- * released) DAP_OUTQ_WAIT_MS at most. */
+/* Queue an output event's JSON text without its opening '{' and "seq"
+ * (GIL held). Waits for room (GIL released) DAP_OUTQ_WAIT_MS at most. */
 static int
-outq_put(DapServer *srv, PyObject *msg)
+outq_put_text(DapServer *srv, const char *text, size_t n)
 {
     DapOutQueue *q = &srv->outq;
-    JsonW w;
-    JsonW_init(&w);
-    if (JsonW_obj(&w, msg) < 0 || w.nomem || w.len < 2 || w.buf[0] != '{') {
-        JsonW_free(&w);
-        return -1;
-    }
-    size_t n = (size_t)w.len - 1;
     DapOutMsg *m = malloc(sizeof *m + n);
-    if (!m) {
-        JsonW_free(&w);
+    if (!m)
         return -1;
-    }
-    memcpy(m->text, w.buf + 1, n);
-    JsonW_free(&w);
+    memcpy(m->text, text, n);
     m->next = NULL;
     m->dropped = 0;
     m->len = n;
@@ -339,6 +329,33 @@ outq_put(DapServer *srv, PyObject *msg)
     pthread_mutex_unlock(&q->mu);
     free(m);
     return 0;
+}
+
+/* Queue an output event (GIL held; msg has no "seq"). */
+static int
+outq_put(DapServer *srv, PyObject *msg)
+{
+    JsonW w;
+    JsonW_init(&w);
+    int r = -1;
+    if (JsonW_obj(&w, msg) == 0 && !w.nomem && w.len >= 2 && w.buf[0] == '{')
+        r = outq_put_text(srv, w.buf + 1, (size_t)w.len - 1);
+    JsonW_free(&w);
+    return r;
+}
+
+int
+Dap_output_queued(DapServer *srv)
+{
+    return srv->outq.started && PyThread_get_thread_ident() != srv->reader_ident;
+}
+
+int
+Dap_output_json(DapServer *srv, const char *text, size_t n)
+{
+    if (srv->fd < 0 || !srv->connected)
+        return -1;
+    return outq_put_text(srv, text, n);
 }
 
 /* Wait (GIL released) until every queued output event is written, at most

@@ -100,6 +100,14 @@ int Dap_send(DapServer *srv, PyObject *msg);
 int Dap_event(DapServer *srv, const char *event, PyObject *body);
 int Dap_respond(DapServer *srv, PyObject *req, PyObject *body);
 int Dap_fail(DapServer *srv, PyObject *req, const char *fmt, ...);
+/* Output events without dicts (log points, dap_stop.c). Dap_output_queued:
+ * this thread's output events go through the writer thread's queue (else
+ * send them with Dap_event). Dap_output_json: queue one, given as the JSON
+ * text of the message from just after its '{' ("type":"event",...}), with
+ * no "seq" (the writer numbers it): the bytes Dap_event(srv, "output", body)
+ * would queue. -1 when there is no client or no memory. */
+int Dap_output_queued(DapServer *srv);
+int Dap_output_json(DapServer *srv, const char *text, size_t n);
 
 /* Arguments: 1 found, 0 absent (default kept), -1 wrong type (a failure
  * response was sent). */

@@ -7,6 +7,7 @@
 #include "saferepr.h"
 #include "completion.h"
 #include "cond.h"
+#include "jsonw.h"
 #include "util.h"
 #include <unistd.h>
 
@@ -203,8 +204,83 @@ hit_passes(PyObject *cond, long hits)
     }
 }
 
+/* The message as interpolate() makes it, written escaped into `w` (the
+ * inside of a JSON string), with no list or str built for it. 0, or -1
+ * (MemoryError, KeyboardInterrupt: nothing is sent, as interpolate()). */
+static int
+write_interpolated(JsonW *w, PyObject *frame, PyObject *parts)
+{
+    Py_ssize_t start = w->len;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(parts); i++) {
+        PyObject *p = PyTuple_GET_ITEM(parts, i);
+        if (PyUnicode_Check(p)) {
+            JsonW_str_text(w, p);
+            continue;
+        }
+        PyObject *v = log_eval(p, frame);
+        PyObject *text = v ? PyObject_Str(v) : NULL;
+        Py_XDECREF(v);
+        if (!text) {
+            if (PyErr_ExceptionMatches(PyExc_MemoryError) || PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+                return -1;
+            PyObject *exc = PyErr_GetRaisedException();
+            PyObject *why = PyObject_Str(exc);
+            Py_DECREF(exc);
+            JsonW_truncate(w, start);
+            if (why) {
+                JsonW_str_text(w, why);
+                Py_DECREF(why);
+            } else {
+                PyErr_Clear();
+                JsonW_lit(w, "<the log message could not be formatted>");
+            }
+            return 0;
+        }
+        JsonW_str_text(w, text);
+        Py_DECREF(text);
+    }
+    return 0;
+}
+
+static void send_log_dicts(DapServer *srv, PyObject *frame, PyObject *message);
+
+/* A log point's hit: its `output` event written straight as JSON text into
+ * a stack buffer and queued for the writer thread, the same bytes as
+ * Dap_event(srv, "output", body) with the body's dict (send_log_dicts). */
 static void
 send_log(DapServer *srv, PyObject *frame, PyObject *message)
+{
+    if (!Dap_output_queued(srv)) {
+        send_log_dicts(srv, frame, message);
+        return;
+    }
+    PyObject *saved = PyErr_GetRaisedException();
+    char stack[1024];
+    JsonW w;
+    JsonW_init_buf(&w, stack, sizeof stack);
+    JsonW_lit(&w, "\"type\":\"event\",\"event\":\"output\",\"body\":{\"category\":\"console\",\"output\":\"");
+    if (write_interpolated(&w, frame, message) == 0) {
+        PyObject *code = Pdb_frame_code(frame);
+        if (code) {
+            JsonW_lit(&w, "\\n\",\"source\":{\"path\":");
+            JsonW_str(&w, ((PyCodeObject *)code)->co_filename);
+            JsonW_lit(&w, "},\"line\":");
+            JsonW_int(&w, Pdb_frame_lineno(frame));
+            JsonW_lit(&w, "}}");
+            Py_DECREF(code);
+            if (!w.nomem)
+                Dap_output_json(srv, w.buf, (size_t)w.len);
+        }
+    }
+    JsonW_free(&w);
+    PyErr_Clear();
+    PyErr_SetRaisedException(saved);
+}
+
+/* The same event built as dicts, for output that does not go through the
+ * writer thread's queue (no writer thread). */
+static void
+send_log_dicts(DapServer *srv, PyObject *frame, PyObject *message)
 {
     PyObject *saved = PyErr_GetRaisedException();
     PyObject *text = interpolate(frame, message);
