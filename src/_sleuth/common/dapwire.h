@@ -55,6 +55,10 @@ void DapWriter_fini(DapWriter *w);
 /* Write one framed message: 0, or -1 with errno (EPIPE when the peer is
  * gone; SIGPIPE is never raised). Retries EINTR and partial writes. */
 int DapWire_write(DapWriter *w, const char *body, size_t len);
+/* One framed message whose body is a then b (na + nb bytes), written with
+ * one system call when the fd takes it: the same bytes as DapWire_write of
+ * the two joined, without joining them. */
+int DapWire_write2(DapWriter *w, const char *a, size_t na, const char *b, size_t nb);
 /* The same with w->mu already held by the caller (to number messages and
  * write them in one critical section). */
 int DapWire_write_unlocked(DapWriter *w, const char *body, size_t len);

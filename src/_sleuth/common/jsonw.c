@@ -83,6 +83,10 @@ escape(JsonW *w, const char *s, Py_ssize_t n, int quote)
         *o++ = '"';
     for (Py_ssize_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) {
+            *o++ = (char)c;     /* the common case first */
+            continue;
+        }
         switch (c) {
         case '"': *o++ = '\\'; *o++ = '"'; break;
         case '\\': *o++ = '\\'; *o++ = '\\'; break;

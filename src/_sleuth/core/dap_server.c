@@ -190,15 +190,22 @@ output_writer(void *arg)
                                          "the client did not read them\\n\"}}", m->dropped);
                 rest = note;
             }
-            int nh = snprintf(head, sizeof head, "{\"seq\": %ld, ", srv->seq + 1);
-            char *buf = malloc((size_t)nh + nrest);
-            if (buf) {
-                memcpy(buf, head, (size_t)nh);
-                memcpy(buf + nh, rest, nrest);
-                srv->seq++;
-                DapWire_write(&srv->writer, buf, (size_t)nh + nrest);
-                free(buf);
-            }
+            /* {"seq": N,  by hand: snprintf cost more than the rest */
+            char digits[24];
+            size_t nh = 0, nd = 0;
+            unsigned long long seq = (unsigned long long)(srv->seq + 1);
+            do {
+                digits[nd++] = (char)('0' + seq % 10);
+                seq /= 10;
+            } while (seq);
+            memcpy(head, "{\"seq\": ", 8);
+            nh = 8;
+            while (nd)
+                head[nh++] = digits[--nd];
+            head[nh++] = ',';
+            head[nh++] = ' ';
+            srv->seq++;
+            DapWire_write2(&srv->writer, head, nh, rest, nrest);
         }
         PyThread_release_lock(srv->write_lock);
         free(m);

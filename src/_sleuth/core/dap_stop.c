@@ -258,15 +258,17 @@ send_log(DapServer *srv, PyObject *frame, PyObject *message)
     char stack[1024];
     JsonW w;
     JsonW_init_buf(&w, stack, sizeof stack);
-    JsonW_lit(&w, "\"type\":\"event\",\"event\":\"output\",\"body\":{\"category\":\"console\",\"output\":\"");
+#define LIT(s) JsonW_raw(&w, s, (Py_ssize_t)sizeof s - 1)
+    LIT("\"type\":\"event\",\"event\":\"output\",\"body\":{\"category\":\"console\",\"output\":\"");
     if (write_interpolated(&w, frame, message) == 0) {
         PyObject *code = Pdb_frame_code(frame);
         if (code) {
-            JsonW_lit(&w, "\\n\",\"source\":{\"path\":");
+            LIT("\\n\",\"source\":{\"path\":");
             JsonW_str(&w, ((PyCodeObject *)code)->co_filename);
-            JsonW_lit(&w, "},\"line\":");
+            LIT("},\"line\":");
             JsonW_int(&w, Pdb_frame_lineno(frame));
-            JsonW_lit(&w, "}}");
+            LIT("}}");
+#undef LIT
             Py_DECREF(code);
             if (!w.nomem)
                 Dap_output_json(srv, w.buf, (size_t)w.len);
