@@ -33,6 +33,7 @@ import argparse
 import concurrent.futures as cf
 import os
 import re
+import signal
 import subprocess
 import sys
 import tarfile
@@ -322,6 +323,11 @@ def count(results):
 
 
 def main():
+    # Children inherit an ignored SIGINT (a job started with `&` by a shell
+    # without job control has one), and test_pdb_issue_20766 then fails for
+    # the stock pdb too: it prints the SIGINT handler, which Python only
+    # installs when SIGINT is not ignored. The suites get the default.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--suite", action="append", choices=sorted(SUITES))
     ap.add_argument("-j", "--jobs", type=int, default=2)
