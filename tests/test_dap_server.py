@@ -397,6 +397,46 @@ def test_a_response_does_not_wait_behind_a_flood_of_log_output(tmp_path):
     assert max(between) < 2000, between
 
 
+FORKS = """\
+import os, sys
+def work(x):
+    y = x * 2
+    return y
+pid = os.fork()
+if pid == 0:
+    r = work(21)
+    sys.stdout.write("child %d\\n" % r)
+    sys.stdout.flush()
+    if len(sys.argv) > 1:
+        sys.exit(0)     # the child's end goes through sleuth's own end
+    os._exit(0)
+os.waitpid(pid, 0)
+print("parent", work(1))
+"""
+
+
+@pytest.mark.parametrize("child_end", ["os._exit", "sys.exit"])
+def test_a_forked_child_runs_on_without_the_client(tmp_path, child_end):
+    # A forked child inherits the server's sockets but not its threads. Its
+    # breakpoint hit used to send `stopped` on the parent's connection and
+    # wait for commands that the parent's reader took: the child, and the
+    # parent in waitpid, hung forever (and a child ending through sys.exit
+    # told the client the program had exited). The child now runs on
+    # untraced; the client sees the parent's stop only.
+    d = Debuggee(tmp_path, FORKS, args=["x"] if child_end == "sys.exit" else [])
+    d.bps(3)
+    d.go()
+    b = d.stopped(1)
+    frames = d.top(b["threadId"])
+    assert frames[0]["name"] == "work" and frames[0]["line"] == 3, frames
+    assert d.locals_of(frames[0]["id"])["x"]["value"] == "1"
+    assert d.c.request("continue", threadId=b["threadId"])["success"]
+    rc, out, _ = d.finish(timeout=60)
+    assert rc == 0 and out == "child 42\nparent 2\n", (rc, out)
+    assert len([e for e in d.c.events if e["event"] == "stopped"]) == 1
+    assert len([e for e in d.c.events if e["event"] == "exited"]) <= 1
+
+
 def test_log_lines_come_before_the_stop_that_follows_them(tmp_path):
     # A log point fires 3,000 times, then a breakpoint stops the program. The
     # output queue's writer thread used to lag behind the program's thread,

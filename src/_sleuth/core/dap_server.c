@@ -27,6 +27,22 @@
 
 static DapServer *g_server;   /* the one server; its objects are visited by the module's GC hooks */
 
+/* A forked child (os.fork, multiprocessing's fork start method) inherits
+ * the server's sockets but none of its threads: a stop there used to send
+ * `stopped` on the parent's connection and wait forever for commands that
+ * the parent's reader took (the program hung), and its end sent `exited`
+ * for the parent. The child runs without the debugger instead, as after a
+ * client that left: set here (async-signal-safe), acted on with the GIL at
+ * the child's first stop, event or end (Dap_forked_child). */
+static volatile sig_atomic_t g_forked;
+static int g_atfork_set;
+
+static void
+dap_atfork_child(void)
+{
+    g_forked = 1;
+}
+
 /* Replies go out as a header write then a body write: without this, Nagle's
  * algorithm holds the body until the client's delayed ACK of the header
  * (40 ms on Linux), so every request took 44 ms whatever it did. */
@@ -452,9 +468,52 @@ send_with_body(DapServer *srv, PyObject *msg, PyObject *body)
     return r;
 }
 
+static void forget_client(DapServer *srv);
+
+/* In a forked child, once: leave the parent's client (close this process's
+ * copies of the sockets, fresh locks and queue: a thread of the parent may
+ * have held them at the fork) and drop the client's breakpoints, so the
+ * child runs on untraced. Returns 1 in such a child. GIL held. */
+int
+Dap_forked_child(DapServer *srv)
+{
+    if (!g_forked)
+        return 0;
+    if (srv->fd < 0 && srv->listen_fd < 0 && !srv->connected)
+        return 1;   /* done already */
+    if (srv->fd >= 0)
+        close(srv->fd);
+    if (srv->listen_fd >= 0)
+        close(srv->listen_fd);
+    srv->fd = srv->listen_fd = -1;
+    srv->writer.fd = -1;
+    srv->connected = 0;
+    srv->is_listen = 0;
+    srv->reader_running = 0;
+    srv->stopped_thread = 0;
+    PyThread_type_lock wl = PyThread_allocate_lock(), tl = PyThread_allocate_lock();
+    if (wl)
+        srv->write_lock = wl;      /* (the old ones are left: they may be held) */
+    if (tl)
+        srv->threads_lock = tl;
+    DapOutQueue *q = &srv->outq;
+    for (DapOutMsg *m = q->head, *next; m; m = next) {
+        next = m->next;
+        free(m);
+    }
+    q->head = q->tail = NULL;
+    q->bytes = 0;
+    q->dropping = q->busy = q->started = 0;
+    (void)outq_init(srv);
+    forget_client(srv);
+    return 1;
+}
+
 int
 Dap_event(DapServer *srv, const char *event, PyObject *body)
 {
+    if (g_forked && Dap_forked_child(srv))
+        return 0;
     /* What the program logged before it stopped comes before the stop. */
     if (strcmp(event, "stopped") == 0)
         outq_flush(srv);
@@ -1741,6 +1800,8 @@ Dap_start(const char *host, int port, int listen_mode, int allow_remote)
     if (outq_start(srv) < 0)
         PyErr_Clear();      /* no writer thread: output events are written directly */
     g_server = srv;
+    if (!g_atfork_set && pthread_atfork(NULL, NULL, dap_atfork_child) == 0)
+        g_atfork_set = 1;
     if (PySys_AddAuditHook(audit_hook, NULL) < 0)
         PyErr_Clear();      /* refused by another hook: breakpoints stay waiting */
     /* threading.excepthook is where a thread's uncaught exception stops
@@ -1786,6 +1847,8 @@ Dap_wait_configured(DapServer *srv)
 void
 Dap_program_ended(DapServer *srv, int exit_code)
 {
+    if (g_forked && Dap_forked_child(srv))
+        return;     /* a forked child's end is not the program's */
     DapThreads_scan(srv);   /* the threads that ended before the program */
     outq_flush(srv);        /* what it logged comes first */
     if (exit_code >= 0) {

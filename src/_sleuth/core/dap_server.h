@@ -98,6 +98,9 @@ void Dap_program_ended(DapServer *srv, int exit_code);
 /* Messages (any thread, GIL held). body may be NULL. */
 int Dap_send(DapServer *srv, PyObject *msg);
 int Dap_event(DapServer *srv, const char *event, PyObject *body);
+/* In a process forked from the debugged one: the client stays the
+ * parent's; the first call detaches the child from it (GIL held). 1 there. */
+int Dap_forked_child(DapServer *srv);
 int Dap_respond(DapServer *srv, PyObject *req, PyObject *body);
 int Dap_fail(DapServer *srv, PyObject *req, const char *fmt, ...);
 /* Output events without dicts (log points, dap_stop.c). Dap_output_queued:

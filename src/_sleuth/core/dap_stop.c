@@ -374,6 +374,8 @@ serve_stop(DapServer *srv)
 int
 Dap_stop(DapServer *srv, PyObject *frame, PyObject *exc, PyObject *tb, int what)
 {
+    if (Dap_forked_child(srv))
+        return 0;       /* the parent's client: the child runs on untraced */
     PdbObject *d = srv->pdb;
     unsigned long me = PyThread_get_thread_ident();
     long bpnum = d->currentbp;
