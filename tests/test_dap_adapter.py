@@ -8,6 +8,7 @@ behaviour whatever the real debuggee server does; the `python` launch key
 points the adapter at it (`python: [sys.executable, fake.py]` makes the
 adapter run `python fake.py -m sleuth --connect 127.0.0.1:PORT program args`).
 """
+import contextlib
 import json
 import os
 import random
@@ -576,8 +577,10 @@ def test_end_to_end_launch(client):
     assert len(procs) == 1 and procs[0]["startMethod"] == "launch", procs
 
 
-@need_server
-def test_end_to_end_attach_through_the_adapter(client):
+@contextlib.contextmanager
+def listening_scenario():
+    """(process, port) of the scenario program under `sleuth --listen
+    --wait-for-client`, listening; killed at the end."""
     import dapscenario
     port = free_port()
     prog = subprocess.Popen([sys.executable, "-m", "sleuth", "--listen", f"127.0.0.1:{port}",
@@ -585,6 +588,16 @@ def test_end_to_end_attach_through_the_adapter(client):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_listening(port)
+        yield prog, port
+    finally:
+        prog.kill()
+        prog.wait()
+
+
+@need_server
+def test_end_to_end_attach_through_the_adapter(client):
+    import dapscenario
+    with listening_scenario() as (prog, port):
         c = client()
         out = dapscenario.breakpoint_scenario(c, "attach",
                                               connect={"host": "127.0.0.1", "port": port})
@@ -593,9 +606,6 @@ def test_end_to_end_attach_through_the_adapter(client):
         assert prog.wait(30) == 3
         assert prog.stdout.read() == "before\nresult 5\n"
         assert c.close() == 0
-    finally:
-        prog.kill()
-        prog.wait()
 
 
 # --- restart (launch) ---------------------------------------------------------------
@@ -678,18 +688,10 @@ def test_restart_runs_the_program_again_with_the_breakpoints(client, tmp_path):
 @need_server
 def test_restart_of_an_attached_program_is_refused(client):
     import dapscenario
-    port = free_port()
-    prog = subprocess.Popen([sys.executable, "-m", "sleuth", "--listen", f"127.0.0.1:{port}",
-                             "--wait-for-client", dapscenario.PROGRAM],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_listening(port)
+    with listening_scenario() as (prog, port):
         c = client()
         seq, _ = dapscenario.start(c, "attach", connect={"host": "127.0.0.1", "port": port})
         r = c.request("restart")
         assert not r["success"] and "attach" in r["message"] and "disconnect" in r["message"]
         dapscenario.configure(c, seq)
         assert prog.wait(30) == 3
-    finally:
-        prog.kill()
-        prog.wait()

@@ -1170,12 +1170,11 @@ replay(Relay *R, PyObject *msg, PyObject *ids)
     PyErr_Clear();
 }
 
-/* End the launched program and forget it (its threads joined). GIL held. */
+/* Close the connection to the program for reading and wait for the relay
+ * and output threads to end (GIL released while waiting). */
 static void
-end_for_restart(Relay *R)
+join_program_threads(Relay *R)
 {
-    atomic_store(&R->restarting, 1);
-    kill_child(R, 0);
     if (R->dfd >= 0)
         shutdown(R->dfd, SHUT_RDWR);
     Py_BEGIN_ALLOW_THREADS
@@ -1185,6 +1184,15 @@ end_for_restart(Relay *R)
         pthread_join(R->watch_tid, NULL);
     Py_END_ALLOW_THREADS
     R->relay_started = R->watch_started = 0;
+}
+
+/* End the launched program and forget it (its threads joined). GIL held. */
+static void
+end_for_restart(Relay *R)
+{
+    atomic_store(&R->restarting, 1);
+    kill_child(R, 0);
+    join_program_threads(R);
     if (R->dfd >= 0)
         close(R->dfd);
     R->dfd = -1;
@@ -1601,14 +1609,7 @@ Relay_serve(int in_fd, int out_fd)
      * attached program goes on without the debugger. */
     if (client_gone || rc < 0)
         kill_child(R, 0);
-    if (R->dfd >= 0)
-        shutdown(R->dfd, SHUT_RDWR);
-    Py_BEGIN_ALLOW_THREADS
-    if (R->relay_started)
-        pthread_join(R->relay_tid, NULL);
-    if (R->watch_started)
-        pthread_join(R->watch_tid, NULL);
-    Py_END_ALLOW_THREADS
+    join_program_threads(R);
     if (R->dfd >= 0)
         close(R->dfd);
     if (R->pending_lfd >= 0)
